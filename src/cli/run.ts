@@ -1,0 +1,86 @@
+// The `prefdyn` command: finds the command by its words, parses its options,
+// runs it, and turns errors into one-line messages with an exit code.
+import { parseArgs } from 'node:util';
+import { commands, type CommandEntry } from './registry.js';
+import { UsageError, UserError, type Command, type ParsedArgs } from './command.js';
+
+const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
+
+function findEntry(argv: string[]): { entry: CommandEntry; rest: string[] } | undefined {
+  // Longest match first: "data stats" before "data".
+  const sorted = [...commands].sort((a, b) => b.name.split(' ').length - a.name.split(' ').length);
+  for (const entry of sorted) {
+    const words = entry.name.split(' ');
+    if (words.every((w, i) => argv[i] === w)) return { entry, rest: argv.slice(words.length) };
+  }
+  return undefined;
+}
+
+function overview(): string {
+  const lines = ['prefdyn: preference training (DPO and variants) and its learning dynamics', '', 'Commands:'];
+  const width = Math.max(...commands.map((c) => c.name.length));
+  for (const c of commands) lines.push(`  prefdyn ${c.name.padEnd(width)}`);
+  lines.push('', 'Run `prefdyn <command> --help` for its options and an example.');
+  return lines.join('\n');
+}
+
+export function parseCommandArgs(command: Command, rest: string[]): ParsedArgs & { help: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: { ...command.options, ...HELP_OPTION },
+      allowPositionals: true,
+      strict: !command.allowUnknown,
+      tokens: false,
+    });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\nRun \`prefdyn ${command.name} --help\` for usage.`);
+  }
+  const values = { ...parsed.values } as ParsedArgs['values'];
+  const help = values.help === true;
+  delete values.help;
+  const [min, max] = command.positionals ?? [0, 0];
+  if (!help && (parsed.positionals.length < min || parsed.positionals.length > max)) {
+    const want = min === max ? `${min}` : `${min} to ${max}`;
+    throw new UsageError(
+      `${command.name} takes ${want} argument(s), got ${parsed.positionals.length}` +
+        `${parsed.positionals.length ? ` (${parsed.positionals.join(' ')})` : ''}\n` +
+        `Run \`prefdyn ${command.name} --help\` for usage.`,
+    );
+  }
+  return { positionals: parsed.positionals, values, help };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stdout.write(overview() + '\n');
+    return 0;
+  }
+  const found = findEntry(argv);
+  if (!found) throw new UsageError(`unknown command "${argv.join(' ')}"\n${overview()}`);
+  const { command } = await found.entry.load();
+  const args = parseCommandArgs(command, found.rest);
+  if (args.help) {
+    process.stdout.write(command.help.trimEnd() + '\n');
+    return 0;
+  }
+  return (await command.run(args)) ?? 0;
+}
+
+export function runMain(argv: string[]): void {
+  main(argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      if (err instanceof UserError) {
+        process.stderr.write(`prefdyn: ${err.message}\n`);
+        process.exitCode = err.exitCode;
+      } else {
+        process.stderr.write(`prefdyn: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+        process.exitCode = 70;
+      }
+    },
+  );
+}

@@ -1,0 +1,84 @@
+// The kernel interface: every hot loop of the engine, on flat Float32Arrays, row-major.
+// Two implementations: kernels/js (pure TypeScript, always available, the reference) and
+// kernels/native (C addon over OpenBLAS). Ops (src/tensor/ops) call only these.
+//
+// Conventions
+// - All matrices are dense and row-major; arrays may be subarray views (byteOffset honoured).
+// - "Accumulate" means the kernel ADDS into the output (dx += ...), as llm.c does, so gradients of
+//   tensors used twice need no extra buffers. Kernels documented as "write" overwrite.
+// - Shapes are given in the doc comment of each kernel: R = rows, C = columns (the normalised axis).
+
+export type KernelSetName = 'js' | 'native';
+
+export interface Kernels {
+  readonly name: KernelSetName;
+
+  /**
+   * C = alpha * op(A) @ op(B) + beta * C.   op(A): [M,K], op(B): [K,N], C: [M,N].
+   * transA: A is stored [K,M] (op(A) = A^T); transB: B is stored [N,K]. Never materialise a transpose.
+   * beta = 0 overwrites C (its old contents, even NaN, are ignored); beta = 1 accumulates.
+   */
+  sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    A: Float32Array, B: Float32Array, beta: number, C: Float32Array): void;
+
+  /**
+   * `batch` independent sgemms: matrix i of A starts at i*strideA (elements), likewise B and C.
+   * A stride of 0 reuses the same matrix for every batch entry (e.g. shared K/V heads in GQA).
+   */
+  sgemmBatched(transA: boolean, transB: boolean, batch: number, M: number, N: number, K: number, alpha: number,
+    A: Float32Array, strideA: number, B: Float32Array, strideB: number, beta: number,
+    C: Float32Array, strideC: number): void;
+
+  /** RMSNorm (write): out[r,:] = x[r,:] * rstd[r] * w;  rstd[r] = 1/sqrt(mean(x[r,:]^2) + eps). x,out [R,C], w [C], rstd [R]. */
+  rmsnormForward(x: Float32Array, w: Float32Array, R: number, C: number, eps: number, out: Float32Array, rstd: Float32Array): void;
+  /** RMSNorm backward (accumulate into dx [R,C] and dw [C]); rstd from the forward pass. */
+  rmsnormBackward(dout: Float32Array, x: Float32Array, w: Float32Array, rstd: Float32Array, R: number, C: number,
+    dx: Float32Array, dw: Float32Array): void;
+
+  /** LayerNorm (write): out = (x - mean) * rstd * w + b. x,out [R,C]; w,b [C]; mean,rstd [R]. */
+  layernormForward(x: Float32Array, w: Float32Array, b: Float32Array, R: number, C: number, eps: number,
+    out: Float32Array, mean: Float32Array, rstd: Float32Array): void;
+  /** LayerNorm backward (accumulate into dx [R,C], dw [C], db [C]). */
+  layernormBackward(dout: Float32Array, x: Float32Array, w: Float32Array, mean: Float32Array, rstd: Float32Array,
+    R: number, C: number, dx: Float32Array, dw: Float32Array, db: Float32Array): void;
+
+  /** SwiGLU (write): out = silu(gate) * up, elementwise over n. */
+  swigluForward(gate: Float32Array, up: Float32Array, n: number, out: Float32Array): void;
+  /** SwiGLU backward (accumulate into dgate, dup). */
+  swigluBackward(dout: Float32Array, gate: Float32Array, up: Float32Array, n: number, dgate: Float32Array, dup: Float32Array): void;
+
+  /** GELU, tanh approximation (GPT-2's "gelu_new"), write: out = 0.5 x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))). */
+  geluForward(x: Float32Array, n: number, out: Float32Array): void;
+  /** GELU backward (accumulate into dx). */
+  geluBackward(dout: Float32Array, x: Float32Array, n: number, dx: Float32Array): void;
+
+  /**
+   * Causal softmax over attention scores, in place. scores: [BH, T, T] (query t, key s).
+   * Each row t: p[s] = softmax_s(scale * scores[t,s]) for s <= t, and p[s] = 0 for s > t.
+   */
+  causalSoftmaxForward(scores: Float32Array, BH: number, T: number, scale: number): void;
+  /**
+   * Backward of causalSoftmaxForward, written into dscores [BH,T,T] (write):
+   * dscores[t,s] = scale * p[t,s] * (dp[t,s] - sum_u dp[t,u] p[t,u]); zero for s > t.
+   * dp and dscores may be the same array.
+   */
+  causalSoftmaxBackward(dp: Float32Array, p: Float32Array, BH: number, T: number, scale: number, dscores: Float32Array): void;
+
+  /**
+   * Log-softmax of each row of logits [R,V] gathered at targets [R] (write):
+   * logp[r] = logits[r, targets[r]] - lse[r], lse[r] = log sum_v exp(logits[r,v]).
+   * A target of -1 means "masked": logp[r] = 0 (lse still written). Never forms the [R,V] log-softmax.
+   */
+  logSoftmaxGather(logits: Float32Array, targets: Int32Array, R: number, V: number, logp: Float32Array, lse: Float32Array): void;
+  /** Backward (accumulate into dlogits [R,V]): dlogits[r,v] += dlogp[r] * (1[v == t_r] - softmax(logits[r])[v]); masked rows untouched. */
+  logSoftmaxGatherBackward(dlogp: Float32Array, logits: Float32Array, targets: Int32Array, lse: Float32Array,
+    R: number, V: number, dlogits: Float32Array): void;
+
+  /**
+   * One AdamW step over n parameters, in place (PyTorch semantics, decoupled weight decay):
+   * p -= lr*wd*p;  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
+   * p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).   t = step, starting at 1.
+   */
+  adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): void;
+}
