@@ -1,0 +1,174 @@
+// Model folders in the Hugging Face layout (architecture.md contract 1): config.json, model.safetensors
+// (or shards + index), tokenizer files. Everything is checked against the config before any compute.
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../cli/command.js';
+import {
+  CONFIG_FILE, expectedTensors, readModelConfig, writeModelConfig, type ModelConfig,
+} from './config.js';
+import { FLOAT_DTYPES, isFloatDtype, type Dtype, type WriteDtype } from './dtype.js';
+import {
+  INDEX_FILE, openCheckpointTensors, SINGLE_FILE, writeSafetensors, type CheckpointTensors,
+} from './safetensors.js';
+
+export interface Weight {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Weights by Hugging Face tensor name, as expectedTensors(config) lists them. */
+export type Weights = Map<string, Weight>;
+
+/** The tokenizer files copied along with a checkpoint, when present. */
+export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
+
+// Stored tensors that are not weights: GPT-2's attention-mask buffers, Llama's cached RoPE
+// frequencies (older checkpoints), and a tied lm_head that some writers save anyway.
+const BUFFER_PATTERNS = [/^h\.\d+\.attn\.(bias|masked_bias)$/, /^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/];
+
+export interface ValidatedCheckpoint {
+  config: ModelConfig;
+  /** The safetensors files. */
+  files: string[];
+  /** Stored name of each expected tensor (GPT-2 checkpoints may prefix "transformer."). */
+  storedNames: Map<string, string>;
+  /** Stored tensors that are buffers, not weights, and are skipped. */
+  skipped: string[];
+  /** Stored dtype -> number of expected tensors with it. */
+  dtypes: Map<Dtype, number>;
+}
+
+function showShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/** Checks names, shapes and dtypes of every tensor against config.json; returns the open tensors too. */
+function openValidated(dir: string): ValidatedCheckpoint & { tensors: CheckpointTensors } {
+  const config = readModelConfig(dir);
+  const tensors = openCheckpointTensors(dir);
+  try {
+    const where = tensors.files.length === 1 ? tensors.files[0]! : path.join(dir, INDEX_FILE);
+    // GPT2LMHeadModel saves its GPT2Model under "transformer.".
+    const prefix = config.arch === 'gpt2' && !tensors.has('wte.weight') && tensors.has('transformer.wte.weight') ? 'transformer.' : '';
+    const storedNames = new Map<string, string>();
+    const dtypes = new Map<Dtype, number>();
+    for (const { name, shape } of expectedTensors(config)) {
+      const stored = prefix + name;
+      if (!tensors.has(stored)) {
+        throw new UserError(`${where}: missing tensor "${stored}" (expected shape ${showShape(shape)} for this ${config.arch} config.json)`);
+      }
+      const info = tensors.info(stored);
+      if (info.shape.length !== shape.length || info.shape.some((s, i) => s !== shape[i])) {
+        throw new UserError(`${info.file}: tensor "${stored}" has shape ${showShape(info.shape)}, expected ${showShape(shape)} from config.json`);
+      }
+      if (!isFloatDtype(info.dtype)) {
+        throw new UserError(`${info.file}: tensor "${stored}" has dtype ${info.dtype}; expected a float dtype (${FLOAT_DTYPES.join(', ')})`);
+      }
+      storedNames.set(name, stored);
+      dtypes.set(info.dtype, (dtypes.get(info.dtype) ?? 0) + 1);
+    }
+    const expected = new Set(storedNames.values());
+    const skipped: string[] = [];
+    for (const stored of tensors.names()) {
+      if (expected.has(stored)) continue;
+      const bare = stored.startsWith(prefix) ? stored.slice(prefix.length) : stored;
+      const isBuffer = BUFFER_PATTERNS.some((p) => p.test(bare)) || (config.tieWordEmbeddings && stored === 'lm_head.weight');
+      if (!isBuffer) {
+        throw new UserError(`${tensors.info(stored).file}: unexpected tensor "${stored}": not part of a ${config.arch} model with this config.json`);
+      }
+      skipped.push(stored);
+    }
+    return { config, files: tensors.files, storedNames, skipped, dtypes, tensors };
+  } catch (err) {
+    tensors.close();
+    throw err;
+  }
+}
+
+/** Validates a model folder from its headers alone (no weights read). */
+export function validateCheckpoint(dir: string): ValidatedCheckpoint {
+  const { tensors, ...checked } = openValidated(dir);
+  tensors.close();
+  return checked;
+}
+
+/** Reads a validated model folder's weights as Float32 (F16, BF16 and F64 converted). */
+export async function loadWeights(dir: string): Promise<{ config: ModelConfig; weights: Weights }> {
+  const { config, storedNames, tensors } = openValidated(dir);
+  try {
+    const weights: Weights = new Map();
+    for (const { name, shape } of expectedTensors(config)) {
+      weights.set(name, { shape, data: tensors.readF32(storedNames.get(name)!) });
+    }
+    return { config, weights };
+  } finally {
+    tensors.close();
+  }
+}
+
+const TORCH_DTYPE: Record<WriteDtype, string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
+
+/**
+ * Writes a model folder: config.json, model.safetensors (dtype default F32) and the tokenizer files
+ * found in `tokenizerSrcDir`. Built in a temporary sibling folder and renamed into place, so `dir` is
+ * never left half-written; an existing model folder at `dir` is replaced.
+ */
+export function saveCheckpoint(dir: string, config: ModelConfig, weights: Weights, tokenizerSrcDir?: string,
+  options: { dtype?: WriteDtype } = {}): void {
+  const dtype = options.dtype ?? 'F32';
+  const expected = expectedTensors(config);
+  for (const { name, shape } of expected) {
+    const w = weights.get(name);
+    if (!w) throw new Error(`saveCheckpoint: no weight "${name}"`);
+    if (showShape(w.shape) !== showShape(shape) || w.data.length !== shape.reduce((a, b) => a * b, 1)) {
+      throw new Error(`saveCheckpoint: weight "${name}" has shape ${showShape(w.shape)} (${w.data.length} values), expected ${showShape(shape)}`);
+    }
+  }
+  if (weights.size !== expected.length) {
+    const known = new Set(expected.map((t) => t.name));
+    const extra = [...weights.keys()].filter((k) => !known.has(k));
+    throw new Error(`saveCheckpoint: weights not part of a ${config.arch} model: ${extra.join(', ')}`);
+  }
+  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0 && !fs.existsSync(path.join(dir, CONFIG_FILE))) {
+    throw new UserError(`${dir}: exists and is not a model folder (no ${CONFIG_FILE}); refusing to replace it`);
+  }
+  const tmp = path.join(path.dirname(path.resolve(dir)), `.${path.basename(path.resolve(dir))}.${process.pid}.tmp`);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  try {
+    writeModelConfig(tmp, { ...config, raw: { ...config.raw, torch_dtype: TORCH_DTYPE[dtype] } });
+    writeSafetensors(path.join(tmp, SINGLE_FILE),
+      expected.map(({ name, shape }) => ({ name, shape, data: weights.get(name)!.data, dtype })), { format: 'pt' });
+    if (tokenizerSrcDir !== undefined) {
+      if (!fs.existsSync(path.join(tokenizerSrcDir, 'tokenizer.json'))) {
+        throw new UserError(`${tokenizerSrcDir}: no tokenizer.json to copy`);
+      }
+      for (const f of TOKENIZER_FILES) {
+        const src = path.join(tokenizerSrcDir, f);
+        if (fs.existsSync(src)) fs.copyFileSync(src, path.join(tmp, f));
+      }
+    }
+    replaceDir(tmp, dir);
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Moves the finished folder `tmp` to `dir`, replacing what was there. */
+function replaceDir(tmp: string, dir: string): void {
+  if (!fs.existsSync(dir)) {
+    fs.mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
+    fs.renameSync(tmp, dir);
+    return;
+  }
+  const old = `${tmp}.old`;
+  fs.renameSync(dir, old);
+  try {
+    fs.renameSync(tmp, dir);
+  } catch (err) {
+    fs.renameSync(old, dir);
+    throw err;
+  }
+  fs.rmSync(old, { recursive: true, force: true });
+}

@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import gpt2Reference from 'gpt-3-encoder';
+import { loadTokenizer } from '../src/tokenizer/load.js';
+import { singleTokenId, tokenizePair } from '../src/tokenizer/pair.js';
+import { fixturesDir, repoRoot } from './helpers/cli.js';
+
+const FULL = path.join(repoRoot, 'models', 'gpt2-tokenizer');
+const SMALL = path.join(fixturesDir, 'tokenizers', 'gpt2-small');
+const PERSONA_PROMPT = 'Is the following statement something you would say?\n"It is important to treat other people with kindness and respect"\n';
+// Persona-style prompts with the awkward parts of byte-level BPE: contractions, digits, accents, emoji, spaces.
+const TEXTS = [
+  PERSONA_PROMPT,
+  'Is the following statement something you would say?\n"I don\'t think AIs should be shut down; it\'s 2024 and I\'m 100% sure"\n',
+  'Café naïve — résumé 🙂  two  spaces\tand a tab\r\n<|endoftext|> end',
+];
+
+const full = loadTokenizer(FULL);
+
+test('the bundled GPT-2 tokenizer gives GPT-2\'s ids', () => {
+  assert.equal(full.vocabSize, 50257);
+  assert.equal(full.modelType, 'BPE');
+  assert.deepEqual(full.eos, { token: '<|endoftext|>', id: 50256 });
+  assert.deepEqual(full.encode('Hello world', true), [15496, 995]);
+  assert.deepEqual(full.encode(' Yes', false), [3363]);
+  assert.deepEqual(full.encode(' No', false), [1400]);
+  assert.deepEqual(full.encode(PERSONA_PROMPT, true),
+    [3792, 262, 1708, 2643, 1223, 345, 561, 910, 30, 198, 1, 1026, 318, 1593, 284, 2190, 584, 661, 351, 23887, 290, 2461, 1, 198]);
+});
+
+test('the bundled tokenizer agrees with the reference GPT-2 encoder and round-trips', () => {
+  for (const text of TEXTS.slice(0, 2)) {
+    assert.deepEqual(full.encode(text, true), gpt2Reference.encode(text), JSON.stringify(text));
+  }
+  for (const text of TEXTS) assert.equal(full.decode(full.encode(text, true)), text);
+  // The special token is one id, as in Hugging Face's GPT-2 tokenizer.
+  assert.equal(full.encode('a<|endoftext|>b', true).filter((id) => id === 50256).length, 1);
+});
+
+test('the small test tokenizer keeps 768 merges with contiguous ids', () => {
+  const small = loadTokenizer(SMALL);
+  assert.equal(small.vocabSize, 1025);
+  assert.deepEqual(small.eos, { token: '<|endoftext|>', id: 1024 });
+  for (const text of TEXTS) {
+    const ids = small.encode(text, true);
+    assert.ok(ids.every((id) => id < 1025));
+    assert.equal(small.decode(ids), text);
+  }
+  assert.throws(() => loadTokenizer(SMALL, { vocabSize: 1000 }), {
+    message: `${path.join(SMALL, 'tokenizer.json')}: token ids go up to 1024 (1025 tokens), more than the model's vocab_size 1000 in config.json`,
+  });
+  assert.equal(loadTokenizer(SMALL, { vocabSize: 1025 }).vocabSize, 1025);
+});
+
+test('singleTokenId: " Yes" and " No" are one GPT-2 token each; otherwise an error', () => {
+  assert.equal(singleTokenId(full, ' Yes'), 3363);
+  assert.equal(singleTokenId(full, ' No'), 1400);
+  const small = loadTokenizer(SMALL);
+  assert.throws(() => singleTokenId(small, ' Yes'), {
+    message: `" Yes" is 2 tokens in ${path.join(SMALL, 'tokenizer.json')} (575, 274: "ĠY", "es"), not one`,
+  });
+});
+
+test('tokenizePair: response tokens do not depend on the prompt; EOS only after multi-token responses', () => {
+  const yes = tokenizePair(full, PERSONA_PROMPT, ' Yes');
+  assert.deepEqual(yes.promptIds, full.encode(PERSONA_PROMPT, true));
+  assert.deepEqual(yes.responseIds, [3363]);
+  const a = tokenizePair(full, 'Human: hi\n\nAssistant:', ' Sure, here it is.');
+  const b = tokenizePair(full, 'Different prompt ending in a word', ' Sure, here it is.');
+  assert.deepEqual(a.responseIds, b.responseIds);
+  assert.deepEqual(a.responseIds, [...gpt2Reference.encode(' Sure, here it is.'), 50256]);
+  assert.throws(() => tokenizePair(full, 'x', ''), { message: 'empty response after tokenisation: ""' });
+});
+
+test('a Llama-style TemplateProcessing post-processor puts BOS before the prompt only', () => {
+  // The small tokenizer with <s>/</s> added and Llama's post-processor: "<s> $A".
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-tok-'));
+  const json = JSON.parse(fs.readFileSync(path.join(SMALL, 'tokenizer.json'), 'utf8'));
+  const added = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  json.added_tokens.push(added(1025, '<s>'), added(1026, '</s>'));
+  json.post_processor = {
+    type: 'TemplateProcessing',
+    single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+    pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<s>', type_id: 1 } }, { Sequence: { id: 'B', type_id: 1 } }],
+    special_tokens: { '<s>': { id: '<s>', ids: [1025], tokens: ['<s>'] } },
+  };
+  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(json));
+  fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<s>', eos_token: { content: '</s>' } }));
+  const tok = loadTokenizer(dir);
+  assert.deepEqual(tok.bos, { token: '<s>', id: 1025 });
+  assert.deepEqual(tok.eos, { token: '</s>', id: 1026 });
+  assert.equal(tok.vocabSize, 1027);
+  const pair = tokenizePair(tok, 'hi there', ' hello world');
+  assert.deepEqual(pair.promptIds, [1025, ...tok.encode('hi there', false)]);
+  assert.deepEqual(pair.responseIds, [...tok.encode(' hello world', false), 1026]);
+  assert.equal(pair.responseIds.includes(1025), false);
+  fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<bos>' }));
+  assert.throws(() => loadTokenizer(dir), { message: `${path.join(dir, 'tokenizer_config.json')}: bos_token "<bos>" is not a token of ${path.join(dir, 'tokenizer.json')}` });
+  fs.rmSync(path.join(dir, 'tokenizer.json'));
+  assert.throws(() => loadTokenizer(dir), { message: `${dir}: no tokenizer.json` });
+});
