@@ -1,0 +1,377 @@
+/* N-API glue: reads and checks every argument, then calls the C kernels in kernels.h.
+ * Every array is checked against the length its shape arguments require before anything is written,
+ * so a caller's bug throws a JS error naming the kernel and the argument instead of writing out of bounds.
+ * Typed arrays may be subarray views: napi_get_typedarray_info returns the data pointer already
+ * advanced by the view's byteOffset. */
+#include <node_api.h>
+#include <cblas.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include "kernels.h"
+
+#define MAX_ARGS 16
+
+/* The arguments of one call, and whether reading them has already thrown. */
+typedef struct {
+  napi_env env;
+  const char *kernel;
+  napi_value argv[MAX_ARGS];
+  size_t argc;
+  bool failed;
+} Args;
+
+/* Throws "native <kernel>: <detail>" (a TypeError for a wrong type, else a RangeError), once per call. */
+__attribute__((format(printf, 3, 4))) static void fail(Args *a, bool type_error, const char *fmt, ...) {
+  if (a->failed) return;
+  char detail[200], msg[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(detail, sizeof detail, fmt, ap);
+  va_end(ap);
+  snprintf(msg, sizeof msg, "native %s: %s", a->kernel, detail);
+  if (type_error) {
+    napi_throw_type_error(a->env, NULL, msg);
+  } else {
+    napi_throw_range_error(a->env, NULL, msg);
+  }
+  a->failed = true;
+}
+
+static bool read_args(napi_env env, napi_callback_info info, const char *kernel, size_t want, Args *a) {
+  a->env = env;
+  a->kernel = kernel;
+  a->argc = MAX_ARGS;
+  a->failed = false;
+  napi_get_cb_info(env, info, &a->argc, a->argv, NULL, NULL);
+  if (a->argc < want) fail(a, false, "expected %zu arguments, got %zu", want, a->argc);
+  return !a->failed;
+}
+
+static double arg_number(Args *a, size_t i, const char *name) {
+  double x = 0;
+  if (a->failed) return 0;
+  if (napi_get_value_double(a->env, a->argv[i], &x) != napi_ok) {
+    fail(a, true, "%s must be a number", name);
+  }
+  return x;
+}
+
+/* A size or count: an integer in [0, INT_MAX] (BLAS indexes with 32-bit ints). */
+static int arg_dim(Args *a, size_t i, const char *name) {
+  double x = arg_number(a, i, name);
+  if (!a->failed && (x < 0 || x > INT_MAX || floor(x) != x)) {
+    fail(a, false, "%s must be an integer in [0, 2^31), got %g", name, x);
+  }
+  return (int)x;
+}
+
+static int64_t arg_stride(Args *a, size_t i, const char *name) {
+  double x = arg_number(a, i, name);
+  if (!a->failed && (x < 0 || x > 9007199254740991.0 || floor(x) != x)) {
+    fail(a, false, "%s must be a non-negative integer, got %g", name, x);
+  }
+  return (int64_t)x;
+}
+
+static bool arg_bool(Args *a, size_t i, const char *name) {
+  bool b = false;
+  if (!a->failed && napi_get_value_bool(a->env, a->argv[i], &b) != napi_ok) {
+    fail(a, true, "%s must be a boolean", name);
+  }
+  return b;
+}
+
+static void *arg_array(Args *a, size_t i, const char *name, napi_typedarray_type want_type, const char *type_name,
+                       double need) {
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = NULL;
+  if (a->failed) return NULL;
+  napi_is_typedarray(a->env, a->argv[i], &is_typed);
+  if (is_typed) napi_get_typedarray_info(a->env, a->argv[i], &type, &length, &data, NULL, NULL);
+  if (!is_typed || type != want_type) {
+    fail(a, true, "%s must be a%s %s", name, type_name[0] == 'I' ? "n" : "", type_name);
+    return NULL;
+  }
+  if ((double)length < need) {
+    fail(a, false, "%s is too short: %zu elements, needs at least %.0f", name, length, need);
+    return NULL;
+  }
+  return data;
+}
+
+static float *arg_f32(Args *a, size_t i, const char *name, double need) {
+  return (float *)arg_array(a, i, name, napi_float32_array, "Float32Array", need);
+}
+
+static const int32_t *arg_i32(Args *a, size_t i, const char *name, double need) {
+  return (const int32_t *)arg_array(a, i, name, napi_int32_array, "Int32Array", need);
+}
+
+/* Elements a batched operand spans: the last matrix starts at (batch-1)*stride. */
+static double batched_need(int batch, int64_t stride, double one) {
+  return batch == 0 ? 0 : (double)(batch - 1) * (double)stride + one;
+}
+
+static napi_value sgemm(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!read_args(env, info, "sgemm", 10, &a)) return NULL;
+  bool tA = arg_bool(&a, 0, "transA"), tB = arg_bool(&a, 1, "transB");
+  int M = arg_dim(&a, 2, "M"), N = arg_dim(&a, 3, "N"), K = arg_dim(&a, 4, "K");
+  float alpha = (float)arg_number(&a, 5, "alpha");
+  const float *A = arg_f32(&a, 6, "A", (double)M * K);
+  const float *B = arg_f32(&a, 7, "B", (double)K * N);
+  float beta = (float)arg_number(&a, 8, "beta");
+  float *C = arg_f32(&a, 9, "C", (double)M * N);
+  if (a.failed) return NULL;
+  k_sgemm(tA, tB, M, N, K, alpha, A, B, beta, C);
+  return NULL;
+}
+
+static napi_value sgemm_batched(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!read_args(env, info, "sgemmBatched", 14, &a)) return NULL;
+  bool tA = arg_bool(&a, 0, "transA"), tB = arg_bool(&a, 1, "transB");
+  int batch = arg_dim(&a, 2, "batch"), M = arg_dim(&a, 3, "M"), N = arg_dim(&a, 4, "N"), K = arg_dim(&a, 5, "K");
+  float alpha = (float)arg_number(&a, 6, "alpha");
+  int64_t sA = arg_stride(&a, 8, "strideA"), sB = arg_stride(&a, 10, "strideB"), sC = arg_stride(&a, 13, "strideC");
+  const float *A = arg_f32(&a, 7, "A", batched_need(batch, sA, (double)M * K));
+  const float *B = arg_f32(&a, 9, "B", batched_need(batch, sB, (double)K * N));
+  float beta = (float)arg_number(&a, 11, "beta");
+  float *C = arg_f32(&a, 12, "C", batched_need(batch, sC, (double)M * N));
+  if (a.failed) return NULL;
+  k_sgemm_batched(tA, tB, batch, M, N, K, alpha, A, sA, B, sB, beta, C, sC);
+  return NULL;
+}
+
+static napi_value rmsnorm_forward(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!read_args(env, info, "rmsnormForward", 7, &a)) return NULL;
+  int R = arg_dim(&a, 2, "R"), C = arg_dim(&a, 3, "C");
+  float eps = (float)arg_number(&a, 4, "eps");
+  double RC = (double)R * C;
+  const float *x = arg_f32(&a, 0, "x", RC), *w = arg_f32(&a, 1, "w", C);
+  float *out = arg_f32(&a, 5, "out", RC), *rstd = arg_f32(&a, 6, "rstd", R);
+  if (a.failed) return NULL;
+  k_rmsnorm_forward(x, w, R, C, eps, out, rstd);
+  return NULL;
+}
+
+static napi_value rmsnorm_backward(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!read_args(env, info, "rmsnormBackward", 8, &a)) return NULL;
+  int R = arg_dim(&a, 4, "R"), C = arg_dim(&a, 5, "C");
+  double RC = (double)R * C;
+  const float *dout = arg_f32(&a, 0, "dout", RC), *x = arg_f32(&a, 1, "x", RC), *w = arg_f32(&a, 2, "w", C);
+  const float *rstd = arg_f32(&a, 3, "rstd", R);
+  float *dx = arg_f32(&a, 6, "dx", RC), *dw = arg_f32(&a, 7, "dw", C);
+  if (a.failed) return NULL;
+  k_rmsnorm_backward(dout, x, w, rstd, R, C, dx, dw);
+  return NULL;
+}
+
+static napi_value layernorm_forward(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!read_args(env, info, "layernormForward", 9, &a)) return NULL;
+  int R = arg_dim(&a, 3, "R"), C = arg_dim(&a, 4, "C");
+  float eps = (float)arg_number(&a, 5, "eps");
+  double RC = (double)R * C;
+  const float *x = arg_f32(&a, 0, "x", RC), *w = arg_f32(&a, 1, "w", C), *b = arg_f32(&a, 2, "b", C);
+  float *out = arg_f32(&a, 6, "out", RC), *mean = arg_f32(&a, 7, "mean", R), *rstd = arg_f32(&a, 8, "rstd", R);
+  if (a.failed) return NULL;
+  k_layernorm_forward(x, w, b, R, C, eps, out, mean, rstd);
+  return NULL;
+}
+
+static napi_value layernorm_backward(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!read_args(env, info, "layernormBackward", 10, &a)) return NULL;
+  int R = arg_dim(&a, 5, "R"), C = arg_dim(&a, 6, "C");
+  double RC = (double)R * C;
+  const float *dout = arg_f32(&a, 0, "dout", RC), *x = arg_f32(&a, 1, "x", RC), *w = arg_f32(&a, 2, "w", C);
+  const float *mean = arg_f32(&a, 3, "mean", R), *rstd = arg_f32(&a, 4, "rstd", R);
+  float *dx = arg_f32(&a, 7, "dx", RC), *dw = arg_f32(&a, 8, "dw", C), *db = arg_f32(&a, 9, "db", C);
+  if (a.failed) return NULL;
+  k_layernorm_backward(dout, x, w, mean, rstd, R, C, dx, dw, db);
+  return NULL;
+}
+
+static napi_value swiglu_forward(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!read_args(env, info, "swigluForward", 4, &a)) return NULL;
+  int n = arg_dim(&a, 2, "n");
+  const float *gate = arg_f32(&a, 0, "gate", n), *up = arg_f32(&a, 1, "up", n);
+  float *out = arg_f32(&a, 3, "out", n);
+  if (a.failed) return NULL;
+  k_swiglu_forward(gate, up, n, out);
+  return NULL;
+}
+
+static napi_value swiglu_backward(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!read_args(env, info, "swigluBackward", 6, &a)) return NULL;
+  int n = arg_dim(&a, 3, "n");
+  const float *dout = arg_f32(&a, 0, "dout", n), *gate = arg_f32(&a, 1, "gate", n), *up = arg_f32(&a, 2, "up", n);
+  float *dgate = arg_f32(&a, 4, "dgate", n), *dup = arg_f32(&a, 5, "dup", n);
+  if (a.failed) return NULL;
+  k_swiglu_backward(dout, gate, up, n, dgate, dup);
+  return NULL;
+}
+
+static napi_value gelu_forward(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!read_args(env, info, "geluForward", 3, &a)) return NULL;
+  int n = arg_dim(&a, 1, "n");
+  const float *x = arg_f32(&a, 0, "x", n);
+  float *out = arg_f32(&a, 2, "out", n);
+  if (a.failed) return NULL;
+  k_gelu_forward(x, n, out);
+  return NULL;
+}
+
+static napi_value gelu_backward(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!read_args(env, info, "geluBackward", 4, &a)) return NULL;
+  int n = arg_dim(&a, 2, "n");
+  const float *dout = arg_f32(&a, 0, "dout", n), *x = arg_f32(&a, 1, "x", n);
+  float *dx = arg_f32(&a, 3, "dx", n);
+  if (a.failed) return NULL;
+  k_gelu_backward(dout, x, n, dx);
+  return NULL;
+}
+
+static napi_value causal_softmax_forward(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!read_args(env, info, "causalSoftmaxForward", 4, &a)) return NULL;
+  int BH = arg_dim(&a, 1, "BH"), T = arg_dim(&a, 2, "T");
+  float scale = (float)arg_number(&a, 3, "scale");
+  float *scores = arg_f32(&a, 0, "scores", (double)BH * T * T);
+  if (a.failed) return NULL;
+  k_causal_softmax_forward(scores, BH, T, scale);
+  return NULL;
+}
+
+static napi_value causal_softmax_backward(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!read_args(env, info, "causalSoftmaxBackward", 6, &a)) return NULL;
+  int BH = arg_dim(&a, 2, "BH"), T = arg_dim(&a, 3, "T");
+  float scale = (float)arg_number(&a, 4, "scale");
+  double n = (double)BH * T * T;
+  const float *dp = arg_f32(&a, 0, "dp", n), *p = arg_f32(&a, 1, "p", n);
+  float *dscores = arg_f32(&a, 5, "dscores", n);
+  if (a.failed) return NULL;
+  k_causal_softmax_backward(dp, p, BH, T, scale, dscores);
+  return NULL;
+}
+
+/* Targets must be -1 (masked) or a column of the row; checked for all rows before anything is written. */
+static void check_targets(Args *a, const int32_t *targets, int R, int V) {
+  if (a->failed) return;
+  for (int r = 0; r < R; r++) {
+    if (targets[r] < -1 || targets[r] >= V) {
+      fail(a, false, "targets[%d] = %d is outside [-1, V) with V = %d (-1 marks a masked row)", r, targets[r], V);
+      return;
+    }
+  }
+}
+
+static napi_value log_softmax_gather(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!read_args(env, info, "logSoftmaxGather", 6, &a)) return NULL;
+  int R = arg_dim(&a, 2, "R"), V = arg_dim(&a, 3, "V");
+  const float *logits = arg_f32(&a, 0, "logits", (double)R * V);
+  const int32_t *targets = arg_i32(&a, 1, "targets", R);
+  float *logp = arg_f32(&a, 4, "logp", R), *lse = arg_f32(&a, 5, "lse", R);
+  check_targets(&a, targets, R, V);
+  if (a.failed) return NULL;
+  k_log_softmax_gather(logits, targets, R, V, logp, lse);
+  return NULL;
+}
+
+static napi_value log_softmax_gather_backward(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!read_args(env, info, "logSoftmaxGatherBackward", 7, &a)) return NULL;
+  int R = arg_dim(&a, 4, "R"), V = arg_dim(&a, 5, "V");
+  const float *dlogp = arg_f32(&a, 0, "dlogp", R), *logits = arg_f32(&a, 1, "logits", (double)R * V);
+  const int32_t *targets = arg_i32(&a, 2, "targets", R);
+  const float *lse = arg_f32(&a, 3, "lse", R);
+  float *dlogits = arg_f32(&a, 6, "dlogits", (double)R * V);
+  check_targets(&a, targets, R, V);
+  if (a.failed) return NULL;
+  k_log_softmax_gather_backward(dlogp, logits, targets, lse, R, V, dlogits);
+  return NULL;
+}
+
+static napi_value adamw(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!read_args(env, info, "adamw", 11, &a)) return NULL;
+  int n = arg_dim(&a, 4, "n");
+  double lr = arg_number(&a, 5, "lr"), b1 = arg_number(&a, 6, "beta1"), b2 = arg_number(&a, 7, "beta2");
+  double eps = arg_number(&a, 8, "eps"), wd = arg_number(&a, 9, "weightDecay");
+  int step = arg_dim(&a, 10, "step");
+  float *param = arg_f32(&a, 0, "param", n), *m = arg_f32(&a, 2, "m", n), *v = arg_f32(&a, 3, "v", n);
+  const float *grad = arg_f32(&a, 1, "grad", n);
+  if (!a.failed && step < 1) fail(&a, false, "step must be >= 1 (the first step is 1), got %d", step);
+  if (a.failed) return NULL;
+  k_adamw(param, grad, m, v, n, lr, b1, b2, eps, wd, step);
+  return NULL;
+}
+
+/* OpenBLAS's own description, for `prefdyn doctor`: {config, corename, threads, parallel}. */
+static napi_value blas_info(napi_env env, napi_callback_info info) {
+  (void)info;
+  static const char *parallel_names[] = {"sequential", "pthreads", "openmp"};
+  int parallel = openblas_get_parallel();
+  napi_value obj, v;
+  napi_create_object(env, &obj);
+  napi_create_string_utf8(env, openblas_get_config(), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "config", v);
+  napi_create_string_utf8(env, openblas_get_corename(), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "corename", v);
+  napi_create_int32(env, openblas_get_num_threads(), &v);
+  napi_set_named_property(env, obj, "threads", v);
+  napi_create_string_utf8(env, parallel >= 0 && parallel <= 2 ? parallel_names[parallel] : "unknown",
+                          NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "parallel", v);
+  return obj;
+}
+
+/* setBlasThreads(n): the only threading layer; elementwise kernels stay single-threaded. */
+static napi_value set_blas_threads(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!read_args(env, info, "setBlasThreads", 1, &a)) return NULL;
+  int n = arg_dim(&a, 0, "threads");
+  if (!a.failed && n < 1) fail(&a, false, "threads must be >= 1, got %d", n);
+  if (a.failed) return NULL;
+  openblas_set_num_threads(n);
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  const napi_property_descriptor props[] = {
+      {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sgemmBatched", NULL, sgemm_batched, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"rmsnormForward", NULL, rmsnorm_forward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"rmsnormBackward", NULL, rmsnorm_backward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"layernormForward", NULL, layernorm_forward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"layernormBackward", NULL, layernorm_backward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"swigluForward", NULL, swiglu_forward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"swigluBackward", NULL, swiglu_backward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"geluForward", NULL, gelu_forward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"geluBackward", NULL, gelu_backward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"causalSoftmaxForward", NULL, causal_softmax_forward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"causalSoftmaxBackward", NULL, causal_softmax_backward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"logSoftmaxGather", NULL, log_softmax_gather, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"logSoftmaxGatherBackward", NULL, log_softmax_gather_backward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"adamw", NULL, adamw, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"blasInfo", NULL, blas_info, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setBlasThreads", NULL, set_blas_threads, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

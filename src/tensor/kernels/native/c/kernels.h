@@ -1,0 +1,44 @@
+/* The native kernels as plain C functions over raw float arrays, row-major.
+ * Semantics (write vs accumulate, masked targets, beta = 0) are those documented in
+ * src/tensor/kernels/types.ts; addon.c validates every length before calling these. */
+#ifndef PREFDYN_KERNELS_H
+#define PREFDYN_KERNELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* gemm.c: C[M,N] = alpha * op(A)[M,K] @ op(B)[K,N] + beta * C through cblas_sgemm. */
+void k_sgemm(bool transA, bool transB, int M, int N, int K, float alpha,
+             const float *A, const float *B, float beta, float *C);
+void k_sgemm_batched(bool transA, bool transB, int batch, int M, int N, int K, float alpha,
+                     const float *A, int64_t strideA, const float *B, int64_t strideB, float beta,
+                     float *C, int64_t strideC);
+
+/* norm.c: x, out, dout, dx [R,C]; w, b, dw, db [C]; mean, rstd [R]. */
+void k_rmsnorm_forward(const float *x, const float *w, int R, int C, float eps, float *out, float *rstd);
+void k_rmsnorm_backward(const float *dout, const float *x, const float *w, const float *rstd, int R, int C,
+                        float *dx, float *dw);
+void k_layernorm_forward(const float *x, const float *w, const float *b, int R, int C, float eps,
+                         float *out, float *mean, float *rstd);
+void k_layernorm_backward(const float *dout, const float *x, const float *w, const float *mean, const float *rstd,
+                          int R, int C, float *dx, float *dw, float *db);
+
+/* activation.c: elementwise over n. */
+void k_swiglu_forward(const float *gate, const float *up, int64_t n, float *out);
+void k_swiglu_backward(const float *dout, const float *gate, const float *up, int64_t n, float *dgate, float *dup);
+void k_gelu_forward(const float *x, int64_t n, float *out);
+void k_gelu_backward(const float *dout, const float *x, int64_t n, float *dx);
+
+/* softmax.c: scores, p, dp, dscores [BH,T,T]; logits, dlogits [R,V]; targets, logp, lse, dlogp [R]. */
+void k_causal_softmax_forward(float *scores, int BH, int T, float scale);
+void k_causal_softmax_backward(const float *dp, const float *p, int BH, int T, float scale, float *dscores);
+void k_log_softmax_gather(const float *logits, const int32_t *targets, int R, int V, float *logp, float *lse);
+void k_log_softmax_gather_backward(const float *dlogp, const float *logits, const int32_t *targets, const float *lse,
+                                   int R, int V, float *dlogits);
+
+/* adamw.c: one AdamW step over n parameters, in place. */
+void k_adamw(float *param, const float *grad, float *m, float *v, int64_t n,
+             double lr, double beta1, double beta2, double eps, double weight_decay, int step);
+
+#endif
