@@ -1,0 +1,250 @@
+"""Llama and GPT-2 in plain torch, with exactly the Hugging Face transformers semantics and parameter names
+(LlamaForCausalLM, GPT2LMHeadModel, eager attention), plus PEFT-style LoRA. No padding mask: sequences
+are right-padded, so causal masking alone leaves every real position exact (prefdyn does the same).
+Shapes: B batch, T time, d hidden, H heads, Hkv key/value heads, hd head dim, V vocab."""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+# ----------------------------------------------------------------------------- Llama
+
+class LlamaRMSNorm(nn.Module):
+    def __init__(self, d, eps):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d))
+        self.eps = eps
+
+    def forward(self, x):
+        # HF: variance in float32, then the weight times the normalised input cast back.
+        dtype = x.dtype
+        h = x.to(torch.float32) if dtype != torch.float64 else x
+        h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)
+        return self.weight * h.to(dtype)
+
+
+def rotate_half(x):
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+def rope_cos_sin(T, hd, theta, dtype):
+    # HF LlamaRotaryEmbedding: inv_freq = theta^(-2i/hd), emb = cat(freqs, freqs).
+    inv_freq = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.int64).float() / hd))
+    freqs = torch.outer(torch.arange(T).float(), inv_freq)
+    emb = torch.cat((freqs, freqs), dim=-1)
+    return emb.cos().to(dtype), emb.sin().to(dtype)
+
+
+class LlamaAttention(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        d, self.H, self.Hkv = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
+        self.hd = d // self.H
+        self.theta = cfg["rope_theta"]
+        self.q_proj = nn.Linear(d, self.H * self.hd, bias=False)
+        self.k_proj = nn.Linear(d, self.Hkv * self.hd, bias=False)
+        self.v_proj = nn.Linear(d, self.Hkv * self.hd, bias=False)
+        self.o_proj = nn.Linear(self.H * self.hd, d, bias=False)
+
+    def forward(self, x):  # x: [B,T,d]
+        B, T, _ = x.shape
+        q = self.q_proj(x).view(B, T, self.H, self.hd).transpose(1, 2)  # [B,H,T,hd]
+        k = self.k_proj(x).view(B, T, self.Hkv, self.hd).transpose(1, 2)  # [B,Hkv,T,hd]
+        v = self.v_proj(x).view(B, T, self.Hkv, self.hd).transpose(1, 2)
+        cos, sin = rope_cos_sin(T, self.hd, self.theta, x.dtype)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        rep = self.H // self.Hkv  # repeat_kv: query head h uses kv head h // rep
+        k = k.repeat_interleave(rep, dim=1)
+        v = v.repeat_interleave(rep, dim=1)
+        att = q @ k.transpose(2, 3) / math.sqrt(self.hd)  # [B,H,T,T]
+        causal = torch.ones(T, T, dtype=torch.bool).tril()
+        att = att.masked_fill(~causal, float("-inf"))
+        att = F.softmax(att, dim=-1)
+        y = (att @ v).transpose(1, 2).reshape(B, T, self.H * self.hd)
+        return self.o_proj(y)
+
+
+class LlamaMLP(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        d, f = cfg["hidden_size"], cfg["intermediate_size"]
+        self.gate_proj = nn.Linear(d, f, bias=False)
+        self.up_proj = nn.Linear(d, f, bias=False)
+        self.down_proj = nn.Linear(f, d, bias=False)
+
+    def forward(self, x):
+        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
+
+
+class LlamaDecoderLayer(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.self_attn = LlamaAttention(cfg)
+        self.mlp = LlamaMLP(cfg)
+        self.input_layernorm = LlamaRMSNorm(cfg["hidden_size"], cfg["rms_norm_eps"])
+        self.post_attention_layernorm = LlamaRMSNorm(cfg["hidden_size"], cfg["rms_norm_eps"])
+
+    def forward(self, x):
+        x = x + self.self_attn(self.input_layernorm(x))
+        return x + self.mlp(self.post_attention_layernorm(x))
+
+
+class LlamaModel(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.embed_tokens = nn.Embedding(cfg["vocab_size"], cfg["hidden_size"])
+        self.layers = nn.ModuleList(LlamaDecoderLayer(cfg) for _ in range(cfg["num_hidden_layers"]))
+        self.norm = LlamaRMSNorm(cfg["hidden_size"], cfg["rms_norm_eps"])
+
+    def forward(self, ids):
+        x = self.embed_tokens(ids)
+        for layer in self.layers:
+            x = layer(x)
+        return self.norm(x)
+
+
+class LlamaForCausalLM(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.model = LlamaModel(cfg)
+        self.lm_head = nn.Linear(cfg["hidden_size"], cfg["vocab_size"], bias=False)
+        if cfg["tie_word_embeddings"]:
+            self.lm_head.weight = self.model.embed_tokens.weight
+
+    def forward(self, ids):  # ids: [B,T] -> hidden [B,T,d] (after the final norm), logits [B,T,V]
+        hidden = self.model(ids)
+        return hidden, self.lm_head(hidden)
+
+
+# ----------------------------------------------------------------------------- GPT-2
+
+class Conv1D(nn.Module):
+    """HF's Conv1D: weight stored [in, out], y = x @ W + b."""
+
+    def __init__(self, nf, nx):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(nx, nf))
+        self.bias = nn.Parameter(torch.zeros(nf))
+
+    def forward(self, x):
+        return x @ self.weight + self.bias
+
+
+def gelu_new(x):
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+
+
+class GPT2Attention(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        d = cfg["n_embd"]
+        self.H, self.hd = cfg["n_head"], d // cfg["n_head"]
+        self.c_attn = Conv1D(3 * d, d)
+        self.c_proj = Conv1D(d, d)
+
+    def forward(self, x):  # x: [B,T,d]
+        B, T, d = x.shape
+        q, k, v = self.c_attn(x).split(d, dim=2)
+        q, k, v = (t.view(B, T, self.H, self.hd).transpose(1, 2) for t in (q, k, v))  # [B,H,T,hd]
+        att = q @ k.transpose(-1, -2) / math.sqrt(self.hd)
+        causal = torch.ones(T, T, dtype=torch.bool).tril()
+        att = att.masked_fill(~causal, float("-inf"))
+        att = F.softmax(att, dim=-1)
+        y = (att @ v).transpose(1, 2).reshape(B, T, d)
+        return self.c_proj(y)
+
+
+class GPT2MLP(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        d = cfg["n_embd"]
+        self.c_fc = Conv1D(4 * d, d)
+        self.c_proj = Conv1D(d, 4 * d)
+
+    def forward(self, x):
+        return self.c_proj(gelu_new(self.c_fc(x)))
+
+
+class GPT2Block(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        d, eps = cfg["n_embd"], cfg["layer_norm_epsilon"]
+        self.ln_1 = nn.LayerNorm(d, eps=eps)
+        self.attn = GPT2Attention(cfg)
+        self.ln_2 = nn.LayerNorm(d, eps=eps)
+        self.mlp = GPT2MLP(cfg)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp(self.ln_2(x))
+
+
+class GPT2Model(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.wte = nn.Embedding(cfg["vocab_size"], cfg["n_embd"])
+        self.wpe = nn.Embedding(cfg["n_positions"], cfg["n_embd"])
+        self.h = nn.ModuleList(GPT2Block(cfg) for _ in range(cfg["n_layer"]))
+        self.ln_f = nn.LayerNorm(cfg["n_embd"], eps=cfg["layer_norm_epsilon"])
+
+    def forward(self, ids):
+        T = ids.shape[1]
+        x = self.wte(ids) + self.wpe(torch.arange(T))
+        for block in self.h:
+            x = block(x)
+        return self.ln_f(x)
+
+
+class GPT2LMHeadModel(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.transformer = GPT2Model(cfg)
+        self.lm_head = nn.Linear(cfg["n_embd"], cfg["vocab_size"], bias=False)
+        self.lm_head.weight = self.transformer.wte.weight  # GPT-2 always ties
+
+    def forward(self, ids):
+        hidden = self.transformer(ids)
+        return hidden, self.lm_head(hidden)
+
+
+# ----------------------------------------------------------------------------- LoRA (PEFT semantics)
+
+class LoraWrapped(nn.Module):
+    """PEFT's lora.Linear: y = base(x) + lora_B(lora_A(dropout(x))) * alpha/r.
+    lora_A.weight [r, in], lora_B.weight [out, r], for nn.Linear and for GPT-2's Conv1D
+    (fan_in_fan_out: the base weight is [in, out], the adapter matrices are the same)."""
+
+    def __init__(self, base, r, alpha, fan_in_fan_out):
+        super().__init__()
+        self.base_layer = base
+        w = base.weight
+        n_in, n_out = (w.shape[0], w.shape[1]) if fan_in_fan_out else (w.shape[1], w.shape[0])
+        self.lora_A = nn.Linear(n_in, r, bias=False)
+        self.lora_B = nn.Linear(r, n_out, bias=False)
+        self.scaling = alpha / r
+        self.fan_in_fan_out = fan_in_fan_out
+
+    def forward(self, x):
+        return self.base_layer(x) + self.lora_B(self.lora_A(x)) * self.scaling
+
+    def merged_delta(self):
+        """The update PEFT's merge adds to the base weight, in the base weight's layout."""
+        delta = self.lora_B.weight @ self.lora_A.weight * self.scaling  # [out, in]
+        return delta.T if self.fan_in_fan_out else delta
+
+
+def apply_lora(model, target_modules, r, alpha, fan_in_fan_out):
+    """Replaces every submodule whose last name is in target_modules; returns {module path: wrapper}."""
+    wrapped = {}
+    for path, module in list(model.named_modules()):
+        for child_name, child in list(module.named_children()):
+            if child_name in target_modules:
+                full = f"{path}.{child_name}" if path else child_name
+                wrapper = LoraWrapped(child, r, alpha, fan_in_fan_out)
+                setattr(module, child_name, wrapper)
+                wrapped[full] = wrapper
+    return wrapped

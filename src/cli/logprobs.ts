@@ -1,0 +1,44 @@
+// `prefdyn logprobs`: summed response log-probs of every pair (architecture.md contract 6).
+import { type Command } from './command.js';
+import { addSourceOptions, SOURCE_OPTIONS_HELP, sourceOptionsFromArgs } from './data-options.js';
+import { SCORING_OPTIONS, SCORING_OPTIONS_HELP, scoringArgs, writeFileAtomic } from './scoring-options.js';
+import { loadSource } from '../data/source.js';
+import { loadModelForScoring } from '../model/load.js';
+import { pairLogProbs, pairTokens } from '../model/logprobs.js';
+
+export const command: Command = {
+  name: 'logprobs',
+  summary: 'log pi(chosen | prompt) and log pi(rejected | prompt) of every pair',
+  help: `Usage: prefdyn logprobs --model DIR --data SRC --out FILE.jsonl [options]
+
+Writes one line per pair: {"id", "group", "logp_chosen", "logp_rejected", "n_tokens_chosen",
+"n_tokens_rejected"}: response log-probs summed over the response tokens, prompt tokens masked.
+Prompt and responses are tokenised separately (TRL-style; responses of several tokens end with EOS).
+Pairs whose answers are single tokens (persona's " Yes"/" No") cost one forward pass of the prompt.
+
+Options:
+  --out FILE.jsonl       where to write (required; written atomically)
+  --adapter DIR          a PEFT LoRA adapter folder to apply to the model
+${SCORING_OPTIONS_HELP}
+${SOURCE_OPTIONS_HELP}
+
+Example:
+  prefdyn logprobs --model models/tiny --data persona:agreeableness --out lp.jsonl`,
+  options: addSourceOptions({ ...SCORING_OPTIONS, adapter: { type: 'string' } }),
+  async run({ values }) {
+    const args = scoringArgs('logprobs', values);
+    const { pairs } = await loadSource(args.data, sourceOptionsFromArgs(values));
+    const { model, tokenizer } = await loadModelForScoring(args.model, values.adapter as string | undefined);
+    const scores = pairLogProbs(model, pairs.map((p) => pairTokens(tokenizer, p)), args.batchSize);
+    const lines = pairs.map((p, i) => {
+      const s = scores[i]!;
+      return JSON.stringify({
+        id: p.id, group: p.group, logp_chosen: s.logpChosen, logp_rejected: s.logpRejected,
+        n_tokens_chosen: s.nTokensChosen, n_tokens_rejected: s.nTokensRejected,
+      });
+    });
+    writeFileAtomic(args.out, lines.map((l) => l + '\n').join(''));
+    const groups = new Set(pairs.map((p) => p.group)).size;
+    process.stdout.write(`wrote log-probs of ${pairs.length} pairs (${groups} group${groups === 1 ? '' : 's'}) to ${args.out}\n`);
+  },
+};

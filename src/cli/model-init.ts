@@ -1,0 +1,54 @@
+// `prefdyn model init`: a new model folder with random weights (seeded), for tests and pretraining.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError, UserError, type Command } from './command.js';
+import { saveCheckpoint } from '../model/checkpoint.js';
+import { parameterCount, type Arch } from '../model/config.js';
+import { initConfig, initWeights, parseSizeSpec, SIZE_PRESETS } from '../model/init.js';
+import { loadTokenizer } from '../tokenizer/load.js';
+
+const DEFAULT_TOKENIZER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../models/gpt2-tokenizer');
+
+export const command: Command = {
+  name: 'model init',
+  summary: 'create a model folder with random weights (Llama or GPT-2)',
+  help: `Usage: prefdyn model init --arch llama|gpt2 --size SPEC --out DIR [options]
+
+Writes a Hugging Face model folder (config.json, model.safetensors, tokenizer files) with weights
+initialised as transformers does: normal(0, 0.02), norms 1, biases 0 (GPT-2's c_proj: 0.02/sqrt(2 n_layer)).
+
+Options:
+  --arch llama|gpt2      architecture (required)
+  --size SPEC            a preset (${Object.keys(SIZE_PRESETS.llama).join(', ')}), or KEY=VALUE,... with keys d, layers, heads,
+                         kv (llama), ffn, vocab, ctx, theta (llama), tied (llama); a preset may be followed
+                         by overrides: "tiny,ctx=128" (default tiny)
+  --out DIR              the model folder to write (required; replaced atomically if it is a model folder)
+  --seed N               seed of the initialisation (default 0)
+  --tokenizer DIR        folder with tokenizer.json to copy (default the bundled GPT-2 tokenizer);
+                         vocab defaults to its size
+
+Example:
+  prefdyn model init --arch llama --size tiny --out models/tiny --seed 1`,
+  options: {
+    arch: { type: 'string' }, size: { type: 'string', default: 'tiny' }, out: { type: 'string' },
+    seed: { type: 'string', default: '0' }, tokenizer: { type: 'string' },
+  },
+  async run({ values }) {
+    const arch = values.arch;
+    if (arch !== 'llama' && arch !== 'gpt2') throw new UsageError(`model init needs --arch llama or --arch gpt2${arch ? `, got "${arch}"` : ''}`);
+    if (typeof values.out !== 'string' || values.out.length === 0) throw new UsageError('model init needs --out DIR');
+    const seed = Number(values.seed);
+    if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got "${values.seed}"`);
+    const tokDir = typeof values.tokenizer === 'string' ? values.tokenizer : DEFAULT_TOKENIZER;
+    if (!fs.existsSync(path.join(tokDir, 'tokenizer.json'))) throw new UserError(`--tokenizer ${tokDir}: no tokenizer.json there`);
+    const tok = loadTokenizer(tokDir);
+    const size = parseSizeSpec(values.size as string, arch as Arch);
+    const vocab = size.vocab ?? tok.vocabSize;
+    if (vocab < tok.vocabSize) throw new UserError(`--size vocab=${vocab} is smaller than the tokenizer's ${tok.vocabSize} tokens (${tok.file})`);
+    const config = initConfig(arch, size, vocab, { bos: tok.bos?.id, eos: tok.eos?.id });
+    saveCheckpoint(values.out, config, initWeights(config, seed), tokDir);
+    process.stdout.write(`wrote ${arch} model (d=${config.hiddenSize}, layers=${config.numHiddenLayers}, heads=${config.numAttentionHeads}` +
+      `${config.arch === 'llama' ? `, kv=${config.numKeyValueHeads}` : ''}, vocab=${vocab}, ${parameterCount(config).toLocaleString('en-US')} parameters, seed ${seed}) to ${values.out}\n`);
+  },
+};

@@ -1,0 +1,79 @@
+// Embeddings g(x) for the distinguishability analysis (theory.md sections 2, 3 and 5): the final hidden
+// state (after the final norm, exactly what lm_head multiplies) at the last token of each sequence.
+// For Yes/No pairs the sequence is the prompt; for free-text pairs it is prompt + response.
+// prefdyn applies the final norm once (the paper's code applies it twice; theory.md section 6).
+import { gatherRows, reshape } from '../tensor/ops/index.js';
+import { noGrad } from '../tensor/autograd.js';
+import { UserError } from '../cli/command.js';
+import { pairLabel, type PreferencePair } from '../data/pair.js';
+import type { ModelTokenizer } from '../tokenizer/load.js';
+import { tokenizePair } from '../tokenizer/pair.js';
+import type { CausalLM } from './model.js';
+import { rightPadded } from './logprobs.js';
+
+/** Hidden state at the last token of each sequence: [N*d] row-major ([N,d]), no gradients. */
+export function lastTokenHidden(model: CausalLM, seqs: ArrayLike<number>[], batchSize: number): { data: Float32Array; d: number } {
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
+  const rows: Float32Array[] = [];
+  let d = 0;
+  noGrad(() => {
+    for (let start = 0; start < seqs.length; start += batchSize) {
+      const batch = seqs.slice(start, start + batchSize);
+      batch.forEach((s, i) => {
+        if (s.length === 0) throw new Error(`lastTokenHidden: sequence ${start + i} is empty`);
+      });
+      const { ids, B, T } = rightPadded(batch);
+      const { hidden } = model.forward(ids, B, T, { logits: 'none' }); // [B,T,d]
+      d = hidden.shape[2]!;
+      const last = Int32Array.from(batch, (s, b) => b * T + s.length - 1);
+      rows.push(gatherRows(reshape(hidden, [B * T, d]), last).data); // [B,d]
+    }
+  });
+  const data = new Float32Array(seqs.length * d);
+  let offset = 0;
+  for (const r of rows) {
+    data.set(r, offset);
+    offset += r.length;
+  }
+  return { data, d };
+}
+
+/** Where g(x) is taken: the last prompt token (Yes/No pairs) or the last token of prompt + response. */
+export type EmbedPosition = 'prompt' | 'response';
+
+export interface EmbeddingRow {
+  id: string;
+  group: string;
+  /** +1: the positive side (persona: the preferred answer is " Yes"; free text: the chosen response). */
+  label: 1 | -1;
+}
+
+/**
+ * Contract 3's rows. 'prompt': one row per pair, g at the last prompt token, label from the pair's
+ * Yes/No label (theory.md section 3). 'response': two rows per pair, "<id>/chosen" (+1) and
+ * "<id>/rejected" (-1), g at the last token of prompt + response (theory.md section 5).
+ * 'auto' picks 'prompt' when every pair has a Yes/No label, else 'response'.
+ */
+export function embedPairs(model: CausalLM, tok: ModelTokenizer, pairs: PreferencePair[],
+  opts: { position: EmbedPosition | 'auto'; batchSize: number }): { data: Float32Array; d: number; rows: EmbeddingRow[]; position: EmbedPosition } {
+  const position = opts.position === 'auto' ? (pairs.every((p) => pairLabel(p) !== undefined) ? 'prompt' : 'response') : opts.position;
+  const seqs: number[][] = [];
+  const rows: EmbeddingRow[] = [];
+  for (const pair of pairs) {
+    if (position === 'prompt') {
+      const label = pairLabel(pair);
+      if (label === undefined) {
+        throw new UserError(`pair ${pair.id}: no Yes/No label, so its prompt embedding has no side; use --position response (embeds prompt + chosen and prompt + rejected)`);
+      }
+      seqs.push(tok.encode(pair.prompt, true));
+      rows.push({ id: pair.id, group: pair.group, label });
+    } else {
+      for (const [side, response, label] of [['chosen', pair.chosen, 1], ['rejected', pair.rejected, -1]] as const) {
+        const t = tokenizePair(tok, pair.prompt, response);
+        seqs.push([...t.promptIds, ...t.responseIds]);
+        rows.push({ id: `${pair.id}/${side}`, group: pair.group, label });
+      }
+    }
+  }
+  return { ...lastTokenHidden(model, seqs, opts.batchSize), rows, position };
+}

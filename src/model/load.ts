@@ -1,0 +1,27 @@
+// A model folder (architecture.md contract 1) as a ready CausalLM: config.json picks the architecture,
+// every tensor is checked against it before any compute (checkpoint.ts), then wrapped as parameters.
+import { loadWeights, type Weights } from './checkpoint.js';
+import type { ModelConfig } from './config.js';
+import { Gpt2 } from './gpt2.js';
+import { Llama } from './llama.js';
+import { LoraAdapter } from './lora.js';
+import { loadTokenizer, type ModelTokenizer } from '../tokenizer/load.js';
+import { tensorsFromWeights, type CausalLM } from './model.js';
+
+export function modelFromWeights(config: ModelConfig, weights: Weights): CausalLM {
+  const params = tensorsFromWeights(weights);
+  return config.arch === 'llama' ? new Llama(config, params) : new Gpt2(config, params);
+}
+
+export async function loadModel(dir: string): Promise<CausalLM> {
+  const { config, weights } = await loadWeights(dir);
+  return modelFromWeights(config, weights);
+}
+
+/** A model folder's model and tokenizer (checked against vocab_size), with a PEFT adapter attached if given. */
+export async function loadModelForScoring(dir: string, adapterDir?: string): Promise<{ model: CausalLM; tokenizer: ModelTokenizer }> {
+  const model = await loadModel(dir);
+  const tokenizer = loadTokenizer(dir, { vocabSize: model.config.vocabSize });
+  if (adapterDir !== undefined) LoraAdapter.read(adapterDir, model).attachTo(model);
+  return { model, tokenizer };
+}

@@ -1,0 +1,124 @@
+// Response log-probabilities (architecture.md contract 6; theory.md section 1):
+//   log pi(y | x) = sum_j log softmax(logits at position |x| - 1 + j)[y_j],
+// prompt tokens masked, summed over the response tokens only. Sequences are batched right-padded
+// (causal attention makes padding invisible to real positions), and the lm_head runs only at the
+// positions that predict a response token. Single-token answers (persona's " Yes"/" No") cost one
+// forward of the prompt: the logits at its last position give both answers.
+import { Tensor } from '../tensor/tensor.js';
+import { gatherLogProbs, matmul, reshape } from '../tensor/ops/index.js';
+import { noGrad } from '../tensor/autograd.js';
+import type { PreferencePair } from '../data/pair.js';
+import type { ModelTokenizer } from '../tokenizer/load.js';
+import { tokenizePair } from '../tokenizer/pair.js';
+import type { CausalLM, ForwardOptions } from './model.js';
+
+export interface ScoredSequence {
+  prompt: ArrayLike<number>;
+  response: ArrayLike<number>;
+}
+
+/** Token ids of one pair: the prompt and the two responses, tokenised separately (TRL-style). */
+export interface PairTokens {
+  prompt: ArrayLike<number>;
+  chosen: ArrayLike<number>;
+  rejected: ArrayLike<number>;
+}
+
+export interface PairLogProbs {
+  logpChosen: number;
+  logpRejected: number;
+  nTokensChosen: number;
+  nTokensRejected: number;
+}
+
+/** Right-pads sequences into ids [B,T] (pad = 0: padded positions are never read). */
+export function rightPadded(seqs: ArrayLike<number>[]): { ids: Int32Array; B: number; T: number } {
+  const B = seqs.length;
+  const T = Math.max(1, ...seqs.map((s) => s.length));
+  const ids = new Int32Array(B * T);
+  seqs.forEach((s, b) => ids.set(Array.from(s), b * T));
+  return { ids, B, T };
+}
+
+/**
+ * Summed log pi(response | prompt) of each sequence: [N], differentiable when the model's parameters
+ * (or adapter) require gradients. One forward over the batch.
+ */
+export function responseLogProbs(model: CausalLM, items: ScoredSequence[], opts: ForwardOptions = {}): Tensor {
+  for (const [i, it] of items.entries()) {
+    if (it.prompt.length === 0) throw new Error(`responseLogProbs: sequence ${i} has an empty prompt (nothing predicts its first token)`);
+    if (it.response.length === 0) throw new Error(`responseLogProbs: sequence ${i} has an empty response`);
+  }
+  const { ids, B, T } = rightPadded(items.map((it) => [...Array.from(it.prompt), ...Array.from(it.response)]));
+  // positions b*T + |x_b| - 1 + j predict response token j; rowOf maps each to its sequence
+  const positions: number[] = [];
+  const targets: number[] = [];
+  const rowOf: number[] = [];
+  items.forEach((it, b) => {
+    for (let j = 0; j < it.response.length; j++) {
+      positions.push(b * T + it.prompt.length - 1 + j);
+      targets.push(it.response[j]!);
+      rowOf.push(b);
+    }
+  });
+  const { logits } = model.forward(ids, B, T, { ...opts, logits: Int32Array.from(positions) }); // [M,V]
+  const lp = gatherLogProbs(logits!, Int32Array.from(targets)); // [M]
+  // sum per sequence: lp [1,M] @ S [M,B], S[m,b] = 1 when position m belongs to sequence b
+  const S = Tensor.zeros([rowOf.length, B]);
+  rowOf.forEach((b, m) => (S.data[m * B + b] = 1));
+  return reshape(matmul(reshape(lp, [1, rowOf.length]), S), [B]);
+}
+
+/**
+ * log pi(answer | prompt) for single-token answers, one forward of the prompts:
+ * answers[k] gives one token id per prompt; returns one Tensor [N] per k.
+ */
+export function nextTokenLogProbs(model: CausalLM, prompts: ArrayLike<number>[], answers: Int32Array[],
+  opts: ForwardOptions = {}): Tensor[] {
+  prompts.forEach((p, i) => {
+    if (p.length === 0) throw new Error(`nextTokenLogProbs: prompt ${i} is empty`);
+  });
+  const { ids, B, T } = rightPadded(prompts);
+  const last = Int32Array.from(prompts, (p, b) => b * T + p.length - 1);
+  const { logits } = model.forward(ids, B, T, { ...opts, logits: last }); // [N,V]
+  return answers.map((a) => gatherLogProbs(logits!, a));
+}
+
+/**
+ * Contract 6's numbers for every pair, no gradients, in batches of `batchSize` pairs. Batches whose
+ * pairs all have single-token responses take the one-forward path.
+ */
+export function pairLogProbs(model: CausalLM, pairs: PairTokens[], batchSize: number): PairLogProbs[] {
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
+  const out: PairLogProbs[] = [];
+  noGrad(() => {
+    for (let start = 0; start < pairs.length; start += batchSize) {
+      const batch = pairs.slice(start, start + batchSize);
+      let chosen: Float32Array;
+      let rejected: Float32Array;
+      if (batch.every((p) => p.chosen.length === 1 && p.rejected.length === 1)) {
+        const [c, r] = nextTokenLogProbs(model, batch.map((p) => p.prompt),
+          [Int32Array.from(batch, (p) => p.chosen[0]!), Int32Array.from(batch, (p) => p.rejected[0]!)]);
+        chosen = c!.data;
+        rejected = r!.data;
+      } else {
+        const both = responseLogProbs(model, [
+          ...batch.map((p) => ({ prompt: p.prompt, response: p.chosen })),
+          ...batch.map((p) => ({ prompt: p.prompt, response: p.rejected })),
+        ]).data;
+        chosen = both.subarray(0, batch.length);
+        rejected = both.subarray(batch.length);
+      }
+      batch.forEach((p, i) => out.push({
+        logpChosen: chosen[i]!, logpRejected: rejected[i]!, nTokensChosen: p.chosen.length, nTokensRejected: p.rejected.length,
+      }));
+    }
+  });
+  return out;
+}
+
+/** A pair's token ids as the tokenizer gives them (TRL-style: prompt and each response separately). */
+export function pairTokens(tok: ModelTokenizer, pair: PreferencePair): PairTokens {
+  const chosen = tokenizePair(tok, pair.prompt, pair.chosen);
+  return { prompt: chosen.promptIds, chosen: chosen.responseIds, rejected: tokenizePair(tok, pair.prompt, pair.rejected).responseIds };
+}

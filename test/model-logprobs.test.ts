@@ -1,0 +1,71 @@
+// `prefdyn logprobs` against PyTorch: summed response log-probs of the fixture pairs (tokenised by
+// prefdyn, scored one unpadded sequence at a time by scripts/parity/make_fixtures.py).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli } from './helpers/cli.js';
+import { parityDir } from './helpers/parity.js';
+import { loadModel } from '../src/model/load.js';
+import { pairLogProbs, responseLogProbs } from '../src/model/logprobs.js';
+
+const pairsFile = path.join(parityDir, 'logprobs', 'pairs.jsonl');
+
+function readJsonl(file: string): Record<string, unknown>[] {
+  return fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+for (const name of ['llama-gqa-tied', 'gpt2']) {
+  for (const batchSize of ['1', '4']) {
+    test(`logprobs: prefdyn logprobs on ${name} (batch size ${batchSize}) equals the PyTorch reference`, () => {
+      const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-lp-')), 'lp.jsonl');
+      const res = runCli(['logprobs', '--model', path.join(parityDir, name), '--data', pairsFile, '--out', out, '--batch-size', batchSize]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(res.stdout, `wrote log-probs of 6 pairs (3 groups) to ${out}\n`);
+      const got = readJsonl(out);
+      const want = readJsonl(path.join(parityDir, 'logprobs', `reference-${name}.jsonl`));
+      assert.equal(got.length, want.length);
+      got.forEach((g, i) => {
+        const w = want[i]!;
+        assert.deepEqual(Object.keys(g), ['id', 'group', 'logp_chosen', 'logp_rejected', 'n_tokens_chosen', 'n_tokens_rejected']);
+        for (const k of ['id', 'group', 'n_tokens_chosen', 'n_tokens_rejected']) assert.equal(g[k], w[k], `${w.id} ${k}`);
+        for (const k of ['logp_chosen', 'logp_rejected']) {
+          const a = g[k] as number;
+          const b = w[k] as number;
+          assert.ok(Math.abs(a - b) <= 1e-4 * Math.abs(b), `${w.id} ${k}: ${a} vs ${b}`);
+        }
+      });
+    });
+  }
+}
+
+test('logprobs: the single-token path (one forward of the prompt) equals scoring prompt + answer', async () => {
+  const model = await loadModel(path.join(parityDir, 'gpt2'));
+  const pairs = [
+    { prompt: [5, 6, 7, 8], chosen: [100], rejected: [200] },
+    { prompt: [9, 10], chosen: [200], rejected: [100] },
+  ];
+  const fast = pairLogProbs(model, pairs, 8);
+  const slow = responseLogProbs(model, pairs.flatMap((p) => [{ prompt: p.prompt, response: p.chosen }, { prompt: p.prompt, response: p.rejected }])).data;
+  fast.forEach((f, i) => {
+    assert.ok(Math.abs(f.logpChosen - slow[2 * i]!) < 1e-5);
+    assert.ok(Math.abs(f.logpRejected - slow[2 * i + 1]!) < 1e-5);
+    assert.equal(f.nTokensChosen, 1);
+  });
+  assert.notEqual(fast[0]!.logpChosen, fast[0]!.logpRejected);
+});
+
+test('logprobs: bad input exits non-zero with a message', () => {
+  const noModel = runCli(['logprobs', '--data', pairsFile, '--out', 'x.jsonl']);
+  assert.equal(noModel.code, 2);
+  assert.equal(noModel.stderr, 'prefdyn: logprobs needs --model\n');
+  const badBatch = runCli(['logprobs', '--model', 'm', '--data', pairsFile, '--out', 'x.jsonl', '--batch-size', '0']);
+  assert.equal(badBatch.code, 2);
+  assert.equal(badBatch.stderr, 'prefdyn: --batch-size must be a positive integer, got "0"\n');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-lp-bad-'));
+  const noConfig = runCli(['logprobs', '--model', tmp, '--data', pairsFile, '--out', path.join(tmp, 'x.jsonl')]);
+  assert.equal(noConfig.code, 1);
+  assert.equal(noConfig.stderr, `prefdyn: ${tmp}: no config.json (a model folder needs the Hugging Face config.json)\n`);
+  assert.equal(fs.existsSync(path.join(tmp, 'x.jsonl')), false);
+});
