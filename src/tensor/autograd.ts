@@ -1,0 +1,108 @@
+// The tape: one per process. Each op whose inputs need gradients appends a node holding a backward
+// closure; the closure captures exactly what that op's backward needs (its saved activations).
+// backward(loss) runs the nodes in reverse, accumulates into .grad, and drops each node (and with it
+// the saved activations, and the gradient of the intermediate output) as soon as it has run. The tape
+// is then empty, so nothing recorded in one training step survives into the next; resetTape() discards
+// a forward pass that will not be differentiated.
+import { Tensor } from './tensor.js';
+
+/** Adds d(loss)/d(inputs) into the inputs' gradients, given d(loss)/d(output). */
+export type BackwardFn = (gradOutput: Float32Array) => void;
+
+interface Node {
+  output: Tensor;
+  backward: BackwardFn;
+}
+
+let tape: Node[] = [];
+let gradEnabled = true;
+// Op outputs (not leaves): their gradients are freed once their node's backward has run.
+const recordedOutputs = new WeakSet<Tensor>();
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs fn with recording off (inference, reference log-probs, finite differences). */
+export function noGrad<T>(fn: () => T): T {
+  const before = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = before;
+  }
+}
+
+/** Runs fn with recording on, e.g. inside a noGrad region. */
+export function withGrad<T>(fn: () => T): T {
+  const before = gradEnabled;
+  gradEnabled = true;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = before;
+  }
+}
+
+/** True when an op on these inputs must be recorded. */
+export function needsGrad(...inputs: (Tensor | undefined)[]): boolean {
+  if (!gradEnabled) return false;
+  for (const t of inputs) if (t?.requiresGrad) return true;
+  return false;
+}
+
+/**
+ * Records `output = op(inputs)` when some input needs a gradient (and grad mode is on); returns output.
+ * `backward` must only accumulate into inputs' gradients obtained through gradOf().
+ */
+export function record(output: Tensor, inputs: (Tensor | undefined)[], backward: BackwardFn): Tensor {
+  if (!needsGrad(...inputs)) return output;
+  output.requiresGrad = true;
+  recordedOutputs.add(output);
+  tape.push({ output, backward });
+  return output;
+}
+
+/** The gradient buffer of t (allocated as zeros on first use), or null when t needs no gradient. */
+export function gradOf(t: Tensor | undefined): Float32Array | null {
+  if (!t?.requiresGrad) return null;
+  return (t.grad ??= new Float32Array(t.data.length));
+}
+
+/** Number of recorded, not yet differentiated ops. */
+export function tapeLength(): number {
+  return tape.length;
+}
+
+/** Discards everything recorded (a forward pass that will not be differentiated). */
+export function resetTape(): void {
+  for (const node of tape) if (recordedOutputs.has(node.output)) node.output.grad = null;
+  tape = [];
+}
+
+/** Backpropagates from a one-element loss, accumulating into every leaf's .grad; empties the tape. */
+export function backward(loss: Tensor): void {
+  if (loss.data.length !== 1) {
+    resetTape();
+    throw new Error(`backward: the loss must have one element, got ${loss.describe()}`);
+  }
+  if (!recordedOutputs.has(loss)) {
+    resetTape();
+    throw new Error(`backward: ${loss.describe()} was not computed by recorded ops (computed under noGrad, or from tensors without requiresGrad)`);
+  }
+  const nodes = tape;
+  tape = [];
+  loss.grad = Float32Array.of(1);
+  // pop() drops each node, its closure and the activations it saved as soon as it has run.
+  for (let node = nodes.pop(); node !== undefined; node = nodes.pop()) {
+    const g = node.output.grad;
+    if (g !== null) node.backward(g);
+    node.output.grad = null;
+  }
+}
+
+/** Zeroes the gradients of params in place (buffers are reused across steps). */
+export function zeroGrad(params: Iterable<Tensor>): void {
+  for (const p of params) p.grad?.fill(0);
+}

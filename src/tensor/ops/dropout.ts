@@ -1,0 +1,21 @@
+// Inverted dropout: each element is kept with probability 1 - p and scaled by 1/(1 - p), so the
+// expectation is unchanged and evaluation needs no rescaling. The mask is drawn from the caller's Rng.
+import { Tensor } from '../tensor.js';
+import { record, gradOf } from '../autograd.js';
+import type { Rng } from '../../util/rng.js';
+
+/** dropout(x, p, rng, training): identity when p = 0 or not training. */
+export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tensor {
+  if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
+  if (p === 0 || !training) return x;
+  const keep = 1 / (1 - p);
+  const mask = new Float32Array(x.size); // 0 or 1/(1-p) per element
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < p ? 0 : keep;
+  const X = x.data;
+  const out = new Float32Array(x.size);
+  for (let i = 0; i < out.length; i++) out[i] = X[i]! * mask[i]!;
+  return record(new Tensor(out, x.shape), [x], (g) => {
+    const gx = gradOf(x)!;
+    for (let i = 0; i < g.length; i++) gx[i] += g[i]! * mask[i]!;
+  });
+}

@@ -1,0 +1,122 @@
+// Elementwise arithmetic. Binary ops broadcast (see broadcast.ts); scalar ops take a JS number.
+import { Tensor } from '../tensor.js';
+import { record, gradOf } from '../autograd.js';
+import { broadcastShapes } from './broadcast.js';
+
+type BinaryKind = 'add' | 'sub' | 'mul' | 'div';
+
+function binary(kind: BinaryKind, a: Tensor, b: Tensor): Tensor {
+  const { shape, n, ia, ib } = broadcastShapes(a, b, kind);
+  const A = a.data;
+  const B = b.data;
+  const out = new Float32Array(n);
+  switch (kind) {
+    case 'add': for (let i = 0; i < n; i++) out[i] = A[ia ? ia[i]! : i]! + B[ib ? ib[i]! : i]!; break;
+    case 'sub': for (let i = 0; i < n; i++) out[i] = A[ia ? ia[i]! : i]! - B[ib ? ib[i]! : i]!; break;
+    case 'mul': for (let i = 0; i < n; i++) out[i] = A[ia ? ia[i]! : i]! * B[ib ? ib[i]! : i]!; break;
+    case 'div': for (let i = 0; i < n; i++) out[i] = A[ia ? ia[i]! : i]! / B[ib ? ib[i]! : i]!; break;
+  }
+  return record(new Tensor(out, shape), [a, b], (g) => {
+    const ga = gradOf(a);
+    const gb = gradOf(b);
+    // d(a+b) = (1, 1); d(a-b) = (1, -1); d(ab) = (b, a); d(a/b) = (1/b, -a/b^2)
+    if (ga) {
+      switch (kind) {
+        case 'add': case 'sub': for (let i = 0; i < n; i++) ga[ia ? ia[i]! : i] += g[i]!; break;
+        case 'mul': for (let i = 0; i < n; i++) ga[ia ? ia[i]! : i] += g[i]! * B[ib ? ib[i]! : i]!; break;
+        case 'div': for (let i = 0; i < n; i++) ga[ia ? ia[i]! : i] += g[i]! / B[ib ? ib[i]! : i]!; break;
+      }
+    }
+    if (gb) {
+      switch (kind) {
+        case 'add': for (let i = 0; i < n; i++) gb[ib ? ib[i]! : i] += g[i]!; break;
+        case 'sub': for (let i = 0; i < n; i++) gb[ib ? ib[i]! : i] -= g[i]!; break;
+        case 'mul': for (let i = 0; i < n; i++) gb[ib ? ib[i]! : i] += g[i]! * A[ia ? ia[i]! : i]!; break;
+        case 'div':
+          for (let i = 0; i < n; i++) {
+            const y = B[ib ? ib[i]! : i]!;
+            gb[ib ? ib[i]! : i] -= (g[i]! * A[ia ? ia[i]! : i]!) / (y * y);
+          }
+          break;
+      }
+    }
+  });
+}
+
+/** a + b, broadcasting. */
+export function add(a: Tensor, b: Tensor): Tensor {
+  return binary('add', a, b);
+}
+/** a - b, broadcasting. */
+export function sub(a: Tensor, b: Tensor): Tensor {
+  return binary('sub', a, b);
+}
+/** a * b elementwise, broadcasting. */
+export function mul(a: Tensor, b: Tensor): Tensor {
+  return binary('mul', a, b);
+}
+/** a / b elementwise, broadcasting. */
+export function div(a: Tensor, b: Tensor): Tensor {
+  return binary('div', a, b);
+}
+
+/** c * x. */
+export function scale(x: Tensor, c: number): Tensor {
+  const X = x.data;
+  const out = new Float32Array(X.length);
+  for (let i = 0; i < X.length; i++) out[i] = X[i]! * c;
+  return record(new Tensor(out, x.shape), [x], (g) => {
+    const gx = gradOf(x)!;
+    for (let i = 0; i < g.length; i++) gx[i] += g[i]! * c;
+  });
+}
+
+/** -x. */
+export function neg(x: Tensor): Tensor {
+  return scale(x, -1);
+}
+
+/** x + c. */
+export function addScalar(x: Tensor, c: number): Tensor {
+  const X = x.data;
+  const out = new Float32Array(X.length);
+  for (let i = 0; i < X.length; i++) out[i] = X[i]! + c;
+  return record(new Tensor(out, x.shape), [x], (g) => {
+    const gx = gradOf(x)!;
+    for (let i = 0; i < g.length; i++) gx[i] += g[i]!;
+  });
+}
+
+/** x^2. */
+export function square(x: Tensor): Tensor {
+  const X = x.data;
+  const out = new Float32Array(X.length);
+  for (let i = 0; i < X.length; i++) out[i] = X[i]! * X[i]!;
+  return record(new Tensor(out, x.shape), [x], (g) => {
+    const gx = gradOf(x)!;
+    for (let i = 0; i < g.length; i++) gx[i] += 2 * g[i]! * X[i]!;
+  });
+}
+
+/** sqrt(x); d/dx = 1 / (2 sqrt(x)). */
+export function sqrt(x: Tensor): Tensor {
+  const X = x.data;
+  const out = new Float32Array(X.length);
+  for (let i = 0; i < X.length; i++) out[i] = Math.sqrt(X[i]!);
+  return record(new Tensor(out, x.shape), [x], (g) => {
+    const gx = gradOf(x)!;
+    for (let i = 0; i < g.length; i++) gx[i] += g[i]! / (2 * out[i]!);
+  });
+}
+
+/** min(max(x, lo), hi); the gradient passes where lo <= x <= hi (as PyTorch's clamp). */
+export function clamp(x: Tensor, lo: number, hi: number): Tensor {
+  if (!(lo <= hi)) throw new Error(`clamp: lo (${lo}) must not exceed hi (${hi})`);
+  const X = x.data;
+  const out = new Float32Array(X.length);
+  for (let i = 0; i < X.length; i++) out[i] = Math.min(Math.max(X[i]!, lo), hi);
+  return record(new Tensor(out, x.shape), [x], (g) => {
+    const gx = gradOf(x)!;
+    for (let i = 0; i < g.length; i++) if (X[i]! >= lo && X[i]! <= hi) gx[i] += g[i]!;
+  });
+}
