@@ -1,0 +1,101 @@
+// `prefdyn train`: options and config file in, run folder out (architecture.md contract 4).
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserError, type Command } from './command.js';
+import { addSourceOptions, sourceOptionsFromArgs, SOURCE_OPTIONS_HELP } from './data-options.js';
+import { cliName, OPTION_DEFS, readConfigFile, resolveConfig, trainOptionSpec, type TrainConfig } from '../train/config.js';
+import { findCheckpoint, readCheckpoint } from '../train/checkpoint.js';
+import { setupRun } from '../train/setup.js';
+import { train } from '../train/trainer.js';
+import { stderrProgress } from '../train/progress.js';
+import { writeJsonAtomic } from '../train/run-folder.js';
+
+const { flip: _flip, ...trainOptions } = trainOptionSpec();
+void _flip;
+
+const help = `Usage: prefdyn train --model DIR --data SRC --out DIR [options]
+       prefdyn train --config FILE.yaml [--key value ...]
+       prefdyn train --resume RUN_DIR
+
+Trains with a preference objective and logs, at every step, the metrics of every group (behaviour)
+and of "all", for the training batch and (every --eval-every steps) the held-out test split.
+Defaults are the paper's where it has one (Im & Li 2024), else TRL's / Hugging Face's.
+
+Options (also as keys of the YAML/JSON --config file, e.g. "lr: 1e-5"; the command line wins):
+  --config FILE          YAML or JSON file of options
+  --resume DIR           continue a run folder (or one of its checkpoints) exactly where it stopped
+${OPTION_DEFS.map((d) => `  --${cliName(d.key).padEnd(28)} ${d.help}`).join('\n')}
+
+${SOURCE_OPTIONS_HELP.split('\n').filter((l) => !l.includes('--flip')).join('\n')}
+
+Example:
+  prefdyn train --model models/tiny --data persona:agreeableness,subscribes-to-Buddhism --mode lora --steps 20 --out runs/lora
+`;
+
+export const command: Command = {
+  name: 'train',
+  summary: 'DPO (and IPO, hinge, robust) training with per-group learning dynamics',
+  help,
+  options: addSourceOptions({ ...trainOptions, config: { type: 'string' }, resume: { type: 'string' } }),
+  async run(args) {
+    const v = args.values;
+    let resume: { dir: string; runDir: string } | undefined;
+    const cli: Record<string, unknown> = {};
+    for (const d of OPTION_DEFS) {
+      const raw = v[cliName(d.key)];
+      if (raw !== undefined) cli[d.key] = raw;
+    }
+    let file: { path: string; values: Record<string, unknown> } | undefined;
+    if (typeof v.resume === 'string') {
+      if (Object.keys(cli).length > 0 || v.config !== undefined) throw new UserError('--resume takes no other options: the run continues with its saved config.json');
+      const dir = findCheckpoint(v.resume);
+      const runDir = path.resolve(dir, '..', '..');
+      const saved = JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8')) as { config: TrainConfig };
+      file = { path: path.join(runDir, 'config.json'), values: { ...saved.config } };
+      resume = { dir, runDir };
+    } else if (typeof v.config === 'string') {
+      file = { path: v.config, values: readConfigFile(v.config) };
+    }
+    let resolved;
+    try {
+      resolved = resolveConfig(file, cli);
+    } catch (err) {
+      throw new UserError((err as Error).message);
+    }
+    const c = resolved.config;
+    const runDir = resume?.runDir ?? c.out;
+    if (!resume && fs.existsSync(path.join(runDir, 'metrics.jsonl'))) {
+      throw new UserError(`${runDir} already holds a run (metrics.jsonl); choose another --out, or continue it with --resume ${runDir}`);
+    }
+    const checkpoint = resume ? readCheckpoint(resume.dir) : undefined;
+    const setup = await setupRun(c, sourceOptionsFromArgs(v), resume?.dir);
+    fs.mkdirSync(runDir, { recursive: true });
+    if (!resume) writeJsonAtomic(path.join(runDir, 'config.json'), { config: c, sources: resolved.sources });
+    for (const note of setup.notes) process.stderr.write(`prefdyn: ${note}\n`);
+    let stop = false;
+    const onSigint = () => {
+      if (stop) process.exit(130);
+      stop = true;
+      process.stderr.write('\nprefdyn: stopping after this step (Ctrl-C again to quit now)\n');
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      const result = await train({ config: c, runDir, policy: setup.policy, data: setup.data, resume: checkpoint,
+        progress: stderrProgress(checkpoint?.state.step ?? 0), stopRequested: () => stop });
+      const summary = {
+        status: result.status, steps: result.steps, total_steps: result.totalSteps, policy: setup.policy.description,
+        beta: c.beta, beta_source: resolved.sources.beta, n_pairs: setup.pairs.length,
+        n_train: setup.data.train.length, n_test: setup.data.test.length, notes: setup.notes,
+        final_train: result.lastTrain?.map((m) => ({ group: m.group, n: m.n, ...m.values })),
+        final_test: result.lastTest?.map((m) => ({ group: m.group, n: m.n, ...m.values })),
+        checkpoints: result.checkpoints.map((p) => path.relative(runDir, p)),
+      };
+      writeJsonAtomic(path.join(runDir, 'summary.json'), summary);
+      const all = result.lastTest?.at(-1) ?? result.lastTrain?.at(-1);
+      process.stdout.write(`${result.status} ${result.steps}/${result.totalSteps} steps; ${all ? `${result.lastTest ? 'test' : 'train'} loss ${all.values.loss.toFixed(4)}, policy accuracy ${all.values['policy/accuracies'].toFixed(3)}; ` : ''}run folder ${runDir}\n`);
+      return result.status === 'interrupted' ? 130 : 0;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  },
+};

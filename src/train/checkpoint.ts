@@ -1,0 +1,71 @@
+// Run checkpoints: checkpoints/step-N/ holds the trained weights (HF model or PEFT adapter layout,
+// written by the policy), optimizer.safetensors (the optimizer's buffers) and trainer_state.json
+// (update count, data-order position, RNG state, and the length of metrics.jsonl at that point, so a
+// resumed run continues the file exactly). Written into a temporary folder and renamed into place:
+// a failure half-way (a full disk) leaves earlier checkpoints untouched and no partial step-N.
+import fs from 'node:fs';
+import path from 'node:path';
+import { SafetensorsFile, writeSafetensors } from '../model/safetensors.js';
+import { UserError } from '../cli/command.js';
+import type { RngState } from '../util/rng.js';
+import type { OptimizerState } from './optimizers.js';
+import type { Policy } from './policy.js';
+
+export const CHECKPOINTS_DIR = 'checkpoints';
+const STATE_FILE = 'trainer_state.json';
+const OPTIMIZER_FILE = 'optimizer.safetensors';
+
+export interface TrainerState {
+  /** Optimizer updates taken. */
+  step: number;
+  epoch: number;
+  /** Batches are a function of (seed, shuffle, step): see batches.ts. */
+  data_order: { seed: number; shuffle: boolean; effective_batch: number; next_step: number };
+  rng: { s: RngState; spareNormal: number | null };
+  /** Byte length of metrics.jsonl when the checkpoint was taken. */
+  metrics_bytes: number;
+  total_steps: number;
+}
+
+export const checkpointDir = (runDir: string, step: number): string => path.join(runDir, CHECKPOINTS_DIR, `step-${step}`);
+
+export async function writeCheckpoint(runDir: string, policy: Policy, optimizer: OptimizerState, state: TrainerState): Promise<string> {
+  const final = checkpointDir(runDir, state.step);
+  const tmp = path.join(runDir, CHECKPOINTS_DIR, `.tmp-step-${state.step}-${process.pid}`);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  try {
+    await policy.save(tmp);
+    const buffers = [...optimizer.buffers].map(([name, data]) => ({ name, shape: [data.length], data }));
+    writeSafetensors(path.join(tmp, OPTIMIZER_FILE), buffers, { step: String(optimizer.step) });
+    fs.writeFileSync(path.join(tmp, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
+    fs.rmSync(final, { recursive: true, force: true });
+    fs.renameSync(tmp, final);
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw new UserError(`could not write checkpoint ${final} (${(err as Error).message}); earlier checkpoints are intact`);
+  }
+  return final;
+}
+
+/** The newest complete checkpoint of a run folder, or the checkpoint folder itself. */
+export function findCheckpoint(dir: string): string {
+  if (fs.existsSync(path.join(dir, STATE_FILE))) return dir;
+  const root = path.join(dir, CHECKPOINTS_DIR);
+  const steps = fs.existsSync(root)
+    ? fs.readdirSync(root).map((n) => /^step-(\d+)$/.exec(n)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1]))
+    : [];
+  if (steps.length === 0) throw new UserError(`--resume ${dir}: no checkpoint found (expected ${path.join(root, 'step-N', STATE_FILE)})`);
+  return checkpointDir(dir, Math.max(...steps));
+}
+
+export function readCheckpoint(dir: string): { state: TrainerState; optimizer: OptimizerState } {
+  const state = JSON.parse(fs.readFileSync(path.join(dir, STATE_FILE), 'utf8')) as TrainerState;
+  const f = SafetensorsFile.open(path.join(dir, OPTIMIZER_FILE));
+  try {
+    const buffers = new Map(f.names().map((n) => [n, f.readF32(n)] as const));
+    return { state, optimizer: { step: Number(f.metadata.step), buffers } };
+  } finally {
+    f.close();
+  }
+}

@@ -1,0 +1,162 @@
+// Everything a run needs, from its resolved config: the pairs and their split, token ids, the
+// reference log-probs (cached), and the policy of the chosen mode, at its initial weights or at a
+// checkpoint's. Bad input is reported here, before any training compute.
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../cli/command.js';
+import { loadSource } from '../data/source.js';
+import type { SourceOptions } from '../data/source-options.js';
+import { splitPairs } from '../data/split.js';
+import type { PreferencePair } from '../data/pair.js';
+import { loadWeights, saveCheckpoint, type Weights } from '../model/checkpoint.js';
+import { modelFromWeights } from '../model/load.js';
+import { LoraAdapter } from '../model/lora.js';
+import { pairLogProbs, pairTokens, type PairTokens } from '../model/logprobs.js';
+import type { CausalLM } from '../model/model.js';
+import { SafetensorsFile, writeSafetensors } from '../model/safetensors.js';
+import { loadTokenizer } from '../tokenizer/load.js';
+import { Rng } from '../util/rng.js';
+import type { TrainConfig } from './config.js';
+import { responseFeatures } from './features.js';
+import { lastLayerPolicy } from './last-layer.js';
+import { modelPolicy } from './model-policy.js';
+import type { Policy } from './policy.js';
+import { cachedRefLogps, folderHash } from './ref-cache.js';
+import type { TrainData } from './trainer.js';
+
+export interface RunSetup {
+  pairs: PreferencePair[];
+  data: TrainData;
+  policy: Policy;
+  notes: string[];
+}
+
+/** Pairs of the source, split per group; train pairs come first in the returned list. */
+async function loadPairs(c: TrainConfig, source: SourceOptions): Promise<{ pairs: PreferencePair[]; nTrain: number }> {
+  const loaded = await loadSource(c.data, { ...source, flip: c.flip });
+  if (loaded.pairs.length === 0) {
+    throw new UserError(`${c.data}: no pairs to train on${loaded.skipped.length ? ` (${loaded.skipped.length} rows skipped)` : ''}`);
+  }
+  const { train, test } = splitPairs(loaded.pairs, { testFraction: c.test_fraction, seed: c.seed });
+  if (train.length === 0) throw new UserError(`${c.data}: the training split is empty (--test-fraction ${c.test_fraction} of ${loaded.pairs.length} pairs)`);
+  return { pairs: [...train, ...test], nTrain: train.length };
+}
+
+/** Token ids of every pair with the policy's tokenizer; the reference's must give the same ids. */
+function tokenize(c: TrainConfig, pairs: PreferencePair[], vocabSize: number): PairTokens[] {
+  const tok = loadTokenizer(c.model, { vocabSize });
+  const tokens = pairs.map((p) => pairTokens(tok, p));
+  if (path.resolve(c.ref_model) !== path.resolve(c.model)) {
+    const refTok = loadTokenizer(c.ref_model);
+    pairs.forEach((p, i) => {
+      const r = pairTokens(refTok, p);
+      const t = tokens[i]!;
+      for (const side of ['prompt', 'chosen', 'rejected'] as const) {
+        if (Array.from(r[side]).join(',') !== Array.from(t[side]).join(',')) {
+          throw new UserError(`incompatible tokenizers: ${path.join(c.model, 'tokenizer.json')} and ${path.join(c.ref_model, 'tokenizer.json')} ` +
+            `give different token ids for the ${side} of pair ${p.id}; the reference must share the policy's tokenizer`);
+        }
+      }
+    });
+  }
+  return tokens;
+}
+
+const weightsOf = (model: CausalLM): Weights => new Map([...model.params()].map(([n, t]) => [n, { shape: [...t.shape], data: t.data }]));
+
+export async function setupRun(c: TrainConfig, source: SourceOptions, checkpoint?: string): Promise<RunSetup> {
+  const notes: string[] = [];
+  const { pairs, nTrain } = await loadPairs(c, source);
+  const base = await loadWeights(c.model);
+  const model = modelFromWeights(base.config, base.weights);
+  const tokens = tokenize(c, pairs, base.config.vocabSize);
+  const V = base.config.vocabSize;
+  const data = (refChosen: Float64Array, refRejected: Float64Array): TrainData => ({
+    groups: pairs.map((p) => p.group),
+    train: Array.from({ length: nTrain }, (_, i) => i),
+    test: Array.from({ length: pairs.length - nTrain }, (_, i) => nTrain + i),
+    refChosen, refRejected,
+  });
+
+  if (c.mode === 'last-layer') {
+    if (path.resolve(c.ref_model) !== path.resolve(c.model)) {
+      throw new UserError('--mode last-layer trains the reference model\'s own lm_head on its hidden states; --ref-model must be the starting model');
+    }
+    const features = responseFeatures(model, tokens, c.batch_size);
+    const w0 = model.params().get(model.unembeddingName)!.data;
+    if (base.config.tieWordEmbeddings) notes.push('the model ties lm_head to the token embedding; last-layer mode trains an untied copy of it');
+    const w = checkpoint ? readLastLayerCheckpoint(checkpoint) : undefined;
+    const policy = lastLayerPolicy({
+      w0, w, vocabSize: V, features,
+      description: `last-layer: lm_head [${V}, ${features.d}] on hidden states of ${c.model}`,
+      save: async (dir, wTrained) => saveLastLayer(dir, c.model, model, wTrained),
+    });
+    // The reference is the policy at W0, scored the same way: every step-0 margin is exactly 0.
+    const atW0 = w ? lastLayerPolicy({ w0, vocabSize: V, features, description: '', save: async () => {} }) : policy;
+    const ref = atW0.logps(pairs.map((_, i) => i), false, new Rng(0));
+    return { pairs, data: data(ref.chosen, ref.rejected), policy, notes };
+  }
+
+  // Reference log-probs, cached: the starting model is the reference unless --ref-model says otherwise.
+  const ref = await cachedRefLogps({ model: folderHash(c.ref_model), pairs: pairs.map((p, i) => ({ id: p.id, ...tokens[i]! })), scoring: 'summed response log-probs' }, async () => {
+    const refModel = path.resolve(c.ref_model) === path.resolve(c.model) ? model : await loadRefModel(c.ref_model, V);
+    const lp = pairLogProbs(refModel, tokens, c.batch_size);
+    return { chosen: Float64Array.from(lp, (x) => x.logpChosen), rejected: Float64Array.from(lp, (x) => x.logpRejected) };
+  });
+  notes.push(ref.cached ? `reference log-probs read from ${ref.file}` : `reference log-probs computed and cached in ${ref.file}`);
+  const initial = new Map([...model.params()].map(([n, t]) => [n, t.data.slice()]));
+
+  if (c.mode === 'lora') {
+    const lora = { r: c.lora_r, alpha: c.lora_alpha, dropout: c.lora_dropout, targetModules: c.lora_targets, useRslora: false };
+    const adapter = checkpoint ? LoraAdapter.read(checkpoint, model) : LoraAdapter.create(model, lora, Rng.derive(c.seed, 'lora-init'));
+    adapter.attachTo(model);
+    for (const t of model.params().values()) t.requiresGrad = false;
+    const policy = modelPolicy({ model, tokens, adapter, initial, description: `lora: r=${c.lora_r} alpha=${c.lora_alpha} on ${c.lora_targets.join(',')}`,
+      save: async (dir) => adapter.write(dir, c.model) });
+    return { pairs, data: data(ref.chosen, ref.rejected), policy, notes };
+  }
+
+  const policyModel = checkpoint ? modelFromWeights(base.config, (await loadWeights(checkpoint)).weights) : model;
+  const policy = modelPolicy({ model: policyModel, tokens, initial, description: `full: all ${policyModel.params().size} tensors`,
+    save: async (dir) => saveCheckpoint(dir, base.config, weightsOf(policyModel), c.model) });
+  return { pairs, data: data(ref.chosen, ref.rejected), policy, notes };
+}
+
+async function loadRefModel(dir: string, vocabSize: number): Promise<CausalLM> {
+  const ref = await loadWeights(dir);
+  if (ref.config.vocabSize !== vocabSize) {
+    throw new UserError(`--ref-model ${dir} has vocab_size ${ref.config.vocabSize}, the policy ${vocabSize}: the reference must share the policy's tokenizer`);
+  }
+  return modelFromWeights(ref.config, ref.weights);
+}
+
+const LM_HEAD_FILE = 'lm_head.safetensors';
+
+/**
+ * A last-layer checkpoint: the model folder with the trained, untied lm_head (Llama), or, for GPT-2
+ * (whose lm_head is always the token embedding), the base model folder plus lm_head.safetensors.
+ */
+async function saveLastLayer(dir: string, modelDir: string, model: CausalLM, w: Float32Array): Promise<void> {
+  const cfg = model.config;
+  const V = cfg.vocabSize;
+  const d = cfg.hiddenSize;
+  const weights = weightsOf(model);
+  if (cfg.arch === 'llama') {
+    weights.set('lm_head.weight', { shape: [V, d], data: w });
+    saveCheckpoint(dir, { ...cfg, tieWordEmbeddings: false, raw: { ...cfg.raw, tie_word_embeddings: false } }, weights, modelDir);
+  } else {
+    saveCheckpoint(dir, cfg, weights, modelDir);
+    writeSafetensors(path.join(dir, LM_HEAD_FILE), [{ name: 'lm_head.weight', shape: [V, d], data: w }]);
+  }
+}
+
+function readLastLayerCheckpoint(dir: string): Float32Array {
+  const extra = path.join(dir, LM_HEAD_FILE);
+  const file = fs.existsSync(extra) ? extra : path.join(dir, 'model.safetensors');
+  const f = SafetensorsFile.open(file);
+  try {
+    return f.readF32('lm_head.weight');
+  } finally {
+    f.close();
+  }
+}

@@ -1,0 +1,174 @@
+// The training loop, as a sequence of small named steps:
+//   evaluate(test, 0) -> for each update k: trainStep(k) [forward, losses, metrics line, backward,
+//   clip, update] -> evaluate(test, k+1) every --eval-every -> checkpoint every --save-every -> summary.
+// Every line of metrics.jsonl with step k describes the weights after k updates (W_k): train lines
+// are the batch of update k+1 scored before that update (as TRL logs), test lines the whole test split.
+import { UserError } from '../cli/command.js';
+import { Rng } from '../util/rng.js';
+import { batchOrder, stepsForEpochs, type BatchOrder } from './batches.js';
+import { writeCheckpoint, type TrainerState } from './checkpoint.js';
+import { effectiveBatch, type TrainConfig } from './config.js';
+import { clipGradNorm, zeroGrads } from './gradients.js';
+import { firstNonFiniteGroup, groupMetrics, pairLosses, type GroupMetrics } from './metrics.js';
+import { createOptimizer, type Optimizer, type OptimizerState } from './optimizers.js';
+import type { Policy } from './policy.js';
+import { metricLines, MetricsWriter } from './run-folder.js';
+import { lrFactor } from './schedules.js';
+
+/** The pairs a run sees: indices into the policy's pair list, their groups and reference log-probs. */
+export interface TrainData {
+  /** Group of every pair the policy knows, by pair index. */
+  groups: string[];
+  train: number[];
+  test: number[];
+  /** Reference response log-probs by pair index. */
+  refChosen: Float64Array;
+  refRejected: Float64Array;
+}
+
+export interface Progress {
+  step(done: number, total: number, loss: number): void;
+  message(text: string): void;
+  end(): void;
+}
+
+export interface TrainOptions {
+  config: TrainConfig;
+  runDir: string;
+  policy: Policy;
+  data: TrainData;
+  /** Continue from a checkpoint (the policy must already hold its weights). */
+  resume?: { state: TrainerState; optimizer: OptimizerState };
+  progress?: Progress;
+  /** Polled after each update: true stops the run with a checkpoint (Ctrl-C). */
+  stopRequested?: () => boolean;
+}
+
+export interface TrainResult {
+  steps: number;
+  totalSteps: number;
+  status: 'completed' | 'interrupted';
+  lastTrain?: GroupMetrics[];
+  lastTest?: GroupMetrics[];
+  checkpoints: string[];
+}
+
+/** Raised when a loss or gradient is not finite; the checkpoint of the last good weights is written first. */
+export class NonFiniteError extends UserError {}
+
+export function totalSteps(c: TrainConfig, nTrain: number): number {
+  return c.steps > 0 ? c.steps : stepsForEpochs(c.epochs, nTrain, effectiveBatch(c));
+}
+
+export async function train(o: TrainOptions): Promise<TrainResult> {
+  const c = o.config;
+  const E = effectiveBatch(c);
+  if (o.data.train.length < E) {
+    throw new UserError(`the effective batch (--batch-size ${c.batch_size} x --gradient-accumulation-steps ${c.gradient_accumulation_steps} = ${E}) is larger than the training split (${o.data.train.length} pairs); lower --batch-size or --test-fraction`);
+  }
+  const total = o.resume?.state.total_steps ?? totalSteps(c, o.data.train.length);
+  const order = batchOrder(o.data.train.length, E, c.seed, !c.no_shuffle);
+  const rng = Rng.derive(c.seed, 'dropout');
+  if (o.resume) rng.setState(o.resume.state.rng);
+  const optimizer = createOptimizer({ name: c.optimizer, weightDecay: c.weight_decay, momentum: c.momentum,
+    adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8 }, o.resume?.optimizer);
+  const writer = new MetricsWriter(o.runDir, o.resume?.state.metrics_bytes);
+  const result: TrainResult = { steps: o.resume?.state.step ?? 0, totalSteps: total, status: 'completed', checkpoints: [] };
+
+  const checkpoint = async (step: number) => {
+    const state: TrainerState = {
+      step, epoch: order.epochAt(step), total_steps: total,
+      data_order: { seed: c.seed, shuffle: !c.no_shuffle, effective_batch: E, next_step: step },
+      rng: rng.getState(), metrics_bytes: writer.bytes,
+    };
+    result.checkpoints.push(await writeCheckpoint(o.runDir, o.policy, optimizer.state, state));
+  };
+
+  try {
+    if (!o.resume) result.lastTest = evaluate(o, order, writer, 0);
+    for (let step = result.steps; step < total; step++) {
+      const bad = trainStep(o, order, optimizer, rng, writer, step, total, result);
+      if (bad) {
+        await checkpoint(step);
+        throw new NonFiniteError(`${bad} at step ${step}; stopped before the update, last good weights saved in ${result.checkpoints.at(-1)}`);
+      }
+      result.steps = step + 1;
+      const last = step + 1 === total;
+      if (last || (c.eval_every > 0 && (step + 1) % c.eval_every === 0)) result.lastTest = evaluate(o, order, writer, step + 1);
+      o.progress?.step(step + 1, total, result.lastTrain?.at(-1)?.values.loss ?? NaN);
+      const stop = !last && (o.stopRequested?.() ?? false);
+      if (last || stop || (c.save_every > 0 && (step + 1) % c.save_every === 0)) await checkpoint(step + 1);
+      if (stop) {
+        result.status = 'interrupted';
+        o.progress?.message(`interrupted after step ${step + 1}; resume with --resume ${o.runDir}`);
+        break;
+      }
+    }
+  } finally {
+    writer.close();
+    o.progress?.end();
+  }
+  return result;
+}
+
+/**
+ * Update `step`: score its batch (micro-batch by micro-batch, gradients accumulated), write the train
+ * lines, clip, and apply the optimizer. Returns a description of what went non-finite, if anything
+ * (then no update was applied).
+ */
+function trainStep(o: TrainOptions, order: BatchOrder, optimizer: Optimizer, rng: Rng, writer: MetricsWriter,
+  step: number, total: number, result: TrainResult): string | undefined {
+  const c = o.config;
+  const E = effectiveBatch(c);
+  const batch = order.indicesOf(step).map((i) => o.data.train[i]!);
+  const objective = { beta: c.beta, labelSmoothing: c.label_smoothing };
+  const params = o.policy.params;
+  zeroGrads(params);
+  const pc = new Float64Array(E);
+  const pr = new Float64Array(E);
+  const losses = new Float64Array(E);
+  for (let start = 0; start < E; start += c.batch_size) {
+    const micro = batch.slice(start, start + c.batch_size);
+    const lp = o.policy.logps(micro, true, rng);
+    const ref = { refChosen: micro.map((i) => o.data.refChosen[i]!), refRejected: micro.map((i) => o.data.refRejected[i]!) };
+    const { loss, slope } = pairLosses(c.objective, objective, { policyChosen: lp.chosen, policyRejected: lp.rejected, ...ref });
+    pc.set(lp.chosen, start);
+    pr.set(lp.rejected, start);
+    losses.set(loss, start);
+    // The loss of the update is the mean over its E pairs: dL/dpc = beta l'(h) / E, dL/dpr = -beta l'(h) / E.
+    const dC = slope.map((s) => (c.beta * s) / E);
+    o.policy.backward(dC, dC.map((x) => -x));
+  }
+  const groups = batch.map((i) => o.data.groups[i]!);
+  const metrics = groupMetrics(groups, c.beta, { policyChosen: pc, policyRejected: pr,
+    refChosen: batch.map((i) => o.data.refChosen[i]!), refRejected: batch.map((i) => o.data.refRejected[i]!) }, losses);
+  const badGroup = firstNonFiniteGroup(metrics);
+  if (badGroup !== undefined) return `non-finite loss or log-prob in group "${badGroup}"`;
+  writer.append(metricLines(step, order.epochAt(step), 'train', metrics, o.policy.weightNorms()));
+  result.lastTrain = metrics;
+  const norm = clipGradNorm(params, c.max_grad_norm);
+  if (!Number.isFinite(norm)) return `non-finite gradient (norm ${norm}) for a batch of groups ${[...new Set(groups)].join(', ')}`;
+  const lr = c.lr * lrFactor({ name: c.lr_scheduler, warmupSteps: c.warmup_steps, totalSteps: total }, step);
+  optimizer.update(params, lr);
+  return undefined;
+}
+
+/** Scores the whole test split with the weights after `step` updates and writes its lines. */
+function evaluate(o: TrainOptions, order: BatchOrder, writer: MetricsWriter, step: number): GroupMetrics[] | undefined {
+  const c = o.config;
+  const test = o.data.test;
+  if (test.length === 0) return undefined;
+  const pc = new Float64Array(test.length);
+  const pr = new Float64Array(test.length);
+  const noRng = new Rng(0); // evaluation applies no dropout
+  for (let start = 0; start < test.length; start += c.batch_size) {
+    const lp = o.policy.logps(test.slice(start, start + c.batch_size), false, noRng);
+    pc.set(lp.chosen, start);
+    pr.set(lp.rejected, start);
+  }
+  const lp = { policyChosen: pc, policyRejected: pr, refChosen: test.map((i) => o.data.refChosen[i]!), refRejected: test.map((i) => o.data.refRejected[i]!) };
+  const { loss } = pairLosses(c.objective, { beta: c.beta, labelSmoothing: c.label_smoothing }, lp);
+  const metrics = groupMetrics(test.map((i) => o.data.groups[i]!), c.beta, lp, loss);
+  writer.append(metricLines(step, order.epochAt(step), 'test', metrics, o.policy.weightNorms()));
+  return metrics;
+}
