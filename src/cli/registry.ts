@@ -7,4 +7,17 @@ export interface CommandEntry {
 }
 
 export const commands: CommandEntry[] = [
+  { name: 'analyze', load: () => import('./analyze.js') },
+  { name: 'compare', load: () => import('./compare.js') },
+  { name: 'data export', load: () => import('./data-export.js') },
+  { name: 'data list', load: () => import('./data-list.js') },
+  { name: 'data stats', load: () => import('./data-stats.js') },
+  { name: 'embed', load: () => import('./embed.js') },
+  { name: 'logprobs', load: () => import('./logprobs.js') },
+  { name: 'model info', load: () => import('./model-info.js') },
+  { name: 'model init', load: () => import('./model-init.js') },
+  { name: 'pretrain', load: () => import('./pretrain.js') },
+  { name: 'start', load: () => import('./start.js') },
+  { name: 'train', load: () => import('./train.js') },
+  { name: 'doctor', load: () => import('./doctor.js') },
 ];

@@ -1,0 +1,191 @@
+// `prefdyn compare`: the analysis's predictions against what a run observed (theory.md s.4 "Check").
+import { UserError } from '../cli/command.js';
+import { Rng } from '../util/rng.js';
+import { interval95 } from './bootstrap.js';
+import { MEASURES, observedSpeeds, type ObservedGroup } from './observedSpeed.js';
+import { marginVelocity, mixWeights, priorityGapMatrix } from './priority.js';
+import { kendallTauB, spearman } from './rankCorrelation.js';
+import type { RunSeries } from './runMetrics.js';
+
+/** The parts of the analysis JSON (contract 5) that compare needs. */
+export interface AnalysisInput {
+  groups: { group: string; n_pos: number; n_neg: number; delta: number }[];
+  gram: { groups: string[]; dd: number[][]; cc: number[][] };
+}
+
+export interface CompareOptions {
+  /** Step at which "loss after k" and the initial slope are read. */
+  k: number;
+  bootstrap: number;
+  seed: number;
+}
+
+export interface Correlation {
+  predictor: 'margin_velocity' | 'delta';
+  measure: string;
+  n: number;
+  spearman: number;
+  spearman_ci: [number, number] | null;
+  kendall_tau_b: number;
+  kendall_ci: [number, number] | null;
+  verdict: string;
+}
+
+export interface PriorityCheck {
+  measure: string;
+  /** Pairs with a predicted order (gap != 0) and an observed one (no tie). */
+  decided: number;
+  hits: number;
+  pairs: { first: string; second: string; gap: number; came_true: boolean | null }[];
+}
+
+export interface ComparisonReport {
+  run_groups: string[];
+  k: number;
+  groups: { group: string; margin_velocity: number; delta: number; predicted_rank: number; observed: Record<string, number | null> }[];
+  correlations: Correlation[];
+  priority: PriorityCheck[];
+  findings: string[];
+  notes: string[];
+}
+
+/** Validates the analysis JSON's shape, naming the first bad field. */
+export function checkAnalysisInput(file: string, value: unknown): AnalysisInput {
+  const a = value as Partial<AnalysisInput> | null;
+  if (!a || typeof a !== 'object' || !Array.isArray(a.groups)) throw new UserError(`${file}: not an analysis file: "groups" must be an array (write one with \`prefdyn analyze --json\`)`);
+  a.groups.forEach((g, i) => {
+    for (const key of ['n_pos', 'n_neg', 'delta'] as const) {
+      if (typeof g?.[key] !== 'number') throw new UserError(`${file}: groups[${i}].${key} must be a number`);
+    }
+    if (typeof g.group !== 'string') throw new UserError(`${file}: groups[${i}].group must be a string`);
+  });
+  const gram = a.gram;
+  const b = gram?.groups?.length ?? -1;
+  if (!gram || !Array.isArray(gram.groups) || !isSquare(gram.dd, b) || !isSquare(gram.cc, b)) {
+    throw new UserError(`${file}: "gram" must hold "groups" and square "dd" and "cc" matrices of the same size`);
+  }
+  return a as AnalysisInput;
+}
+
+function isSquare(m: unknown, b: number): boolean {
+  return Array.isArray(m) && m.length === b && m.every((row) => Array.isArray(row) && row.length === b && row.every((v) => typeof v === 'number'));
+}
+
+export function compareRun(analysis: AnalysisInput, series: RunSeries, options: CompareOptions): ComparisonReport {
+  const inRun = [...series.get('train')!.keys()].filter((g) => g !== 'all');
+  const known = new Set(analysis.gram.groups);
+  const notes: string[] = [];
+  const missing = inRun.filter((g) => !known.has(g));
+  if (missing.length) notes.push(`${missing.length} group(s) of the run are not in the analysis and are left out: ${missing.slice(0, 5).join(', ')}`);
+  const groups = inRun.filter((g) => known.has(g));
+  if (groups.length < 2) throw new UserError(`the run and the analysis share ${groups.length} group(s); a comparison needs at least 2 (run groups: ${inRun.slice(0, 5).join(', ') || 'none'})`);
+
+  // Predictions redone for the run's own mix: w_b = the group's share of pairs among the run's groups.
+  const idx = groups.map((g) => analysis.gram.groups.indexOf(g));
+  const sub = (m: number[][]) => idx.map((i) => idx.map((j) => m[i]![j]!));
+  const byName = new Map(analysis.groups.map((g) => [g.group, g]));
+  const counts = groups.map((g) => byName.get(g)!.n_pos + byName.get(g)!.n_neg);
+  const velocity = marginVelocity(sub(analysis.gram.cc), mixWeights(counts, groups.map(() => true)));
+  const delta = groups.map((g) => byName.get(g)!.delta);
+  const gap = priorityGapMatrix(sub(analysis.gram.dd));
+  const observed = observedSpeeds(series, groups, options.k);
+
+  const correlations: Correlation[] = [];
+  for (const [predictor, scores] of [['margin_velocity', velocity], ['delta', delta]] as const) {
+    for (const m of MEASURES) correlations.push(correlate(predictor, scores, m.name, observed, options));
+  }
+  const priority = MEASURES.map((m) => priorityCheck(groups, gap, observed, m.name));
+  const rank = ranksOf(velocity);
+  const findings = [
+    ...correlations.filter((c) => c.predictor === 'margin_velocity').map((c) => c.verdict),
+    ...priority.map((p) => priorityVerdict(p)),
+  ];
+  return {
+    run_groups: groups,
+    k: options.k,
+    groups: groups.map((g, i) => ({ group: g, margin_velocity: velocity[i]!, delta: delta[i]!, predicted_rank: rank[i]!, observed: observed[i]!.raw })),
+    correlations,
+    priority,
+    findings,
+    notes,
+  };
+}
+
+/** 1 = largest score. */
+function ranksOf(scores: readonly number[]): number[] {
+  return scores.map((s) => 1 + scores.filter((t) => t > s).length);
+}
+
+function correlate(predictor: Correlation['predictor'], scores: readonly number[], measure: string, observed: readonly ObservedGroup[], options: CompareOptions): Correlation {
+  const speed = observed.map((o) => o.speed[measure]!);
+  const n = scores.length;
+  const rho = spearman(scores, speed);
+  const tau = kendallTauB(scores, speed);
+  let rhoCi: [number, number] | null = null;
+  let tauCi: [number, number] | null = null;
+  if (options.bootstrap > 0 && n >= 3) {
+    // Resample groups with replacement; replicates where a side has no spread (NaN) are dropped.
+    const rng = Rng.derive(options.seed, `${predictor}/${measure}`);
+    const rhos: number[] = [];
+    const taus: number[] = [];
+    for (let r = 0; r < options.bootstrap; r++) {
+      const pick = Array.from({ length: n }, () => rng.int(n));
+      const x = pick.map((i) => scores[i]!);
+      const y = pick.map((i) => speed[i]!);
+      const a = spearman(x, y);
+      const b = kendallTauB(x, y);
+      if (!Number.isNaN(a)) rhos.push(a);
+      if (!Number.isNaN(b)) taus.push(b);
+    }
+    if (rhos.length) rhoCi = interval95(rhos);
+    if (taus.length) tauCi = interval95(taus);
+  }
+  return { predictor, measure, n, spearman: rho, spearman_ci: rhoCi, kendall_tau_b: tau, kendall_ci: tauCi, verdict: correlationVerdict(predictor, measure, n, rho, rhoCi) };
+}
+
+/** Below this many groups a bootstrap over groups is degenerate (few distinct resamples). */
+export const MIN_GROUPS_FOR_VERDICT = 5;
+
+function correlationVerdict(predictor: string, measure: string, n: number, rho: number, ci: [number, number] | null): string {
+  const what = `${predictor} vs ${measure} (${n} groups): Spearman ${fmt(rho)}${ci ? ` [${fmt(ci[0])}, ${fmt(ci[1])}]` : ''}`;
+  if (Number.isNaN(rho)) return `${what}: no verdict, the observed speeds do not vary (e.g. no group reached the target)`;
+  const direction = rho > 0 ? 'same direction as predicted' : 'opposite to the prediction';
+  if (!ci) return `${what}: too few groups for an interval; ${direction}`;
+  if (n < MIN_GROUPS_FOR_VERDICT) return `${what}: ${direction}, but ${n} groups are too few for a bootstrap interval to mean much`;
+  if (ci[0] > 0) return `${what}: the prediction holds (faster predicted, faster observed; interval above 0)`;
+  if (ci[1] < 0) return `${what}: the prediction is contradicted (interval below 0)`;
+  return `${what}: inconclusive (the interval includes 0)`;
+}
+
+function priorityCheck(groups: readonly string[], gap: number[][], observed: readonly ObservedGroup[], measure: string): PriorityCheck {
+  const pairs: PriorityCheck['pairs'] = [];
+  let decided = 0;
+  let hits = 0;
+  for (let i = 0; i < groups.length; i++) {
+    for (let j = i + 1; j < groups.length; j++) {
+      const g = gap[i]![j]!;
+      if (g === 0) continue;
+      const [first, second] = g > 0 ? [i, j] : [j, i];
+      const a = observed[first]!.speed[measure]!;
+      const b = observed[second]!.speed[measure]!;
+      const cameTrue = a === b ? null : a > b;
+      if (cameTrue !== null) {
+        decided++;
+        if (cameTrue) hits++;
+      }
+      pairs.push({ first: groups[first]!, second: groups[second]!, gap: Math.abs(g), came_true: cameTrue });
+    }
+  }
+  return { measure, decided, hits, pairs };
+}
+
+function priorityVerdict(p: PriorityCheck): string {
+  if (p.decided === 0) return `priority by ${p.measure}: no pair was decided (observed ties)`;
+  const share = p.hits / p.decided;
+  const verdict = share >= 0.75 ? 'mostly came true' : share > 0.5 ? 'came true more often than not' : share === 0.5 ? 'no better than chance' : 'mostly failed';
+  return `priority by ${p.measure}: ${p.hits} of ${p.decided} pairwise predictions came true (${(100 * share).toFixed(0)}%): ${verdict}`;
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(2) : String(x);
+}

@@ -1,0 +1,57 @@
+// `prefdyn analyze --model DIR --data SRC`: embeds the pairs with the model (src/model/embed.ts) into an
+// embeddings file (contract 3) under a cache folder, keyed by a fingerprint of the model files, the data
+// source and its options, so a second analysis of the same data reuses it. The rows carry the prompt,
+// which enables the near-duplicate check.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadSource } from '../data/source.js';
+import type { SourceOptions } from '../data/source-options.js';
+import { embedPairs } from '../model/embed.js';
+import { loadModelForScoring } from '../model/load.js';
+import { writeSafetensors } from '../model/safetensors.js';
+import { embeddingsPaths } from './embeddingsFile.js';
+
+export interface EmbedRequest {
+  model: string;
+  data: string;
+  source: SourceOptions;
+  batchSize: number;
+  cacheDir: string;
+}
+
+/** Size and modification time of every file in the model folder, the data file when SRC is one, and the options. */
+export function embeddingsFingerprint(req: EmbedRequest): string {
+  const h = createHash('sha256');
+  const stamp = (file: string) => {
+    const st = fs.statSync(file);
+    h.update(`${path.basename(file)}:${st.size}:${st.mtimeMs}\n`);
+  };
+  for (const f of fs.readdirSync(req.model).sort()) {
+    const full = path.join(req.model, f);
+    if (fs.statSync(full).isFile()) stamp(full);
+  }
+  h.update(`data=${req.data}\n`);
+  if (fs.existsSync(req.data) && fs.statSync(req.data).isFile()) stamp(req.data);
+  h.update(JSON.stringify({ flip: req.source.flip ?? false, fields: req.source.fields ?? {} }));
+  return h.digest('hex').slice(0, 16);
+}
+
+/** The embeddings file's NAME (cached or freshly written) and whether it came from the cache. */
+export async function embeddingsForAnalysis(req: EmbedRequest): Promise<{ name: string; cached: boolean }> {
+  const name = path.join(req.cacheDir, `embeddings-${embeddingsFingerprint(req)}`);
+  const paths = embeddingsPaths(name);
+  if (fs.existsSync(paths.tensors) && fs.existsSync(paths.rows)) return { name, cached: true };
+  const { pairs } = await loadSource(req.data, req.source);
+  const { model, tokenizer } = await loadModelForScoring(req.model);
+  const { data, d, rows, position } = embedPairs(model, tokenizer, pairs, { position: 'auto', batchSize: req.batchSize });
+  // embedPairs writes one row per pair ('prompt') or two, chosen then rejected ('response').
+  const perPair = position === 'prompt' ? 1 : 2;
+  fs.mkdirSync(req.cacheDir, { recursive: true });
+  // Rows first, tensors last: a cache entry counts only when both exist, so an interrupted run is redone.
+  const tmp = `${paths.rows}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, rows.map((r, i) => JSON.stringify({ ...r, prompt: pairs[Math.floor(i / perPair)]!.prompt }) + '\n').join(''));
+  fs.renameSync(tmp, paths.rows);
+  writeSafetensors(paths.tensors, [{ name: 'embeddings', shape: [rows.length, d], data }], { position, model: req.model, data: req.data });
+  return { name, cached: false };
+}

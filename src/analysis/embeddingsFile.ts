@@ -1,0 +1,152 @@
+// Reads the embeddings file of architecture.md contract 3, one group at a time: `<name>.safetensors`
+// (tensor "embeddings" [N, d] F32) + `<name>.rows.jsonl` ({"id", "group", "label", "prompt"?} per row).
+// Only one group's rows are in memory at once, so 133k x 4096 floats stream through a few MB.
+import fs from 'node:fs';
+import { UserError } from '../cli/command.js';
+import { SafetensorsFile } from '../model/safetensors.js';
+import type { GroupRows } from './groupStats.js';
+
+export const EMBEDDINGS_TENSOR = 'embeddings';
+
+export interface RowInfo {
+  id: string;
+  group: string;
+  label: 1 | -1;
+  prompt?: string;
+}
+
+/** Anything that yields a group's rows: the file below, or arrays in memory (tests, `--model`). */
+export interface EmbeddingSource {
+  readonly d: number;
+  readonly rows: readonly RowInfo[];
+  /** Groups in order of first appearance. */
+  readonly groups: readonly string[];
+  readGroup(group: string): GroupRows;
+  close(): void;
+}
+
+/** `name` may be given with or without the `.safetensors` suffix. */
+export function embeddingsPaths(name: string): { tensors: string; rows: string } {
+  const base = name.endsWith('.safetensors') ? name.slice(0, -'.safetensors'.length) : name;
+  return { tensors: `${base}.safetensors`, rows: `${base}.rows.jsonl` };
+}
+
+export function parseRowsJsonl(file: string, text: string): RowInfo[] {
+  const rows: RowInfo[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    const where = `${file}:${i + 1}`;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(line);
+    } catch (err) {
+      throw new UserError(`${where}: not valid JSON (${(err as Error).message})`);
+    }
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new UserError(`${where}: expected an object {"id", "group", "label"}`);
+    const { id, group, label, prompt } = obj as Record<string, unknown>;
+    if (typeof id !== 'string' && typeof id !== 'number') throw new UserError(`${where}: "id" must be a string or number, got ${JSON.stringify(id)}`);
+    if (typeof group !== 'string' || group === '') throw new UserError(`${where}: "group" must be a non-empty string, got ${JSON.stringify(group)}`);
+    if (label !== 1 && label !== -1) throw new UserError(`${where}: "label" must be 1 or -1, got ${JSON.stringify(label)}`);
+    if (prompt !== undefined && typeof prompt !== 'string') throw new UserError(`${where}: "prompt" must be a string when present, got ${JSON.stringify(prompt)}`);
+    rows.push(prompt === undefined ? { id: String(id), group, label } : { id: String(id), group, label, prompt });
+  }
+  return rows;
+}
+
+export function groupsInOrder(rows: readonly RowInfo[]): string[] {
+  return [...new Set(rows.map((r) => r.group))];
+}
+
+export function openEmbeddingsFile(name: string): EmbeddingSource {
+  const paths = embeddingsPaths(name);
+  if (!fs.existsSync(paths.rows)) throw new UserError(`${paths.rows}: no such file (an embeddings file is ${paths.tensors} + ${paths.rows})`);
+  const rows = parseRowsJsonl(paths.rows, fs.readFileSync(paths.rows, 'utf8'));
+  const file = SafetensorsFile.open(paths.tensors);
+  try {
+    const info = file.info(EMBEDDINGS_TENSOR);
+    if (info.dtype !== 'F32') throw new UserError(`${paths.tensors}: tensor "${EMBEDDINGS_TENSOR}" has dtype ${info.dtype}; expected F32`);
+    if (info.shape.length !== 2) throw new UserError(`${paths.tensors}: tensor "${EMBEDDINGS_TENSOR}" has shape [${info.shape.join(', ')}]; expected [N, d]`);
+    const [n, d] = info.shape as [number, number];
+    if (n !== rows.length) throw new UserError(`${paths.tensors}: tensor "${EMBEDDINGS_TENSOR}" has ${n} rows but ${paths.rows} has ${rows.length} lines; they must match row for row`);
+    if (n === 0 || d === 0) throw new UserError(`${paths.tensors}: tensor "${EMBEDDINGS_TENSOR}" is empty ([${n}, ${d}])`);
+    // Row reads go straight to the file: data section start = 8 + header length (safetensors layout).
+    const fd = fs.openSync(paths.tensors, 'r');
+    const lengthBytes = Buffer.alloc(8);
+    fs.readSync(fd, lengthBytes, 0, 8, 0);
+    const dataStart = 8 + Number(lengthBytes.readBigUInt64LE(0)) + info.begin;
+    file.close();
+    return new FileSource(paths.tensors, fd, dataStart, d, rows);
+  } catch (err) {
+    file.close();
+    throw err;
+  }
+}
+
+class FileSource implements EmbeddingSource {
+  readonly groups: string[];
+  private readonly indices = new Map<string, number[]>();
+
+  constructor(private readonly path: string, private readonly fd: number, private readonly dataStart: number,
+    readonly d: number, readonly rows: readonly RowInfo[]) {
+    this.groups = groupsInOrder(rows);
+    rows.forEach((r, i) => {
+      const list = this.indices.get(r.group);
+      if (list) list.push(i);
+      else this.indices.set(r.group, [i]);
+    });
+  }
+
+  readGroup(group: string): GroupRows {
+    const idx = this.indices.get(group);
+    if (!idx) throw new Error(`readGroup: no group "${group}"`);
+    const d = this.d;
+    const x = new Float32Array(idx.length * d);
+    const bytes = new Uint8Array(x.buffer);
+    const rowBytes = d * 4;
+    // Contiguous runs of rows are read in one call.
+    for (let start = 0; start < idx.length; ) {
+      let end = start + 1;
+      while (end < idx.length && idx[end] === idx[end - 1]! + 1) end++;
+      const length = (end - start) * rowBytes;
+      const got = readFully(this.fd, bytes, start * rowBytes, length, this.dataStart + idx[start]! * rowBytes);
+      if (got !== length) throw new UserError(`${this.path}: file ended inside row ${idx[start]} (truncated?)`);
+      start = end;
+    }
+    const labels = Int8Array.from(idx, (i) => this.rows[i]!.label);
+    return { group, x, labels, d };
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}
+
+function readFully(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number {
+  let done = 0;
+  while (done < length) {
+    const n = fs.readSync(fd, buf, offset + done, length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
+/** An in-memory source over x: [N, d] (tests, and embeddings computed in this process). */
+export function memorySource(x: Float32Array, d: number, rows: readonly RowInfo[]): EmbeddingSource {
+  if (x.length !== rows.length * d) throw new Error(`memorySource: ${x.length} values for ${rows.length} rows of ${d}`);
+  const groups = groupsInOrder(rows);
+  return {
+    d,
+    rows,
+    groups,
+    readGroup(group: string): GroupRows {
+      const idx = rows.flatMap((r, i) => (r.group === group ? [i] : []));
+      const out = new Float32Array(idx.length * d);
+      idx.forEach((i, r) => out.set(x.subarray(i * d, (i + 1) * d), r * d));
+      return { group, x: out, labels: Int8Array.from(idx, (i) => rows[i]!.label), d };
+    },
+    close() {},
+  };
+}

@@ -1,0 +1,88 @@
+// `prefdyn analyze`: distinguishability and predicted learning order from an embeddings file.
+import { UsageError, UserError, type Command, type ParsedArgs } from './command.js';
+import { analyzeEmbeddings } from '../analysis/analyze.js';
+import { analysisTable } from '../analysis/analysisTable.js';
+import { openEmbeddingsFile } from '../analysis/embeddingsFile.js';
+import { writeJsonAtomic } from '../analysis/jsonFile.js';
+import { embeddingsForAnalysis } from '../analysis/embedForAnalysis.js';
+import { addSourceOptions, SOURCE_OPTIONS_HELP, sourceOptionsFromArgs } from './data-options.js';
+
+export const command: Command = {
+  name: 'analyze',
+  summary: 'distinguishability per group and the predicted learning order (before training)',
+  help: `Usage: prefdyn analyze --embeddings NAME [--mix G1,G2,...] [--bootstrap 200] [--seed 1234] [--json FILE]
+       prefdyn analyze --model DIR --data SRC [--cache DIR] [same options]
+
+Reads NAME.safetensors (tensor "embeddings" [N, d] F32) and NAME.rows.jsonl ({"id", "group", "label"}
+per row, label +1/-1; an optional "prompt" enables the near-duplicate check) and prints, per group:
+n+, n-, delta = ||mu+ - mu-||, concentration (largest covariance eigenvalue), delta/sqrt(conc), the
+Fisher ratio along mu+ - mu-, the fitted tail exponent, the initial margin velocity in the mix, the
+predicted rank with its bootstrap interval, and the one-step accuracy with its Cantelli bound.
+With --model and --data it first embeds the pairs (as \`prefdyn embed\`) into a cached embeddings file.
+
+Options:
+  --embeddings NAME   embeddings file (contract 3), with or without ".safetensors"
+  --mix G1,G2,...     groups trained together (default: all groups)
+  --bootstrap R       bootstrap replicates for intervals, 0 to skip (default 200)
+  --seed S            seed of the bootstrap (default 1234)
+  --json FILE         also write the full analysis (contract 5) to FILE
+  --model DIR         embed with this model instead of reading --embeddings
+  --data SRC          the data source to embed (with --model)
+  --cache DIR         where embeddings made with --model are kept (default .prefdyn-cache)
+  --batch-size N      sequences per forward pass when embedding (default 8)
+${SOURCE_OPTIONS_HELP}
+
+Example:
+  prefdyn analyze --embeddings emb/persona --mix agreeableness,subscribes-to-Buddhism --json a.json`,
+  options: addSourceOptions({
+    embeddings: { type: 'string' },
+    model: { type: 'string' },
+    data: { type: 'string' },
+    cache: { type: 'string', default: '.prefdyn-cache' },
+    'batch-size': { type: 'string', default: '8' },
+    mix: { type: 'string' },
+    bootstrap: { type: 'string', default: '200' },
+    seed: { type: 'string', default: '1234' },
+    json: { type: 'string' },
+  }),
+  async run({ values }) {
+    const name = await embeddingsName(values);
+    const bootstrap = nonNegativeInteger('--bootstrap', values.bootstrap as string);
+    const seed = nonNegativeInteger('--seed', values.seed as string);
+    const mix = typeof values.mix === 'string' ? values.mix.split(',').map((g) => g.trim()).filter((g) => g !== '') : undefined;
+    if (mix && mix.length === 0) throw new UsageError('--mix needs at least one group name');
+    const source = openEmbeddingsFile(name);
+    let report;
+    try {
+      report = analyzeEmbeddings(source, { mix, bootstrap, seed });
+    } finally {
+      source.close();
+    }
+    report.source.embeddings = name;
+    if (typeof values.json === 'string') writeJsonAtomic(values.json, report);
+    process.stdout.write(analysisTable(report) + '\n');
+  },
+};
+
+/** --embeddings NAME, or the cached embeddings of --model DIR over --data SRC (made first if needed). */
+async function embeddingsName(values: ParsedArgs['values']): Promise<string> {
+  const { embeddings, model, data } = values;
+  if (typeof embeddings === 'string') {
+    if (model !== undefined || data !== undefined) throw new UsageError('give either --embeddings NAME or --model DIR --data SRC, not both');
+    return embeddings;
+  }
+  if (typeof model !== 'string' || typeof data !== 'string') {
+    throw new UsageError('analyze needs --embeddings NAME (NAME.safetensors + NAME.rows.jsonl), or --model DIR and --data SRC');
+  }
+  const batchSize = nonNegativeInteger('--batch-size', values['batch-size'] as string);
+  if (batchSize === 0) throw new UserError('--batch-size must be at least 1');
+  const made = await embeddingsForAnalysis({ model, data, source: sourceOptionsFromArgs(values), batchSize, cacheDir: values.cache as string });
+  process.stderr.write(`prefdyn: ${made.cached ? 'using cached' : 'wrote'} embeddings ${made.name}.safetensors\n`);
+  return made.name;
+}
+
+function nonNegativeInteger(flag: string, text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new UserError(`${flag} must be a non-negative integer, got "${text}"`);
+  return n;
+}
