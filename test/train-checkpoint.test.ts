@@ -59,7 +59,7 @@ test('a non-finite loss stops the run with the step and the group, after saving 
   const { config } = resolveConfig(undefined, { model: 'm', data: 'x.jsonl', out: run, mode: 'last-layer', steps: '3', batch_size: String(N), no_shuffle: true });
   await assert.rejects(
     train({ config, runDir: run, policy, data: { groups: all.map((i) => (i < 4 ? 'a' : 'b')), train: all, test: [],
-      refChosen: new Float64Array(N), refRejected: new Float64Array(N) } }),
+      refChosen: new Float64Array(N), refRejected: new Float64Array(N), startsAtReference: false } }),
     (err: Error) => {
       assert.ok(err instanceof UserError);
       assert.equal(err.message, `non-finite loss or log-prob in group "b" at step 0; stopped before the update, last good weights saved in ${path.join(run, 'checkpoints', 'step-0')}`);

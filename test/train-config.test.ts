@@ -31,6 +31,21 @@ test('config errors name the option and where it came from', () => {
   assert.throws(() => resolveConfig(undefined, { model: 'm', out: 'o' }), { message: '--data is required (on the command line or in the config file)' });
   assert.throws(() => resolveConfig(undefined, { model: 'm', data: 'd', out: 'o', objective: 'ipo', label_smoothing: '0.1' }),
     { message: '--label-smoothing applies to the dpo and robust objectives only, got 0.1 with --objective ipo' });
+  assert.throws(() => resolveConfig(undefined, { model: 'm', data: 'd', out: 'o', objective: 'robust', label_smoothing: '0' }),
+    { message: '--objective robust is conservative DPO and needs --label-smoothing > 0 (default 0.1), got 0 (command line); for plain DPO use --objective dpo' });
   fs.writeFileSync(file, 'model: [unclosed');
   assert.throws(() => readConfigFile(file), { message: /bad\.json is not valid JSON/ });
+});
+
+test('robust is conservative DPO with label smoothing 0.1 by default; dpo keeps label smoothing as given (default 0)', () => {
+  const robust = resolveConfig(undefined, { model: 'm', data: 'd', out: 'o', objective: 'robust' });
+  assert.equal(robust.config.label_smoothing, 0.1);
+  assert.equal(robust.sources.label_smoothing, 'default');
+  assert.equal(resolveConfig(undefined, { model: 'm', data: 'd', out: 'o', objective: 'robust', label_smoothing: '0.2' }).config.label_smoothing, 0.2);
+  assert.equal(resolveConfig(undefined, { model: 'm', data: 'd', out: 'o' }).config.label_smoothing, 0);
+  assert.equal(resolveConfig(undefined, { model: 'm', data: 'd', out: 'o', label_smoothing: '0.3' }).config.label_smoothing, 0.3);
+  const file = path.join(dir, 'robust0.yaml');
+  fs.writeFileSync(file, 'objective: robust\nlabel_smoothing: 0\n');
+  assert.throws(() => resolveConfig({ path: file, values: readConfigFile(file) }, { model: 'm', data: 'd', out: 'o' }),
+    { message: `--objective robust is conservative DPO and needs --label-smoothing > 0 (default 0.1), got 0 (${file}); for plain DPO use --objective dpo` });
 });

@@ -39,7 +39,7 @@ async function oneRun(eta: number, beta: number, steps: number, extra: Record<st
   const { config } = resolveConfig(undefined, { model: 'm', data: 'x.jsonl', out: runDir, mode: 'last-layer',
     lr: String(eta), beta: String(beta), steps: String(steps), batch_size: String(N), no_shuffle: true, ...extra });
   const groups = all.map((i) => (i < N / 2 ? 'a' : 'b'));
-  const result = await train({ config, runDir, policy, data: { groups, train: all, test: [], refChosen: ref.chosen, refRejected: ref.rejected } });
+  const result = await train({ config, runDir, policy, data: { groups, train: all, test: [], refChosen: ref.chosen, refRejected: ref.rejected, startsAtReference: true } });
   return { s, g, w0, policy, ref, runDir, result, all };
 }
 
@@ -96,4 +96,17 @@ test('training lowers the loss, and ||W_t - W0|| grows at most linearly (theory.
   let meanG = 0;
   for (let i = 0; i < N; i++) meanG += Math.hypot(...g.subarray(i * d, (i + 1) * d)) / N;
   for (const l of lines) assert.ok(l['weights/unembed_delta_norm'] <= l.step * Math.SQRT2 * eta * beta * meanG + 1e-6);
+});
+
+test('IPO and hinge through the trainer: step-0 loss in closed form, then the loss falls', async () => {
+  const beta = 0.25;
+  // At step 0 every h = 0: IPO (h/beta - 1/(2 beta))^2 = (1/(2 beta))^2 = 4; hinge relu(1 - h) = 1.
+  for (const [objective, lr, step0] of [['ipo', 0.02, (1 / (2 * beta)) ** 2], ['hinge', 0.5, 1]] as const) {
+    const { runDir } = await oneRun(lr, beta, 8, { objective });
+    const all = fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+      .filter((l) => l.group === 'all');
+    assert.equal(all[0].loss, step0, `${objective} step 0`);
+    assert.ok(all[7].loss < 0.9 * all[0].loss, `${objective}: loss ${all[0].loss} -> ${all[7].loss}`);
+    for (let k = 1; k < all.length; k++) assert.ok(all[k].loss < all[k - 1].loss, `${objective}: loss rose at step ${k}: ${all[k - 1].loss} -> ${all[k].loss}`);
+  }
 });

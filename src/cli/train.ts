@@ -20,6 +20,12 @@ const help = `Usage: prefdyn train --model DIR --data SRC --out DIR [options]
 Trains with a preference objective and logs, at every step, the metrics of every group (behaviour)
 and of "all", for the training batch and (every --eval-every steps) the held-out test split.
 Defaults are the paper's where it has one (Im & Li 2024), else TRL's / Hugging Face's.
+Objectives: dpo (TRL "sigmoid"; --label-smoothing eps gives conservative DPO), robust (conservative
+DPO, -(1-eps) log s(h) - eps log s(-h), eps default 0.1 and > 0; TRL's "robust" estimator of Chowdhury
+et al. is a different loss and not offered), ipo, hinge. Step 0 is logged before any update.
+Reference log-probs and last-layer hidden states are cached under $PREFDYN_CACHE_DIR (default ./.cache),
+keyed by the model files' content, the pairs' token ids, the kernel set and the batch size.
+Ctrl-C stops after the current step with a checkpoint (exit 130); --resume continues it exactly.
 
 Options (also as keys of the YAML/JSON --config file, e.g. "lr: 1e-5"; the command line wins):
   --config FILE          YAML or JSON file of options

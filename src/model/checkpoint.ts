@@ -48,12 +48,13 @@ function openValidated(dir: string): ValidatedCheckpoint & { tensors: Checkpoint
   const tensors = openCheckpointTensors(dir);
   try {
     const where = tensors.files.length === 1 ? tensors.files[0]! : path.join(dir, INDEX_FILE);
-    // GPT2LMHeadModel saves its GPT2Model under "transformer.".
+    // GPT2LMHeadModel saves its GPT2Model under "transformer." and its (untied) lm_head.weight at the top.
     const prefix = config.arch === 'gpt2' && !tensors.has('wte.weight') && tensors.has('transformer.wte.weight') ? 'transformer.' : '';
+    const storedName = (name: string) => (name === 'lm_head.weight' ? name : prefix + name);
     const storedNames = new Map<string, string>();
     const dtypes = new Map<Dtype, number>();
     for (const { name, shape } of expectedTensors(config)) {
-      const stored = prefix + name;
+      const stored = storedName(name);
       if (!tensors.has(stored)) {
         throw new UserError(`${where}: missing tensor "${stored}" (expected shape ${showShape(shape)} for this ${config.arch} config.json)`);
       }

@@ -29,7 +29,6 @@ export interface LlamaConfig extends CommonConfig {
 export interface Gpt2Config extends CommonConfig {
   arch: 'gpt2';
   layerNormEpsilon: number;
-  tieWordEmbeddings: true;
 }
 
 export type ModelConfig = LlamaConfig | Gpt2Config;
@@ -130,9 +129,6 @@ function parseGpt2(file: string, json: Record<string, unknown>): Gpt2Config {
   if (f.boolean('scale_attn_weights', true) !== true) {
     throw new UserError(`${file}: scale_attn_weights = false is not supported; prefdyn needs it true or absent`);
   }
-  if (f.boolean('tie_word_embeddings', true) !== true) {
-    throw new UserError(`${file}: tie_word_embeddings = false is not supported for gpt2 (its lm_head is the token embedding)`);
-  }
   const hiddenSize = f.positiveInt('n_embd');
   const numAttentionHeads = f.positiveInt('n_head');
   return {
@@ -145,7 +141,8 @@ function parseGpt2(file: string, json: Record<string, unknown>): Gpt2Config {
     vocabSize: f.positiveInt('vocab_size'),
     maxPositionEmbeddings: f.positiveInt('n_positions', 1024),
     layerNormEpsilon: f.positiveNumber('layer_norm_epsilon', 1e-5),
-    tieWordEmbeddings: true,
+    // GPT2Config ties lm_head to wte by default; an untied lm_head (a trained head) is stored as lm_head.weight.
+    tieWordEmbeddings: f.boolean('tie_word_embeddings', true),
     raw: json,
   };
 }
@@ -213,7 +210,7 @@ export function modelConfigJson(cfg: ModelConfig): Record<string, unknown> {
     vocab_size: cfg.vocabSize,
     layer_norm_epsilon: cfg.layerNormEpsilon,
     activation_function: cfg.raw.activation_function ?? 'gelu_new',
-    tie_word_embeddings: true,
+    tie_word_embeddings: cfg.tieWordEmbeddings,
   };
 }
 
@@ -231,7 +228,8 @@ export interface ExpectedTensor {
 
 /**
  * Every weight tensor of the architecture with its Hugging Face name and shape. GPT-2 names are those
- * of GPT2Model (no "transformer." prefix); its Conv1D weights are stored [in, out].
+ * of GPT2Model (no "transformer." prefix), plus GPT2LMHeadModel's lm_head.weight when untied; its
+ * Conv1D weights are stored [in, out].
  */
 export function expectedTensors(cfg: ModelConfig): ExpectedTensor[] {
   const d = cfg.hiddenSize;
@@ -279,6 +277,7 @@ export function expectedTensors(cfg: ModelConfig): ExpectedTensor[] {
     );
   }
   out.push({ name: 'ln_f.weight', shape: [d] }, { name: 'ln_f.bias', shape: [d] });
+  if (!cfg.tieWordEmbeddings) out.push({ name: 'lm_head.weight', shape: [V, d] });
   return out;
 }
 

@@ -1,5 +1,6 @@
 // GPT-2 (GPT2LMHeadModel semantics): token + learned position embeddings, then per block
-// x += attn(ln_1(x)); x += mlp(ln_2(x)), a final LayerNorm ln_f, and lm_head tied to wte.
+// x += attn(ln_1(x)); x += mlp(ln_2(x)), a final LayerNorm ln_f, and lm_head tied to wte (or its own
+// lm_head.weight when tie_word_embeddings is false, as a last-layer run saves it).
 // Projections are HF's Conv1D: weight stored [in, out], y = x @ W + b, used as stored (no transposed
 // copy). Attention: c_attn gives q|k|v side by side, causal, scale 1/sqrt(hd). MLP: c_proj(gelu_new(c_fc(x))).
 // Tensor names are GPT2Model's (no "transformer." prefix; the checkpoint reader removes it); PEFT names
@@ -13,10 +14,11 @@ import type { Gpt2Config } from './config.js';
 import { CausalLM, type ForwardOptions, type ProjectionInfo } from './model.js';
 
 export class Gpt2 extends CausalLM {
-  readonly unembeddingName = 'wte.weight';
+  readonly unembeddingName: string;
 
   constructor(readonly config: Gpt2Config, weights: Map<string, Tensor>) {
     super(weights);
+    this.unembeddingName = config.tieWordEmbeddings ? 'wte.weight' : 'lm_head.weight';
   }
 
   projections(): ProjectionInfo[] {

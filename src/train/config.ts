@@ -10,6 +10,7 @@ import { OPTIMIZERS, type OptimizerName } from './optimizers.js';
 import { SCHEDULES, type ScheduleName } from './schedules.js';
 
 export const MODES = ['full', 'lora', 'last-layer'] as const;
+export const DEFAULT_ROBUST_LABEL_SMOOTHING = 0.1;
 export type TrainMode = (typeof MODES)[number];
 
 export interface TrainConfig {
@@ -70,8 +71,8 @@ export const OPTION_DEFS: OptionDef[] = [
   { key: 'lora_alpha', kind: 'number', gt: 0, help: 'LoRA alpha; scale alpha/r (default 32, paper)' },
   { key: 'lora_dropout', kind: 'number', min: 0, lt: 1, help: 'LoRA dropout (default 0.05, paper)' },
   { key: 'lora_targets', kind: 'list', help: 'LoRA target modules (default q_proj,v_proj, paper)' },
-  { key: 'objective', kind: 'string', choices: OBJECTIVES, help: 'dpo|ipo|hinge|robust (default dpo)' },
-  { key: 'label_smoothing', kind: 'number', min: 0, lt: 0.5, help: 'eps of conservative (dpo) or robust DPO (default 0)' },
+  { key: 'objective', kind: 'string', choices: OBJECTIVES, help: 'dpo|ipo|hinge|robust; robust = conservative DPO (cDPO) (default dpo)' },
+  { key: 'label_smoothing', kind: 'number', min: 0, lt: 0.5, help: 'eps, the assumed label-flip rate of dpo/robust (default 0 for dpo; 0.1 for robust, must be > 0)' },
   { key: 'beta', kind: 'number', gt: 0, help: 'beta (default 0.01 for persona sources, paper; 0.1 otherwise, TRL)' },
   { key: 'optimizer', kind: 'string', choices: OPTIMIZERS, help: 'adamw|sgd (default sgd for last-layer, adamw otherwise)' },
   { key: 'lr', kind: 'number', gt: 0, help: 'learning rate (default 0.1 last-layer, 1e-5 lora, 1e-6 full)' },
@@ -120,7 +121,8 @@ function defaults(c: Partial<TrainConfig>): Omit<TrainConfig, 'model' | 'data' |
     lora_dropout: 0.05,
     lora_targets: ['q_proj', 'v_proj'],
     objective: 'dpo',
-    label_smoothing: 0,
+    // robust is conservative DPO; 0.1 is the flip rate commonly used with it (cDPO, TRL examples).
+    label_smoothing: c.objective === 'robust' ? DEFAULT_ROBUST_LABEL_SMOOTHING : 0,
     beta: c.data !== undefined && isPersonaSource(c.data) ? 0.01 : 0.1,
     optimizer: lastLayer ? 'sgd' : 'adamw',
     lr: lastLayer ? 0.1 : mode === 'lora' ? 1e-5 : 1e-6,
@@ -224,6 +226,9 @@ export function resolveConfig(file: { path: string; values: Record<string, unkno
   for (const d of OPTION_DEFS) sources[d.key] ??= 'default';
   if (config.objective === 'hinge' || config.objective === 'ipo') {
     if (config.label_smoothing !== 0) throw new Error(`--label-smoothing applies to the dpo and robust objectives only, got ${config.label_smoothing} with --objective ${config.objective}`);
+  }
+  if (config.objective === 'robust' && config.label_smoothing === 0) {
+    throw new Error(`--objective robust is conservative DPO and needs --label-smoothing > 0 (default ${DEFAULT_ROBUST_LABEL_SMOOTHING}), got 0 (${sources.label_smoothing === 'file' ? file!.path : 'command line'}); for plain DPO use --objective dpo`);
   }
   return { config, sources: sources as Record<keyof TrainConfig, ValueSource> };
 }

@@ -1,38 +1,52 @@
-// Last-layer mode's inputs, computed once from the reference model without gradients: the final
-// hidden state at every position that predicts a response token (theory.md s.2: for single-token
-// answers only g(x), the state at the last prompt token, shared by chosen and rejected).
+// Last-layer mode's inputs, computed once from the reference model without gradients and cached on
+// disk (ref-cache.ts, purpose "hidden"): the final hidden state at every position that predicts a
+// response token (theory.md s.2: for single-token answers only g(x), the state at the last prompt
+// token, shared by chosen and rejected).
 import { noGrad } from '../tensor/autograd.js';
+import { kernels } from '../tensor/kernels/index.js';
 import { gatherRows, reshape } from '../tensor/ops/index.js';
 import type { CausalLM } from '../model/model.js';
 import { lastTokenHidden } from '../model/embed.js';
 import { rightPadded, type PairTokens } from '../model/logprobs.js';
 import { singleTokenFeatures, type ResponseFeatures } from './last-layer.js';
+import { cachedArray, type Cached } from './ref-cache.js';
 
-export function responseFeatures(model: CausalLM, tokens: PairTokens[], batchSize: number): ResponseFeatures {
-  if (tokens.every((t) => t.chosen.length === 1 && t.rejected.length === 1)) {
-    const { data, d } = lastTokenHidden(model, tokens.map((t) => t.prompt), batchSize);
-    return singleTokenFeatures(data, d, Int32Array.from(tokens, (t) => t.chosen[0]!), Int32Array.from(tokens, (t) => t.rejected[0]!));
-  }
-  // One row per response position: sequence prompt + response, positions |x|-1 .. |x|+|y|-2.
-  const seqs = tokens.flatMap((t) => [t, t].map((_, side) => ({ prompt: t.prompt, response: side === 0 ? t.chosen : t.rejected })));
-  const rows: Float32Array[] = [];
-  let d = 0;
+const isSingleToken = (tokens: PairTokens[]): boolean => tokens.every((t) => t.chosen.length === 1 && t.rejected.length === 1);
+
+/** Rows of hidden states the pairs need: one per pair (single-token answers), else one per response token. */
+function scoredRowCount(tokens: PairTokens[]): number {
+  return isSingleToken(tokens) ? tokens.length : tokens.reduce((n, t) => n + t.chosen.length + t.rejected.length, 0);
+}
+
+/**
+ * Hidden states [R, d] (R = scoredRowCount) in the order responseFeatures numbers them: g(x) of every
+ * prompt, or, for longer responses, per pair the positions |x|-1 .. |x|+|y|-2 of prompt + chosen,
+ * then those of prompt + rejected.
+ */
+function scoredHidden(model: CausalLM, tokens: PairTokens[], batchSize: number): Float32Array {
+  if (isSingleToken(tokens)) return lastTokenHidden(model, tokens.map((t) => t.prompt), batchSize).data;
+  const d = model.config.hiddenSize;
+  const seqs = tokens.flatMap((t) => [t.chosen, t.rejected].map((response) => ({ prompt: t.prompt, response })));
+  const hidden = new Float32Array(scoredRowCount(tokens) * d);
+  let offset = 0;
   noGrad(() => {
     for (let start = 0; start < seqs.length; start += batchSize) {
       const batch = seqs.slice(start, start + batchSize);
       const { ids, B, T } = rightPadded(batch.map((s) => [...Array.from(s.prompt), ...Array.from(s.response)]));
-      const { hidden } = model.forward(ids, B, T, { logits: 'none' }); // [B,T,d]
-      d = hidden.shape[2]!;
+      const out = model.forward(ids, B, T, { logits: 'none' }).hidden; // [B,T,d]
       const positions = batch.flatMap((s, b) => Array.from(s.response, (_, j) => b * T + s.prompt.length - 1 + j));
-      rows.push(gatherRows(reshape(hidden, [B * T, d]), Int32Array.from(positions)).data);
+      const rows = gatherRows(reshape(out, [B * T, d]), Int32Array.from(positions)).data;
+      hidden.set(rows, offset);
+      offset += rows.length;
     }
   });
-  const total = rows.reduce((n, r) => n + r.length, 0);
-  const hidden = new Float32Array(total);
-  let offset = 0;
-  for (const r of rows) {
-    hidden.set(r, offset);
-    offset += r.length;
+  return hidden;
+}
+
+/** The features of `tokens` over hidden states laid out as scoredHidden gives them. */
+export function responseFeatures(hidden: Float32Array, d: number, tokens: PairTokens[]): ResponseFeatures {
+  if (isSingleToken(tokens)) {
+    return singleTokenFeatures(hidden, d, Int32Array.from(tokens, (t) => t.chosen[0]!), Int32Array.from(tokens, (t) => t.rejected[0]!));
   }
   const side = () => ({ offsets: new Int32Array(tokens.length + 1), rows: [] as number[], targets: [] as number[] });
   const chosen = side();
@@ -49,4 +63,16 @@ export function responseFeatures(model: CausalLM, tokens: PairTokens[], batchSiz
   });
   const finish = (s: typeof chosen) => ({ offsets: s.offsets, rows: Int32Array.from(s.rows), targets: Int32Array.from(s.targets) });
   return { d, hidden, chosen: finish(chosen), rejected: finish(rejected) };
+}
+
+/** The features of every pair, from the cache when an earlier run computed them with the same model, pairs and settings. */
+export async function cachedResponseFeatures(model: CausalLM, modelHash: string, ids: string[], tokens: PairTokens[],
+  batchSize: number): Promise<Cached<ResponseFeatures>> {
+  const d = model.config.hiddenSize;
+  const R = scoredRowCount(tokens);
+  const key = { model: modelHash, pairs: tokens.map((t, i) => ({ id: ids[i]!, ...t })),
+    scoring: `final hidden states at response-predicting positions; kernels ${kernels().name}; batch ${batchSize}` };
+  const layout = `float32 little-endian [${R}, ${d}]: ${isSingleToken(tokens) ? 'g(x) at the last prompt token, one row per pair' : 'per pair, the positions predicting each chosen token, then each rejected token'}`;
+  const h = await cachedArray('hidden', key, Float32Array, R * d, layout, async () => scoredHidden(model, tokens, batchSize));
+  return { ...h, data: responseFeatures(h.data, d, tokens) };
 }

@@ -1,9 +1,12 @@
 // Preference objectives as functions of the margin logit h = beta * ((pc - rc) - (pr - rr))
-// (theory.md s.1: h is the reward margin m), with TRL's DPOTrainer formulas (loss_type names kept):
-//   dpo    (TRL "sigmoid"): l = -(1-eps) log s(h) - eps log s(-h)        eps > 0: conservative DPO (cDPO)
-//   robust (TRL "robust"):  l = (-(1-eps) log s(h) + eps log s(-h)) / (1 - 2 eps)   (Chowdhury et al. 2024)
+// (theory.md s.1: h is the reward margin m), with TRL's DPOTrainer formulas:
+//   dpo    (TRL "sigmoid"): l = -(1-eps) log s(h) - eps log s(-h)   eps = --label-smoothing, default 0
+//   robust (conservative DPO, cDPO, Mitchell 2023): the same loss with eps > 0 required, default 0.1
 //   hinge  (TRL "hinge"):   l = relu(1 - h)
-//   ipo    (TRL "ipo"):     l = (h/beta - 1/(2 beta))^2                   (TRL squares the unscaled logits)
+//   ipo    (TRL "ipo"):     l = (h/beta - 1/(2 beta))^2              (TRL squares the unscaled logits)
+// "robust" here is conservative DPO: DPO against preference labels assumed flipped with probability
+// eps (0.1 is the common choice, and the default). TRL's loss_type "robust" (Chowdhury et al. 2024, an unbiased estimator
+// that divides by 1 - 2 eps) is a different loss and is not offered.
 // Each returns the loss and dl/dh, so the trainer can push the gradient into the policy's log-probs:
 // dl/dpc = beta dl/dh, dl/dpr = -beta dl/dh.
 
@@ -12,7 +15,7 @@ export type ObjectiveName = (typeof OBJECTIVES)[number];
 
 export interface ObjectiveParams {
   beta: number;
-  /** eps of conservative DPO / robust DPO; 0 for plain DPO. Must be < 0.5. */
+  /** eps of conservative DPO (label smoothing); 0 for plain DPO. Must be < 0.5. */
   labelSmoothing: number;
 }
 
@@ -38,15 +41,10 @@ export function objectiveLoss(name: ObjectiveName, h: number, p: ObjectiveParams
   const eps = p.labelSmoothing;
   switch (name) {
     case 'dpo':
-      return {
-        loss: -(1 - eps) * logSigmoid(h) - eps * logSigmoid(-h),
-        slope: -(1 - eps) * sigmoid(-h) + eps * sigmoid(h),
-      };
     case 'robust':
-      return {
-        loss: (-(1 - eps) * logSigmoid(h) + eps * logSigmoid(-h)) / (1 - 2 * eps),
-        slope: (-(1 - eps) * sigmoid(-h) - eps * sigmoid(h)) / (1 - 2 * eps),
-      };
+      // -(1-eps) log s(h) - eps log s(-h) = -log s(h) + eps h (log s(h) - log s(-h) = h): stable, and
+      // exactly ln 2 at h = 0 for every eps.
+      return { loss: -logSigmoid(h) + eps * h, slope: -sigmoid(-h) + eps };
     case 'hinge':
       return { loss: Math.max(0, 1 - h), slope: h < 1 ? -1 : 0 };
     case 'ipo': {

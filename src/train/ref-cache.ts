@@ -1,87 +1,97 @@
-// Reference log-probs are computed once, without gradients, and kept on disk:
-//   <cache>/ref-logps/<fingerprint>.bin   float64 [N, 2] (chosen, rejected) per pair
-//   <cache>/ref-logps/<fingerprint>.json  what the fingerprint covers, and the pair ids in order
-// The fingerprint is a SHA-256 of the reference model's files (their bytes), the pairs (ids and
-// token ids, so the tokenisation is covered) and the scoring settings. <cache> is $PREFDYN_CACHE_DIR,
-// default ./.cache.
+// Arrays computed once from a model, without gradients, and kept on disk for later runs:
+//   <cache>/<purpose>/<fingerprint>.bin   the values, little-endian (float64 or float32)
+//   <cache>/<purpose>/<fingerprint>.json  what the fingerprint covers, the layout, and the pair ids in order
+// The fingerprint is a SHA-256 of the purpose, the model's files (content hashes, file-hash.ts), the
+// pairs (ids and token ids, so the tokenisation is covered) and the scoring settings (what is computed,
+// the kernel set and batch size, so a cached array holds exactly the numbers a fresh run would compute).
+// Purposes: "ref-logps" (reference log-probs, [N, 2] float64: chosen, rejected) and "hidden"
+// (last-layer mode's hidden states, float32 [R, d]).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { cacheDir, type CachePurpose } from './cache-dir.js';
 
-export function cacheRoot(): string {
-  return path.join(process.env.PREFDYN_CACHE_DIR ?? '.cache', 'ref-logps');
-}
-
-/** SHA-256 of every regular file directly in `dir` (name and bytes, in name order). */
-export function folderHash(dir: string): string {
-  const h = crypto.createHash('sha256');
-  for (const name of fs.readdirSync(dir).sort()) {
-    const file = path.join(dir, name);
-    if (!fs.statSync(file).isFile()) continue;
-    h.update(name + '\0');
-    const fd = fs.openSync(file, 'r');
-    try {
-      const buf = Buffer.allocUnsafe(1 << 22);
-      for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-  return h.digest('hex');
-}
-
-export interface RefLogpsKey {
-  /** folderHash of the reference model (and of an adapter applied to it, if any). */
+export interface CacheKey {
+  /** folderHash of the model that computes the array. */
   model: string;
-  /** What is scored: pair ids with their token ids, and how (e.g. "last-layer" vs "sequence"). */
+  /** What is scored: pair ids with their token ids. */
   pairs: { id: string; prompt: ArrayLike<number>; chosen: ArrayLike<number>; rejected: ArrayLike<number> }[];
+  /** How, e.g. "summed response log-probs; kernels native; batch 8". */
   scoring: string;
 }
 
-export function fingerprint(key: RefLogpsKey): string {
+export function fingerprint(purpose: CachePurpose, key: CacheKey): string {
   const h = crypto.createHash('sha256');
-  h.update(`model ${key.model}\nscoring ${key.scoring}\n`);
+  h.update(`purpose ${purpose}\nmodel ${key.model}\nscoring ${key.scoring}\n`);
   for (const p of key.pairs) h.update(`${p.id}\0${Array.from(p.prompt).join(',')}\0${Array.from(p.chosen).join(',')}\0${Array.from(p.rejected).join(',')}\n`);
   return h.digest('hex');
 }
 
-export interface RefLogps {
-  chosen: Float64Array;
-  rejected: Float64Array;
+export interface Cached<T> {
+  data: T;
   /** True when read from the cache. */
   cached: boolean;
   file: string;
 }
 
-/** The cached reference log-probs for `key`, or `compute()`'s, then stored (atomically) for next time. */
-export async function cachedRefLogps(key: RefLogpsKey,
-  compute: () => Promise<{ chosen: Float64Array; rejected: Float64Array }>): Promise<RefLogps> {
-  const fp = fingerprint(key);
-  const dir = cacheRoot();
+type FloatArray = Float32Array | Float64Array;
+interface FloatArrayType<T extends FloatArray> {
+  new(n: number): T;
+  new(buffer: ArrayBuffer): T;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+/**
+ * The cached array for (purpose, key), or `compute()`'s, then stored atomically for next time. A
+ * stored file of the wrong size (an interrupted copy, another layout) is recomputed and replaced.
+ */
+export async function cachedArray<T extends FloatArray>(purpose: CachePurpose, key: CacheKey, type: FloatArrayType<T>,
+  length: number, layout: string, compute: () => Promise<T>): Promise<Cached<T>> {
+  const fp = fingerprint(purpose, key);
+  const dir = cacheDir(purpose);
   const bin = path.join(dir, `${fp}.bin`);
-  const n = key.pairs.length;
-  if (fs.existsSync(bin) && fs.statSync(bin).size === n * 16) {
+  if (fs.existsSync(bin) && fs.statSync(bin).size === length * type.BYTES_PER_ELEMENT) {
     const buf = fs.readFileSync(bin);
-    const all = new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-    const chosen = new Float64Array(n);
-    const rejected = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      chosen[i] = all[2 * i]!;
-      rejected[i] = all[2 * i + 1]!;
-    }
-    return { chosen, rejected, cached: true, file: bin };
+    return { data: new type(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)), cached: true, file: bin };
   }
-  const { chosen, rejected } = await compute();
-  const all = new Float64Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    all[2 * i] = chosen[i]!;
-    all[2 * i + 1] = rejected[i]!;
-  }
+  const data = await compute();
+  if (data.length !== length) throw new Error(`${purpose} cache: computed ${data.length} values, expected ${length}`);
   fs.mkdirSync(dir, { recursive: true });
   const tmp = `${bin}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, Buffer.from(all.buffer));
+  fs.writeFileSync(tmp, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   fs.renameSync(tmp, bin);
-  const meta = { fingerprint: fp, model_hash: key.model, scoring: key.scoring, n_pairs: n, layout: 'float64 little-endian [N, 2]: chosen, rejected', ids: key.pairs.map((p) => p.id) };
-  fs.writeFileSync(`${path.join(dir, fp)}.json`, JSON.stringify(meta) + '\n');
-  return { chosen, rejected, cached: false, file: bin };
+  const meta = { fingerprint: fp, purpose, model_hash: key.model, scoring: key.scoring, n_pairs: key.pairs.length, layout, ids: key.pairs.map((p) => p.id) };
+  const metaFile = path.join(dir, `${fp}.json`);
+  fs.writeFileSync(`${metaFile}.${process.pid}.tmp`, JSON.stringify(meta) + '\n');
+  fs.renameSync(`${metaFile}.${process.pid}.tmp`, metaFile);
+  return { data, cached: false, file: bin };
+}
+
+export interface RefLogps {
+  chosen: Float64Array;
+  rejected: Float64Array;
+  cached: boolean;
+  file: string;
+}
+
+/** Reference log-probs of every pair of `key`, cached; `compute` gives them in pair order. */
+export async function cachedRefLogps(key: CacheKey,
+  compute: () => Promise<{ chosen: Float64Array; rejected: Float64Array }>): Promise<RefLogps> {
+  const n = key.pairs.length;
+  const r = await cachedArray('ref-logps', key, Float64Array, 2 * n, 'float64 little-endian [N, 2]: chosen, rejected', async () => {
+    const { chosen, rejected } = await compute();
+    const all = new Float64Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      all[2 * i] = chosen[i]!;
+      all[2 * i + 1] = rejected[i]!;
+    }
+    return all;
+  });
+  const chosen = new Float64Array(n);
+  const rejected = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    chosen[i] = r.data[2 * i]!;
+    rejected[i] = r.data[2 * i + 1]!;
+  }
+  return { chosen, rejected, cached: r.cached, file: r.file };
 }

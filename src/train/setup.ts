@@ -1,7 +1,6 @@
 // Everything a run needs, from its resolved config: the pairs and their split, token ids, the
 // reference log-probs (cached), and the policy of the chosen mode, at its initial weights or at a
 // checkpoint's. Bad input is reported here, before any training compute.
-import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../cli/command.js';
 import { loadSource } from '../data/source.js';
@@ -13,15 +12,17 @@ import { modelFromWeights } from '../model/load.js';
 import { LoraAdapter } from '../model/lora.js';
 import { pairLogProbs, pairTokens, type PairTokens } from '../model/logprobs.js';
 import type { CausalLM } from '../model/model.js';
-import { SafetensorsFile, writeSafetensors } from '../model/safetensors.js';
+import { SafetensorsFile, SINGLE_FILE } from '../model/safetensors.js';
+import { kernels } from '../tensor/kernels/index.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import { Rng } from '../util/rng.js';
 import type { TrainConfig } from './config.js';
-import { responseFeatures } from './features.js';
+import { cachedResponseFeatures } from './features.js';
+import { folderHash } from './file-hash.js';
 import { lastLayerPolicy } from './last-layer.js';
 import { modelPolicy } from './model-policy.js';
 import type { Policy } from './policy.js';
-import { cachedRefLogps, folderHash } from './ref-cache.js';
+import { cachedRefLogps } from './ref-cache.js';
 import type { TrainData } from './trainer.js';
 
 export interface RunSetup {
@@ -71,18 +72,24 @@ export async function setupRun(c: TrainConfig, source: SourceOptions, checkpoint
   const model = modelFromWeights(base.config, base.weights);
   const tokens = tokenize(c, pairs, base.config.vocabSize);
   const V = base.config.vocabSize;
+  const sameModel = path.resolve(c.ref_model) === path.resolve(c.model);
   const data = (refChosen: Float64Array, refRejected: Float64Array): TrainData => ({
     groups: pairs.map((p) => p.group),
     train: Array.from({ length: nTrain }, (_, i) => i),
     test: Array.from({ length: pairs.length - nTrain }, (_, i) => nTrain + i),
     refChosen, refRejected,
+    // LoRA starts with B = 0 and last-layer at W0: with the same model, the step-0 policy is the reference.
+    startsAtReference: sameModel,
   });
+  const ids = pairs.map((p) => p.id);
 
   if (c.mode === 'last-layer') {
-    if (path.resolve(c.ref_model) !== path.resolve(c.model)) {
+    if (!sameModel) {
       throw new UserError('--mode last-layer trains the reference model\'s own lm_head on its hidden states; --ref-model must be the starting model');
     }
-    const features = responseFeatures(model, tokens, c.batch_size);
+    const cached = await cachedResponseFeatures(model, folderHash(c.model), ids, tokens, c.batch_size);
+    notes.push(cached.cached ? `hidden states read from ${cached.file}` : `hidden states computed and cached in ${cached.file}`);
+    const features = cached.data;
     const w0 = model.params().get(model.unembeddingName)!.data;
     if (base.config.tieWordEmbeddings) notes.push('the model ties lm_head to the token embedding; last-layer mode trains an untied copy of it');
     const w = checkpoint ? readLastLayerCheckpoint(checkpoint) : undefined;
@@ -98,8 +105,9 @@ export async function setupRun(c: TrainConfig, source: SourceOptions, checkpoint
   }
 
   // Reference log-probs, cached: the starting model is the reference unless --ref-model says otherwise.
-  const ref = await cachedRefLogps({ model: folderHash(c.ref_model), pairs: pairs.map((p, i) => ({ id: p.id, ...tokens[i]! })), scoring: 'summed response log-probs' }, async () => {
-    const refModel = path.resolve(c.ref_model) === path.resolve(c.model) ? model : await loadRefModel(c.ref_model, V);
+  const ref = await cachedRefLogps({ model: folderHash(c.ref_model), pairs: tokens.map((t, i) => ({ id: ids[i]!, ...t })),
+    scoring: `summed response log-probs; kernels ${kernels().name}; batch ${c.batch_size}` }, async () => {
+    const refModel = sameModel ? model : await loadRefModel(c.ref_model, V);
     const lp = pairLogProbs(refModel, tokens, c.batch_size);
     return { chosen: Float64Array.from(lp, (x) => x.logpChosen), rejected: Float64Array.from(lp, (x) => x.logpRejected) };
   });
@@ -130,30 +138,19 @@ async function loadRefModel(dir: string, vocabSize: number): Promise<CausalLM> {
   return modelFromWeights(ref.config, ref.weights);
 }
 
-const LM_HEAD_FILE = 'lm_head.safetensors';
-
 /**
- * A last-layer checkpoint: the model folder with the trained, untied lm_head (Llama), or, for GPT-2
- * (whose lm_head is always the token embedding), the base model folder plus lm_head.safetensors.
+ * A last-layer checkpoint: the starting model's folder with the trained lm_head stored untied
+ * (tie_word_embeddings false, lm_head.weight), so any reader of the HF layout scores with it.
  */
 async function saveLastLayer(dir: string, modelDir: string, model: CausalLM, w: Float32Array): Promise<void> {
   const cfg = model.config;
-  const V = cfg.vocabSize;
-  const d = cfg.hiddenSize;
   const weights = weightsOf(model);
-  if (cfg.arch === 'llama') {
-    weights.set('lm_head.weight', { shape: [V, d], data: w });
-    saveCheckpoint(dir, { ...cfg, tieWordEmbeddings: false, raw: { ...cfg.raw, tie_word_embeddings: false } }, weights, modelDir);
-  } else {
-    saveCheckpoint(dir, cfg, weights, modelDir);
-    writeSafetensors(path.join(dir, LM_HEAD_FILE), [{ name: 'lm_head.weight', shape: [V, d], data: w }]);
-  }
+  weights.set('lm_head.weight', { shape: [cfg.vocabSize, cfg.hiddenSize], data: w });
+  saveCheckpoint(dir, { ...cfg, tieWordEmbeddings: false, raw: { ...cfg.raw, tie_word_embeddings: false } }, weights, modelDir);
 }
 
 function readLastLayerCheckpoint(dir: string): Float32Array {
-  const extra = path.join(dir, LM_HEAD_FILE);
-  const file = fs.existsSync(extra) ? extra : path.join(dir, 'model.safetensors');
-  const f = SafetensorsFile.open(file);
+  const f = SafetensorsFile.open(path.join(dir, SINGLE_FILE));
   try {
     return f.readF32('lm_head.weight');
   } finally {

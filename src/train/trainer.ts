@@ -9,9 +9,9 @@ import { batchOrder, stepsForEpochs, type BatchOrder } from './batches.js';
 import { writeCheckpoint, type TrainerState } from './checkpoint.js';
 import { effectiveBatch, type TrainConfig } from './config.js';
 import { clipGradNorm, zeroGrads } from './gradients.js';
-import { firstNonFiniteGroup, groupMetrics, pairLosses, type GroupMetrics } from './metrics.js';
+import { firstNonFiniteGroup, groupMetrics, pairLosses, type GroupMetrics, type PairLogps } from './metrics.js';
 import { createOptimizer, type Optimizer, type OptimizerState } from './optimizers.js';
-import type { Policy } from './policy.js';
+import type { Policy, ResponseLogps } from './policy.js';
 import { metricLines, MetricsWriter } from './run-folder.js';
 import { lrFactor } from './schedules.js';
 
@@ -24,6 +24,12 @@ export interface TrainData {
   /** Reference response log-probs by pair index. */
   refChosen: Float64Array;
   refRejected: Float64Array;
+  /**
+   * True when the starting policy is the reference (same model; LoRA starts at B = 0; last-layer at
+   * W0). Then step 0 scores the policy with the reference log-probs themselves, so every step-0
+   * margin is exactly 0 and the loss exactly ln 2, whatever rounding a different batching gives.
+   */
+  startsAtReference: boolean;
 }
 
 export interface Progress {
@@ -55,6 +61,8 @@ export interface TrainResult {
 
 /** Raised when a loss or gradient is not finite; the checkpoint of the last good weights is written first. */
 export class NonFiniteError extends UserError {}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export function totalSteps(c: TrainConfig, nTrain: number): number {
   return c.steps > 0 ? c.steps : stepsForEpochs(c.epochs, nTrain, effectiveBatch(c));
@@ -96,6 +104,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       const last = step + 1 === total;
       if (last || (c.eval_every > 0 && (step + 1) % c.eval_every === 0)) result.lastTest = evaluate(o, order, writer, step + 1);
       o.progress?.step(step + 1, total, result.lastTrain?.at(-1)?.values.loss ?? NaN);
+      await yieldToEventLoop(); // a step is synchronous: this is when a Ctrl-C handler gets to run
       const stop = !last && (o.stopRequested?.() ?? false);
       if (last || stop || (c.save_every > 0 && (step + 1) % c.save_every === 0)) await checkpoint(step + 1);
       if (stop) {
@@ -129,19 +138,17 @@ function trainStep(o: TrainOptions, order: BatchOrder, optimizer: Optimizer, rng
   const losses = new Float64Array(E);
   for (let start = 0; start < E; start += c.batch_size) {
     const micro = batch.slice(start, start + c.batch_size);
-    const lp = o.policy.logps(micro, true, rng);
-    const ref = { refChosen: micro.map((i) => o.data.refChosen[i]!), refRejected: micro.map((i) => o.data.refRejected[i]!) };
-    const { loss, slope } = pairLosses(c.objective, objective, { policyChosen: lp.chosen, policyRejected: lp.rejected, ...ref });
-    pc.set(lp.chosen, start);
-    pr.set(lp.rejected, start);
+    const lp = pairLogps(o.data, micro, o.policy.logps(micro, true, rng), step);
+    const { loss, slope } = pairLosses(c.objective, objective, lp);
+    pc.set(lp.policyChosen, start);
+    pr.set(lp.policyRejected, start);
     losses.set(loss, start);
     // The loss of the update is the mean over its E pairs: dL/dpc = beta l'(h) / E, dL/dpr = -beta l'(h) / E.
     const dC = slope.map((s) => (c.beta * s) / E);
     o.policy.backward(dC, dC.map((x) => -x));
   }
   const groups = batch.map((i) => o.data.groups[i]!);
-  const metrics = groupMetrics(groups, c.beta, { policyChosen: pc, policyRejected: pr,
-    refChosen: batch.map((i) => o.data.refChosen[i]!), refRejected: batch.map((i) => o.data.refRejected[i]!) }, losses);
+  const metrics = groupMetrics(groups, c.beta, { ...refLogps(o.data, batch), policyChosen: pc, policyRejected: pr }, losses);
   const badGroup = firstNonFiniteGroup(metrics);
   if (badGroup !== undefined) return `non-finite loss or log-prob in group "${badGroup}"`;
   writer.append(metricLines(step, order.epochAt(step), 'train', metrics, o.policy.weightNorms()));
@@ -162,13 +169,30 @@ function evaluate(o: TrainOptions, order: BatchOrder, writer: MetricsWriter, ste
   const pr = new Float64Array(test.length);
   const noRng = new Rng(0); // evaluation applies no dropout
   for (let start = 0; start < test.length; start += c.batch_size) {
-    const lp = o.policy.logps(test.slice(start, start + c.batch_size), false, noRng);
-    pc.set(lp.chosen, start);
-    pr.set(lp.rejected, start);
+    const micro = test.slice(start, start + c.batch_size);
+    const lp = pairLogps(o.data, micro, o.policy.logps(micro, false, noRng), step);
+    pc.set(lp.policyChosen, start);
+    pr.set(lp.policyRejected, start);
   }
-  const lp = { policyChosen: pc, policyRejected: pr, refChosen: test.map((i) => o.data.refChosen[i]!), refRejected: test.map((i) => o.data.refRejected[i]!) };
+  const lp = { ...refLogps(o.data, test), policyChosen: pc, policyRejected: pr };
   const { loss } = pairLosses(c.objective, { beta: c.beta, labelSmoothing: c.label_smoothing }, lp);
   const metrics = groupMetrics(test.map((i) => o.data.groups[i]!), c.beta, lp, loss);
   writer.append(metricLines(step, order.epochAt(step), 'test', metrics, o.policy.weightNorms()));
   return metrics;
+}
+
+function refLogps(data: TrainData, indices: number[]): { refChosen: number[]; refRejected: number[] } {
+  return { refChosen: indices.map((i) => data.refChosen[i]!), refRejected: indices.map((i) => data.refRejected[i]!) };
+}
+
+/**
+ * Policy and reference log-probs of pairs `indices` scored with the weights after `step` updates.
+ * At step 0 a policy that starts at the reference takes the reference's numbers (TrainData.startsAtReference):
+ * the gradient still flows through `policy`'s forward, whose values equal these up to rounding.
+ */
+function pairLogps(data: TrainData, indices: number[], policy: ResponseLogps, step: number): PairLogps {
+  const ref = refLogps(data, indices);
+  return step === 0 && data.startsAtReference
+    ? { ...ref, policyChosen: ref.refChosen, policyRejected: ref.refRejected }
+    : { ...ref, policyChosen: policy.chosen, policyRejected: policy.rejected };
 }
