@@ -21,7 +21,7 @@ function formatDiagnosis(d: KernelDiagnosis): string {
 
 export const command: Command = {
   name: 'doctor',
-  summary: 'Show which kernels run (native or TypeScript) and why, the BLAS library, threads, and how to get the fast path',
+  summary: 'which kernels run (native or TypeScript) and why, BLAS, threads, and the fast path',
   help: `Usage: prefdyn doctor [--json]
 
 Reports the kernel set in use and why, the BLAS library behind the native kernels (OpenBLAS config and

@@ -12,6 +12,7 @@ export const commands: CommandEntry[] = [
   { name: 'data export', load: () => import('./data-export.js') },
   { name: 'data list', load: () => import('./data-list.js') },
   { name: 'data stats', load: () => import('./data-stats.js') },
+  { name: 'doctor', load: () => import('./doctor.js') },
   { name: 'embed', load: () => import('./embed.js') },
   { name: 'logprobs', load: () => import('./logprobs.js') },
   { name: 'model info', load: () => import('./model-info.js') },
@@ -19,5 +20,4 @@ export const commands: CommandEntry[] = [
   { name: 'pretrain', load: () => import('./pretrain.js') },
   { name: 'start', load: () => import('./start.js') },
   { name: 'train', load: () => import('./train.js') },
-  { name: 'doctor', load: () => import('./doctor.js') },
 ];

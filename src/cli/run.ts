@@ -16,10 +16,12 @@ function findEntry(argv: string[]): { entry: CommandEntry; rest: string[] } | un
   return undefined;
 }
 
-function overview(): string {
+/** `prefdyn --help`: every command with its one-line summary (loading them all is fine for help). */
+async function overview(): Promise<string> {
+  const loaded = await Promise.all(commands.map(async (c) => (await c.load()).command));
   const lines = ['prefdyn: preference training (DPO and variants) and its learning dynamics', '', 'Commands:'];
-  const width = Math.max(...commands.map((c) => c.name.length));
-  for (const c of commands) lines.push(`  prefdyn ${c.name.padEnd(width)}`);
+  const width = Math.max(...loaded.map((c) => c.name.length));
+  for (const c of loaded) lines.push(`  prefdyn ${c.name.padEnd(width)}  ${c.summary}`);
   lines.push('', 'Run `prefdyn <command> --help` for its options and an example.');
   return lines.join('\n');
 }
@@ -54,11 +56,11 @@ export function parseCommandArgs(command: Command, rest: string[]): ParsedArgs &
 
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    process.stdout.write(overview() + '\n');
+    process.stdout.write((await overview()) + '\n');
     return 0;
   }
   const found = findEntry(argv);
-  if (!found) throw new UsageError(`unknown command "${argv.join(' ')}"\n${overview()}`);
+  if (!found) throw new UsageError(`unknown command "${argv.join(' ')}"; run \`prefdyn --help\` for the list of commands`);
   const { command } = await found.entry.load();
   const args = parseCommandArgs(command, found.rest);
   if (args.help) {
