@@ -92,8 +92,7 @@ export abstract class CausalLM {
   protected project(path: string, layout: 'linear' | 'conv1d', x: Tensor, opts: ForwardOptions): Tensor {
     const w = this.param(`${path}.weight`);
     const bias = this.weights.get(`${path}.bias`);
-    let y = layout === 'linear' ? linear(x, w, bias) : matmul(x, w);
-    if (layout === 'conv1d' && bias) y = add(y, bias);
+    const y = layout === 'linear' ? linear(x, w, bias) : matmul(x, w, bias);
     const delta = this.adapter?.delta(path, x, opts);
     return delta ? add(y, delta) : y;
   }

@@ -70,6 +70,21 @@ export function gradOf(t: Tensor | undefined): Float32Array | null {
   return (t.grad ??= new Float32Array(t.data.length));
 }
 
+/**
+ * t.grad += g, for backward rules whose gradient passes through unchanged (reshape, add). When t has no
+ * gradient buffer yet, g becomes it instead of being copied into fresh zeros: g is the gradient of the
+ * op's output, which the tape drops right after that op's backward, so no one else holds it.
+ */
+export function accumulateGrad(t: Tensor, g: Float32Array): void {
+  if (!t.requiresGrad) return;
+  if (t.grad === null && g.length === t.data.length) {
+    t.grad = g;
+    return;
+  }
+  const gt = gradOf(t)!;
+  for (let i = 0; i < g.length; i++) gt[i] += g[i]!;
+}
+
 /** Number of recorded, not yet differentiated ops. */
 export function tapeLength(): number {
   return tape.length;

@@ -1,6 +1,6 @@
 // Elementwise arithmetic. Binary ops broadcast (see broadcast.ts); scalar ops take a JS number.
 import { Tensor } from '../tensor.js';
-import { record, gradOf } from '../autograd.js';
+import { record, gradOf, accumulateGrad } from '../autograd.js';
 import { broadcastShapes } from './broadcast.js';
 
 type BinaryKind = 'add' | 'sub' | 'mul' | 'div';
@@ -17,16 +17,9 @@ function binary(kind: BinaryKind, a: Tensor, b: Tensor): Tensor {
     case 'div': for (let i = 0; i < n; i++) out[i] = A[ia ? ia[i]! : i]! / B[ib ? ib[i]! : i]!; break;
   }
   return record(new Tensor(out, shape), [a, b], (g) => {
-    const ga = gradOf(a);
+    // d(a+b) = (1, 1); d(a-b) = (1, -1); d(ab) = (b, a); d(a/b) = (1/b, -a/b^2).
+    // b first: then, where g passes to a unchanged (add, sub, a not broadcast), a may take g as its own.
     const gb = gradOf(b);
-    // d(a+b) = (1, 1); d(a-b) = (1, -1); d(ab) = (b, a); d(a/b) = (1/b, -a/b^2)
-    if (ga) {
-      switch (kind) {
-        case 'add': case 'sub': for (let i = 0; i < n; i++) ga[ia ? ia[i]! : i] += g[i]!; break;
-        case 'mul': for (let i = 0; i < n; i++) ga[ia ? ia[i]! : i] += g[i]! * B[ib ? ib[i]! : i]!; break;
-        case 'div': for (let i = 0; i < n; i++) ga[ia ? ia[i]! : i] += g[i]! / B[ib ? ib[i]! : i]!; break;
-      }
-    }
     if (gb) {
       switch (kind) {
         case 'add': for (let i = 0; i < n; i++) gb[ib ? ib[i]! : i] += g[i]!; break;
@@ -38,6 +31,18 @@ function binary(kind: BinaryKind, a: Tensor, b: Tensor): Tensor {
             gb[ib ? ib[i]! : i] -= (g[i]! * A[ia ? ia[i]! : i]!) / (y * y);
           }
           break;
+      }
+    }
+    if (!ia && (kind === 'add' || kind === 'sub')) {
+      accumulateGrad(a, g);
+      return;
+    }
+    const ga = gradOf(a);
+    if (ga) {
+      switch (kind) {
+        case 'add': case 'sub': for (let i = 0; i < n; i++) ga[ia ? ia[i]! : i] += g[i]!; break;
+        case 'mul': for (let i = 0; i < n; i++) ga[ia ? ia[i]! : i] += g[i]! * B[ib ? ib[i]! : i]!; break;
+        case 'div': for (let i = 0; i < n; i++) ga[ia ? ia[i]! : i] += g[i]! / B[ib ? ib[i]! : i]!; break;
       }
     }
   });

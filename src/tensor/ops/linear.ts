@@ -1,4 +1,6 @@
 // Matrix products with a 2-D weight; leading axes of x are flattened into rows (M = prod of them).
+// A bias is fused: the output rows start as the bias and the GEMM accumulates onto them (beta = 1);
+// its gradient, the column sums of dy, is one more GEMM: db [1,N] += ones [1,M] @ dy [M,N].
 import { Tensor } from '../tensor.js';
 import { record, gradOf } from '../autograd.js';
 import { kernels } from '../kernels/index.js';
@@ -6,6 +8,25 @@ import { kernels } from '../kernels/index.js';
 function lastAxis(x: Tensor, op: string): number {
   if (x.rank < 1) throw new Error(`${op}: ${x.describe()} needs at least one axis`);
   return x.shape[x.rank - 1]!;
+}
+
+function checkBias(b: Tensor | undefined, N: number, op: string): void {
+  if (b && (b.rank !== 1 || b.shape[0] !== N)) throw new Error(`${op}: bias ${b.describe()} must be [${N}]`);
+}
+
+/** out [M,N] with every row = b, or zeros without a bias. */
+function rowsOfBias(b: Tensor | undefined, M: number, N: number): Float32Array {
+  const out = new Float32Array(M * N);
+  if (b) for (let r = 0; r < M; r++) out.set(b.data, r * N);
+  return out;
+}
+
+let ones = new Float32Array(0);
+
+/** gb [N] += column sums of g [M,N]. */
+function accumulateBiasGrad(g: Float32Array, M: number, N: number, gb: Float32Array): void {
+  if (ones.length < M) ones = new Float32Array(M).fill(1);
+  kernels().sgemm(false, false, 1, N, M, 1, ones, g, 1, gb);
 }
 
 /**
@@ -18,10 +39,9 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
     throw new Error(`linear: weight ${w.describe()} must be [out, ${K}] to match input ${x.describe()}`);
   }
   const N = w.shape[0]!;
-  if (b && (b.rank !== 1 || b.shape[0] !== N)) throw new Error(`linear: bias ${b.describe()} must be [${N}]`);
+  checkBias(b, N, 'linear');
   const M = x.size / K;
-  const out = new Float32Array(M * N);
-  if (b) for (let r = 0; r < M; r++) out.set(b.data, r * N);
+  const out = rowsOfBias(b, M, N);
   kernels().sgemm(false, true, M, N, K, 1, x.data, w.data, b ? 1 : 0, out);
   return record(new Tensor(out, [...x.shape.slice(0, -1), N]), [x, w, b], (g) => {
     const k = kernels();
@@ -30,28 +50,31 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
     const gb = gradOf(b);
     if (gx) k.sgemm(false, false, M, K, N, 1, g, w.data, 1, gx);
     if (gw) k.sgemm(true, false, N, K, M, 1, g, x.data, 1, gw);
-    if (gb) for (let r = 0; r < M; r++) for (let n = 0; n < N; n++) gb[n] += g[r * N + n]!;
+    if (gb) accumulateBiasGrad(g, M, N, gb);
   });
 }
 
 /**
- * matmul(a [..., K], b [K, N]) -> [..., N] = a @ b  (GPT-2 Conv1D layout).
- * Backward: da += dy @ b^T;  db += a^T @ dy.
+ * matmul(a [..., K], b [K, N], bias? [N]) -> [..., N] = a @ b + bias  (GPT-2 Conv1D layout).
+ * Backward: da += dy @ b^T;  db += a^T @ dy;  dbias += sum over rows of dy.
  */
-export function matmul(a: Tensor, b: Tensor): Tensor {
+export function matmul(a: Tensor, b: Tensor, bias?: Tensor): Tensor {
   const K = lastAxis(a, 'matmul');
   if (b.rank !== 2 || b.shape[0] !== K) {
     throw new Error(`matmul: right operand ${b.describe()} must be [${K}, N] to match ${a.describe()}`);
   }
   const N = b.shape[1]!;
+  checkBias(bias, N, 'matmul');
   const M = a.size / K;
-  const out = new Float32Array(M * N);
-  kernels().sgemm(false, false, M, N, K, 1, a.data, b.data, 0, out);
-  return record(new Tensor(out, [...a.shape.slice(0, -1), N]), [a, b], (g) => {
+  const out = rowsOfBias(bias, M, N);
+  kernels().sgemm(false, false, M, N, K, 1, a.data, b.data, bias ? 1 : 0, out);
+  return record(new Tensor(out, [...a.shape.slice(0, -1), N]), [a, b, bias], (g) => {
     const k = kernels();
     const ga = gradOf(a);
     const gb = gradOf(b);
+    const gbias = gradOf(bias);
     if (ga) k.sgemm(false, true, M, K, N, 1, g, b.data, 1, ga);
     if (gb) k.sgemm(true, false, K, N, M, 1, a.data, g, 1, gb);
+    if (gbias) accumulateBiasGrad(g, M, N, gbias);
   });
 }

@@ -1,6 +1,6 @@
 // Shape ops: views and copies that move values without arithmetic; gradients move them back.
 import { Tensor, size } from '../tensor.js';
-import { record, gradOf } from '../autograd.js';
+import { record, gradOf, accumulateGrad } from '../autograd.js';
 import { rowMajorStrides, stridedPositions } from './strided.js';
 
 function normaliseAxis(axis: number, rank: number, op: string, x: Tensor): number {
@@ -21,10 +21,7 @@ export function reshape(x: Tensor, shape: number[]): Tensor {
     resolved = shape.map((d) => (d === -1 ? x.size / known : d));
   }
   if (size(resolved) !== x.size) throw new Error(`reshape: ${x.describe()} has ${x.size} elements, [${resolved.join(', ')}] needs ${size(resolved)}`);
-  return record(new Tensor(x.data, resolved), [x], (g) => {
-    const gx = gradOf(x)!;
-    for (let i = 0; i < g.length; i++) gx[i] += g[i]!;
-  });
+  return record(new Tensor(x.data, resolved), [x], (g) => accumulateGrad(x, g));
 }
 
 /** transpose(x, perm): out.shape[d] = x.shape[perm[d]] (e.g. [B,T,H,hd] -> [B,H,T,hd] with [0,2,1,3]). */

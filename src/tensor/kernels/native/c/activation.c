@@ -4,7 +4,7 @@
 #include "kernels.h"
 
 /* out = silu(gate) * up, silu(g) = g * sigmoid(g). */
-void k_swiglu_forward(const float *gate, const float *up, int64_t n, float *out) {
+PREFDYN_VECTOR_CLONES void k_swiglu_forward(const float *gate, const float *up, int64_t n, float *out) {
   for (int64_t i = 0; i < n; i++) {
     float g = gate[i];
     out[i] = g / (1.0f + exp_approx(-g)) * up[i];
@@ -12,7 +12,7 @@ void k_swiglu_forward(const float *gate, const float *up, int64_t n, float *out)
 }
 
 /* dup += dout * silu(g);  dgate += dout * up * sigmoid(g) * (1 + g * (1 - sigmoid(g))). */
-void k_swiglu_backward(const float *dout, const float *gate, const float *up, int64_t n, float *dgate, float *dup) {
+PREFDYN_VECTOR_CLONES void k_swiglu_backward(const float *dout, const float *gate, const float *up, int64_t n, float *dgate, float *dup) {
   for (int64_t i = 0; i < n; i++) {
     float g = gate[i], sig = 1.0f / (1.0f + exp_approx(-g));
     dup[i] += dout[i] * g * sig;
@@ -28,7 +28,7 @@ void k_swiglu_backward(const float *dout, const float *gate, const float *up, in
 static inline float fast_tanh(float u) { return 1.0f - 2.0f / (1.0f + exp_approx(2.0f * u)); }
 
 /* out = 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3). */
-void k_gelu_forward(const float *x, int64_t n, float *out) {
+PREFDYN_VECTOR_CLONES void k_gelu_forward(const float *x, int64_t n, float *out) {
   for (int64_t i = 0; i < n; i++) {
     float xi = x[i];
     out[i] = 0.5f * xi * (1.0f + fast_tanh(GELU_SCALE * (xi + GELU_CUBE * xi * xi * xi)));
@@ -36,7 +36,7 @@ void k_gelu_forward(const float *x, int64_t n, float *out) {
 }
 
 /* dx += dout * (0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2)). */
-void k_gelu_backward(const float *dout, const float *x, int64_t n, float *dx) {
+PREFDYN_VECTOR_CLONES void k_gelu_backward(const float *dout, const float *x, int64_t n, float *dx) {
   for (int64_t i = 0; i < n; i++) {
     float xi = x[i];
     float t = fast_tanh(GELU_SCALE * (xi + GELU_CUBE * xi * xi * xi));

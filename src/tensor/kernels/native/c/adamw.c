@@ -5,7 +5,7 @@
 #include "kernels.h"
 
 /* p -= lr*wd*p;  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;  p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps). */
-void k_adamw(float *param, const float *grad, float *m, float *v, int64_t n,
+PREFDYN_VECTOR_CLONES void k_adamw(float *param, const float *grad, float *m, float *v, int64_t n,
              double lr, double beta1, double beta2, double eps, double weight_decay, int step) {
   double bc1 = 1.0 - pow(beta1, step), bc2 = 1.0 - pow(beta2, step);
   double decay = 1.0 - lr * weight_decay;

@@ -9,6 +9,10 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include "kernels.h"
 
 #define MAX_ARGS 16
@@ -350,7 +354,23 @@ static napi_value set_blas_threads(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Every op allocates its output as a fresh Float32Array (node: calloc). glibc serves blocks of 128 KiB and
+ * more with mmap and returns them on free, so each training step faulted in its activations and
+ * gradients page by page again (measured on the benchmark GPT: ~7,500 page faults and ~100 ms of system
+ * time per step). Serving blocks up to 32 MiB (glibc's maximum) from the heap and keeping up to 1 GiB
+ * of freed memory for reuse brings that to ~1,500 faults and a few ms; peak RSS is unchanged. Set only
+ * when the user has not tuned malloc through its own environment variables. */
+static void keep_freed_buffers(void) {
+#ifdef __GLIBC__
+  if (getenv("MALLOC_MMAP_THRESHOLD_") || getenv("MALLOC_TRIM_THRESHOLD_") || getenv("MALLOC_TOP_PAD_")) return;
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_TOP_PAD, 64 << 20);
+#endif
+}
+
 static napi_value init(napi_env env, napi_value exports) {
+  keep_freed_buffers();
   const napi_property_descriptor props[] = {
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sgemmBatched", NULL, sgemm_batched, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -8,6 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The elementwise loops are compiled for AVX-512, for AVX2 and for baseline x86-64, and the dynamic
+ * loader picks the widest the CPU has (GCC function multiversioning through ifunc): the addon stays
+ * portable while the exp-heavy loops run 8 or 16 floats wide. The arithmetic is the same in every
+ * clone (no -ffast-math, no contraction under -std=c11), so the results do not depend on the CPU. */
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
+#define PREFDYN_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define PREFDYN_VECTOR_CLONES
+#endif
+
 /* gemm.c: C[M,N] = alpha * op(A)[M,K] @ op(B)[K,N] + beta * C through cblas_sgemm. */
 void k_sgemm(bool transA, bool transB, int M, int N, int K, float alpha,
              const float *A, const float *B, float beta, float *C);

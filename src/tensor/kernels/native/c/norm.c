@@ -4,7 +4,7 @@
 #include "kernels.h"
 
 /* out = x * rstd * w, rstd = 1/sqrt(mean(x^2) + eps).  x, out [R,C]; w [C]; rstd [R]. */
-void k_rmsnorm_forward(const float *x, const float *w, int R, int C, float eps, float *out, float *rstd) {
+PREFDYN_VECTOR_CLONES void k_rmsnorm_forward(const float *x, const float *w, int R, int C, float eps, float *out, float *rstd) {
   for (int r = 0; r < R; r++) {
     const float *xr = x + (size_t)r * C;
     float *outr = out + (size_t)r * C;
@@ -17,7 +17,7 @@ void k_rmsnorm_forward(const float *x, const float *w, int R, int C, float eps, 
 }
 
 /* With xhat = x * rstd and g = dout * w:  dw += dout * xhat;  dx += rstd * (g - xhat * mean(g * xhat)). */
-void k_rmsnorm_backward(const float *dout, const float *x, const float *w, const float *rstd, int R, int C,
+PREFDYN_VECTOR_CLONES void k_rmsnorm_backward(const float *dout, const float *x, const float *w, const float *rstd, int R, int C,
                         float *dx, float *dw) {
   for (int r = 0; r < R; r++) {
     const float *xr = x + (size_t)r * C, *dr = dout + (size_t)r * C;
@@ -35,7 +35,7 @@ void k_rmsnorm_backward(const float *dout, const float *x, const float *w, const
 }
 
 /* out = (x - mean) * rstd * w + b, rstd = 1/sqrt(var + eps) with the population variance. */
-void k_layernorm_forward(const float *x, const float *w, const float *b, int R, int C, float eps,
+PREFDYN_VECTOR_CLONES void k_layernorm_forward(const float *x, const float *w, const float *b, int R, int C, float eps,
                          float *out, float *mean, float *rstd) {
   for (int r = 0; r < R; r++) {
     const float *xr = x + (size_t)r * C;
@@ -56,7 +56,7 @@ void k_layernorm_forward(const float *x, const float *w, const float *b, int R, 
 
 /* With xhat = (x - mean) * rstd and g = dout * w:  db += dout;  dw += dout * xhat;
  * dx += rstd * (g - mean(g) - xhat * mean(g * xhat)). */
-void k_layernorm_backward(const float *dout, const float *x, const float *w, const float *mean, const float *rstd,
+PREFDYN_VECTOR_CLONES void k_layernorm_backward(const float *dout, const float *x, const float *w, const float *mean, const float *rstd,
                           int R, int C, float *dx, float *dw, float *db) {
   for (int r = 0; r < R; r++) {
     const float *xr = x + (size_t)r * C, *dr = dout + (size_t)r * C;

@@ -4,8 +4,12 @@
 #include "fastexp.h"
 #include "kernels.h"
 
+/* The helpers are forced inline so that each vector clone of a kernel gets them at its own width (a
+ * called helper would be compiled once, for baseline x86-64). */
+#define ROW_HELPER static inline __attribute__((always_inline))
+
 /* Sum of n floats: 8 float partial sums (a straight-line block gcc vectorises), combined in double. */
-static double sum_floats(const float *x, int n) {
+ROW_HELPER double sum_floats(const float *x, int n) {
   float acc[8] = {0};
   int i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -18,7 +22,7 @@ static double sum_floats(const float *x, int n) {
 }
 
 /* sum_v exp(x[v] - shift) over n values, with the same 8 partial sums. */
-static double sum_exp_shifted(const float *x, int n, float shift) {
+ROW_HELPER double sum_exp_shifted(const float *x, int n, float shift) {
   float acc[8] = {0};
   int i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -31,7 +35,7 @@ static double sum_exp_shifted(const float *x, int n, float shift) {
 }
 
 /* max of n > 0 floats, 8 lanes at a time like the sums above. */
-static float max_floats(const float *x, int n) {
+ROW_HELPER float max_floats(const float *x, int n) {
   float acc[8];
   for (int j = 0; j < 8; j++) acc[j] = x[0];
   int i = 0;
@@ -45,7 +49,7 @@ static float max_floats(const float *x, int n) {
 }
 
 /* scores [BH,T,T] in place: row t gets softmax_s(scale * scores[t,s]) for s <= t and 0 for s > t. */
-void k_causal_softmax_forward(float *scores, int BH, int T, float scale) {
+PREFDYN_VECTOR_CLONES void k_causal_softmax_forward(float *scores, int BH, int T, float scale) {
   for (int64_t row = 0; row < (int64_t)BH * T; row++) {
     int t = (int)(row % T);
     float *p = scores + row * T;
@@ -63,7 +67,7 @@ void k_causal_softmax_forward(float *scores, int BH, int T, float scale) {
 
 /* dscores[t,s] = scale * p[t,s] * (dp[t,s] - sum_u dp[t,u] p[t,u]) for s <= t, 0 above the diagonal.
  * The row's dot product is taken before any write, so dp and dscores may be the same array. */
-void k_causal_softmax_backward(const float *dp, const float *p, int BH, int T, float scale, float *dscores) {
+PREFDYN_VECTOR_CLONES void k_causal_softmax_backward(const float *dp, const float *p, int BH, int T, float scale, float *dscores) {
   for (int64_t row = 0; row < (int64_t)BH * T; row++) {
     int t = (int)(row % T);
     const float *dpr = dp + row * T, *pr = p + row * T;
@@ -77,7 +81,7 @@ void k_causal_softmax_backward(const float *dp, const float *p, int BH, int T, f
 }
 
 /* lse[r] = log sum_v exp(logits[r,v]) (max-shifted); logp[r] = logits[r,targets[r]] - lse[r], 0 when masked (-1). */
-void k_log_softmax_gather(const float *logits, const int32_t *targets, int R, int V, float *logp, float *lse) {
+PREFDYN_VECTOR_CLONES void k_log_softmax_gather(const float *logits, const int32_t *targets, int R, int V, float *logp, float *lse) {
   for (int r = 0; r < R; r++) {
     const float *x = logits + (size_t)r * V;
     float mx = V > 0 ? max_floats(x, V) : -INFINITY;
@@ -88,7 +92,7 @@ void k_log_softmax_gather(const float *logits, const int32_t *targets, int R, in
 }
 
 /* dlogits[r,v] += dlogp[r] * (1[v == t_r] - exp(logits[r,v] - lse[r])); masked rows are left untouched. */
-void k_log_softmax_gather_backward(const float *dlogp, const float *logits, const int32_t *targets, const float *lse,
+PREFDYN_VECTOR_CLONES void k_log_softmax_gather_backward(const float *dlogp, const float *logits, const int32_t *targets, const float *lse,
                                    int R, int V, float *dlogits) {
   for (int r = 0; r < R; r++) {
     if (targets[r] < 0) continue;
