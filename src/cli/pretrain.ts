@@ -1,0 +1,106 @@
+// `prefdyn pretrain`: causal-LM pretraining of a model folder on bundled or user text.
+import { UsageError, type Command, type ParsedArgs } from './command.js';
+import { pretrain } from '../pretrain/pretrain.js';
+import { TEXT_SOURCE_SYNTAX } from '../pretrain/text-sources.js';
+import { SCHEDULES, type ScheduleName } from '../train/schedules.js';
+import type { WriteDtype } from '../model/dtype.js';
+
+const DTYPES: readonly WriteDtype[] = ['F32', 'F16', 'BF16'];
+
+const help = `Usage: prefdyn pretrain --model DIR --text SRC [--text SRC ...] --out DIR [options]
+
+Next-token (causal LM) training of a model folder, e.g. one made by \`prefdyn model init\`. Each text
+source becomes documents; each document is followed by the EOS token, and the documents, in a seeded
+order, are packed into sequences of --seq-len tokens. A seeded --held-out fraction of the documents is
+kept out of training and scored (mean NLL and perplexity) before and after. The loss is the mean NLL
+over non-padding tokens; AdamW (PyTorch semantics, betas 0.9/0.95 as nanoGPT; weight decay on
+matrices only), learning rate warm-up then --lr-scheduler, gradient clipping. Progress goes to stderr,
+the summary to stdout; the model folder (with the tokenizer of --model) is written atomically.
+
+Text sources (--text, repeatable):
+  persona              the bundled Persona statements only (never the questions with their answers)
+  persona:<b>[,<b>..]  the statements of some behaviours
+  hh-rlhf              the bundled HH-RLHF dialogues, prompt + chosen
+  FILE.txt             plain text, documents separated by blank lines (any other extension too)
+  FILE.jsonl           one document per line: a JSON string or {"text": "..."} (.gz accepted)
+
+Options:
+  --model DIR            model folder to start from (required)
+  --text SRC             text source, repeatable (required)
+  --out DIR              model folder to write (required)
+  --steps N              optimizer steps (default 1000)
+  --batch-size B         sequences per step (default 16)
+  --seq-len T            tokens per sequence, at most the model's context (default 256)
+  --lr X                 peak learning rate (default 1e-3)
+  --warmup-steps N       linear warm-up from 0 (default 100)
+  --lr-scheduler NAME    ${SCHEDULES.join(', ')} after warm-up (default cosine)
+  --weight-decay X       AdamW decoupled weight decay of the matrices (default 0.1)
+  --max-grad-norm X      clip the global gradient norm; 0 = off (default 1.0)
+  --held-out F           fraction of documents held out (default 0.01)
+  --seed N               seed of the split, the packing and the batch order (default 0)
+  --log-every N          steps between progress lines (default: steps/20)
+  --dtype F32|F16|BF16   dtype of the saved weights (default F32)
+
+Example:
+  prefdyn pretrain --model models/init --text persona --text hh-rlhf --out models/pretrained --steps 2000 --seed 0`;
+
+function intOption(v: ParsedArgs['values'], name: string, min: number): number {
+  const raw = v[name] as string;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got "${raw}"`);
+  return n;
+}
+
+function numberOption(v: ParsedArgs['values'], name: string, ok: (n: number) => boolean, what: string): number {
+  const raw = v[name] as string;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new UsageError(`--${name} must be ${what}, got "${raw}"`);
+  return n;
+}
+
+export const command: Command = {
+  name: 'pretrain',
+  summary: 'causal-LM pretraining of a model folder on bundled or user text',
+  help,
+  options: {
+    model: { type: 'string' }, text: { type: 'string', multiple: true }, out: { type: 'string' },
+    steps: { type: 'string', default: '1000' }, 'batch-size': { type: 'string', default: '16' },
+    'seq-len': { type: 'string', default: '256' }, lr: { type: 'string', default: '1e-3' },
+    'warmup-steps': { type: 'string', default: '100' }, 'lr-scheduler': { type: 'string', default: 'cosine' },
+    'weight-decay': { type: 'string', default: '0.1' }, 'max-grad-norm': { type: 'string', default: '1.0' },
+    'held-out': { type: 'string', default: '0.01' }, seed: { type: 'string', default: '0' },
+    'log-every': { type: 'string' }, dtype: { type: 'string', default: 'F32' },
+  },
+  async run({ values: v }) {
+    for (const name of ['model', 'out'] as const) {
+      if (typeof v[name] !== 'string' || (v[name] as string).length === 0) throw new UsageError(`pretrain needs --${name} DIR`);
+    }
+    const texts = (v.text as string[] | undefined) ?? [];
+    if (texts.length === 0) throw new UsageError(`pretrain needs at least one --text SRC (${TEXT_SOURCE_SYNTAX})`);
+    const scheduler = v['lr-scheduler'] as string;
+    if (!(SCHEDULES as readonly string[]).includes(scheduler)) throw new UsageError(`--lr-scheduler must be one of ${SCHEDULES.join(', ')}, got "${scheduler}"`);
+    const dtype = v.dtype as string;
+    if (!(DTYPES as readonly string[]).includes(dtype)) throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')}, got "${dtype}"`);
+    const steps = intOption(v, 'steps', 1);
+    const logEvery = v['log-every'] === undefined ? Math.max(1, Math.round(steps / 20)) : intOption(v, 'log-every', 1);
+    const result = await pretrain({
+      modelDir: v.model as string, texts, out: v.out as string, steps,
+      batchSize: intOption(v, 'batch-size', 1), seqLen: intOption(v, 'seq-len', 1),
+      lr: numberOption(v, 'lr', (n) => n > 0, 'a number > 0'), seed: intOption(v, 'seed', 0),
+      warmupSteps: intOption(v, 'warmup-steps', 0), scheduler: scheduler as ScheduleName,
+      weightDecay: numberOption(v, 'weight-decay', (n) => n >= 0, 'a number >= 0'),
+      maxGradNorm: numberOption(v, 'max-grad-norm', (n) => n >= 0, 'a number >= 0 (0 = no clipping)'),
+      heldOut: numberOption(v, 'held-out', (n) => n > 0 && n < 1, 'a fraction in (0, 1)'),
+      logEvery,
+      dtype: dtype as WriteDtype,
+    }, (line) => process.stderr.write(`${line}\n`));
+    const lastInterval = steps % logEvery || logEvery;
+    const ppl = (loss: number) => Math.exp(loss).toFixed(2);
+    process.stdout.write([
+      `wrote ${v.out} (${result.parameters.toLocaleString('en-US')} parameters, ${dtype})`,
+      `steps ${steps}, tokens seen ${result.tokensSeen.toLocaleString('en-US')} (${result.epochs.toFixed(2)} epochs of ${result.trainTokens.toLocaleString('en-US')} training tokens), ${result.seconds.toFixed(0)} s`,
+      `train loss ${result.finalTrainLoss.toFixed(4)} (mean of the last ${lastInterval === 1 ? 'step' : `${lastInterval} steps`})`,
+      `held-out loss ${result.initialHeldOutLoss.toFixed(4)} -> ${result.heldOutLoss.toFixed(4)} (perplexity ${ppl(result.initialHeldOutLoss)} -> ${ppl(result.heldOutLoss)}, ${result.heldOutTokens.toLocaleString('en-US')} tokens)`,
+    ].join('\n') + '\n');
+  },
+};
