@@ -16,7 +16,7 @@ const V = 4, d = 3, N = 8;
 
 function policyWith(g: Float32Array, save: (dir: string) => Promise<void>) {
   const w0 = Float32Array.from({ length: V * d }, (_, i) => Math.sin(i));
-  return lastLayerPolicy({ w0, vocabSize: V, description: 't', save: async (dir) => save(dir),
+  return lastLayerPolicy({ w0, vocabSize: V, weightDecay: 0, description: 't', save: async (dir) => save(dir),
     features: singleTokenFeatures(g, d, Int32Array.from({ length: N }, () => 1), Int32Array.from({ length: N }, () => 2)) });
 }
 const state = (step: number) => ({ step, epoch: 0, total_steps: 9, data_order: { seed: 1, shuffle: true, effective_batch: 4, next_step: step },

@@ -2,9 +2,11 @@
 // hidden states precomputed once from the reference model. A response's log-prob is the sum over
 // its tokens t of log softmax(W h_t)[y_t], where h_t is the final hidden state (after the final
 // norm) at the position that predicts y_t. For single-token answers (persona " Yes"/" No") h is
-// g(x), the state at the last prompt token, and chosen and rejected share it.
+// g(x), the state at the last prompt token, and chosen and rejected share it: those take the exact
+// fast path of last-layer-rows.ts; this file's general path scores and differentiates all V logits.
 import { kernels } from '../tensor/kernels/index.js';
 import { deltaNorm, type TrainParam } from './gradients.js';
+import { answerRowsPolicy, isSharedSingleToken } from './last-layer-rows.js';
 import type { Policy, ResponseLogps } from './policy.js';
 
 /**
@@ -45,15 +47,28 @@ export interface LastLayerOptions {
   w?: Float32Array;
   vocabSize: number;
   features: ResponseFeatures;
+  /**
+   * The optimizer's weight decay. With 0, rows of W without gradient never move (SGD's momentum and
+   * AdamW's moments stay 0 for them), which the single-token path uses to train the answer rows only.
+   */
+  weightDecay: number;
   /** Writes the trained W into a model folder (HF layout). */
   save(dir: string, w: Float32Array): Promise<void>;
   description: string;
 }
 
+/** The last-layer policy: the exact single-token fast path when every pair allows it, else the general path. */
 export function lastLayerPolicy(o: LastLayerOptions): Policy {
   const V = o.vocabSize;
   const { d } = o.features;
   if (o.w0.length !== V * d) throw new Error(`last-layer: unembedding has ${o.w0.length} values, expected V*d = ${V}*${d}`);
+  return isSharedSingleToken(o.features) ? answerRowsPolicy(o) : tokenPositionsPolicy(o);
+}
+
+/** The general path: every response token's logits [P, V], forward and backward. */
+function tokenPositionsPolicy(o: LastLayerOptions): Policy {
+  const V = o.vocabSize;
+  const { d } = o.features;
   const w0 = o.w0.slice();
   const w: TrainParam = { name: 'lm_head.weight', data: (o.w ?? o.w0).slice(), grad: new Float32Array(V * d) };
   let saved: SavedForward | undefined;
@@ -86,7 +101,7 @@ export function lastLayerPolicy(o: LastLayerOptions): Policy {
 
   return {
     params: [w],
-    description: `last-layer: lm_head [${V}, ${d}] on precomputed final hidden states`,
+    description: o.description,
     logps(indices, training): ResponseLogps {
       const { h, targets, spans } = gather(indices);
       const P = targets.length;

@@ -94,12 +94,12 @@ export async function setupRun(c: TrainConfig, source: SourceOptions, checkpoint
     if (base.config.tieWordEmbeddings) notes.push('the model ties lm_head to the token embedding; last-layer mode trains an untied copy of it');
     const w = checkpoint ? readLastLayerCheckpoint(checkpoint) : undefined;
     const policy = lastLayerPolicy({
-      w0, w, vocabSize: V, features,
+      w0, w, vocabSize: V, features, weightDecay: c.weight_decay,
       description: `last-layer: lm_head [${V}, ${features.d}] on hidden states of ${c.model}`,
       save: async (dir, wTrained) => saveLastLayer(dir, c.model, model, wTrained),
     });
     // The reference is the policy at W0, scored the same way: every step-0 margin is exactly 0.
-    const atW0 = w ? lastLayerPolicy({ w0, vocabSize: V, features, description: '', save: async () => {} }) : policy;
+    const atW0 = w ? lastLayerPolicy({ w0, vocabSize: V, features, weightDecay: c.weight_decay, description: '', save: async () => {} }) : policy;
     const ref = atW0.logps(pairs.map((_, i) => i), false, new Rng(0));
     return { pairs, data: data(ref.chosen, ref.rejected), policy, notes };
   }
