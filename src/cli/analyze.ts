@@ -5,6 +5,7 @@ import { analysisTable } from '../analysis/analysisTable.js';
 import { openEmbeddingsFile } from '../analysis/embeddingsFile.js';
 import { writeJsonAtomic } from '../analysis/jsonFile.js';
 import { embeddingsForAnalysis } from '../analysis/embedForAnalysis.js';
+import { cacheDir } from '../train/cache-dir.js';
 import { addSourceOptions, SOURCE_OPTIONS_HELP, sourceOptionsFromArgs } from './data-options.js';
 
 export const command: Command = {
@@ -28,7 +29,8 @@ Options:
   --json FILE         also write the full analysis (contract 5) to FILE
   --model DIR         embed with this model instead of reading --embeddings
   --data SRC          the data source to embed (with --model)
-  --cache DIR         where embeddings made with --model are kept (default .prefdyn-cache)
+  --cache DIR         where embeddings made with --model are kept (default $PREFDYN_CACHE_DIR/embeddings,
+                      i.e. .cache/embeddings; the trainer's caches live beside it)
   --batch-size N      sequences per forward pass when embedding (default 8)
 ${SOURCE_OPTIONS_HELP}
 
@@ -38,7 +40,7 @@ Example:
     embeddings: { type: 'string' },
     model: { type: 'string' },
     data: { type: 'string' },
-    cache: { type: 'string', default: '.prefdyn-cache' },
+    cache: { type: 'string' },
     'batch-size': { type: 'string', default: '8' },
     mix: { type: 'string' },
     bootstrap: { type: 'string', default: '200' },
@@ -76,7 +78,7 @@ async function embeddingsName(values: ParsedArgs['values']): Promise<string> {
   }
   const batchSize = nonNegativeInteger('--batch-size', values['batch-size'] as string);
   if (batchSize === 0) throw new UserError('--batch-size must be at least 1');
-  const made = await embeddingsForAnalysis({ model, data, source: sourceOptionsFromArgs(values), batchSize, cacheDir: values.cache as string });
+  const made = await embeddingsForAnalysis({ model, data, source: sourceOptionsFromArgs(values), batchSize, cacheDir: typeof values.cache === 'string' ? values.cache : cacheDir('embeddings') });
   process.stderr.write(`prefdyn: ${made.cached ? 'using cached' : 'wrote'} embeddings ${made.name}.safetensors\n`);
   return made.name;
 }

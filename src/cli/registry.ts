@@ -18,6 +18,7 @@ export const commands: CommandEntry[] = [
   { name: 'model info', load: () => import('./model-info.js') },
   { name: 'model init', load: () => import('./model-init.js') },
   { name: 'pretrain', load: () => import('./pretrain.js') },
+  { name: 'reproduce', load: () => import('./reproduce.js') },
   { name: 'start', load: () => import('./start.js') },
   { name: 'train', load: () => import('./train.js') },
 ];

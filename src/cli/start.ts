@@ -1,8 +1,15 @@
-// `npm start`: a first look at what prefdyn holds. For now the bundled data summary.
+// `npm start`: what prefdyn holds (the bundled data), then the paper's experiments in their quick
+// profile on the bundled default model (`prefdyn reproduce --quick`).
 import type { Command } from './command.js';
 import { formatCount } from './data-table.js';
+import { DEFAULT_MODEL } from './reproduce.js';
 import { dataStats, type DataStats } from '../data/stats.js';
 import { DEFAULT_TEST_FRACTION } from '../data/split.js';
+import { reproduce } from '../experiments/reproduce.js';
+import { terminalSummary } from '../experiments/terminalSummary.js';
+
+/** Kept apart from `prefdyn reproduce`'s default folder, so a full reproduction is not replaced by a quick one. */
+const START_OUT = 'runs/quick';
 
 function summaryLines(name: string, s: DataStats): string[] {
   const t = s.total;
@@ -17,10 +24,12 @@ function summaryLines(name: string, s: DataStats): string[] {
 
 export const command: Command = {
   name: 'start',
-  summary: 'a summary of the bundled data and where to go next (what `npm start` runs)',
+  summary: 'the bundled data, then the paper\'s experiments in their quick profile (what `npm start` runs)',
   help: `Usage: prefdyn start
 
-Prints a summary of the bundled datasets (persona, hh-rlhf) and the commands to explore them.
+Prints a summary of the bundled datasets (persona, hh-rlhf), then runs \`prefdyn reproduce --quick\`
+on the default model (${DEFAULT_MODEL}) into ${START_OUT}/: the paper's three findings checked on the
+five behaviours of its figures, with REPORT.md and summary.json. A few minutes on 2 CPU cores.
 
 Example:
   npm start`,
@@ -28,12 +37,14 @@ Example:
   async run() {
     const lines = ['prefdyn: preference training (DPO and variants) and its learning dynamics', '', 'Bundled data:'];
     for (const name of ['persona', 'hh-rlhf']) lines.push(...summaryLines(name, await dataStats(name, { testFraction: DEFAULT_TEST_FRACTION })));
+    lines.push('', `The paper's experiments, quick profile (prefdyn reproduce --quick --out ${START_OUT}):`, '');
+    process.stdout.write(lines.join('\n') + '\n');
+    const summary = await reproduce({ model: DEFAULT_MODEL, out: START_OUT, profile: 'quick', seed: 1234, log: (line) => process.stderr.write(line + '\n') });
     const next = [
-      ['prefdyn data list', 'the sources and the 135 persona behaviours'],
-      ['prefdyn data stats persona:agreeableness', 'per-group statistics of a source'],
+      ['prefdyn reproduce', 'the full profile (longer alignment, LoRA flips)'],
+      ['prefdyn analyze --model DIR --data SRC', 'distinguishability of your model on your data'],
       ['prefdyn --help', 'every command'],
     ];
-    lines.push('', 'Next:', ...next.map(([cmd, what]) => `  ${cmd!.padEnd(42)}${what}`));
-    process.stdout.write(lines.join('\n') + '\n');
+    process.stdout.write([terminalSummary(summary, START_OUT), '', 'Next:', ...next.map(([cmd, what]) => `  ${cmd!.padEnd(42)}${what}`)].join('\n') + '\n');
   },
 };

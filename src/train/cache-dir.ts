@@ -2,9 +2,10 @@
 //   file-hashes/  SHA-256 of model files, memoised by (path, size, mtime, inode)  (file-hash.ts)
 //   ref-logps/    reference log-probs of the pairs of a run                        (ref-cache.ts)
 //   hidden/       last-layer mode's precomputed final hidden states               (features.ts)
+//   embeddings/   `analyze --model`'s embeddings files                             (../analysis/embedForAnalysis.ts)
 import path from 'node:path';
 
-export type CachePurpose = 'file-hashes' | 'ref-logps' | 'hidden';
+export type CachePurpose = 'file-hashes' | 'ref-logps' | 'hidden' | 'embeddings';
 
 export function cacheDir(purpose: CachePurpose): string {
   return path.join(process.env.PREFDYN_CACHE_DIR ?? '.cache', purpose);

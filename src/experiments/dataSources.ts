@@ -1,0 +1,47 @@
+// The data sources the experiments train and analyse on: the bundled Persona behaviours as they are,
+// or (profile.pairsPerBehaviour) a seeded subset of each, written once as .jsonl files under
+// <out>/data/ so that every run folder's config.json names data that can be read back.
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../cli/command.js';
+import { loadSource } from '../data/source.js';
+import type { PreferencePair } from '../data/pair.js';
+import { Rng } from '../util/rng.js';
+
+export class DataSources {
+  private constructor(private readonly dir: string, private readonly subsets: Map<string, PreferencePair[]> | null,
+    /** Pairs per behaviour, in the order the behaviours were given. */
+    readonly counts: Map<string, number>) {}
+
+  /** Loads the behaviours (all pairs, or `perBehaviour` of each drawn with a seeded permutation). */
+  static async open(behaviours: readonly string[], perBehaviour: number | null, seed: number, dir: string): Promise<DataSources> {
+    const { pairs } = await loadSource(`persona:${behaviours.join(',')}`);
+    const byGroup = new Map<string, PreferencePair[]>(behaviours.map((b) => [b, []]));
+    for (const p of pairs) byGroup.get(p.group)!.push(p);
+    if (perBehaviour === null) return new DataSources(dir, null, new Map([...byGroup].map(([b, ps]) => [b, ps.length])));
+    const subsets = new Map<string, PreferencePair[]>();
+    for (const [b, ps] of byGroup) {
+      if (ps.length < perBehaviour) throw new UserError(`--pairs ${perBehaviour}: persona:${b} has only ${ps.length} pairs`);
+      // Drawn in permutation order, then put back in source order so the split sees the file's order.
+      const pick = Rng.derive(seed, `subset/${b}`).permutation(ps.length).slice(0, perBehaviour).sort((x, y) => x - y);
+      subsets.set(b, pick.map((i) => ps[i]!));
+    }
+    return new DataSources(dir, subsets, new Map([...subsets].map(([b, ps]) => [b, ps.length])));
+  }
+
+  /** A data source (contract 2) holding exactly `behaviours`; `name` names its file when one is written. */
+  source(behaviours: readonly string[], name: string): string {
+    if (!this.subsets) return `persona:${behaviours.join(',')}`;
+    const file = path.join(this.dir, `${name}.jsonl`);
+    const lines = behaviours.flatMap((b) => {
+      const ps = this.subsets!.get(b);
+      if (!ps) throw new Error(`behaviour ${b} was not loaded`);
+      return ps.map((p) => JSON.stringify({ id: p.id, group: p.group, prompt: p.prompt, chosen: p.chosen, rejected: p.rejected }) + '\n');
+    });
+    fs.mkdirSync(this.dir, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, lines.join(''));
+    fs.renameSync(tmp, file);
+    return file;
+  }
+}

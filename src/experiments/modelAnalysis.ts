@@ -1,0 +1,43 @@
+// Distinguishability of a model's prompt embeddings (theory.md s.3), as `prefdyn analyze --model
+// --data` computes it (same embeddings cache), plus the mean squared embedding norm that scales the
+// last-layer learning rate (lastLayerLr.ts).
+import fs from 'node:fs';
+import path from 'node:path';
+import { analyzeEmbeddings, type AnalysisReport } from '../analysis/analyze.js';
+import { embeddingsForAnalysis } from '../analysis/embedForAnalysis.js';
+import { openEmbeddingsFile, type EmbeddingSource } from '../analysis/embeddingsFile.js';
+import { writeJsonAtomic } from '../analysis/jsonFile.js';
+import { cacheDir } from '../train/cache-dir.js';
+
+export interface ModelAnalysis {
+  report: AnalysisReport;
+  /** E ||g||^2 over every row: the scale of the last-layer logistic regression. */
+  meanSquaredNorm: number;
+  cached: boolean;
+}
+
+/** Analyses `model` on `data` (all groups as one mix) and writes the analysis JSON (contract 5) to `jsonFile`. */
+export async function analyzeModel(model: string, data: string, o: { bootstrap: number; seed: number; jsonFile: string }): Promise<ModelAnalysis> {
+  const made = await embeddingsForAnalysis({ model, data, source: {}, batchSize: 8, cacheDir: cacheDir('embeddings') });
+  const source = openEmbeddingsFile(made.name);
+  try {
+    const report = analyzeEmbeddings(source, { bootstrap: o.bootstrap, seed: o.seed });
+    fs.mkdirSync(path.dirname(o.jsonFile), { recursive: true });
+    writeJsonAtomic(o.jsonFile, report);
+    return { report, meanSquaredNorm: meanSquaredNorm(source), cached: made.cached };
+  } finally {
+    source.close();
+  }
+}
+
+/** Mean over rows of ||g||^2, accumulated in float64. */
+export function meanSquaredNorm(source: EmbeddingSource): number {
+  let sum = 0;
+  let n = 0;
+  for (const group of source.groups) {
+    const { x, labels } = source.readGroup(group);
+    for (let i = 0; i < x.length; i++) sum += x[i]! * x[i]!;
+    n += labels.length;
+  }
+  return sum / n;
+}

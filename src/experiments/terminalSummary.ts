@@ -1,0 +1,30 @@
+// The few lines `prefdyn reproduce` prints when it is done: one block per experiment, then the verdicts.
+import path from 'node:path';
+import { fmt, interval } from './findings.js';
+import type { ReproduceSummary } from './reproduce.js';
+import { HEADLINE_MEASURE } from './verdicts.js';
+
+export function terminalSummary(s: ReproduceSummary, out: string): string {
+  const a = s.single;
+  const c = s.misalignment;
+  const width = Math.max(...a.behaviours.map((r) => r.group.length));
+  const lines = [
+    `(a) single behaviours, last-layer DPO (lr ${a.lr}, ${s.profile.lastLayer.steps} steps):`,
+    `    ${'behaviour'.padEnd(width)}  Delta   mean train loss`,
+    ...a.behaviours.map((r) => `    ${r.group.padEnd(width)}  ${fmt(r.delta).padStart(5)}   ${fmt(r.observed[HEADLINE_MEASURE], 4)}`),
+    `    Spearman(Delta, speed) ${fmt(a.headline.spearman, 2)} ${interval(a.headline.spearman_ci)}, Kendall ${fmt(a.headline.kendall_tau_b, 2)}`,
+    `(b) prioritisation:`,
+    ...s.prioritisation.pairs.map((p) => {
+      const o = p.outcomes.find((x) => x.measure === HEADLINE_MEASURE)!;
+      return `    ${p.groups[0]} + ${p.groups[1]}: predicted first ${p.predicted_first}; ${o.came_true === null ? 'observed a tie' : o.came_true ? 'came true' : 'did not come true'}`;
+    }),
+    `(c) misalignment on ${c.behaviour}: Delta ${fmt(c.delta[0]!.before)} -> ${fmt(c.delta[0]!.after)} after LoRA alignment;`,
+    `    flip mean train loss ${fmt(c.flip.from_aligned.observed[HEADLINE_MEASURE] ?? null, 4)} from aligned vs ${fmt(c.flip.from_base.observed[HEADLINE_MEASURE] ?? null, 4)} from base`,
+    '',
+    'Findings of the paper:',
+    ...s.findings.map((f, i) => `  ${i + 1}. [${f.status}] ${f.claim}`),
+    '',
+    `report ${path.join(out, 'REPORT.md')}, summary ${path.join(out, 'summary.json')}`,
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,55 @@
+// One training run of an experiment, through the library (what `prefdyn train` does, minus the
+// command line): resolved config -> setup -> train -> a run folder of contract 4, read back as series.
+import fs from 'node:fs';
+import path from 'node:path';
+import { readRunMetrics, type RunSeries } from '../analysis/runMetrics.js';
+import { resolveConfig, type TrainMode } from '../train/config.js';
+import { writeJsonAtomic } from '../train/run-folder.js';
+import { setupRun } from '../train/setup.js';
+import { train } from '../train/trainer.js';
+
+export interface RunSpec {
+  /** The run folder; replaced if it exists. */
+  dir: string;
+  model: string;
+  data: string;
+  flip?: boolean;
+  mode: TrainMode;
+  steps: number;
+  lr: number;
+  beta: number;
+  batchSize: number;
+  gradientAccumulationSteps?: number;
+  evalEvery: number;
+  seed: number;
+}
+
+export interface FinishedRun {
+  dir: string;
+  series: RunSeries;
+  /** The last checkpoint folder (model or adapter). */
+  checkpoint: string;
+}
+
+export async function trainRun(spec: RunSpec): Promise<FinishedRun> {
+  const { config, sources } = resolveConfig(undefined, {
+    model: spec.model, data: spec.data, out: spec.dir, flip: spec.flip ?? false, mode: spec.mode, steps: spec.steps,
+    lr: spec.lr, beta: spec.beta, batch_size: spec.batchSize, gradient_accumulation_steps: spec.gradientAccumulationSteps ?? 1,
+    eval_every: spec.evalEvery, seed: spec.seed,
+  });
+  const setup = await setupRun(config, {});
+  fs.rmSync(spec.dir, { recursive: true, force: true });
+  fs.mkdirSync(spec.dir, { recursive: true });
+  writeJsonAtomic(path.join(spec.dir, 'config.json'), { config, sources });
+  const result = await train({ config, runDir: spec.dir, policy: setup.policy, data: setup.data });
+  writeJsonAtomic(path.join(spec.dir, 'summary.json'), {
+    status: result.status, steps: result.steps, total_steps: result.totalSteps, policy: setup.policy.description,
+    beta: config.beta, n_pairs: setup.pairs.length, n_train: setup.data.train.length, n_test: setup.data.test.length, notes: setup.notes,
+    final_train: result.lastTrain?.map((m) => ({ group: m.group, n: m.n, ...m.values })),
+    final_test: result.lastTest?.map((m) => ({ group: m.group, n: m.n, ...m.values })),
+    checkpoints: result.checkpoints.map((p) => path.relative(spec.dir, p)),
+  });
+  const checkpoint = result.checkpoints.at(-1);
+  if (!checkpoint) throw new Error(`${spec.dir}: the run wrote no checkpoint`);
+  return { dir: spec.dir, series: readRunMetrics(spec.dir), checkpoint };
+}
