@@ -10,7 +10,7 @@ import { writeCheckpoint, readCheckpoint, findCheckpoint } from '../src/train/ch
 import { lastLayerPolicy, singleTokenFeatures } from '../src/train/last-layer.js';
 import { resolveConfig } from '../src/train/config.js';
 import { train } from '../src/train/trainer.js';
-import { UserError } from '../src/cli/command.js';
+import { UserError } from '../src/util/errors.js';
 
 const V = 4, d = 3, N = 8;
 

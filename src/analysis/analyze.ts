@@ -2,7 +2,7 @@
 // streaming the embeddings group by group. Pass 1: per-group moments (and bootstrap replicates);
 // pass 2: each row's one-step margin direction z_i = s_i g_i . v, once the mix's v is known.
 import { createHash } from 'node:crypto';
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 import { kernels } from '../tensor/kernels/index.js';
 import { Rng } from '../util/rng.js';
 import { bootstrapGroup, interval95 } from './bootstrap.js';

@@ -1,5 +1,5 @@
 // `prefdyn compare`: the analysis's predictions against what a run observed (theory.md s.4 "Check").
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { interval95 } from './bootstrap.js';
 import { MEASURES, observedSpeeds, type ObservedGroup } from './observedSpeed.js';

@@ -2,7 +2,7 @@
 // (tensor "embeddings" [N, d] F32) + `<name>.rows.jsonl` ({"id", "group", "label", "prompt"?} per row).
 // Only one group's rows are in memory at once, so 133k x 4096 floats stream through a few MB.
 import fs from 'node:fs';
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 import { SafetensorsFile } from '../model/safetensors.js';
 import type { GroupRows } from './groupStats.js';
 

@@ -1,7 +1,7 @@
 // JSON files written whole or not at all (temp file + rename), read with errors that name the file.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 
 export function writeJsonAtomic(file: string, value: unknown): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);

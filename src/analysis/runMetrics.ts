@@ -1,7 +1,7 @@
 // Reads a run folder's metrics.jsonl (architecture.md contract 4) into per-group series.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 
 export interface MetricPoint {
   step: number;

@@ -1,5 +1,6 @@
 // `prefdyn analyze`: distinguishability and predicted learning order from an embeddings file.
-import { UsageError, UserError, type Command, type ParsedArgs } from './command.js';
+import { type Command, type ParsedArgs } from './command.js';
+import { UsageError, UserError } from '../util/errors.js';
 import { analyzeEmbeddings } from '../analysis/analyze.js';
 import { analysisTable } from '../analysis/analysisTable.js';
 import { openEmbeddingsFile } from '../analysis/embeddingsFile.js';

@@ -23,19 +23,3 @@ export interface Command {
   allowUnknown?: boolean;
   run(args: ParsedArgs): Promise<number | void>;
 }
-
-/** A mistake the user can fix: printed as one line, `prefdyn: <message>`, exit code `exitCode`. */
-export class UserError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
-    super(message);
-    this.name = 'UserError';
-  }
-}
-
-/** Wrong command-line usage (unknown option, missing argument): exit code 2, as getopt tools do. */
-export class UsageError extends UserError {
-  constructor(message: string) {
-    super(message, 2);
-    this.name = 'UsageError';
-  }
-}

@@ -1,5 +1,6 @@
 // `prefdyn compare`: predicted learning order (from `analyze --json`) against a run folder's metrics.
-import { UserError, UsageError, type Command } from './command.js';
+import { type Command } from './command.js';
+import { UserError, UsageError } from '../util/errors.js';
 import { checkAnalysisInput, compareRun } from '../analysis/compareRun.js';
 import { compareTable } from '../analysis/compareTable.js';
 import { readJsonFile, writeJsonAtomic } from '../analysis/jsonFile.js';

@@ -1,7 +1,8 @@
 // `prefdyn data export <source> --out FILE.jsonl`: pairs as TRL-style JSONL, written atomically.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UsageError, UserError, type Command } from './command.js';
+import { type Command } from './command.js';
+import { UsageError, UserError } from '../util/errors.js';
 import { addSourceOptions, SOURCE_OPTIONS_HELP, SPLIT_OPTIONS, sourceOptionsFromArgs, splitOptionsFromArgs } from './data-options.js';
 import { formatCount } from './data-table.js';
 import { writePairsJsonl } from '../data/export.js';

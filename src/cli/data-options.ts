@@ -1,7 +1,8 @@
 // The data-source flags every command that reads a <source> shares (data, train, embed, logprobs,
 // analyze): declare them with addSourceOptions() and turn the parsed values into loader options
 // with sourceOptionsFromArgs().
-import { UsageError, type OptionSpec, type ParsedArgs } from './command.js';
+import { type OptionSpec, type ParsedArgs } from './command.js';
+import { UsageError } from '../util/errors.js';
 import { locationText, type SkippedRow } from '../data/errors.js';
 import type { SourceOptions } from '../data/source-options.js';
 import { DEFAULT_SPLIT_SEED, DEFAULT_TEST_FRACTION } from '../data/split.js';

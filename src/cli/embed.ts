@@ -1,5 +1,6 @@
 // `prefdyn embed`: final hidden states g(x) per pair (architecture.md contract 3), for `prefdyn analyze`.
-import { UsageError, type Command } from './command.js';
+import { type Command } from './command.js';
+import { UsageError } from '../util/errors.js';
 import { addSourceOptions, SOURCE_OPTIONS_HELP, sourceOptionsFromArgs } from './data-options.js';
 import { SCORING_OPTIONS, SCORING_OPTIONS_HELP, scoringArgs, writeFileAtomic } from './scoring-options.js';
 import { loadSource } from '../data/source.js';

@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError, UserError, type Command } from './command.js';
+import { type Command } from './command.js';
+import { UsageError, UserError } from '../util/errors.js';
 import { saveCheckpoint } from '../model/checkpoint.js';
 import { parameterCount, type Arch } from '../model/config.js';
 import { initConfig, initWeights, parseSizeSpec, SIZE_PRESETS } from '../model/init.js';

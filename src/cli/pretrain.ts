@@ -1,5 +1,6 @@
 // `prefdyn pretrain`: causal-LM pretraining of a model folder on bundled or user text.
-import { UsageError, type Command, type ParsedArgs } from './command.js';
+import { type Command, type ParsedArgs } from './command.js';
+import { UsageError } from '../util/errors.js';
 import { pretrain } from '../pretrain/pretrain.js';
 import { TEXT_SOURCE_SYNTAX } from '../pretrain/text-sources.js';
 import { SCHEDULES, type ScheduleName } from '../train/schedules.js';

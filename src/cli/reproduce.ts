@@ -1,5 +1,6 @@
 // `prefdyn reproduce`: the paper's experiments end to end (logic in src/experiments/).
-import { UserError, type Command } from './command.js';
+import { type Command } from './command.js';
+import { UserError } from '../util/errors.js';
 import { reproduce } from '../experiments/reproduce.js';
 import { terminalSummary } from '../experiments/terminalSummary.js';
 

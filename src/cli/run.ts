@@ -2,7 +2,8 @@
 // runs it, and turns errors into one-line messages with an exit code.
 import { parseArgs } from 'node:util';
 import { commands, type CommandEntry } from './registry.js';
-import { UsageError, UserError, type Command, type ParsedArgs } from './command.js';
+import { type Command, type ParsedArgs } from './command.js';
+import { UsageError, UserError } from '../util/errors.js';
 
 const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
 

@@ -1,7 +1,8 @@
 // Options shared by the commands that run a model over a data source (logprobs, embed).
 import fs from 'node:fs';
 import path from 'node:path';
-import { UsageError, UserError, type ParsedArgs } from './command.js';
+import { type ParsedArgs } from './command.js';
+import { UsageError, UserError } from '../util/errors.js';
 
 export const SCORING_OPTIONS = {
   model: { type: 'string' },

@@ -1,7 +1,8 @@
 // `prefdyn train`: options and config file in, run folder out (architecture.md contract 4).
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError, type Command } from './command.js';
+import { type Command } from './command.js';
+import { UserError } from '../util/errors.js';
 import { addSourceOptions, sourceOptionsFromArgs, SOURCE_OPTIONS_HELP } from './data-options.js';
 import { cliName, OPTION_DEFS, readConfigFile, resolveConfig, trainOptionSpec, type TrainConfig } from '../train/config.js';
 import { findCheckpoint, readCheckpoint } from '../train/checkpoint.js';

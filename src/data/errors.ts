@@ -1,6 +1,6 @@
 // Bad data is a mistake the user can fix, so it is a UserError: one line naming the file, the line
 // and the field, and what would be right.
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 
 export interface RowLocation {
   /** The file as the user named it (never resolved to an absolute path). */

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 import { HH_RLHF_GROUP, bundledDataDir, hhRlhfFile, personaBehaviours, personaFile } from './bundled.js';
 import { DataError, type RowLocation, type SkippedRow } from './errors.js';
 import { fieldMap, genericPair } from './generic.js';

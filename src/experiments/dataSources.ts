@@ -3,7 +3,7 @@
 // <out>/data/ so that every run folder's config.json names data that can be read back.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 import { loadSource } from '../data/source.js';
 import type { PreferencePair } from '../data/pair.js';
 import { Rng } from '../util/rng.js';

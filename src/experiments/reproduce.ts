@@ -4,7 +4,7 @@
 // give the same file.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 import { writeJsonAtomic } from '../analysis/jsonFile.js';
 import { PAPER_BEHAVIOURS } from './behaviours.js';
 import type { ExperimentContext } from './context.js';

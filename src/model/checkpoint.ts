@@ -2,7 +2,7 @@
 // (or shards + index), tokenizer files. Everything is checked against the config before any compute.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 import {
   CONFIG_FILE, expectedTensors, readModelConfig, writeModelConfig, type ModelConfig,
 } from './config.js';

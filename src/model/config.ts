@@ -3,7 +3,7 @@
 // read, so writing back preserves fields prefdyn does not use (torch_dtype, architectures, ...).
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 
 interface CommonConfig {
   hiddenSize: number;

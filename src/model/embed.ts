@@ -4,7 +4,7 @@
 // prefdyn applies the final norm once (the paper's code applies it twice; theory.md section 6).
 import { gatherRows, reshape } from '../tensor/ops/index.js';
 import { noGrad } from '../tensor/autograd.js';
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 import { pairLabel, type PreferencePair } from '../data/pair.js';
 import type { ModelTokenizer } from '../tokenizer/load.js';
 import { tokenizePair } from '../tokenizer/pair.js';

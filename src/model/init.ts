@@ -2,7 +2,7 @@
 // Hugging Face does (_init_weights): every matrix and embedding normal(0, 0.02), norm weights 1, biases 0;
 // GPT-2's residual projections (c_proj) normal(0, 0.02 / sqrt(2 n_layer)). Each tensor draws from its
 // own stream, Rng.derive(seed, name), so a tensor's values depend only on the seed and its name.
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { Weights } from './checkpoint.js';
 import { expectedTensors, parseModelConfig, type Arch, type ModelConfig } from './config.js';

@@ -8,7 +8,7 @@
 // tensor names base_model.model.<module path>.lora_{A,B}.weight.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 import { kernels } from '../tensor/kernels/index.js';
 import { dropout, linear, scale } from '../tensor/ops/index.js';
 import { Tensor } from '../tensor/tensor.js';

@@ -5,7 +5,7 @@
 // Checkpoints are single files (model.safetensors) or shards listed by model.safetensors.index.json.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 import {
   bytesFromFloats, dtypeByteSize, FLOAT_DTYPES, floatsFromBytes, isDtype, isFloatDtype,
   type Dtype, type WriteDtype,

@@ -1,6 +1,6 @@
 // The pretraining corpus: text sources -> documents -> token ids (each document followed by EOS) ->
 // a seeded split of whole documents into train and held-out -> packed [N, T] sequences.
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 import type { ModelTokenizer } from '../tokenizer/load.js';
 import { packSequences, splitDocuments, type PackedSequences } from './packing.js';
 import { loadTextDocuments } from './text-sources.js';

@@ -2,7 +2,7 @@
 // corpus, mean next-token NLL, AdamW (PyTorch semantics; weight decay on matrices only, as nanoGPT),
 // a warm-up + cosine (or constant, linear) schedule, global-norm gradient clipping, held-out
 // perplexity before and after, and the result saved atomically as a model folder.
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 import { saveCheckpoint, type Weights } from '../model/checkpoint.js';
 import { parameterCount } from '../model/config.js';
 import type { WriteDtype } from '../model/dtype.js';

@@ -5,7 +5,7 @@
 // JSONL (one document per line: a JSON string, or an object with a string "text" field).
 import fs from 'node:fs';
 import zlib from 'node:zlib';
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 import { loadSource } from '../data/source.js';
 
 export const TEXT_SOURCE_SYNTAX = 'persona, persona:<behaviour>[,<behaviour>...], hh-rlhf, or a path to a .txt or .jsonl file (optionally .gz)';

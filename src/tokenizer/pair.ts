@@ -9,7 +9,7 @@
 // - The response is encoded without special tokens. TRL appends EOS to every completion; we do so for
 //   responses of two or more tokens. A single-token response (Persona's " Yes" / " No") gets no EOS:
 //   the theory's setting (theory.md section 2) scores exactly log pi(token | prompt), one forward.
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 import type { ModelTokenizer } from './load.js';
 
 export interface TokenizedPair {

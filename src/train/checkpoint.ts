@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SafetensorsFile, writeSafetensors } from '../model/safetensors.js';
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 import type { RngState } from '../util/rng.js';
 import type { OptimizerState } from './optimizers.js';
 import type { Policy } from './policy.js';

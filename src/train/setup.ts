@@ -2,7 +2,7 @@
 // reference log-probs (cached), and the policy of the chosen mode, at its initial weights or at a
 // checkpoint's. Bad input is reported here, before any training compute.
 import path from 'node:path';
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 import { loadSource } from '../data/source.js';
 import type { SourceOptions } from '../data/source-options.js';
 import { splitPairs } from '../data/split.js';

@@ -3,7 +3,7 @@
 //   clip, update] -> evaluate(test, k+1) every --eval-every -> checkpoint every --save-every -> summary.
 // Every line of metrics.jsonl with step k describes the weights after k updates (W_k): train lines
 // are the batch of update k+1 scored before that update (as TRL logs), test lines the whole test split.
-import { UserError } from '../cli/command.js';
+import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { batchOrder, stepsForEpochs, type BatchOrder } from './batches.js';
 import { writeCheckpoint, type TrainerState } from './checkpoint.js';
