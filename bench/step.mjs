@@ -44,16 +44,21 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-/** Median ms of fn over `reps` calls after `warmup` calls. */
-function timeMedianMs(fn, warmup, reps) {
+/**
+ * {ms: median wall ms, cpuMs: mean process CPU ms} per call over `reps` calls after `warmup` calls. On a
+ * shared machine the CPU time of a 1-thread run is what the call costs, whatever the load.
+ */
+function timed(fn, warmup, reps) {
   for (let i = 0; i < warmup; i++) fn();
   const times = [];
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
     fn();
     times.push(performance.now() - t0);
   }
-  return median(times);
+  const cpu = process.cpuUsage(cpu0);
+  return { ms: median(times), cpuMs: (cpu.user + cpu.system) / 1e3 / reps };
 }
 
 /** sgemm 1024^3 (NN) GFLOP/s through kernel set k: median of several calls. */
@@ -63,7 +68,7 @@ export function sgemmRate(k, reps = 10, warmup = 2) {
   const A = new Float32Array(n * n).map(() => rng.normal());
   const B = new Float32Array(n * n).map(() => rng.normal());
   const C = new Float32Array(n * n);
-  const ms = timeMedianMs(() => k.sgemm(false, false, n, n, n, 1, A, B, 0, C), warmup, reps);
+  const { ms } = timed(() => k.sgemm(false, false, n, n, n, 1, A, B, 0, C), warmup, reps);
   return (2 * n ** 3) / 1e9 / (ms / 1e3);
 }
 
@@ -81,7 +86,8 @@ export function benchModel(k, { fwdReps = 10, stepReps = 10, warmup = 2 } = {}) 
   const count = targets.filter((t) => t >= 0).length;
   const logProbs = (logits) => gatherLogProbs(reshape(logits, [m.B * m.T, m.vocab]), targets);
 
-  const fwdMs = timeMedianMs(() => noGrad(() => logProbs(model.forward(ids, m.B, m.T).logits)), warmup, fwdReps);
+  const fwd = timed(() => noGrad(() => logProbs(model.forward(ids, m.B, m.T).logits)), warmup, fwdReps);
+  const fwdMs = fwd.ms;
 
   for (const p of params) p.requiresGrad = true;
   const moments = params.map((p) => ({ m: new Float32Array(p.size), v: new Float32Array(p.size) }));
@@ -96,12 +102,14 @@ export function benchModel(k, { fwdReps = 10, stepReps = 10, warmup = 2 } = {}) 
     params.forEach((p, i) => k.adamw(p.data, p.grad, moments[i].m, moments[i].v, p.size, 1e-4, 0.9, 0.999, 1e-8, 0.01, t));
   };
   const firstLoss = (() => { step(); return loss; })();
-  const stepMs = timeMedianMs(step, warmup - 1, stepReps);
+  const stepTimed = timed(step, warmup - 1, stepReps);
+  const stepMs = stepTimed.ms;
   const tokens = m.B * m.T;
   const flops = forwardGemmFlops(m);
   return {
     kernels: k.name, params: nParams, tokens_per_batch: tokens,
     fwd_ms: fwdMs, fwd_tokens_per_s: tokens / (fwdMs / 1e3),
+    fwd_cpu_ms: fwd.cpuMs, step_cpu_ms: stepTimed.cpuMs,
     step_ms: stepMs, step_tokens_per_s: tokens / (stepMs / 1e3),
     step_gflop: (3 * flops) / 1e9, step_gflops: (3 * flops) / 1e9 / (stepMs / 1e3),
     fwd_gflops: flops / 1e9 / (fwdMs / 1e3),

@@ -61,6 +61,11 @@ test('causalAttention: q, k, v with grouped-query heads', () => {
   gradcheck(() => ops.causalAttention(q, k, k), [q, k]);
 });
 
+test('packedCausalAttention: one q|k|v tensor, grouped-query heads, gradients into all three parts', () => {
+  const qkv = param('qkv', [2, 3, (4 + 2 * 2) * 3], 15); // H = 4, Hkv = 2, hd = 3
+  gradcheck(() => ops.packedCausalAttention(qkv, 4, 2), [qkv]);
+});
+
 test('activations: swiglu, gelu, silu, sigmoid, logSigmoid, softplus, tanh, exp', () => {
   const x = param('x', [3, 5], 15, 2);
   const up = param('up', [3, 5], 16);

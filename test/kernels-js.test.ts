@@ -74,7 +74,7 @@ test('sgemmBatched: per-batch strides, and stride 0 shares one matrix', () => {
   const A = randn(batch * M * K, 7);
   const Bshared = randn(N * K, 8); // stored [N, K], used transposed by every batch entry
   const C = new Float32Array(batch * M * N);
-  k.sgemmBatched(false, true, batch, M, N, K, 1, A, M * K, Bshared, 0, 0, C, M * N);
+  k.sgemmBatched(false, true, batch, M, N, K, 1, A, K, M * K, Bshared, K, 0, 0, C, N, M * N);
   for (let b = 0; b < batch; b++) {
     const expected = naiveGemm(false, true, M, N, K, 1, A.subarray(b * M * K, (b + 1) * M * K), Bshared, 0, []);
     assertClose(C.subarray(b * M * N, (b + 1) * M * N), expected, 1e-5, `batch ${b}`);
@@ -82,12 +82,37 @@ test('sgemmBatched: per-batch strides, and stride 0 shares one matrix', () => {
   const B2 = randn(batch * K * N, 9);
   const C2 = randn(batch * M * N, 10);
   const before = C2.slice();
-  k.sgemmBatched(true, false, batch, M, N, K, 2, A, M * K, B2, K * N, 1, C2, M * N);
+  k.sgemmBatched(true, false, batch, M, N, K, 2, A, M, M * K, B2, N, K * N, 1, C2, N, M * N);
   for (let b = 0; b < batch; b++) {
     const expected = naiveGemm(true, false, M, N, K, 2, A.subarray(b * M * K, (b + 1) * M * K),
       B2.subarray(b * K * N, (b + 1) * K * N), 1, before.subarray(b * M * N, (b + 1) * M * N));
     assertClose(C2.subarray(b * M * N, (b + 1) * M * N), expected, 1e-5, `accumulating batch ${b}`);
   }
+});
+
+test('sgemmBatched with leading dimensions: heads of a [T, heads*hd] array read and written in place', () => {
+  const k = kernels();
+  const [heads, T, hd] = [2, 3, 4];
+  const ld = heads * hd + 1; // one unused column per row, which must stay untouched
+  const X = randn(T * ld, 21); // X[t, h*hd + c]
+  const head = (M: Float32Array, h: number): Float32Array =>
+    Float32Array.from({ length: T * hd }, (_, i) => M[Math.floor(i / hd) * ld + h * hd + (i % hd)]!);
+  // S_h [T, T] = X_h @ X_h^T into dense blocks
+  const S = new Float32Array(heads * T * T);
+  k.sgemmBatched(false, true, heads, T, T, hd, 1, X, ld, hd, X, ld, hd, 0, S, T, T * T);
+  for (let h = 0; h < heads; h++) {
+    const Xh = head(X, h);
+    assertClose(S.subarray(h * T * T, (h + 1) * T * T), naiveGemm(false, true, T, T, hd, 1, Xh, Xh, 0, []), 1e-5, `S head ${h}`);
+  }
+  // Y_h [T, hd] += S_h^T @ X_h, written into the heads of Y in place
+  const Y = randn(T * ld, 22);
+  const before = Y.slice();
+  k.sgemmBatched(true, false, heads, T, hd, T, 1, S, T, T * T, X, ld, hd, 1, Y, ld, hd);
+  for (let h = 0; h < heads; h++) {
+    const want = naiveGemm(true, false, T, hd, T, 1, S.subarray(h * T * T, (h + 1) * T * T), head(X, h), 1, head(before, h));
+    assertClose(head(Y, h), want, 1e-5, `Y head ${h}`);
+  }
+  for (let t = 0; t < T; t++) assert.equal(Y[t * ld + ld - 1], before[t * ld + ld - 1], `unused column of row ${t}`);
 });
 
 test('rmsnorm and layernorm forward match their formulas; backward accumulates', () => {

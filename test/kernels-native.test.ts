@@ -108,7 +108,24 @@ test('sgemmBatched matches, including stride 0 (one matrix shared by every batch
   for (const [transA, transB, sA, sB] of [[false, false, M * K, K * N], [false, true, M * K, 0], [true, false, 0, K * N], [true, true, M * K + 2, K * N + 1]] as const) {
     const arrays = { A: randn(sA * (batch - 1) + M * K), B: randn(sB * (batch - 1) + K * N), C: randn(batch * M * N) };
     compareBoth(`sgemmBatched ${transA}/${transB} strides ${sA},${sB}`, arrays, (k, a) =>
-      k.sgemmBatched(transA, transB, batch, M, N, K, 0.5, a.A!, sA, a.B!, sB, 1, a.C!, M * N));
+      k.sgemmBatched(transA, transB, batch, M, N, K, 0.5, a.A!, transA ? M : K, sA, a.B!, transB ? K : N, sB, 1, a.C!, N, M * N));
+  }
+});
+
+test('sgemmBatched reads and writes matrices in place through leading dimensions (heads of a [T, heads*hd] array)', { skip }, () => {
+  // 3 heads of hd = 4 side by side in rows of ld = 13 (one unused column that must stay untouched);
+  // "dense" operands are [T, T] blocks T*T apart. The cases are attention's: S = Q K^T, O = P V, dV = P^T dO.
+  const [heads, T, hd, ld] = [3, 5, 4, 13];
+  const headsLen = (heads - 1) * hd + (T - 1) * ld + hd;
+  const denseLen = heads * T * T;
+  const cases = [
+    { name: 'Q K^T', tA: false, tB: true, M: T, N: T, K: hd, lda: ld, sA: hd, aLen: headsLen, ldc: T, sC: T * T, cLen: denseLen },
+    { name: 'P V', tA: false, tB: false, M: T, N: hd, K: T, lda: T, sA: T * T, aLen: denseLen, ldc: ld, sC: hd, cLen: headsLen },
+    { name: 'P^T dO', tA: true, tB: false, M: T, N: hd, K: T, lda: T, sA: T * T, aLen: denseLen, ldc: ld, sC: hd, cLen: headsLen },
+  ];
+  for (const c of cases) {
+    compareBoth(`sgemmBatched ${c.name}`, { A: randn(c.aLen), B: randn(headsLen), C: randn(c.cLen) }, (k, a) =>
+      k.sgemmBatched(c.tA, c.tB, heads, c.M, c.N, c.K, 0.5, a.A!, c.lda, c.sA, a.B!, ld, hd, 1, a.C!, c.ldc, c.sC));
   }
 });
 
@@ -184,8 +201,13 @@ test('arrays too short, wrong types and bad targets throw errors naming the kern
   const k = nk();
   assert.throws(() => k.sgemm(false, false, 3, 4, 2, 1, new Float32Array(6), new Float32Array(8), 0, new Float32Array(11)),
     { name: 'RangeError', message: 'native sgemm: C is too short: 11 elements, needs at least 12' });
-  assert.throws(() => k.sgemmBatched(false, false, 2, 2, 2, 2, 1, new Float32Array(4), 4, new Float32Array(4), 0, 0, new Float32Array(8), 4),
+  assert.throws(() => k.sgemmBatched(false, false, 2, 2, 2, 2, 1, new Float32Array(4), 2, 4, new Float32Array(4), 2, 0, 0, new Float32Array(8), 2, 4),
     { name: 'RangeError', message: 'native sgemmBatched: A is too short: 4 elements, needs at least 8' });
+  // rows 3 apart: the second matrix of A spans 4 + (2-1)*3 + 2 = 9 elements
+  assert.throws(() => k.sgemmBatched(false, false, 2, 2, 2, 2, 1, new Float32Array(8), 3, 4, new Float32Array(4), 2, 0, 0, new Float32Array(8), 2, 4),
+    { name: 'RangeError', message: 'native sgemmBatched: A is too short: 8 elements, needs at least 9' });
+  assert.throws(() => k.sgemmBatched(false, true, 1, 2, 2, 3, 1, new Float32Array(6), 3, 0, new Float32Array(6), 2, 0, 0, new Float32Array(4), 2, 0),
+    { name: 'RangeError', message: 'native sgemmBatched: ldb = 2 is less than the stored row length 3' });
   assert.throws(() => k.rmsnormForward(new Float32Array(6), new Float32Array(3), 2, 3, 1e-5, new Float32Array(6), new Float32Array(1)),
     { name: 'RangeError', message: 'native rmsnormForward: rstd is too short: 1 elements, needs at least 2' });
   assert.throws(() => k.geluForward(new Float64Array(4) as unknown as Float32Array, 4, new Float32Array(4)),

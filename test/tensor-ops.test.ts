@@ -94,6 +94,27 @@ test('grouped-query attention equals multi-head attention with repeated kv heads
   close(gqa[2]!, v.grad!, 1e-5, 'dv');
 });
 
+test('packedCausalAttention equals causalAttention of the q, k, v slices, values and gradients', () => {
+  const [B, T, H, Hkv, hd] = [2, 5, 4, 2, 3];
+  const width = (H + 2 * Hkv) * hd;
+  const qkv = randn([B, T, width], 11, true);
+  const w = randn([B, T, H, hd], 12);
+  resetTape();
+  const packed = ops.packedCausalAttention(qkv, H, Hkv);
+  backward(ops.sum(ops.mul(packed, w)));
+  const packedGrad = qkv.grad!.slice();
+  qkv.grad = null;
+  const part = (start: number, heads: number) => ops.reshape(ops.narrow(qkv, 2, start * hd, heads * hd), [B, T, heads, hd]);
+  const sliced = ops.causalAttention(part(0, H), part(H, Hkv), part(H + Hkv, Hkv));
+  backward(ops.sum(ops.mul(sliced, w)));
+  assert.deepEqual(packed.shape, [B, T, H, hd]);
+  close(packed.data, sliced.data, 1e-6, 'output');
+  close(packedGrad, qkv.grad!, 1e-5, 'dqkv');
+  assert.throws(() => ops.packedCausalAttention(randn([2, 5, 10], 13), 4), {
+    message: 'packedCausalAttention: tensor [2, 5, 10] must be [B, T, (heads + 2*kv_heads) * head_dim] with 4 heads and 4 kv heads',
+  });
+});
+
 test('rope: identity at position 0, rotation by t * theta^(-2i/hd), norms of pairs preserved', () => {
   const [T, hd, theta] = [3, 4, 100];
   const x = randn([1, T, 2, hd], 11);

@@ -7,7 +7,7 @@
 // its adapters by the GPT2LMHeadModel path, with the prefix.
 // Shapes: B batch, T time, d hidden, H heads, hd = d/H, V vocab.
 import {
-  add, causalAttention, embedding, gelu, layernorm, narrow, reshape,
+  add, embedding, gelu, layernorm, packedCausalAttention, reshape,
 } from '../tensor/ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Gpt2Config } from './config.js';
@@ -61,8 +61,7 @@ export class Gpt2 extends CausalLM {
     const d = this.config.hiddenSize;
     const H = this.config.numAttentionHeads;
     const qkv = this.project(`${p}.attn.c_attn`, 'conv1d', h, opts); // [B,T,3d]
-    const [q, k, v] = [0, 1, 2].map((i) => reshape(narrow(qkv, 2, i * d, d), [B, T, H, d / H])) as [Tensor, Tensor, Tensor];
-    const y = reshape(causalAttention(q, k, v), [B, T, d]);
+    const y = reshape(packedCausalAttention(qkv, H), [B, T, d]); // q|k|v read in place
     return this.project(`${p}.attn.c_proj`, 'conv1d', y, opts);
   }
 

@@ -4,7 +4,7 @@
 // the saved activations, and the gradient of the intermediate output) as soon as it has run. The tape
 // is then empty, so nothing recorded in one training step survives into the next; resetTape() discards
 // a forward pass that will not be differentiated.
-import { Tensor } from './tensor.js';
+import { Tensor, uninitialisedFloats } from './tensor.js';
 
 /** Adds d(loss)/d(inputs) into the inputs' gradients, given d(loss)/d(output). */
 export type BackwardFn = (gradOutput: Float32Array) => void;
@@ -68,6 +68,18 @@ export function record(output: Tensor, inputs: (Tensor | undefined)[], backward:
 export function gradOf(t: Tensor | undefined): Float32Array | null {
   if (!t?.requiresGrad) return null;
   return (t.grad ??= new Float32Array(t.data.length));
+}
+
+/**
+ * t's gradient buffer for a GEMM that adds its product into it, with the beta to pass: 0 when the buffer
+ * is new (left unset, so the GEMM overwrites it instead of adding to zeros), 1 when it already holds
+ * gradient. null when t needs no gradient.
+ */
+export function gradForGemm(t: Tensor | undefined): { grad: Float32Array; beta: 0 | 1 } | null {
+  if (!t?.requiresGrad) return null;
+  if (t.grad !== null) return { grad: t.grad, beta: 1 };
+  t.grad = uninitialisedFloats(t.data.length);
+  return { grad: t.grad, beta: 0 };
 }
 
 /**

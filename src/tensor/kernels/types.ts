@@ -22,12 +22,15 @@ export interface Kernels {
     A: Float32Array, B: Float32Array, beta: number, C: Float32Array): void;
 
   /**
-   * `batch` independent sgemms: matrix i of A starts at i*strideA (elements), likewise B and C.
-   * A stride of 0 reuses the same matrix for every batch entry (e.g. shared K/V heads in GQA).
+   * `batch` independent sgemms on matrices stored inside larger arrays, read and written in place:
+   * row i of stored matrix n of A starts at n*strideA + i*lda (likewise B with ldb, C with ldc), so a
+   * head of a [T, heads*hd] activation is the [T, hd] matrix with ld = heads*hd (no copy).
+   * A is stored [M,K] (or [K,M] when transA), B [K,N] (or [N,K]), C [M,N]; each ld is at least its
+   * stored row length. A stride of 0 reuses the same matrix for every batch entry (shared K/V heads).
    */
   sgemmBatched(transA: boolean, transB: boolean, batch: number, M: number, N: number, K: number, alpha: number,
-    A: Float32Array, strideA: number, B: Float32Array, strideB: number, beta: number,
-    C: Float32Array, strideC: number): void;
+    A: Float32Array, lda: number, strideA: number, B: Float32Array, ldb: number, strideB: number, beta: number,
+    C: Float32Array, ldc: number, strideC: number): void;
 
   /** RMSNorm (write): out[r,:] = x[r,:] * rstd[r] * w;  rstd[r] = 1/sqrt(mean(x[r,:]^2) + eps). x,out [R,C], w [C], rstd [R]. */
   rmsnormForward(x: Float32Array, w: Float32Array, R: number, C: number, eps: number, out: Float32Array, rstd: Float32Array): void;

@@ -1,6 +1,6 @@
 // Elementwise nonlinearities. GELU and SwiGLU run through the fused kernels; the rest are short
 // loops here. Each backward uses the forward output where that is cheaper (exp, sigmoid, tanh).
-import { Tensor } from '../tensor.js';
+import { Tensor, uninitialisedFloats } from '../tensor.js';
 import { record, gradOf } from '../autograd.js';
 import { kernels } from '../kernels/index.js';
 
@@ -21,7 +21,7 @@ function sigmoidOf(v: number): number {
 export function swiglu(gate: Tensor, up: Tensor): Tensor {
   sameShapeOrThrow(gate, up, 'swiglu');
   const n = gate.size;
-  const out = new Float32Array(n);
+  const out = uninitialisedFloats(n);
   kernels().swigluForward(gate.data, up.data, n, out);
   return record(new Tensor(out, gate.shape), [gate, up], (g) => {
     // the kernel accumulates into both; a side without a gradient gets a throwaway buffer
@@ -33,7 +33,7 @@ export function swiglu(gate: Tensor, up: Tensor): Tensor {
 
 /** GELU, tanh approximation (GPT-2). */
 export function gelu(x: Tensor): Tensor {
-  const out = new Float32Array(x.size);
+  const out = uninitialisedFloats(x.size);
   kernels().geluForward(x.data, x.size, out);
   return record(new Tensor(out, x.shape), [x], (g) => {
     kernels().geluBackward(g, x.data, x.size, gradOf(x)!);

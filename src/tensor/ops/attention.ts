@@ -2,38 +2,100 @@
 // h reads kv head floor(h / (H/Hkv))). Scores are scaled by 1/sqrt(hd). Sequences are right-padded,
 // so the causal mask alone keeps real tokens from attending to padding.
 //
-// Layout trick: with q as [B, H, T, hd], the rep = H/Hkv query heads sharing kv head g are contiguous,
-// an [rep*T, hd] matrix, so each (b, g) needs one sgemm for all its heads:
-//   S_g [rep*T, T] = Q_g @ K_g^T,  P = causal softmax(S / sqrt(hd)),  O_g [rep*T, hd] = P_g @ V_g.
-// Only P [B, H, T, T] is saved for backward; q, k, v are re-laid-out from the inputs when needed.
-import { Tensor } from '../tensor.js';
+// q, k and v are read where they lie, never re-laid-out: head h of sequence b is the [T, hd] matrix at
+// offset + b*T*ld + h*hd with rows ld apart (ld = heads*hd for a [B,T,heads,hd] tensor, 3d for GPT-2's
+// packed q|k|v), which BLAS takes as a leading dimension. Per sequence b and per query head r within
+// its group of rep = H/Hkv, one batched sgemm covers all Hkv groups:
+//   S [T, T] = Q_h @ K_g^T,  P = causal softmax(S / sqrt(hd)),  O_h [T, hd] = P @ V_g   (h = g*rep + r).
+// Only P [B, H, T, T] is saved for backward; the gradients are accumulated straight into the inputs'
+// gradient buffers through the same strides.
+import { Tensor, uninitialisedFloats } from '../tensor.js';
 import { record, gradOf } from '../autograd.js';
 import { kernels } from '../kernels/index.js';
 
-/**
- * [B, T, H, hd] <-> [B, H, T, hd]: swaps axes 1 and 2 of src [B, D1, D2, hd] into dst [B, D2, D1, hd].
- * Writes, or accumulates when `accumulate`.
- */
-function swapMiddleAxes(src: Float32Array, dst: Float32Array, B: number, D1: number, D2: number, hd: number,
-  accumulate: boolean): void {
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < D1; i++) {
-      for (let j = 0; j < D2; j++) {
-        const s = ((b * D1 + i) * D2 + j) * hd;
-        const d = ((b * D2 + j) * D1 + i) * hd;
-        if (accumulate) for (let c = 0; c < hd; c++) dst[d + c] += src[s + c]!;
-        else dst.set(src.subarray(s, s + hd), d);
-      }
-    }
-  }
+/** Where the heads of one operand lie: element (b, t, head, c) is data[offset + (b*T + t)*ld + head*hd + c]. */
+interface Heads {
+  tensor: Tensor;
+  offset: number;
+  ld: number;
 }
 
-/** x [B, T, heads, hd] as [B, heads, T, hd]. */
-function headsFirst(x: Tensor): Float32Array {
-  const [B, T, H, hd] = x.shape as [number, number, number, number];
-  const out = new Float32Array(x.size);
-  swapMiddleAxes(x.data, out, B, T, H, hd, false);
-  return out;
+interface Dims {
+  B: number;
+  T: number;
+  H: number;
+  Hkv: number;
+  hd: number;
+}
+
+/** Attention of query heads q over kv heads k, v -> [B, T, H, hd]; q, k, v may share one tensor. */
+function attend(q: Heads, k: Heads, v: Heads, { B, T, H, Hkv, hd }: Dims): Tensor {
+  const rep = H / Hkv;
+  const scale = 1 / Math.sqrt(hd);
+  const TT = T * T;
+  const ldo = H * hd; // the output [B, T, H, hd]
+  const kern = kernels();
+  // Per (b, r): operand X's first matrix (group 0) starts at x0(X, b, r); group g is strideX further on.
+  const qAt = (b: number, r: number): number => q.offset + b * T * q.ld + r * hd;
+  const kvAt = (x: Heads, b: number): number => x.offset + b * T * x.ld;
+  const pAt = (b: number, r: number): number => (b * H + r) * TT;
+  const oAt = (b: number, r: number): number => b * T * ldo + r * hd;
+
+  const p = uninitialisedFloats(B * H * TT); // scores, then probabilities [B, H, T, T]
+  const out = uninitialisedFloats(B * T * ldo);
+  for (let b = 0; b < B; b++) {
+    for (let r = 0; r < rep; r++) {
+      kern.sgemmBatched(false, true, Hkv, T, T, hd, 1, q.tensor.data.subarray(qAt(b, r)), q.ld, rep * hd,
+        k.tensor.data.subarray(kvAt(k, b)), k.ld, hd, 0, p.subarray(pAt(b, r)), T, rep * TT);
+    }
+  }
+  kern.causalSoftmaxForward(p, B * H, T, scale);
+  for (let b = 0; b < B; b++) {
+    for (let r = 0; r < rep; r++) {
+      kern.sgemmBatched(false, false, Hkv, T, hd, T, 1, p.subarray(pAt(b, r)), T, rep * TT,
+        v.tensor.data.subarray(kvAt(v, b)), v.ld, hd, 0, out.subarray(oAt(b, r)), ldo, rep * hd);
+    }
+  }
+
+  return record(new Tensor(out, [B, T, H, hd]), [q.tensor, k.tensor, v.tensor], (g) => {
+    const kb = kernels();
+    const gv = gradOf(v.tensor);
+    if (gv) {
+      // dV_g [T, hd] += sum_r P_h^T [T, T] @ dO_h [T, hd]
+      for (let b = 0; b < B; b++) {
+        for (let r = 0; r < rep; r++) {
+          kb.sgemmBatched(true, false, Hkv, T, hd, T, 1, p.subarray(pAt(b, r)), T, rep * TT,
+            g.subarray(oAt(b, r)), ldo, rep * hd, 1, gv.subarray(kvAt(v, b)), v.ld, hd);
+        }
+      }
+    }
+    const gq = gradOf(q.tensor);
+    const gk = gradOf(k.tensor);
+    if (!gq && !gk) return;
+    // dP_h [T, T] = dO_h @ V_g^T, then dS = softmax backward (in place, scale included)
+    const ds = uninitialisedFloats(p.length);
+    for (let b = 0; b < B; b++) {
+      for (let r = 0; r < rep; r++) {
+        kb.sgemmBatched(false, true, Hkv, T, T, hd, 1, g.subarray(oAt(b, r)), ldo, rep * hd,
+          v.tensor.data.subarray(kvAt(v, b)), v.ld, hd, 0, ds.subarray(pAt(b, r)), T, rep * TT);
+      }
+    }
+    kb.causalSoftmaxBackward(ds, p, B * H, T, scale, ds);
+    for (let b = 0; b < B; b++) {
+      for (let r = 0; r < rep; r++) {
+        // dQ_h [T, hd] += dS_h @ K_g
+        if (gq) {
+          kb.sgemmBatched(false, false, Hkv, T, hd, T, 1, ds.subarray(pAt(b, r)), T, rep * TT,
+            k.tensor.data.subarray(kvAt(k, b)), k.ld, hd, 1, gq.subarray(qAt(b, r)), q.ld, rep * hd);
+        }
+        // dK_g [T, hd] += sum_r dS_h^T @ Q_h
+        if (gk) {
+          kb.sgemmBatched(true, false, Hkv, T, hd, T, 1, ds.subarray(pAt(b, r)), T, rep * TT,
+            q.tensor.data.subarray(qAt(b, r)), q.ld, rep * hd, 1, gk.subarray(kvAt(k, b)), k.ld, hd);
+        }
+      }
+    }
+  });
 }
 
 /** causalAttention(q [B,T,H,hd], k [B,T,Hkv,hd], v [B,T,Hkv,hd]) -> [B,T,H,hd]. */
@@ -47,51 +109,24 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
     throw new Error(`causalAttention: k ${k.describe()} and v ${v.describe()} must both be [${B}, ${T}, kv_heads, ${hd}] to match q ${q.describe()}`);
   }
   if (H % Hkv !== 0) throw new Error(`causalAttention: ${H} query heads are not a multiple of ${Hkv} kv heads`);
-  const rep = H / Hkv;
-  const G = B * Hkv; // one sgemm per (batch, kv head)
-  const scale = 1 / Math.sqrt(hd);
-  const kern = kernels();
+  return attend({ tensor: q, offset: 0, ld: H * hd }, { tensor: k, offset: 0, ld: Hkv * hd }, { tensor: v, offset: 0, ld: Hkv * hd },
+    { B, T, H, Hkv, hd });
+}
 
-  const qh = headsFirst(q); // [B, H, T, hd]
-  const kh = headsFirst(k); // [B, Hkv, T, hd]
-  const vh = headsFirst(v);
-  const p = new Float32Array(B * H * T * T); // scores, then probabilities [B, H, T, T]
-  kern.sgemmBatched(false, true, G, rep * T, T, hd, 1, qh, rep * T * hd, kh, T * hd, 0, p, rep * T * T);
-  kern.causalSoftmaxForward(p, B * H, T, scale);
-  const oh = new Float32Array(q.size); // [B, H, T, hd]
-  kern.sgemmBatched(false, false, G, rep * T, hd, T, 1, p, rep * T * T, vh, T * hd, 0, oh, rep * T * hd);
-  const out = new Float32Array(q.size);
-  swapMiddleAxes(oh, out, B, H, T, hd, false);
-
-  return record(new Tensor(out, q.shape), [q, k, v], (g) => {
-    const kb = kernels();
-    const dOh = new Float32Array(q.size); // [B, H, T, hd]
-    swapMiddleAxes(g, dOh, B, T, H, hd, false);
-    const gv = gradOf(v);
-    if (gv) {
-      // dV_g [T, hd] = P_g^T [T, rep*T] @ dO_g [rep*T, hd]
-      const dVh = new Float32Array(v.size);
-      kb.sgemmBatched(true, false, G, T, hd, rep * T, 1, p, rep * T * T, dOh, rep * T * hd, 0, dVh, T * hd);
-      swapMiddleAxes(dVh, gv, B, Hkv, T, hd, true);
-    }
-    const gq = gradOf(q);
-    const gk = gradOf(k);
-    if (!gq && !gk) return;
-    // dP_g [rep*T, T] = dO_g @ V_g^T, then dS = softmax backward (in place, scale included)
-    const ds = new Float32Array(p.length);
-    kb.sgemmBatched(false, true, G, rep * T, T, hd, 1, dOh, rep * T * hd, headsFirst(v), T * hd, 0, ds, rep * T * T);
-    kb.causalSoftmaxBackward(ds, p, B * H, T, scale, ds);
-    if (gq) {
-      // dQ_g [rep*T, hd] = dS_g @ K_g
-      const dQh = new Float32Array(q.size);
-      kb.sgemmBatched(false, false, G, rep * T, hd, T, 1, ds, rep * T * T, headsFirst(k), T * hd, 0, dQh, rep * T * hd);
-      swapMiddleAxes(dQh, gq, B, H, T, hd, true);
-    }
-    if (gk) {
-      // dK_g [T, hd] = dS_g^T [T, rep*T] @ Q_g [rep*T, hd]
-      const dKh = new Float32Array(k.size);
-      kb.sgemmBatched(true, false, G, T, hd, rep * T, 1, ds, rep * T * T, headsFirst(q), rep * T * hd, 0, dKh, T * hd);
-      swapMiddleAxes(dKh, gk, B, Hkv, T, hd, true);
-    }
-  });
+/**
+ * packedCausalAttention(qkv [B, T, (H + 2*Hkv)*hd], H, Hkv = H) -> [B, T, H, hd]: attention of the
+ * q | k | v laid side by side along the last axis (GPT-2's c_attn output), read in place.
+ * Equals causalAttention of the three slices, without slicing them out.
+ */
+export function packedCausalAttention(qkv: Tensor, H: number, Hkv = H): Tensor {
+  const width = qkv.shape[2];
+  if (qkv.rank !== 3 || width === undefined || !(Number.isInteger(H) && Number.isInteger(Hkv) && H > 0 && Hkv > 0)
+    || width % (H + 2 * Hkv) !== 0) {
+    throw new Error(`packedCausalAttention: ${qkv.describe()} must be [B, T, (heads + 2*kv_heads) * head_dim] with ${H} heads and ${Hkv} kv heads`);
+  }
+  if (H % Hkv !== 0) throw new Error(`packedCausalAttention: ${H} query heads are not a multiple of ${Hkv} kv heads`);
+  const [B, T] = qkv.shape as [number, number];
+  const hd = width / (H + 2 * Hkv);
+  return attend({ tensor: qkv, offset: 0, ld: width }, { tensor: qkv, offset: H * hd, ld: width },
+    { tensor: qkv, offset: (H + Hkv) * hd, ld: width }, { B, T, H, Hkv, hd });
 }

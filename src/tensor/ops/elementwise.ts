@@ -1,5 +1,5 @@
 // Elementwise arithmetic. Binary ops broadcast (see broadcast.ts); scalar ops take a JS number.
-import { Tensor } from '../tensor.js';
+import { Tensor, uninitialisedFloats } from '../tensor.js';
 import { record, gradOf, accumulateGrad } from '../autograd.js';
 import { broadcastShapes } from './broadcast.js';
 
@@ -9,9 +9,13 @@ function binary(kind: BinaryKind, a: Tensor, b: Tensor): Tensor {
   const { shape, n, ia, ib } = broadcastShapes(a, b, kind);
   const A = a.data;
   const B = b.data;
-  const out = new Float32Array(n);
+  const out = uninitialisedFloats(n); // every element written below
   switch (kind) {
-    case 'add': for (let i = 0; i < n; i++) out[i] = A[ia ? ia[i]! : i]! + B[ib ? ib[i]! : i]!; break;
+    case 'add':
+      // residual adds (no broadcast) are the hot case: a plain loop V8 compiles tightly
+      if (!ia && !ib) for (let i = 0; i < n; i++) out[i] = A[i]! + B[i]!;
+      else for (let i = 0; i < n; i++) out[i] = A[ia ? ia[i]! : i]! + B[ib ? ib[i]! : i]!;
+      break;
     case 'sub': for (let i = 0; i < n; i++) out[i] = A[ia ? ia[i]! : i]! - B[ib ? ib[i]! : i]!; break;
     case 'mul': for (let i = 0; i < n; i++) out[i] = A[ia ? ia[i]! : i]! * B[ib ? ib[i]! : i]!; break;
     case 'div': for (let i = 0; i < n; i++) out[i] = A[ia ? ia[i]! : i]! / B[ib ? ib[i]! : i]!; break;
@@ -19,7 +23,12 @@ function binary(kind: BinaryKind, a: Tensor, b: Tensor): Tensor {
   return record(new Tensor(out, shape), [a, b], (g) => {
     // d(a+b) = (1, 1); d(a-b) = (1, -1); d(ab) = (b, a); d(a/b) = (1/b, -a/b^2).
     // b first: then, where g passes to a unchanged (add, sub, a not broadcast), a may take g as its own.
-    const gb = gradOf(b);
+    const bPassThrough = kind === 'add' && !ib;
+    if (bPassThrough && b.requiresGrad) {
+      // b's first gradient is g itself: a copy (memcpy) where a may take g too, not zeros plus a loop
+      accumulateGrad(b, b.grad === null && a.requiresGrad ? g.slice() : g);
+    }
+    const gb = bPassThrough ? null : gradOf(b);
     if (gb) {
       switch (kind) {
         case 'add': for (let i = 0; i < n; i++) gb[ib ? ib[i]! : i] += g[i]!; break;

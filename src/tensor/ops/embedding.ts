@@ -1,6 +1,6 @@
 // Row lookups: token embeddings and row gathers. Gradients are sparse: only the rows read are
 // touched, accumulated straight into the source's gradient buffer.
-import { Tensor, size } from '../tensor.js';
+import { Tensor, size, uninitialisedFloats } from '../tensor.js';
 import { record, gradOf } from '../autograd.js';
 
 function checkIndices(idx: Int32Array, rows: number, op: string, what: string): void {
@@ -12,7 +12,7 @@ function checkIndices(idx: Int32Array, rows: number, op: string, what: string): 
 
 /** Copies rows idx of src [*, C] into out [idx.length, C]; the backward adds them back. */
 function gatherRowsOf(src: Tensor, C: number, idx: Int32Array, outShape: number[]): Tensor {
-  const out = new Float32Array(idx.length * C);
+  const out = uninitialisedFloats(idx.length * C); // every row copied below
   const S = src.data;
   for (let i = 0; i < idx.length; i++) out.set(S.subarray(idx[i]! * C, idx[i]! * C + C), i * C);
   return record(new Tensor(out, outShape), [src], (g) => {

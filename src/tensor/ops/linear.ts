@@ -1,8 +1,9 @@
 // Matrix products with a 2-D weight; leading axes of x are flattened into rows (M = prod of them).
-// A bias is fused: the output rows start as the bias and the GEMM accumulates onto them (beta = 1);
-// its gradient, the column sums of dy, is one more GEMM: db [1,N] += ones [1,M] @ dy [M,N].
-import { Tensor } from '../tensor.js';
-import { record, gradOf } from '../autograd.js';
+// A bias is fused: the output rows start as the bias (a rank-one GEMM, ones [M,1] @ b [1,N]) and the GEMM
+// accumulates onto them (beta = 1); its gradient, the column sums of dy, is one more GEMM:
+// db [1,N] += ones [1,M] @ dy [M,N].
+import { Tensor, uninitialisedFloats } from '../tensor.js';
+import { record, gradOf, gradForGemm } from '../autograd.js';
 import { kernels } from '../kernels/index.js';
 
 function lastAxis(x: Tensor, op: string): number {
@@ -14,19 +15,24 @@ function checkBias(b: Tensor | undefined, N: number, op: string): void {
   if (b && (b.rank !== 1 || b.shape[0] !== N)) throw new Error(`${op}: bias ${b.describe()} must be [${N}]`);
 }
 
-/** out [M,N] with every row = b, or zeros without a bias. */
+let ones = new Float32Array(0);
+
+/** At least M ones. */
+function onesOf(M: number): Float32Array {
+  if (ones.length < M) ones = new Float32Array(M).fill(1);
+  return ones;
+}
+
+/** The output [M,N] of a GEMM still to run: every row = b (the GEMM then accumulates), or unset without a bias (the GEMM overwrites). */
 function rowsOfBias(b: Tensor | undefined, M: number, N: number): Float32Array {
-  const out = new Float32Array(M * N);
-  if (b) for (let r = 0; r < M; r++) out.set(b.data, r * N);
+  const out = uninitialisedFloats(M * N);
+  if (b) kernels().sgemm(false, false, M, N, 1, 1, onesOf(M), b.data, 0, out);
   return out;
 }
 
-let ones = new Float32Array(0);
-
 /** gb [N] += column sums of g [M,N]. */
 function accumulateBiasGrad(g: Float32Array, M: number, N: number, gb: Float32Array): void {
-  if (ones.length < M) ones = new Float32Array(M).fill(1);
-  kernels().sgemm(false, false, 1, N, M, 1, ones, g, 1, gb);
+  kernels().sgemm(false, false, 1, N, M, 1, onesOf(M), g, 1, gb);
 }
 
 /**
@@ -45,11 +51,11 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
   kernels().sgemm(false, true, M, N, K, 1, x.data, w.data, b ? 1 : 0, out);
   return record(new Tensor(out, [...x.shape.slice(0, -1), N]), [x, w, b], (g) => {
     const k = kernels();
-    const gx = gradOf(x);
-    const gw = gradOf(w);
+    const gx = gradForGemm(x);
+    const gw = gradForGemm(w);
     const gb = gradOf(b);
-    if (gx) k.sgemm(false, false, M, K, N, 1, g, w.data, 1, gx);
-    if (gw) k.sgemm(true, false, N, K, M, 1, g, x.data, 1, gw);
+    if (gx) k.sgemm(false, false, M, K, N, 1, g, w.data, gx.beta, gx.grad);
+    if (gw) k.sgemm(true, false, N, K, M, 1, g, x.data, gw.beta, gw.grad);
     if (gb) accumulateBiasGrad(g, M, N, gb);
   });
 }
@@ -70,11 +76,11 @@ export function matmul(a: Tensor, b: Tensor, bias?: Tensor): Tensor {
   kernels().sgemm(false, false, M, N, K, 1, a.data, b.data, bias ? 1 : 0, out);
   return record(new Tensor(out, [...a.shape.slice(0, -1), N]), [a, b, bias], (g) => {
     const k = kernels();
-    const ga = gradOf(a);
-    const gb = gradOf(b);
+    const ga = gradForGemm(a);
+    const gb = gradForGemm(b);
     const gbias = gradOf(bias);
-    if (ga) k.sgemm(false, true, M, K, N, 1, g, b.data, 1, ga);
-    if (gb) k.sgemm(true, false, K, N, M, 1, a.data, g, 1, gb);
+    if (ga) k.sgemm(false, true, M, K, N, 1, g, b.data, ga.beta, ga.grad);
+    if (gb) k.sgemm(true, false, K, N, M, 1, a.data, g, gb.beta, gb.grad);
     if (gbias) accumulateBiasGrad(g, M, N, gbias);
   });
 }

@@ -1,5 +1,5 @@
 // Normalisations over the last axis (rows of C channels), fused in the kernels.
-import { Tensor } from '../tensor.js';
+import { Tensor, uninitialisedFloats } from '../tensor.js';
 import { record, gradOf } from '../autograd.js';
 import { kernels } from '../kernels/index.js';
 
@@ -16,7 +16,7 @@ function channels(x: Tensor, params: Tensor[], op: string): number {
 export function rmsnorm(x: Tensor, w: Tensor, eps: number): Tensor {
   const C = channels(x, [w], 'rmsnorm');
   const R = x.size / C;
-  const out = new Float32Array(x.size);
+  const out = uninitialisedFloats(x.size);
   const rstd = new Float32Array(R);
   kernels().rmsnormForward(x.data, w.data, R, C, eps, out, rstd);
   return record(new Tensor(out, x.shape), [x, w], (g) => {
@@ -30,7 +30,7 @@ export function rmsnorm(x: Tensor, w: Tensor, eps: number): Tensor {
 export function layernorm(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor {
   const C = channels(x, [w, b], 'layernorm');
   const R = x.size / C;
-  const out = new Float32Array(x.size);
+  const out = uninitialisedFloats(x.size);
   const mean = new Float32Array(R);
   const rstd = new Float32Array(R);
   kernels().layernormForward(x.data, w.data, b.data, R, C, eps, out, mean, rstd);

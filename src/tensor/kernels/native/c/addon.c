@@ -15,7 +15,7 @@
 #endif
 #include "kernels.h"
 
-#define MAX_ARGS 16
+#define MAX_ARGS 20
 
 /* The arguments of one call, and whether reading them has already thrown. */
 typedef struct {
@@ -115,11 +115,6 @@ static const int32_t *arg_i32(Args *a, size_t i, const char *name, double need) 
   return (const int32_t *)arg_array(a, i, name, napi_int32_array, "Int32Array", need);
 }
 
-/* Elements a batched operand spans: the last matrix starts at (batch-1)*stride. */
-static double batched_need(int batch, int64_t stride, double one) {
-  return batch == 0 ? 0 : (double)(batch - 1) * (double)stride + one;
-}
-
 static napi_value sgemm(napi_env env, napi_callback_info info) {
   Args a;
   if (!read_args(env, info, "sgemm", 10, &a)) return NULL;
@@ -135,19 +130,37 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Elements a batched operand spans: the last matrix starts at (batch-1)*stride, and a stored [rows, cols]
+ * matrix with rows ld apart spans (rows-1)*ld + cols. */
+static double batched_need(int batch, int64_t stride, int rows, int cols, int ld) {
+  if (batch == 0 || rows == 0 || cols == 0) return 0;
+  return (double)(batch - 1) * (double)stride + (double)(rows - 1) * ld + cols;
+}
+
+/* A leading dimension: at least the stored row length (and 1), as BLAS requires. */
+static int arg_ld(Args *a, size_t i, const char *name, int row_length) {
+  int ld = arg_dim(a, i, name);
+  int least = row_length > 1 ? row_length : 1;
+  if (!a->failed && ld < least) fail(a, false, "%s = %d is less than the stored row length %d", name, ld, least);
+  return ld;
+}
+
 static napi_value sgemm_batched(napi_env env, napi_callback_info info) {
   Args a;
-  if (!read_args(env, info, "sgemmBatched", 14, &a)) return NULL;
+  if (!read_args(env, info, "sgemmBatched", 17, &a)) return NULL;
   bool tA = arg_bool(&a, 0, "transA"), tB = arg_bool(&a, 1, "transB");
   int batch = arg_dim(&a, 2, "batch"), M = arg_dim(&a, 3, "M"), N = arg_dim(&a, 4, "N"), K = arg_dim(&a, 5, "K");
   float alpha = (float)arg_number(&a, 6, "alpha");
-  int64_t sA = arg_stride(&a, 8, "strideA"), sB = arg_stride(&a, 10, "strideB"), sC = arg_stride(&a, 13, "strideC");
-  const float *A = arg_f32(&a, 7, "A", batched_need(batch, sA, (double)M * K));
-  const float *B = arg_f32(&a, 9, "B", batched_need(batch, sB, (double)K * N));
-  float beta = (float)arg_number(&a, 11, "beta");
-  float *C = arg_f32(&a, 12, "C", batched_need(batch, sC, (double)M * N));
+  /* stored shapes: A [M,K] or [K,M]; B [K,N] or [N,K]; C [M,N] */
+  int aRows = tA ? K : M, aCols = tA ? M : K, bRows = tB ? N : K, bCols = tB ? K : N;
+  int lda = arg_ld(&a, 8, "lda", aCols), ldb = arg_ld(&a, 11, "ldb", bCols), ldc = arg_ld(&a, 15, "ldc", N);
+  int64_t sA = arg_stride(&a, 9, "strideA"), sB = arg_stride(&a, 12, "strideB"), sC = arg_stride(&a, 16, "strideC");
+  const float *A = arg_f32(&a, 7, "A", batched_need(batch, sA, aRows, aCols, lda));
+  const float *B = arg_f32(&a, 10, "B", batched_need(batch, sB, bRows, bCols, ldb));
+  float beta = (float)arg_number(&a, 13, "beta");
+  float *C = arg_f32(&a, 14, "C", batched_need(batch, sC, M, N, ldc));
   if (a.failed) return NULL;
-  k_sgemm_batched(tA, tB, batch, M, N, K, alpha, A, sA, B, sB, beta, C, sC);
+  k_sgemm_batched(tA, tB, batch, M, N, K, alpha, A, lda, sA, B, ldb, sB, beta, C, ldc, sC);
   return NULL;
 }
 

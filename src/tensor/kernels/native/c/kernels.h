@@ -21,9 +21,10 @@
 /* gemm.c: C[M,N] = alpha * op(A)[M,K] @ op(B)[K,N] + beta * C through cblas_sgemm. */
 void k_sgemm(bool transA, bool transB, int M, int N, int K, float alpha,
              const float *A, const float *B, float beta, float *C);
+/* Matrix i of A starts at A + i*strideA with rows lda apart; likewise B (ldb) and C (ldc). */
 void k_sgemm_batched(bool transA, bool transB, int batch, int M, int N, int K, float alpha,
-                     const float *A, int64_t strideA, const float *B, int64_t strideB, float beta,
-                     float *C, int64_t strideC);
+                     const float *A, int lda, int64_t strideA, const float *B, int ldb, int64_t strideB, float beta,
+                     float *C, int ldc, int64_t strideC);
 
 /* norm.c: x, out, dout, dx [R,C]; w, b, dw, db [C]; mean, rstd [R]. */
 void k_rmsnorm_forward(const float *x, const float *w, int R, int C, float eps, float *out, float *rstd);

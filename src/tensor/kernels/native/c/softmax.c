@@ -21,30 +21,35 @@ ROW_HELPER double sum_floats(const float *x, int n) {
   return sum;
 }
 
-/* sum_v exp(x[v] - shift) over n values, with the same 8 partial sums. */
+/* The vocabulary-long rows of the log-softmax use 32 partial results: two AVX-512 registers (four AVX2)
+ * of independent chains, so the adds of one group overlap the exps of the next. With 8 the sum ran at a
+ * third of the backward's speed (512x8192: 4.7 ms against 2.1 ms with 32, same machine). */
+#define ROW_LANES 32
+
+/* sum_v exp(x[v] - shift) over n values, in ROW_LANES float partial sums combined in double. */
 ROW_HELPER double sum_exp_shifted(const float *x, int n, float shift) {
-  float acc[8] = {0};
+  float acc[ROW_LANES] = {0};
   int i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; j++) acc[j] += exp_approx(x[i + j] - shift);
+  for (; i + ROW_LANES <= n; i += ROW_LANES) {
+    for (int j = 0; j < ROW_LANES; j++) acc[j] += exp_approx(x[i + j] - shift);
   }
   double sum = 0.0;
-  for (int j = 0; j < 8; j++) sum += acc[j];
+  for (int j = 0; j < ROW_LANES; j++) sum += acc[j];
   for (; i < n; i++) sum += exp_approx(x[i] - shift);
   return sum;
 }
 
-/* max of n > 0 floats, 8 lanes at a time like the sums above. */
+/* max of n > 0 floats, ROW_LANES at a time like the sum above. */
 ROW_HELPER float max_floats(const float *x, int n) {
-  float acc[8];
-  for (int j = 0; j < 8; j++) acc[j] = x[0];
+  float acc[ROW_LANES];
+  for (int j = 0; j < ROW_LANES; j++) acc[j] = x[0];
   int i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; j++) acc[j] = x[i + j] > acc[j] ? x[i + j] : acc[j];
+  for (; i + ROW_LANES <= n; i += ROW_LANES) {
+    for (int j = 0; j < ROW_LANES; j++) acc[j] = x[i + j] > acc[j] ? x[i + j] : acc[j];
   }
   for (; i < n; i++) acc[0] = x[i] > acc[0] ? x[i] : acc[0];
   float mx = acc[0];
-  for (int j = 1; j < 8; j++) mx = acc[j] > mx ? acc[j] : mx;
+  for (int j = 1; j < ROW_LANES; j++) mx = acc[j] > mx ? acc[j] : mx;
   return mx;
 }
 
