@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { fileHash, folderHash } from '../src/train/file-hash.js';
+import { fileHash, folderHash } from '../src/util/file-hash.js';
 import { runCli, fixturesDir } from './helpers/cli.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-cache-'));

@@ -1,7 +1,7 @@
 // `prefdyn analyze --model DIR --data SRC`: embeds the pairs with the model (src/model/embed.ts) into an
 // embeddings file (contract 3) under a cache folder, keyed by a fingerprint of the model files, the data
-// source and its options, so a second analysis of the same data reuses it. The rows carry the prompt,
-// which enables the near-duplicate check.
+// source and its options (content hashes, as the trainer's caches), so a second analysis of the same
+// data reuses it. The rows carry the prompt, which enables the near-duplicate check.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,7 +10,9 @@ import type { SourceOptions } from '../data/source-options.js';
 import { embedPairs } from '../model/embed.js';
 import { loadModelForScoring } from '../model/load.js';
 import { writeSafetensors } from '../model/safetensors.js';
+import { fileHash, folderHash } from '../util/file-hash.js';
 import { embeddingsPaths } from './embeddingsFile.js';
+import { stderrCounter } from '../util/progress.js';
 
 export interface EmbedRequest {
   model: string;
@@ -20,19 +22,12 @@ export interface EmbedRequest {
   cacheDir: string;
 }
 
-/** Size and modification time of every file in the model folder, the data file when SRC is one, and the options. */
+/** Content hashes of the model folder and of the data file when SRC is one (memoised, util/file-hash.ts), and the options. */
 export function embeddingsFingerprint(req: EmbedRequest): string {
   const h = createHash('sha256');
-  const stamp = (file: string) => {
-    const st = fs.statSync(file);
-    h.update(`${path.basename(file)}:${st.size}:${st.mtimeMs}\n`);
-  };
-  for (const f of fs.readdirSync(req.model).sort()) {
-    const full = path.join(req.model, f);
-    if (fs.statSync(full).isFile()) stamp(full);
-  }
+  h.update(`model=${folderHash(req.model)}\n`);
   h.update(`data=${req.data}\n`);
-  if (fs.existsSync(req.data) && fs.statSync(req.data).isFile()) stamp(req.data);
+  if (fs.existsSync(req.data) && fs.statSync(req.data).isFile()) h.update(`data-file=${fileHash(req.data)}\n`);
   h.update(JSON.stringify({ flip: req.source.flip ?? false, fields: req.source.fields ?? {} }));
   return h.digest('hex').slice(0, 16);
 }
@@ -44,7 +39,7 @@ export async function embeddingsForAnalysis(req: EmbedRequest): Promise<{ name: 
   if (fs.existsSync(paths.tensors) && fs.existsSync(paths.rows)) return { name, cached: true };
   const { pairs } = await loadSource(req.data, req.source);
   const { model, tokenizer } = await loadModelForScoring(req.model);
-  const { data, d, rows, position } = embedPairs(model, tokenizer, pairs, { position: 'auto', batchSize: req.batchSize });
+  const { data, d, rows, position } = embedPairs(model, tokenizer, pairs, { position: 'auto', batchSize: req.batchSize, onProgress: stderrCounter('embedding') });
   // embedPairs writes one row per pair ('prompt') or two, chosen then rejected ('response').
   const perPair = position === 'prompt' ? 1 : 2;
   fs.mkdirSync(req.cacheDir, { recursive: true });

@@ -6,7 +6,7 @@ import { analysisTable } from '../analysis/analysisTable.js';
 import { openEmbeddingsFile } from '../analysis/embeddingsFile.js';
 import { writeJsonAtomic } from '../analysis/jsonFile.js';
 import { embeddingsForAnalysis } from '../analysis/embedForAnalysis.js';
-import { cacheDir } from '../train/cache-dir.js';
+import { cacheDir } from '../util/cache-dir.js';
 import { addSourceOptions, SOURCE_OPTIONS_HELP, sourceOptionsFromArgs } from './data-options.js';
 
 export const command: Command = {

@@ -7,6 +7,7 @@ import { loadSource } from '../data/source.js';
 import { embedPairs, type EmbedPosition } from '../model/embed.js';
 import { loadModelForScoring } from '../model/load.js';
 import { writeSafetensors } from '../model/safetensors.js';
+import { stderrCounter } from '../util/progress.js';
 
 const POSITIONS = ['auto', 'prompt', 'response'] as const;
 
@@ -38,7 +39,9 @@ Example:
     if (!POSITIONS.includes(position)) throw new UsageError(`--position must be one of ${POSITIONS.join(', ')}, got "${values.position}"`);
     const { pairs } = await loadSource(args.data, sourceOptionsFromArgs(values));
     const { model, tokenizer } = await loadModelForScoring(args.model, values.adapter as string | undefined);
-    const { data, d, rows, position: used } = embedPairs(model, tokenizer, pairs, { position: position as EmbedPosition | 'auto', batchSize: args.batchSize });
+    const { data, d, rows, position: used } = embedPairs(model, tokenizer, pairs, {
+      position: position as EmbedPosition | 'auto', batchSize: args.batchSize, onProgress: stderrCounter('embedding'),
+    });
     writeSafetensors(`${args.out}.safetensors`, [{ name: 'embeddings', shape: [rows.length, d], data }],
       { position: used, model: args.model, data: args.data });
     writeFileAtomic(`${args.out}.rows.jsonl`, rows.map((r) => JSON.stringify(r) + '\n').join(''));

@@ -5,6 +5,7 @@ import { SCORING_OPTIONS, SCORING_OPTIONS_HELP, scoringArgs, writeFileAtomic } f
 import { loadSource } from '../data/source.js';
 import { loadModelForScoring } from '../model/load.js';
 import { pairLogProbs, pairTokens } from '../model/logprobs.js';
+import { stderrCounter } from '../util/progress.js';
 
 export const command: Command = {
   name: 'logprobs',
@@ -29,7 +30,7 @@ Example:
     const args = scoringArgs('logprobs', values);
     const { pairs } = await loadSource(args.data, sourceOptionsFromArgs(values));
     const { model, tokenizer } = await loadModelForScoring(args.model, values.adapter as string | undefined);
-    const scores = pairLogProbs(model, pairs.map((p) => pairTokens(tokenizer, p)), args.batchSize);
+    const scores = pairLogProbs(model, pairs.map((p) => pairTokens(tokenizer, p)), args.batchSize, stderrCounter('scoring'));
     const lines = pairs.map((p, i) => {
       const s = scores[i]!;
       return JSON.stringify({

@@ -8,11 +8,13 @@ import { UserError } from '../util/errors.js';
 import { pairLabel, type PreferencePair } from '../data/pair.js';
 import type { ModelTokenizer } from '../tokenizer/load.js';
 import { tokenizePair } from '../tokenizer/pair.js';
+import type { OnProgress } from '../util/progress.js';
 import type { CausalLM } from './model.js';
 import { rightPadded } from './logprobs.js';
 
 /** Hidden state at the last token of each sequence: [N*d] row-major ([N,d]), no gradients. */
-export function lastTokenHidden(model: CausalLM, seqs: ArrayLike<number>[], batchSize: number): { data: Float32Array; d: number } {
+export function lastTokenHidden(model: CausalLM, seqs: ArrayLike<number>[], batchSize: number,
+  onProgress?: OnProgress): { data: Float32Array; d: number } {
   if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
   const rows: Float32Array[] = [];
   let d = 0;
@@ -27,6 +29,7 @@ export function lastTokenHidden(model: CausalLM, seqs: ArrayLike<number>[], batc
       d = hidden.shape[2]!;
       const last = Int32Array.from(batch, (s, b) => b * T + s.length - 1);
       rows.push(gatherRows(reshape(hidden, [B * T, d]), last).data); // [B,d]
+      onProgress?.(start + batch.length, seqs.length);
     }
   });
   const data = new Float32Array(seqs.length * d);
@@ -55,7 +58,7 @@ export interface EmbeddingRow {
  * 'auto' picks 'prompt' when every pair has a Yes/No label, else 'response'.
  */
 export function embedPairs(model: CausalLM, tok: ModelTokenizer, pairs: PreferencePair[],
-  opts: { position: EmbedPosition | 'auto'; batchSize: number }): { data: Float32Array; d: number; rows: EmbeddingRow[]; position: EmbedPosition } {
+  opts: { position: EmbedPosition | 'auto'; batchSize: number; onProgress?: OnProgress }): { data: Float32Array; d: number; rows: EmbeddingRow[]; position: EmbedPosition } {
   const position = opts.position === 'auto' ? (pairs.every((p) => pairLabel(p) !== undefined) ? 'prompt' : 'response') : opts.position;
   const seqs: number[][] = [];
   const rows: EmbeddingRow[] = [];
@@ -75,5 +78,5 @@ export function embedPairs(model: CausalLM, tok: ModelTokenizer, pairs: Preferen
       }
     }
   }
-  return { ...lastTokenHidden(model, seqs, opts.batchSize), rows, position };
+  return { ...lastTokenHidden(model, seqs, opts.batchSize, opts.onProgress), rows, position };
 }

@@ -10,6 +10,7 @@ import { noGrad } from '../tensor/autograd.js';
 import type { PreferencePair } from '../data/pair.js';
 import type { ModelTokenizer } from '../tokenizer/load.js';
 import { tokenizePair } from '../tokenizer/pair.js';
+import type { OnProgress } from '../util/progress.js';
 import type { CausalLM, ForwardOptions } from './model.js';
 
 export interface ScoredSequence {
@@ -88,7 +89,7 @@ export function nextTokenLogProbs(model: CausalLM, prompts: ArrayLike<number>[],
  * Contract 6's numbers for every pair, no gradients, in batches of `batchSize` pairs. Batches whose
  * pairs all have single-token responses take the one-forward path.
  */
-export function pairLogProbs(model: CausalLM, pairs: PairTokens[], batchSize: number): PairLogProbs[] {
+export function pairLogProbs(model: CausalLM, pairs: PairTokens[], batchSize: number, onProgress?: OnProgress): PairLogProbs[] {
   if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
   const out: PairLogProbs[] = [];
   noGrad(() => {
@@ -112,6 +113,7 @@ export function pairLogProbs(model: CausalLM, pairs: PairTokens[], batchSize: nu
       batch.forEach((p, i) => out.push({
         logpChosen: chosen[i]!, logpRejected: rejected[i]!, nTokensChosen: p.chosen.length, nTokensRejected: p.rejected.length,
       }));
+      onProgress?.(start + batch.length, pairs.length);
     }
   });
   return out;

@@ -10,6 +10,7 @@ import { lastTokenHidden } from '../model/embed.js';
 import { rightPadded, type PairTokens } from '../model/logprobs.js';
 import { singleTokenFeatures, type ResponseFeatures } from './last-layer.js';
 import { cachedArray, type Cached } from './ref-cache.js';
+import { stderrCounter } from '../util/progress.js';
 
 const isSingleToken = (tokens: PairTokens[]): boolean => tokens.every((t) => t.chosen.length === 1 && t.rejected.length === 1);
 
@@ -24,7 +25,7 @@ function scoredRowCount(tokens: PairTokens[]): number {
  * then those of prompt + rejected.
  */
 function scoredHidden(model: CausalLM, tokens: PairTokens[], batchSize: number): Float32Array {
-  if (isSingleToken(tokens)) return lastTokenHidden(model, tokens.map((t) => t.prompt), batchSize).data;
+  if (isSingleToken(tokens)) return lastTokenHidden(model, tokens.map((t) => t.prompt), batchSize, stderrCounter('hidden states')).data;
   const d = model.config.hiddenSize;
   const seqs = tokens.flatMap((t) => [t.chosen, t.rejected].map((response) => ({ prompt: t.prompt, response })));
   const hidden = new Float32Array(scoredRowCount(tokens) * d);

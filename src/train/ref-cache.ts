@@ -9,7 +9,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cacheDir, type CachePurpose } from './cache-dir.js';
+import { cacheDir, type CachePurpose } from '../util/cache-dir.js';
 
 export interface CacheKey {
   /** folderHash of the model that computes the array. */

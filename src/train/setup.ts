@@ -18,12 +18,13 @@ import { loadTokenizer } from '../tokenizer/load.js';
 import { Rng } from '../util/rng.js';
 import type { TrainConfig } from './config.js';
 import { cachedResponseFeatures } from './features.js';
-import { folderHash } from './file-hash.js';
+import { folderHash } from '../util/file-hash.js';
 import { lastLayerPolicy } from './last-layer.js';
 import { modelPolicy } from './model-policy.js';
 import type { Policy } from './policy.js';
 import { cachedRefLogps } from './ref-cache.js';
 import type { TrainData } from './trainer.js';
+import { stderrCounter } from '../util/progress.js';
 
 export interface RunSetup {
   pairs: PreferencePair[];
@@ -108,7 +109,7 @@ export async function setupRun(c: TrainConfig, source: SourceOptions, checkpoint
   const ref = await cachedRefLogps({ model: folderHash(c.ref_model), pairs: tokens.map((t, i) => ({ id: ids[i]!, ...t })),
     scoring: `summed response log-probs; kernels ${kernels().name}; batch ${c.batch_size}` }, async () => {
     const refModel = sameModel ? model : await loadRefModel(c.ref_model, V);
-    const lp = pairLogProbs(refModel, tokens, c.batch_size);
+    const lp = pairLogProbs(refModel, tokens, c.batch_size, stderrCounter('reference log-probs'));
     return { chosen: Float64Array.from(lp, (x) => x.logpChosen), rejected: Float64Array.from(lp, (x) => x.logpRejected) };
   });
   notes.push(ref.cached ? `reference log-probs read from ${ref.file}` : `reference log-probs computed and cached in ${ref.file}`);
