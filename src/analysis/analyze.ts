@@ -263,5 +263,10 @@ function bootstrapOrder(replicates: readonly Float32Array[], B: number, d: numbe
       if (agreement < TOO_CLOSE_AGREEMENT) tooClose.push([i, j, agreement]);
     }
   }
-  return { rankCi: ranks.map((rs) => interval95(rs)), tooClose };
+  // Ranks are integers: widen the interpolated percentiles to the enclosing whole ranks.
+  const wholeRanks = (rs: number[]): [number, number] => {
+    const [lo, hi] = interval95(rs);
+    return [Math.floor(lo), Math.ceil(hi)];
+  };
+  return { rankCi: ranks.map(wholeRanks), tooClose };
 }

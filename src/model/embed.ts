@@ -12,32 +12,31 @@ import type { OnProgress } from '../util/progress.js';
 import type { CausalLM } from './model.js';
 import { rightPadded } from './logprobs.js';
 
-/** Hidden state at the last token of each sequence: [N*d] row-major ([N,d]), no gradients. */
+/**
+ * Hidden state at the last token of each sequence: [N*d] row-major ([N,d]), no gradients. Sequences
+ * are batched in order of length (stable), so a batch pads little; rows come back in input order.
+ */
 export function lastTokenHidden(model: CausalLM, seqs: ArrayLike<number>[], batchSize: number,
   onProgress?: OnProgress): { data: Float32Array; d: number } {
   if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
-  const rows: Float32Array[] = [];
-  let d = 0;
+  seqs.forEach((s, i) => {
+    if (s.length === 0) throw new Error(`lastTokenHidden: sequence ${i} is empty`);
+  });
+  const d = model.config.hiddenSize;
+  const data = new Float32Array(seqs.length * d);
+  const order = seqs.map((_, i) => i).sort((a, b) => seqs[a]!.length - seqs[b]!.length);
   noGrad(() => {
-    for (let start = 0; start < seqs.length; start += batchSize) {
-      const batch = seqs.slice(start, start + batchSize);
-      batch.forEach((s, i) => {
-        if (s.length === 0) throw new Error(`lastTokenHidden: sequence ${start + i} is empty`);
-      });
+    for (let start = 0; start < order.length; start += batchSize) {
+      const idx = order.slice(start, start + batchSize);
+      const batch = idx.map((i) => seqs[i]!);
       const { ids, B, T } = rightPadded(batch);
       const { hidden } = model.forward(ids, B, T, { logits: 'none' }); // [B,T,d]
-      d = hidden.shape[2]!;
       const last = Int32Array.from(batch, (s, b) => b * T + s.length - 1);
-      rows.push(gatherRows(reshape(hidden, [B * T, d]), last).data); // [B,d]
+      const rows = gatherRows(reshape(hidden, [B * T, d]), last).data; // [B,d]
+      idx.forEach((i, b) => data.set(rows.subarray(b * d, (b + 1) * d), i * d));
       onProgress?.(start + batch.length, seqs.length);
     }
   });
-  const data = new Float32Array(seqs.length * d);
-  let offset = 0;
-  for (const r of rows) {
-    data.set(r, offset);
-    offset += r.length;
-  }
   return { data, d };
 }
 
