@@ -9,6 +9,7 @@ import { backward } from '../src/tensor/autograd.js';
 import { loadModel } from '../src/model/load.js';
 import { LoraAdapter, PAPER_LORA } from '../src/model/lora.js';
 import { Rng } from '../src/util/rng.js';
+import { runCli } from './helpers/cli.js';
 import { assertClose, forwardBackwardNll, parityDir, parityInputs, readReference, relativeError } from './helpers/parity.js';
 
 const CASES = [['lora-llama', 'llama-gqa-tied'], ['lora-gpt2', 'gpt2']] as const;
@@ -95,4 +96,19 @@ test('lora: bad adapter folders are refused with the file and the tensor named',
   });
   fs.writeFileSync(cfgFile, JSON.stringify({ peft_type: 'PREFIX_TUNING' }));
   assert.throws(() => LoraAdapter.read(tmp, model), { message: `${cfgFile}: peft_type "PREFIX_TUNING" is not supported (only "LORA")` });
+});
+
+test('prefdyn model merge: the saved folder scores like base + adapter; bad input names the missing option', async () => {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-merge-')), 'merged');
+  const res = runCli(['model', 'merge', '--model', path.join(parityDir, 'llama-gqa-tied'), '--adapter', path.join(parityDir, 'lora-llama'), '--out', out]);
+  assert.equal(res.code, 0, res.stderr);
+  const base = await loadModel(path.join(parityDir, 'llama-gqa-tied'));
+  LoraAdapter.read(path.join(parityDir, 'lora-llama'), base).attachTo(base);
+  const { ids, B, T } = parityInputs();
+  const withAdapter = base.forward(ids, B, T).logits!.data;
+  const merged = (await loadModel(out)).forward(ids, B, T).logits!.data;
+  assert.ok(relativeError(merged, withAdapter) < 1e-5, `merged folder vs adapter: ${relativeError(merged, withAdapter)}`);
+  const bad = runCli(['model', 'merge', '--model', path.join(parityDir, 'llama-gqa-tied'), '--out', out]);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr, 'prefdyn: model merge needs --adapter\n');
 });

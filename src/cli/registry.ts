@@ -17,6 +17,7 @@ export const commands: CommandEntry[] = [
   { name: 'logprobs', load: () => import('./logprobs.js') },
   { name: 'model info', load: () => import('./model-info.js') },
   { name: 'model init', load: () => import('./model-init.js') },
+  { name: 'model merge', load: () => import('./model-merge.js') },
   { name: 'pretrain', load: () => import('./pretrain.js') },
   { name: 'reproduce', load: () => import('./reproduce.js') },
   { name: 'start', load: () => import('./start.js') },

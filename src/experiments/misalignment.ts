@@ -5,9 +5,7 @@
 import path from 'node:path';
 import type { AnalysisReport } from '../analysis/analyze.js';
 import { MEASURES, observedSpeeds } from '../analysis/observedSpeed.js';
-import { loadWeights, saveCheckpoint } from '../model/checkpoint.js';
-import { modelFromWeights } from '../model/load.js';
-import { LoraAdapter } from '../model/lora.js';
+import { mergeAdapter } from '../model/merge.js';
 import { MISALIGNMENT_BEHAVIOUR, PAPER_BEHAVIOURS } from './behaviours.js';
 import { compareStep, seconds, type ExperimentContext } from './context.js';
 import { analyzeModel } from './modelAnalysis.js';
@@ -106,13 +104,4 @@ export async function misalignment(ctx: ExperimentContext, before: { report: Ana
     aligned_slower_on: slowerOn,
     status: deltaRose && flipFaster ? 'holds' : deltaRose || flipFaster ? 'partly' : 'not reproduced',
   };
-}
-
-/** The base model with the LoRA adapter of `adapterDir` merged into its weights (PEFT's merge_and_unload), saved to `out`. */
-export async function mergeAdapter(baseModel: string, adapterDir: string, out: string): Promise<void> {
-  const { config, weights } = await loadWeights(baseModel);
-  // The model's parameters wrap the same Float32Arrays as `weights`, so the merge updates `weights`.
-  const model = modelFromWeights(config, weights);
-  LoraAdapter.read(adapterDir, model).mergeInto(model);
-  saveCheckpoint(out, config, weights, baseModel);
 }

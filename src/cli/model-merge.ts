@@ -1,0 +1,33 @@
+// `prefdyn model merge`: a PEFT LoRA adapter merged into its base model, saved as a model folder.
+import type { Command } from './command.js';
+import { UsageError } from '../util/errors.js';
+import { mergeAdapter } from '../model/merge.js';
+
+export const command: Command = {
+  name: 'model merge',
+  summary: 'merge a LoRA adapter (PEFT folder) into its base model and save the result',
+  help: `Usage: prefdyn model merge --model DIR --adapter DIR --out DIR
+
+Merges a PEFT LoRA adapter (adapter_config.json, adapter_model.safetensors; e.g. a checkpoint of
+\`prefdyn train --mode lora\`) into the base model's weights, W += (alpha/r) B A, as PEFT's
+merge_and_unload does, and writes a plain Hugging Face model folder (config.json, model.safetensors,
+tokenizer) atomically. The merged model scores like base + adapter, and can start a new run or serve as
+its --ref-model (the paper's misalignment experiment: align, merge, then train on flipped preferences).
+
+Options:
+  --model DIR      the base model folder the adapter was trained on (required)
+  --adapter DIR    the PEFT adapter folder (required)
+  --out DIR        where to write the merged model (required)
+
+Example:
+  prefdyn model merge --model models/prefdyn-tiny --adapter runs/lora/checkpoints/step-15 --out models/aligned`,
+  options: { model: { type: 'string' }, adapter: { type: 'string' }, out: { type: 'string' } },
+  async run({ values }) {
+    for (const key of ['model', 'adapter', 'out'] as const) {
+      if (typeof values[key] !== 'string' || values[key] === '') throw new UsageError(`model merge needs --${key}`);
+    }
+    const [model, adapter, out] = [values.model as string, values.adapter as string, values.out as string];
+    await mergeAdapter(model, adapter, out);
+    process.stdout.write(`merged ${adapter} into ${model}; wrote ${out}\n`);
+  },
+};

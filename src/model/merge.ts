@@ -1,0 +1,15 @@
+// A LoRA adapter merged into its base model (PEFT's merge_and_unload): W += (alpha/r) B A for every
+// adapted projection, saved as a plain Hugging Face folder, e.g. to use an aligned model as the
+// reference of a later run (the paper's misalignment experiment).
+import { loadWeights, saveCheckpoint } from './checkpoint.js';
+import { modelFromWeights } from './load.js';
+import { LoraAdapter } from './lora.js';
+
+/** The base model with the adapter of `adapterDir` merged into its weights, saved to `out` (atomically). */
+export async function mergeAdapter(baseModel: string, adapterDir: string, out: string): Promise<void> {
+  const { config, weights } = await loadWeights(baseModel);
+  // The model's parameters wrap the same Float32Arrays as `weights`, so the merge updates `weights`.
+  const model = modelFromWeights(config, weights);
+  LoraAdapter.read(adapterDir, model).mergeInto(model);
+  saveCheckpoint(out, config, weights, baseModel);
+}
