@@ -83,12 +83,26 @@ test('--skip-invalid reports every bad line on stderr and goes on', () => {
   assert.equal(lines[3], 'prefdyn: skipped test/fixtures/data/several-bad.jsonl:5: field "chosen": is identical to rejected; a pair needs two different responses');
 });
 
-test('a failed export leaves neither the output nor a temporary file', () => {
+test('a failed export leaves neither the output, nor a temporary file, nor the folders made for it', () => {
   const dir = tempDir();
-  const res = runCli(['data', 'export', fx('wrong-type.jsonl'), '--out', path.join(dir, 'out.jsonl')]);
+  const res = runCli(['data', 'export', fx('wrong-type.jsonl'), '--out', path.join(dir, 'new', 'out.jsonl')]);
   assert.equal(res.code, 1);
   assert.match(res.stderr, /^prefdyn: test\/fixtures\/data\/wrong-type\.jsonl:3: field "chosen"/);
   assert.deepEqual(fs.readdirSync(dir), []);
+});
+
+test('data export --out creates missing folders, and refuses a folder or a path through a file', () => {
+  const dir = tempDir();
+  const out = path.join(dir, 'a', 'b', 'x.jsonl');
+  const res = runCli(['data', 'export', 'persona:agreeableness', '--out', out]);
+  assert.equal(res.code, 0, res.stderr);
+  assert.equal(fs.readFileSync(out, 'utf8').split('\n').length, 1001);
+  const asFolder = runCli(['data', 'export', 'persona:agreeableness', '--out', path.join(dir, 'a')]);
+  assert.deepEqual([asFolder.code, asFolder.stderr], [1, `prefdyn: --out ${path.join(dir, 'a')}: is a folder; give a file name\n`]);
+  const through = path.join(out, 'y.jsonl');
+  const viaFile = runCli(['data', 'export', 'persona:agreeableness', '--out', through]);
+  assert.deepEqual([viaFile.code, viaFile.stderr], [1, `prefdyn: --out ${through}: ${out} is a file, not a folder\n`]);
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'a', 'b')), ['x.jsonl']);
 });
 
 test('usage mistakes exit 2 with the reason', () => {

@@ -86,9 +86,10 @@ test('compare: a run that learns in the predicted order gives rho = tau = 1 and 
 
 test('compare: a reversed run contradicts the prediction', () => {
   const run = writeRun('reverse', { a: 1, b: 3, c: 2, d: 2 });
-  const res = runCli(['compare', '--analysis', path.join(dir, 'a.json'), '--run', run, '--json', path.join(dir, 'rev.json')]);
+  const json = path.join(dir, 'new', 'folders', 'rev.json'); // missing folders are created
+  const res = runCli(['compare', '--analysis', path.join(dir, 'a.json'), '--run', run, '--json', json]);
   assert.equal(res.code, 0, res.stderr);
-  const report = JSON.parse(fs.readFileSync(path.join(dir, 'rev.json'), 'utf8'));
+  const report = JSON.parse(fs.readFileSync(json, 'utf8'));
   const loss = report.correlations.find((c: { predictor: string; measure: string }) => c.predictor === 'margin_velocity' && c.measure === 'loss_area');
   assert.equal(loss.spearman, -1);
   assert.equal(loss.kendall_tau_b, -1);

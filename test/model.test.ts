@@ -132,3 +132,19 @@ test('embed: free-text pairs are embedded at prompt + response, two rows per pai
   assert.equal(bad.stderr, 'prefdyn: pair free-1: no Yes/No label, so its prompt embedding has no side; use --position response (embeds prompt + chosen and prompt + rejected)\n');
   assert.equal(fs.existsSync(path.join(tmp, 'f.safetensors')), false);
 });
+
+test('embed --out creates missing folders, and refuses a path through a file before any work', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-embed-out-'));
+  const model = path.join(fixturesDir, 'parity', 'gpt2');
+  const data = path.join(fixturesDir, 'parity', 'logprobs', 'pairs.jsonl');
+  const out = path.join(tmp, 'new', 'dir', 'name');
+  const r = runCli(['embed', '--model', model, '--data', data, '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(fs.readdirSync(path.dirname(out)).sort(), ['name.rows.jsonl', 'name.safetensors']);
+  assert.equal(readJsonl(`${out}.rows.jsonl`).length, 12);
+  const file = path.join(tmp, 'a-file');
+  fs.writeFileSync(file, 'x');
+  const bad = runCli(['embed', '--model', model, '--data', data, '--out', path.join(file, 'name')]);
+  assert.equal(bad.code, 1);
+  assert.equal(bad.stderr, `prefdyn: --out ${path.join(file, 'name.safetensors')}: ${file} is a file, not a folder\n`);
+});

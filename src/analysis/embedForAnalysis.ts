@@ -11,6 +11,7 @@ import { embedPairs } from '../model/embed.js';
 import { loadModelForScoring } from '../model/load.js';
 import { writeSafetensors } from '../model/safetensors.js';
 import { fileHash, folderHash } from '../util/file-hash.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { embeddingsPaths } from './embeddingsFile.js';
 import { stderrCounter } from '../util/progress.js';
 
@@ -42,11 +43,8 @@ export async function embeddingsForAnalysis(req: EmbedRequest): Promise<{ name: 
   const { data, d, rows, position } = embedPairs(model, tokenizer, pairs, { position: 'auto', batchSize: req.batchSize, onProgress: stderrCounter('embedding') });
   // embedPairs writes one row per pair ('prompt') or two, chosen then rejected ('response').
   const perPair = position === 'prompt' ? 1 : 2;
-  fs.mkdirSync(req.cacheDir, { recursive: true });
   // Rows first, tensors last: a cache entry counts only when both exist, so an interrupted run is redone.
-  const tmp = `${paths.rows}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, rows.map((r, i) => JSON.stringify({ ...r, prompt: pairs[Math.floor(i / perPair)]!.prompt }) + '\n').join(''));
-  fs.renameSync(tmp, paths.rows);
+  writeFileAtomic(paths.rows, rows.map((r, i) => JSON.stringify({ ...r, prompt: pairs[Math.floor(i / perPair)]!.prompt }) + '\n').join(''));
   writeSafetensors(paths.tensors, [{ name: 'embeddings', shape: [rows.length, d], data }], { position, model: req.model, data: req.data });
   return { name, cached: false };
 }

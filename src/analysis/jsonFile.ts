@@ -1,15 +1,12 @@
 // JSON files written whole or not at all (temp file + rename), read with errors that name the file.
 import fs from 'node:fs';
-import path from 'node:path';
 import { UserError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   try {
-    fs.writeFileSync(tmp, JSON.stringify(value, null, 1) + '\n');
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, JSON.stringify(value, null, 1) + '\n');
   } catch (err) {
-    fs.rmSync(tmp, { force: true });
     throw new UserError(`${file}: cannot write: ${(err as Error).message}`);
   }
 }

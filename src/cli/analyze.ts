@@ -1,6 +1,7 @@
 // `prefdyn analyze`: distinguishability and predicted learning order from an embeddings file.
 import { type Command, type ParsedArgs } from './command.js';
 import { UsageError, UserError } from '../util/errors.js';
+import { checkOutputFile } from '../util/output-path.js';
 import { analyzeEmbeddings } from '../analysis/analyze.js';
 import { analysisTable } from '../analysis/analysisTable.js';
 import { openEmbeddingsFile } from '../analysis/embeddingsFile.js';
@@ -49,6 +50,7 @@ Example:
     json: { type: 'string' },
   }),
   async run({ values }) {
+    if (typeof values.json === 'string') checkOutputFile('--json', values.json);
     const name = await embeddingsName(values);
     const bootstrap = nonNegativeInteger('--bootstrap', values.bootstrap as string);
     const seed = nonNegativeInteger('--seed', values.seed as string);

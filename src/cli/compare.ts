@@ -1,6 +1,7 @@
 // `prefdyn compare`: predicted learning order (from `analyze --json`) against a run folder's metrics.
 import { type Command } from './command.js';
 import { UserError, UsageError } from '../util/errors.js';
+import { checkOutputFile } from '../util/output-path.js';
 import { checkAnalysisInput, compareRun } from '../analysis/compareRun.js';
 import { compareTable } from '../analysis/compareTable.js';
 import { readJsonFile, writeJsonAtomic } from '../analysis/jsonFile.js';
@@ -39,6 +40,7 @@ Example:
     const analysisFile = values.analysis as string | undefined;
     const runDir = values.run as string | undefined;
     if (!analysisFile || !runDir) throw new UsageError('compare needs --analysis A.json and --run RUN_DIR');
+    if (typeof values.json === 'string') checkOutputFile('--json', values.json);
     const k = integerOption('--k', values.k as string);
     const bootstrap = integerOption('--bootstrap', values.bootstrap as string);
     const seed = integerOption('--seed', values.seed as string);

@@ -1,8 +1,7 @@
 // `prefdyn data export <source> --out FILE.jsonl`: pairs as TRL-style JSONL, written atomically.
-import fs from 'node:fs';
-import path from 'node:path';
 import { type Command } from './command.js';
-import { UsageError, UserError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
+import { checkOutputFile } from '../util/output-path.js';
 import { addSourceOptions, SOURCE_OPTIONS_HELP, SPLIT_OPTIONS, sourceOptionsFromArgs, splitOptionsFromArgs } from './data-options.js';
 import { formatCount } from './data-table.js';
 import { writePairsJsonl } from '../data/export.js';
@@ -38,8 +37,7 @@ Example:
     if (typeof out !== 'string' || out.length === 0) throw new UsageError('data export needs --out FILE.jsonl');
     const split = values.split as (typeof SPLITS)[number];
     if (!SPLITS.includes(split)) throw new UsageError(`--split must be one of ${SPLITS.join(', ')}, got "${values.split}"`);
-    const dir = path.dirname(out);
-    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError(`--out ${out}: folder ${dir} does not exist`);
+    checkOutputFile('--out', out);
     const splitOptions = splitOptionsFromArgs(values);
     const source = sourceOptionsFromArgs(values);
     const groups = new Set<string>();

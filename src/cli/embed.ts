@@ -2,7 +2,8 @@
 import { type Command } from './command.js';
 import { UsageError } from '../util/errors.js';
 import { addSourceOptions, SOURCE_OPTIONS_HELP, sourceOptionsFromArgs } from './data-options.js';
-import { SCORING_OPTIONS, SCORING_OPTIONS_HELP, scoringArgs, writeFileAtomic } from './scoring-options.js';
+import { SCORING_OPTIONS, SCORING_OPTIONS_HELP, scoringArgs } from './scoring-options.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { loadSource } from '../data/source.js';
 import { embedPairs, type EmbedPosition } from '../model/embed.js';
 import { loadModelForScoring } from '../model/load.js';
@@ -34,7 +35,7 @@ Example:
   prefdyn embed --model models/tiny --data persona:agreeableness --out agreeableness`,
   options: addSourceOptions({ ...SCORING_OPTIONS, adapter: { type: 'string' }, position: { type: 'string', default: 'auto' } }),
   async run({ values }) {
-    const args = scoringArgs('embed', values);
+    const args = scoringArgs('embed', values, (out) => [`${out}.safetensors`, `${out}.rows.jsonl`]);
     const position = values.position as (typeof POSITIONS)[number];
     if (!POSITIONS.includes(position)) throw new UsageError(`--position must be one of ${POSITIONS.join(', ')}, got "${values.position}"`);
     const { pairs } = await loadSource(args.data, sourceOptionsFromArgs(values));

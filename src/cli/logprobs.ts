@@ -1,7 +1,8 @@
 // `prefdyn logprobs`: summed response log-probs of every pair (architecture.md contract 6).
 import { type Command } from './command.js';
 import { addSourceOptions, SOURCE_OPTIONS_HELP, sourceOptionsFromArgs } from './data-options.js';
-import { SCORING_OPTIONS, SCORING_OPTIONS_HELP, scoringArgs, writeFileAtomic } from './scoring-options.js';
+import { SCORING_OPTIONS, SCORING_OPTIONS_HELP, scoringArgs } from './scoring-options.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { loadSource } from '../data/source.js';
 import { loadModelForScoring } from '../model/load.js';
 import { pairLogProbs, pairTokens } from '../model/logprobs.js';
@@ -27,7 +28,7 @@ Example:
   prefdyn logprobs --model models/tiny --data persona:agreeableness --out lp.jsonl`,
   options: addSourceOptions({ ...SCORING_OPTIONS, adapter: { type: 'string' } }),
   async run({ values }) {
-    const args = scoringArgs('logprobs', values);
+    const args = scoringArgs('logprobs', values, (out) => [out]);
     const { pairs } = await loadSource(args.data, sourceOptionsFromArgs(values));
     const { model, tokenizer } = await loadModelForScoring(args.model, values.adapter as string | undefined);
     const scores = pairLogProbs(model, pairs.map((p) => pairTokens(tokenizer, p)), args.batchSize, stderrCounter('scoring'));

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { type Command } from './command.js';
 import { UsageError, UserError } from '../util/errors.js';
 import { saveCheckpoint } from '../model/checkpoint.js';
+import { checkOutputFolder } from '../util/output-path.js';
 import { parameterCount, type Arch } from '../model/config.js';
 import { initConfig, initWeights, parseSizeSpec, SIZE_PRESETS } from '../model/init.js';
 import { loadTokenizer } from '../tokenizer/load.js';
@@ -41,6 +42,7 @@ Example:
     if (typeof values.out !== 'string' || values.out.length === 0) throw new UsageError('model init needs --out DIR');
     const seed = Number(values.seed);
     if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got "${values.seed}"`);
+    checkOutputFolder('--out', values.out);
     const tokDir = typeof values.tokenizer === 'string' ? values.tokenizer : DEFAULT_TOKENIZER;
     if (!fs.existsSync(path.join(tokDir, 'tokenizer.json'))) throw new UserError(`--tokenizer ${tokDir}: no tokenizer.json there`);
     const tok = loadTokenizer(tokDir);

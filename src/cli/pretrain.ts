@@ -5,6 +5,8 @@ import { pretrain } from '../pretrain/pretrain.js';
 import { TEXT_SOURCE_SYNTAX } from '../pretrain/text-sources.js';
 import { SCHEDULES, type ScheduleName } from '../train/schedules.js';
 import type { WriteDtype } from '../model/dtype.js';
+import { checkModelFolderTarget } from '../model/checkpoint.js';
+import { checkOutputFolder } from '../util/output-path.js';
 
 const DTYPES: readonly WriteDtype[] = ['F32', 'F16', 'BF16'];
 
@@ -84,6 +86,8 @@ export const command: Command = {
     if (!(DTYPES as readonly string[]).includes(dtype)) throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')}, got "${dtype}"`);
     const steps = intOption(v, 'steps', 1);
     const logEvery = v['log-every'] === undefined ? Math.max(1, Math.round(steps / 20)) : intOption(v, 'log-every', 1);
+    checkOutputFolder('--out', v.out as string);
+    checkModelFolderTarget(v.out as string);
     const result = await pretrain({
       modelDir: v.model as string, texts, out: v.out as string, steps,
       batchSize: intOption(v, 'batch-size', 1), seqLen: intOption(v, 'seq-len', 1),

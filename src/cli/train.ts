@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Command } from './command.js';
 import { UserError } from '../util/errors.js';
+import { checkOutputFolder } from '../util/output-path.js';
 import { addSourceOptions, sourceOptionsFromArgs, SOURCE_OPTIONS_HELP } from './data-options.js';
 import { cliName, OPTION_DEFS, readConfigFile, resolveConfig, trainOptionSpec, type TrainConfig } from '../train/config.js';
 import { findCheckpoint, readCheckpoint } from '../train/checkpoint.js';
@@ -71,6 +72,7 @@ export const command: Command = {
     }
     const c = resolved.config;
     const runDir = resume?.runDir ?? c.out;
+    if (!resume) checkOutputFolder('--out', runDir);
     if (!resume && fs.existsSync(path.join(runDir, 'metrics.jsonl'))) {
       throw new UserError(`${runDir} already holds a run (metrics.jsonl); choose another --out, or continue it with --resume ${runDir}`);
     }

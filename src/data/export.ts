@@ -1,7 +1,6 @@
 // Pairs written as TRL-style JSONL ({prompt, chosen, rejected, group, id} per line), atomically:
 // the file appears complete or not at all.
-import fs from 'node:fs';
-import path from 'node:path';
+import { openAtomic, writeAll } from '../util/atomic-write.js';
 import type { PreferencePair } from './pair.js';
 
 function trlRow(pair: PreferencePair): string {
@@ -10,21 +9,17 @@ function trlRow(pair: PreferencePair): string {
 
 /** Writes one line per pair from `batches` into `file` (through a temporary file, then rename); returns the count. */
 export async function writePairsJsonl(file: string, batches: AsyncIterable<readonly PreferencePair[]>): Promise<number> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
-  const handle = await fs.promises.open(tmp, 'w');
+  const out = openAtomic(file);
   let count = 0;
   try {
     for await (const batch of batches) {
       if (batch.length === 0) continue;
-      await handle.write(batch.map(trlRow).join('\n') + '\n');
+      writeAll(out.fd, Buffer.from(batch.map(trlRow).join('\n') + '\n', 'utf8'));
       count += batch.length;
     }
-    await handle.sync();
-    await handle.close();
-    await fs.promises.rename(tmp, file);
+    out.commit();
   } catch (err) {
-    await handle.close().catch(() => undefined);
-    await fs.promises.rm(tmp, { force: true });
+    out.abort();
     throw err;
   }
   return count;

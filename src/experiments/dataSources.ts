@@ -1,9 +1,9 @@
 // The data sources the experiments train and analyse on: the bundled Persona behaviours as they are,
 // or (profile.pairsPerBehaviour) a seeded subset of each, written once as .jsonl files under
 // <out>/data/ so that every run folder's config.json names data that can be read back.
-import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { loadSource } from '../data/source.js';
 import type { PreferencePair } from '../data/pair.js';
 import { Rng } from '../util/rng.js';
@@ -38,10 +38,7 @@ export class DataSources {
       if (!ps) throw new Error(`behaviour ${b} was not loaded`);
       return ps.map((p) => JSON.stringify({ id: p.id, group: p.group, prompt: p.prompt, chosen: p.chosen, rejected: p.rejected }) + '\n');
     });
-    fs.mkdirSync(this.dir, { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, lines.join(''));
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, lines.join(''));
     return file;
   }
 }

@@ -1,8 +1,6 @@
 // Distinguishability of a model's prompt embeddings (theory.md s.3), as `prefdyn analyze --model
 // --data` computes it (same embeddings cache), plus the mean squared embedding norm that scales the
 // last-layer learning rate (lastLayerLr.ts).
-import fs from 'node:fs';
-import path from 'node:path';
 import { analyzeEmbeddings, type AnalysisReport } from '../analysis/analyze.js';
 import { embeddingsForAnalysis } from '../analysis/embedForAnalysis.js';
 import { openEmbeddingsFile, type EmbeddingSource } from '../analysis/embeddingsFile.js';
@@ -22,7 +20,6 @@ export async function analyzeModel(model: string, data: string, o: { bootstrap: 
   const source = openEmbeddingsFile(made.name);
   try {
     const report = analyzeEmbeddings(source, { bootstrap: o.bootstrap, seed: o.seed });
-    fs.mkdirSync(path.dirname(o.jsonFile), { recursive: true });
     writeJsonAtomic(o.jsonFile, report);
     return { report, meanSquaredNorm: meanSquaredNorm(source), cached: made.cached };
   } finally {

@@ -5,6 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { checkOutputFolder } from '../util/output-path.js';
 import { writeJsonAtomic } from '../analysis/jsonFile.js';
 import { PAPER_BEHAVIOURS } from './behaviours.js';
 import type { ExperimentContext } from './context.js';
@@ -76,17 +78,14 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceSummary> 
   };
   summary.caveats = caveats(summary);
   writeJsonAtomic(path.join(o.out, 'summary.json'), summary);
-  const report = path.join(o.out, 'REPORT.md');
-  const tmp = `${report}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, reportMarkdown(summary));
-  fs.renameSync(tmp, report);
+  writeFileAtomic(path.join(o.out, 'REPORT.md'), reportMarkdown(summary));
   return summary;
 }
 
 /** Creates `out`, or clears the outputs of an earlier reproduction there; refuses any other non-empty folder. */
 function prepareOutput(out: string): void {
+  checkOutputFolder('--out', out);
   if (fs.existsSync(out)) {
-    if (!fs.statSync(out).isDirectory()) throw new UserError(`--out ${out}: exists and is not a folder`);
     if (fs.readdirSync(out).length > 0 && !fs.existsSync(path.join(out, MARKER))) {
       throw new UserError(`--out ${out}: exists, is not empty and was not written by \`prefdyn reproduce\` (no ${MARKER} file); choose another --out`);
     }

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
+import { writeFolderAtomic } from '../util/atomic-write.js';
 import {
   CONFIG_FILE, expectedTensors, readModelConfig, writeModelConfig, type ModelConfig,
 } from './config.js';
@@ -107,6 +108,18 @@ export async function loadWeights(dir: string): Promise<{ config: ModelConfig; w
   }
 }
 
+/**
+ * Throws unless `dir` may receive a model folder: absent, empty, or a model folder (which is replaced).
+ * Commands call it before long work so that a wrong --out fails at once.
+ */
+export function checkModelFolderTarget(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  if (!fs.statSync(dir).isDirectory()) throw new UserError(`${dir}: exists and is not a folder`);
+  if (fs.readdirSync(dir).length > 0 && !fs.existsSync(path.join(dir, CONFIG_FILE))) {
+    throw new UserError(`${dir}: exists and is not a model folder (no ${CONFIG_FILE}); refusing to replace it`);
+  }
+}
+
 const TORCH_DTYPE: Record<WriteDtype, string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
 
 /**
@@ -130,13 +143,8 @@ export function saveCheckpoint(dir: string, config: ModelConfig, weights: Weight
     const extra = [...weights.keys()].filter((k) => !known.has(k));
     throw new Error(`saveCheckpoint: weights not part of a ${config.arch} model: ${extra.join(', ')}`);
   }
-  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0 && !fs.existsSync(path.join(dir, CONFIG_FILE))) {
-    throw new UserError(`${dir}: exists and is not a model folder (no ${CONFIG_FILE}); refusing to replace it`);
-  }
-  const tmp = path.join(path.dirname(path.resolve(dir)), `.${path.basename(path.resolve(dir))}.${process.pid}.tmp`);
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp, { recursive: true });
-  try {
+  checkModelFolderTarget(dir);
+  writeFolderAtomic(dir, (tmp) => {
     writeModelConfig(tmp, { ...config, raw: { ...config.raw, torch_dtype: TORCH_DTYPE[dtype] } });
     writeSafetensors(path.join(tmp, SINGLE_FILE),
       expected.map(({ name, shape }) => ({ name, shape, data: weights.get(name)!.data, dtype })), { format: 'pt' });
@@ -149,27 +157,5 @@ export function saveCheckpoint(dir: string, config: ModelConfig, weights: Weight
         if (fs.existsSync(src)) fs.copyFileSync(src, path.join(tmp, f));
       }
     }
-    replaceDir(tmp, dir);
-  } catch (err) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw err;
-  }
-}
-
-/** Moves the finished folder `tmp` to `dir`, replacing what was there. */
-function replaceDir(tmp: string, dir: string): void {
-  if (!fs.existsSync(dir)) {
-    fs.mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
-    fs.renameSync(tmp, dir);
-    return;
-  }
-  const old = `${tmp}.old`;
-  fs.renameSync(dir, old);
-  try {
-    fs.renameSync(tmp, dir);
-  } catch (err) {
-    fs.renameSync(old, dir);
-    throw err;
-  }
-  fs.rmSync(old, { recursive: true, force: true });
+  });
 }

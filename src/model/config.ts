@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 interface CommonConfig {
   hiddenSize: number;
@@ -215,10 +216,7 @@ export function modelConfigJson(cfg: ModelConfig): Record<string, unknown> {
 }
 
 export function writeModelConfig(dir: string, cfg: ModelConfig): void {
-  const file = path.join(dir, CONFIG_FILE);
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(modelConfigJson(cfg), null, 2) + '\n');
-  fs.renameSync(tmp, file);
+  writeFileAtomic(path.join(dir, CONFIG_FILE), JSON.stringify(modelConfigJson(cfg), null, 2) + '\n');
 }
 
 export interface ExpectedTensor {

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
+import { writeFolderAtomic } from '../util/atomic-write.js';
 import { kernels } from '../tensor/kernels/index.js';
 import { dropout, linear, scale } from '../tensor/ops/index.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -92,19 +93,16 @@ export class LoraAdapter implements ProjectionAdapter {
   /** Writes a PEFT adapter folder (atomically: a temporary folder renamed into place). */
   write(dir: string, baseModel: string): void {
     const fanInFanOut = [...this.pairs.values()].some((p) => p.info.layout === 'conv1d');
-    const tmp = `${dir}.tmp-${process.pid}`;
-    fs.rmSync(tmp, { recursive: true, force: true });
-    fs.mkdirSync(tmp, { recursive: true });
     const config = {
       peft_type: 'LORA', task_type: 'CAUSAL_LM', base_model_name_or_path: baseModel, r: this.config.r,
       lora_alpha: this.config.alpha, lora_dropout: this.config.dropout, target_modules: this.config.targetModules,
       use_rslora: this.config.useRslora, fan_in_fan_out: fanInFanOut, bias: 'none', inference_mode: true, modules_to_save: null,
     };
-    fs.writeFileSync(path.join(tmp, 'adapter_config.json'), JSON.stringify(config, null, 2) + '\n');
-    writeSafetensors(path.join(tmp, 'adapter_model.safetensors'),
-      [...this.params()].map(([name, t]) => ({ name, shape: t.shape, data: t.data })), { format: 'pt' });
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.renameSync(tmp, dir);
+    writeFolderAtomic(dir, (tmp) => {
+      fs.writeFileSync(path.join(tmp, 'adapter_config.json'), JSON.stringify(config, null, 2) + '\n');
+      writeSafetensors(path.join(tmp, 'adapter_model.safetensors'),
+        [...this.params()].map(([name, t]) => ({ name, shape: t.shape, data: t.data })), { format: 'pt' });
+    });
   }
 
   /** Makes `model`'s forward pass add this adapter's updates. */

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import {
   bytesFromFloats, dtypeByteSize, FLOAT_DTYPES, floatsFromBytes, isDtype, isFloatDtype,
   type Dtype, type WriteDtype,
@@ -238,27 +239,6 @@ export function writeSafetensors(file: string, tensors: TensorToWrite[], metadat
   const prefix = Buffer.alloc(8);
   prefix.writeBigUInt64LE(BigInt(headerBytes.byteLength));
   writeFileAtomic(file, [prefix, headerBytes, ...blobs]);
-}
-
-/** Writes `parts` to a temp file beside `file`, then renames it into place: readers never see half a file. */
-export function writeFileAtomic(file: string, parts: Uint8Array[]): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      for (const p of parts) {
-        let done = 0;
-        while (done < p.byteLength) done += fs.writeSync(fd, p, done, p.byteLength - done);
-      }
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
 }
 
 /** A checkpoint's tensors, single-file or sharded, as one lookup. */

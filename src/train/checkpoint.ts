@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SafetensorsFile, writeSafetensors } from '../model/safetensors.js';
 import { UserError } from '../util/errors.js';
+import { openAtomicFolder } from '../util/atomic-write.js';
 import type { RngState } from '../util/rng.js';
 import type { OptimizerState } from './optimizers.js';
 import type { Policy } from './policy.js';
@@ -31,18 +32,15 @@ export const checkpointDir = (runDir: string, step: number): string => path.join
 
 export async function writeCheckpoint(runDir: string, policy: Policy, optimizer: OptimizerState, state: TrainerState): Promise<string> {
   const final = checkpointDir(runDir, state.step);
-  const tmp = path.join(runDir, CHECKPOINTS_DIR, `.tmp-step-${state.step}-${process.pid}`);
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp, { recursive: true });
+  const out = openAtomicFolder(final);
   try {
-    await policy.save(tmp);
+    await policy.save(out.path);
     const buffers = [...optimizer.buffers].map(([name, data]) => ({ name, shape: [data.length], data }));
-    writeSafetensors(path.join(tmp, OPTIMIZER_FILE), buffers, { step: String(optimizer.step) });
-    fs.writeFileSync(path.join(tmp, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
-    fs.rmSync(final, { recursive: true, force: true });
-    fs.renameSync(tmp, final);
+    writeSafetensors(path.join(out.path, OPTIMIZER_FILE), buffers, { step: String(optimizer.step) });
+    fs.writeFileSync(path.join(out.path, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
+    out.commit();
   } catch (err) {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    out.abort();
     throw new UserError(`could not write checkpoint ${final} (${(err as Error).message}); earlier checkpoints are intact`);
   }
   return final;

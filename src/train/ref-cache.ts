@@ -10,6 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { cacheDir, type CachePurpose } from '../util/cache-dir.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 export interface CacheKey {
   /** folderHash of the model that computes the array. */
@@ -56,14 +57,9 @@ export async function cachedArray<T extends FloatArray>(purpose: CachePurpose, k
   }
   const data = await compute();
   if (data.length !== length) throw new Error(`${purpose} cache: computed ${data.length} values, expected ${length}`);
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = `${bin}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  fs.renameSync(tmp, bin);
+  writeFileAtomic(bin, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   const meta = { fingerprint: fp, purpose, model_hash: key.model, scoring: key.scoring, n_pairs: key.pairs.length, layout, ids: key.pairs.map((p) => p.id) };
-  const metaFile = path.join(dir, `${fp}.json`);
-  fs.writeFileSync(`${metaFile}.${process.pid}.tmp`, JSON.stringify(meta) + '\n');
-  fs.renameSync(`${metaFile}.${process.pid}.tmp`, metaFile);
+  writeFileAtomic(path.join(dir, `${fp}.json`), JSON.stringify(meta) + '\n');
   return { data, cached: false, file: bin };
 }
 

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { GroupMetrics } from './metrics.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 export const METRICS_FILE = 'metrics.jsonl';
 
@@ -45,7 +46,5 @@ export class MetricsWriter {
 
 /** Writes a JSON file atomically (temp + rename). */
 export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { cacheDir } from './cache-dir.js';
+import { writeFileAtomic } from './atomic-write.js';
 
 interface FileHashMemo {
   path: string;
@@ -42,10 +43,7 @@ export function fileHash(file: string): string {
     // no memo yet, or an unreadable one: hash the file
   }
   const sha256 = sha256OfFile(abs);
-  fs.mkdirSync(path.dirname(memoFile), { recursive: true });
-  const tmp = `${memoFile}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify({ ...stamp, sha256 } satisfies FileHashMemo) + '\n');
-  fs.renameSync(tmp, memoFile);
+  writeFileAtomic(memoFile, JSON.stringify({ ...stamp, sha256 } satisfies FileHashMemo) + '\n');
   return sha256;
 }
 
