@@ -56,6 +56,33 @@ test('logprobs: the single-token path (one forward of the prompt) equals scoring
   assert.notEqual(fast[0]!.logpChosen, fast[0]!.logpRejected);
 });
 
+test('logprobs: pairs are batched by length but come back in input order, equal to scoring each alone', async () => {
+  const model = await loadModel(path.join(parityDir, 'gpt2'));
+  const seq = (from: number, n: number) => Array.from({ length: n }, (_, i) => (from + 7 * i) % 1000);
+  // Lengths out of order, single-token and free-text pairs interleaved.
+  const pairs = [
+    { prompt: seq(1, 20), chosen: seq(50, 5), rejected: seq(60, 2) },
+    { prompt: seq(2, 3), chosen: [100], rejected: [200] },
+    { prompt: seq(3, 2), chosen: seq(70, 1), rejected: seq(80, 6) },
+    { prompt: seq(4, 30), chosen: [300], rejected: [400] },
+    { prompt: seq(5, 9), chosen: seq(90, 3), rejected: seq(95, 3) },
+    { prompt: seq(6, 1), chosen: [500], rejected: [600] },
+    { prompt: seq(7, 12), chosen: seq(40, 8), rejected: seq(30, 1) },
+  ];
+  const batched = pairLogProbs(model, pairs, 3);
+  const alone = pairs.map((p) => pairLogProbs(model, [p], 1)[0]!);
+  assert.equal(batched.length, pairs.length);
+  batched.forEach((b, i) => {
+    const a = alone[i]!;
+    assert.equal(b.nTokensChosen, pairs[i]!.chosen.length);
+    assert.equal(b.nTokensRejected, pairs[i]!.rejected.length);
+    assert.ok(Math.abs(b.logpChosen - a.logpChosen) <= 1e-4 * Math.abs(a.logpChosen), `pair ${i} chosen: ${b.logpChosen} vs ${a.logpChosen}`);
+    assert.ok(Math.abs(b.logpRejected - a.logpRejected) <= 1e-4 * Math.abs(a.logpRejected), `pair ${i} rejected: ${b.logpRejected} vs ${a.logpRejected}`);
+  });
+  // The pairs differ, so a permuted result could not pass.
+  assert.equal(new Set(alone.map((a) => a.logpChosen.toFixed(4))).size, pairs.length);
+});
+
 test('logprobs: bad input exits non-zero with a message', () => {
   const noModel = runCli(['logprobs', '--data', pairsFile, '--out', 'x.jsonl']);
   assert.equal(noModel.code, 2);

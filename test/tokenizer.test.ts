@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import gpt2Reference from 'gpt-3-encoder';
 import { loadTokenizer } from '../src/tokenizer/load.js';
-import { singleTokenId, tokenizePair } from '../src/tokenizer/pair.js';
+import { pairTokens, singleTokenId } from '../src/tokenizer/pair.js';
 import { fixturesDir, repoRoot } from './helpers/cli.js';
 
 const FULL = path.join(repoRoot, 'models', 'gpt2-tokenizer');
@@ -64,15 +64,20 @@ test('singleTokenId: " Yes" and " No" are one GPT-2 token each; otherwise an err
   });
 });
 
-test('tokenizePair: response tokens do not depend on the prompt; EOS only after multi-token responses', () => {
-  const yes = tokenizePair(full, PERSONA_PROMPT, ' Yes');
-  assert.deepEqual(yes.promptIds, full.encode(PERSONA_PROMPT, true));
-  assert.deepEqual(yes.responseIds, [3363]);
-  const a = tokenizePair(full, 'Human: hi\n\nAssistant:', ' Sure, here it is.');
-  const b = tokenizePair(full, 'Different prompt ending in a word', ' Sure, here it is.');
-  assert.deepEqual(a.responseIds, b.responseIds);
-  assert.deepEqual(a.responseIds, [...gpt2Reference.encode(' Sure, here it is.'), 50256]);
-  assert.throws(() => tokenizePair(full, 'x', ''), { message: 'empty response after tokenisation: ""' });
+const NO_LIMIT = { maxLength: 1024 };
+const pairOf = (prompt: string, chosen: string, rejected = ' No') => ({ id: 'p', group: 'g', prompt, chosen, rejected, meta: {} });
+
+test('pairTokens: response tokens do not depend on the prompt; EOS only after multi-token responses', () => {
+  const yes = pairTokens(full, pairOf(PERSONA_PROMPT, ' Yes'), NO_LIMIT);
+  assert.equal(yes.truncated, false);
+  assert.deepEqual(yes.tokens.prompt, full.encode(PERSONA_PROMPT, true));
+  assert.deepEqual(yes.tokens.chosen, [3363]);
+  assert.deepEqual(yes.tokens.rejected, [1400]);
+  const a = pairTokens(full, pairOf('Human: hi\n\nAssistant:', ' Sure, here it is.'), NO_LIMIT).tokens;
+  const b = pairTokens(full, pairOf('Different prompt ending in a word', ' Sure, here it is.'), NO_LIMIT).tokens;
+  assert.deepEqual(a.chosen, b.chosen);
+  assert.deepEqual(a.chosen, [...gpt2Reference.encode(' Sure, here it is.'), 50256]);
+  assert.throws(() => pairTokens(full, pairOf('x', ''), NO_LIMIT), { message: 'empty response after tokenisation: ""' });
 });
 
 test('a Llama-style TemplateProcessing post-processor puts BOS before the prompt only', () => {
@@ -93,10 +98,16 @@ test('a Llama-style TemplateProcessing post-processor puts BOS before the prompt
   assert.deepEqual(tok.bos, { token: '<s>', id: 1025 });
   assert.deepEqual(tok.eos, { token: '</s>', id: 1026 });
   assert.equal(tok.vocabSize, 1027);
-  const pair = tokenizePair(tok, 'hi there', ' hello world');
-  assert.deepEqual(pair.promptIds, [1025, ...tok.encode('hi there', false)]);
-  assert.deepEqual(pair.responseIds, [...tok.encode(' hello world', false), 1026]);
-  assert.equal(pair.responseIds.includes(1025), false);
+  const pair = pairTokens(tok, pairOf('hi there', ' hello world'), NO_LIMIT).tokens;
+  assert.deepEqual(pair.prompt, [1025, ...tok.encode('hi there', false)]);
+  assert.deepEqual(pair.chosen, [...tok.encode(' hello world', false), 1026]);
+  assert.equal(Array.from(pair.chosen).includes(1025), false);
+  // Truncation keeps the BOS in front of the prompt's kept tail (tokenizer/truncation.ts).
+  const text = tok.encode('one two three four five six seven', false);
+  const cut = pairTokens(tok, pairOf('one two three four five six seven', ' Yes'), { maxLength: 5 });
+  assert.equal(cut.truncated, true);
+  assert.deepEqual(cut.tokens.prompt, [1025, ...text.slice(-3)]);
+  assert.deepEqual(cut.tokens.chosen, tok.encode(' Yes', false).slice(0, 1));
   fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<bos>' }));
   assert.throws(() => loadTokenizer(dir), { message: `${path.join(dir, 'tokenizer_config.json')}: bos_token "<bos>" is not a token of ${path.join(dir, 'tokenizer.json')}` });
   fs.rmSync(path.join(dir, 'tokenizer.json'));

@@ -9,6 +9,7 @@ import { writeJsonAtomic } from '../analysis/jsonFile.js';
 import { embeddingsForAnalysis } from '../analysis/embedForAnalysis.js';
 import { cacheDir } from '../util/cache-dir.js';
 import { addSourceOptions, SOURCE_OPTIONS_HELP, sourceOptionsFromArgs } from './data-options.js';
+import { TRUNCATION_OPTIONS, TRUNCATION_OPTIONS_HELP, truncationArgs } from './scoring-options.js';
 
 export const command: Command = {
   name: 'analyze',
@@ -34,6 +35,7 @@ Options:
   --cache DIR         where embeddings made with --model are kept (default $PREFDYN_CACHE_DIR/embeddings,
                       i.e. .cache/embeddings; the trainer's caches live beside it)
   --batch-size N      sequences per forward pass when embedding (default 8)
+${TRUNCATION_OPTIONS_HELP}
 ${SOURCE_OPTIONS_HELP}
 
 Example:
@@ -44,6 +46,7 @@ Example:
     data: { type: 'string' },
     cache: { type: 'string' },
     'batch-size': { type: 'string', default: '8' },
+    ...TRUNCATION_OPTIONS,
     mix: { type: 'string' },
     bootstrap: { type: 'string', default: '200' },
     seed: { type: 'string', default: '1234' },
@@ -81,7 +84,9 @@ async function embeddingsName(values: ParsedArgs['values']): Promise<string> {
   }
   const batchSize = nonNegativeInteger('--batch-size', values['batch-size'] as string);
   if (batchSize === 0) throw new UserError('--batch-size must be at least 1');
-  const made = await embeddingsForAnalysis({ model, data, source: sourceOptionsFromArgs(values), batchSize, cacheDir: typeof values.cache === 'string' ? values.cache : cacheDir('embeddings') });
+  const made = await embeddingsForAnalysis({ model, data, source: sourceOptionsFromArgs(values), batchSize, truncation: truncationArgs(values),
+    cacheDir: typeof values.cache === 'string' ? values.cache : cacheDir('embeddings') });
+  if (made.note) process.stderr.write(`prefdyn: ${made.note}\n`);
   process.stderr.write(`prefdyn: ${made.cached ? 'using cached' : 'wrote'} embeddings ${made.name}.safetensors\n`);
   return made.name;
 }

@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { loadSource } from '../data/source.js';
 import { embedPairs, type EmbedPosition } from '../model/embed.js';
 import { loadModelForScoring } from '../model/load.js';
+import { truncationLimits, truncationMetadata } from '../model/context-length.js';
 import { writeSafetensors } from '../model/safetensors.js';
 import { stderrCounter } from '../util/progress.js';
 
@@ -40,11 +41,13 @@ Example:
     if (!POSITIONS.includes(position)) throw new UsageError(`--position must be one of ${POSITIONS.join(', ')}, got "${values.position}"`);
     const { pairs } = await loadSource(args.data, sourceOptionsFromArgs(values));
     const { model, tokenizer } = await loadModelForScoring(args.model, values.adapter as string | undefined);
-    const { data, d, rows, position: used } = embedPairs(model, tokenizer, pairs, {
-      position: position as EmbedPosition | 'auto', batchSize: args.batchSize, onProgress: stderrCounter('embedding'),
+    const limits = truncationLimits(args.truncation, model.config);
+    const { data, d, rows, position: used, note } = embedPairs(model, tokenizer, pairs, {
+      position: position as EmbedPosition | 'auto', batchSize: args.batchSize, limits, onProgress: stderrCounter('embedding'),
     });
+    if (note) process.stderr.write(`prefdyn: ${note}\n`);
     writeSafetensors(`${args.out}.safetensors`, [{ name: 'embeddings', shape: [rows.length, d], data }],
-      { position: used, model: args.model, data: args.data });
+      { position: used, model: args.model, data: args.data, ...truncationMetadata(limits) });
     writeFileAtomic(`${args.out}.rows.jsonl`, rows.map((r) => JSON.stringify(r) + '\n').join(''));
     process.stdout.write(`wrote ${rows.length} embeddings [${rows.length}, ${d}] (at the last ${used} token) to ${args.out}.safetensors and ${args.out}.rows.jsonl\n`);
   },

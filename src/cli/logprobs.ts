@@ -5,7 +5,9 @@ import { SCORING_OPTIONS, SCORING_OPTIONS_HELP, scoringArgs } from './scoring-op
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { loadSource } from '../data/source.js';
 import { loadModelForScoring } from '../model/load.js';
-import { pairLogProbs, pairTokens } from '../model/logprobs.js';
+import { pairLogProbs } from '../model/logprobs.js';
+import { truncationLimits } from '../model/context-length.js';
+import { tokenizedPairs } from '../tokenizer/pair.js';
 import { stderrCounter } from '../util/progress.js';
 
 export const command: Command = {
@@ -17,6 +19,7 @@ Writes one line per pair: {"id", "group", "logp_chosen", "logp_rejected", "n_tok
 "n_tokens_rejected"}: response log-probs summed over the response tokens, prompt tokens masked.
 Prompt and responses are tokenised separately (TRL-style; responses of several tokens end with EOS).
 Pairs whose answers are single tokens (persona's " Yes"/" No") cost one forward pass of the prompt.
+Pairs longer than --max-length are truncated first (below); n_tokens_* count the response tokens scored.
 
 Options:
   --out FILE.jsonl       where to write (required; written atomically)
@@ -31,7 +34,9 @@ Example:
     const args = scoringArgs('logprobs', values, (out) => [out]);
     const { pairs } = await loadSource(args.data, sourceOptionsFromArgs(values));
     const { model, tokenizer } = await loadModelForScoring(args.model, values.adapter as string | undefined);
-    const scores = pairLogProbs(model, pairs.map((p) => pairTokens(tokenizer, p)), args.batchSize, stderrCounter('scoring'));
+    const { tokens, note } = tokenizedPairs(tokenizer, pairs, truncationLimits(args.truncation, model.config));
+    if (note) process.stderr.write(`prefdyn: ${note}\n`);
+    const scores = pairLogProbs(model, tokens, args.batchSize, stderrCounter('scoring'));
     const lines = pairs.map((p, i) => {
       const s = scores[i]!;
       return JSON.stringify({

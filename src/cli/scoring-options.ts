@@ -1,27 +1,63 @@
-// Options shared by the commands that run a model over a data source (logprobs, embed).
+// Options shared by the commands that run a model over a data source (logprobs, embed; analyze --model
+// takes the truncation options too).
 import { type ParsedArgs } from './command.js';
 import { UsageError } from '../util/errors.js';
 import { checkOutputFile } from '../util/output-path.js';
+import type { TruncationRequest } from '../model/context-length.js';
+
+export const TRUNCATION_OPTIONS = {
+  'max-length': { type: 'string' },
+  'max-prompt-length': { type: 'string' },
+} as const;
+
+export const TRUNCATION_OPTIONS_HELP = `  --max-length N         tokens of prompt + response per sequence (default: the model's
+                         max_position_embeddings / n_positions); longer pairs are truncated
+  --max-prompt-length N  when a sequence is too long, keep at most the prompt's last N tokens
+                         (default: no limit beyond --max-length). The rule (TRL's keep_end): the
+                         prompt is cut from its start (the last turn stays; a Llama BOS is kept) to
+                         --max-prompt-length, and always so that one response token fits; then
+                         responses are cut from their end. stderr says how many pairs were cut.
+                         A prompt that fills --max-length leaves one response token: give
+                         --max-prompt-length to keep room for the responses.`;
 
 export const SCORING_OPTIONS = {
   model: { type: 'string' },
   data: { type: 'string' },
   out: { type: 'string' },
   'batch-size': { type: 'string', default: '8' },
+  ...TRUNCATION_OPTIONS,
 } as const;
 
 export const SCORING_OPTIONS_HELP = `  --model DIR            Hugging Face model folder (config.json, model.safetensors, tokenizer.json)
   --data SRC             data source (required)
-  --batch-size N         sequences per forward pass (default 8)`;
+  --batch-size N         sequences per forward pass (default 8)
+${TRUNCATION_OPTIONS_HELP}`;
 
-/** --model, --data, --out and --batch-size, checked; `outFiles(out)` (the files the command writes) must be writable paths. */
-export function scoringArgs(name: string, values: ParsedArgs['values'], outFiles: (out: string) => string[]): { model: string; data: string; out: string; batchSize: number } {
+function positiveInteger(flag: string, text: unknown): number {
+  const n = Number(text);
+  if (typeof text !== 'string' || !/^\d+$/.test(text.trim()) || !(Number.isSafeInteger(n) && n > 0)) {
+    throw new UsageError(`${flag} must be a positive integer, got "${String(text)}"`);
+  }
+  return n;
+}
+
+/** --max-length and --max-prompt-length as given (absent: the model's defaults, resolved once it is loaded). */
+export function truncationArgs(values: ParsedArgs['values']): TruncationRequest {
+  const request: TruncationRequest = {};
+  if (values['max-length'] !== undefined) request.maxLength = positiveInteger('--max-length', values['max-length']);
+  if (values['max-prompt-length'] !== undefined) request.maxPromptLength = positiveInteger('--max-prompt-length', values['max-prompt-length']);
+  return request;
+}
+
+/** --model, --data, --out, --batch-size and the truncation options, checked; `outFiles(out)` (the files the command writes) must be writable paths. */
+export function scoringArgs(name: string, values: ParsedArgs['values'], outFiles: (out: string) => string[]):
+  { model: string; data: string; out: string; batchSize: number; truncation: TruncationRequest } {
   for (const key of ['model', 'data', 'out'] as const) {
     if (typeof values[key] !== 'string' || (values[key] as string).length === 0) throw new UsageError(`${name} needs --${key}`);
   }
-  const batchSize = Number(values['batch-size']);
-  if (!(Number.isSafeInteger(batchSize) && batchSize > 0)) throw new UsageError(`--batch-size must be a positive integer, got "${values['batch-size']}"`);
+  const batchSize = positiveInteger('--batch-size', values['batch-size']);
+  const truncation = truncationArgs(values);
   const out = values.out as string;
   for (const file of outFiles(out)) checkOutputFile('--out', file);
-  return { model: values.model as string, data: values.data as string, out, batchSize };
+  return { model: values.model as string, data: values.data as string, out, batchSize, truncation };
 }

@@ -79,7 +79,8 @@ export const command: Command = {
     const checkpoint = resume ? readCheckpoint(resume.dir) : undefined;
     const setup = await setupRun(c, sourceOptionsFromArgs(v), resume?.dir);
     fs.mkdirSync(runDir, { recursive: true });
-    if (!resume) writeJsonAtomic(path.join(runDir, 'config.json'), { config: c, sources: resolved.sources });
+    // max_length 0 (the model's context) is recorded as the length it resolved to.
+    if (!resume) writeJsonAtomic(path.join(runDir, 'config.json'), { config: { ...c, max_length: setup.truncation.max_length }, sources: resolved.sources });
     for (const note of setup.notes) process.stderr.write(`prefdyn: ${note}\n`);
     let stop = false;
     const onSigint = () => {
@@ -94,7 +95,7 @@ export const command: Command = {
       const summary = {
         status: result.status, steps: result.steps, total_steps: result.totalSteps, policy: setup.policy.description,
         beta: c.beta, beta_source: resolved.sources.beta, n_pairs: setup.pairs.length,
-        n_train: setup.data.train.length, n_test: setup.data.test.length, notes: setup.notes,
+        n_train: setup.data.train.length, n_test: setup.data.test.length, truncation: setup.truncation, notes: setup.notes,
         final_train: result.lastTrain?.map((m) => ({ group: m.group, n: m.n, ...m.values })),
         final_test: result.lastTest?.map((m) => ({ group: m.group, n: m.n, ...m.values })),
         checkpoints: result.checkpoints.map((p) => path.relative(runDir, p)),

@@ -16,7 +16,7 @@ export interface ModelAnalysis {
 
 /** Analyses `model` on `data` (all groups as one mix) and writes the analysis JSON (contract 5) to `jsonFile`. */
 export async function analyzeModel(model: string, data: string, o: { bootstrap: number; seed: number; jsonFile: string }): Promise<ModelAnalysis> {
-  const made = await embeddingsForAnalysis({ model, data, source: {}, batchSize: 8, cacheDir: cacheDir('embeddings') });
+  const made = await embeddingsForAnalysis({ model, data, source: {}, batchSize: 8, truncation: {}, cacheDir: cacheDir('embeddings') });
   const source = openEmbeddingsFile(made.name);
   try {
     const report = analyzeEmbeddings(source, { bootstrap: o.bootstrap, seed: o.seed });

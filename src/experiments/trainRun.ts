@@ -40,11 +40,11 @@ export async function trainRun(spec: RunSpec): Promise<FinishedRun> {
   const setup = await setupRun(config, {});
   fs.rmSync(spec.dir, { recursive: true, force: true });
   fs.mkdirSync(spec.dir, { recursive: true });
-  writeJsonAtomic(path.join(spec.dir, 'config.json'), { config, sources });
+  writeJsonAtomic(path.join(spec.dir, 'config.json'), { config: { ...config, max_length: setup.truncation.max_length }, sources });
   const result = await train({ config, runDir: spec.dir, policy: setup.policy, data: setup.data });
   writeJsonAtomic(path.join(spec.dir, 'summary.json'), {
     status: result.status, steps: result.steps, total_steps: result.totalSteps, policy: setup.policy.description,
-    beta: config.beta, n_pairs: setup.pairs.length, n_train: setup.data.train.length, n_test: setup.data.test.length, notes: setup.notes,
+    beta: config.beta, n_pairs: setup.pairs.length, n_train: setup.data.train.length, n_test: setup.data.test.length, truncation: setup.truncation, notes: setup.notes,
     final_train: result.lastTrain?.map((m) => ({ group: m.group, n: m.n, ...m.values })),
     final_test: result.lastTest?.map((m) => ({ group: m.group, n: m.n, ...m.values })),
     checkpoints: result.checkpoints.map((p) => path.relative(spec.dir, p)),

@@ -7,7 +7,8 @@ import { noGrad } from '../tensor/autograd.js';
 import { UserError } from '../util/errors.js';
 import { pairLabel, type PreferencePair } from '../data/pair.js';
 import type { ModelTokenizer } from '../tokenizer/load.js';
-import { tokenizePair } from '../tokenizer/pair.js';
+import { tokenizedPairs } from '../tokenizer/pair.js';
+import type { TruncationLimits } from '../tokenizer/truncation.js';
 import type { OnProgress } from '../util/progress.js';
 import type { CausalLM } from './model.js';
 import { rightPadded } from './logprobs.js';
@@ -54,28 +55,35 @@ export interface EmbeddingRow {
  * Contract 3's rows. 'prompt': one row per pair, g at the last prompt token, label from the pair's
  * Yes/No label (theory.md section 3). 'response': two rows per pair, "<id>/chosen" (+1) and
  * "<id>/rejected" (-1), g at the last token of prompt + response (theory.md section 5).
- * 'auto' picks 'prompt' when every pair has a Yes/No label, else 'response'.
+ * 'auto' picks 'prompt' when every pair has a Yes/No label, else 'response'. Pairs are tokenised and
+ * truncated as for scoring (tokenizer/pair.ts), so the prompt embedded is the prompt scored; `note`
+ * reports the truncation.
  */
 export function embedPairs(model: CausalLM, tok: ModelTokenizer, pairs: PreferencePair[],
-  opts: { position: EmbedPosition | 'auto'; batchSize: number; onProgress?: OnProgress }): { data: Float32Array; d: number; rows: EmbeddingRow[]; position: EmbedPosition } {
+  opts: { position: EmbedPosition | 'auto'; batchSize: number; limits: TruncationLimits; onProgress?: OnProgress }):
+  { data: Float32Array; d: number; rows: EmbeddingRow[]; position: EmbedPosition; note: string | undefined } {
   const position = opts.position === 'auto' ? (pairs.every((p) => pairLabel(p) !== undefined) ? 'prompt' : 'response') : opts.position;
+  const labels = pairs.map((pair) => {
+    const label = pairLabel(pair);
+    if (position === 'prompt' && label === undefined) {
+      throw new UserError(`pair ${pair.id}: no Yes/No label, so its prompt embedding has no side; use --position response (embeds prompt + chosen and prompt + rejected)`);
+    }
+    return label;
+  });
+  const { tokens, note } = tokenizedPairs(tok, pairs, opts.limits);
   const seqs: number[][] = [];
   const rows: EmbeddingRow[] = [];
-  for (const pair of pairs) {
+  pairs.forEach((pair, i) => {
+    const t = tokens[i]!;
     if (position === 'prompt') {
-      const label = pairLabel(pair);
-      if (label === undefined) {
-        throw new UserError(`pair ${pair.id}: no Yes/No label, so its prompt embedding has no side; use --position response (embeds prompt + chosen and prompt + rejected)`);
-      }
-      seqs.push(tok.encode(pair.prompt, true));
-      rows.push({ id: pair.id, group: pair.group, label });
+      seqs.push(Array.from(t.prompt));
+      rows.push({ id: pair.id, group: pair.group, label: labels[i]! });
     } else {
-      for (const [side, response, label] of [['chosen', pair.chosen, 1], ['rejected', pair.rejected, -1]] as const) {
-        const t = tokenizePair(tok, pair.prompt, response);
-        seqs.push([...t.promptIds, ...t.responseIds]);
+      for (const [side, response, label] of [['chosen', t.chosen, 1], ['rejected', t.rejected, -1]] as const) {
+        seqs.push([...Array.from(t.prompt), ...Array.from(response)]);
         rows.push({ id: `${pair.id}/${side}`, group: pair.group, label });
       }
     }
-  }
-  return { ...lastTokenHidden(model, seqs, opts.batchSize, opts.onProgress), rows, position };
+  });
+  return { ...lastTokenHidden(model, seqs, opts.batchSize, opts.onProgress), rows, position, note };
 }

@@ -11,6 +11,7 @@ import {
 } from '../tensor/ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Gpt2Config } from './config.js';
+import { checkSequenceLength } from './context-length.js';
 import { CausalLM, type ForwardOptions, type ProjectionInfo } from './model.js';
 
 export class Gpt2 extends CausalLM {
@@ -39,7 +40,7 @@ export class Gpt2 extends CausalLM {
 
   protected hiddenStates(ids: Int32Array, B: number, T: number, opts: ForwardOptions): Tensor {
     const c = this.config;
-    if (T > c.maxPositionEmbeddings) throw new Error(`gpt2: sequence length ${T} exceeds n_positions ${c.maxPositionEmbeddings}`);
+    checkSequenceLength(c, T);
     const positions = new Int32Array(B * T);
     for (let i = 0; i < B * T; i++) positions[i] = i % T;
     let x = add(embedding(this.param('wte.weight'), ids, [B, T]),

@@ -8,6 +8,7 @@ import {
 } from '../tensor/ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { LlamaConfig } from './config.js';
+import { checkSequenceLength } from './context-length.js';
 import { CausalLM, type ForwardOptions, type ProjectionInfo } from './model.js';
 
 export class Llama extends CausalLM {
@@ -37,6 +38,7 @@ export class Llama extends CausalLM {
 
   protected hiddenStates(ids: Int32Array, B: number, T: number, opts: ForwardOptions): Tensor {
     const c = this.config;
+    checkSequenceLength(c, T);
     let x = embedding(this.param('model.embed_tokens.weight'), ids, [B, T]); // [B,T,d]
     for (let l = 0; l < c.numHiddenLayers; l++) {
       const p = `model.layers.${l}`;

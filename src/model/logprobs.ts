@@ -7,9 +7,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { gatherLogProbs, matmul, reshape } from '../tensor/ops/index.js';
 import { noGrad } from '../tensor/autograd.js';
-import type { PreferencePair } from '../data/pair.js';
-import type { ModelTokenizer } from '../tokenizer/load.js';
-import { tokenizePair } from '../tokenizer/pair.js';
+import type { PairTokens } from '../tokenizer/pair.js';
 import type { OnProgress } from '../util/progress.js';
 import type { CausalLM, ForwardOptions } from './model.js';
 
@@ -18,12 +16,7 @@ export interface ScoredSequence {
   response: ArrayLike<number>;
 }
 
-/** Token ids of one pair: the prompt and the two responses, tokenised separately (TRL-style). */
-export interface PairTokens {
-  prompt: ArrayLike<number>;
-  chosen: ArrayLike<number>;
-  rejected: ArrayLike<number>;
-}
+export type { PairTokens } from '../tokenizer/pair.js';
 
 export interface PairLogProbs {
   logpChosen: number;
@@ -85,19 +78,33 @@ export function nextTokenLogProbs(model: CausalLM, prompts: ArrayLike<number>[],
   return answers.map((a) => gatherLogProbs(logits!, a));
 }
 
+const isSingleToken = (p: PairTokens): boolean => p.chosen.length === 1 && p.rejected.length === 1;
+
 /**
- * Contract 6's numbers for every pair, no gradients, in batches of `batchSize` pairs. Batches whose
- * pairs all have single-token responses take the one-forward path.
+ * Pair indices in scoring order: single-token pairs first (they share the one-forward path), each kind
+ * by padded length (prompt + longer response), stable, so a batch pads little.
+ */
+function scoringOrder(pairs: PairTokens[]): number[] {
+  const freeText = pairs.map((p) => Number(!isSingleToken(p)));
+  const padded = pairs.map((p) => p.prompt.length + Math.max(p.chosen.length, p.rejected.length));
+  return pairs.map((_, i) => i).sort((a, b) => freeText[a]! - freeText[b]! || padded[a]! - padded[b]!);
+}
+
+/**
+ * Contract 6's numbers for every pair, in input order, no gradients, in batches of `batchSize` pairs
+ * taken in scoringOrder. Batches whose pairs all have single-token responses take the one-forward path.
  */
 export function pairLogProbs(model: CausalLM, pairs: PairTokens[], batchSize: number, onProgress?: OnProgress): PairLogProbs[] {
   if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
-  const out: PairLogProbs[] = [];
+  const out = new Array<PairLogProbs>(pairs.length);
+  const order = scoringOrder(pairs);
   noGrad(() => {
-    for (let start = 0; start < pairs.length; start += batchSize) {
-      const batch = pairs.slice(start, start + batchSize);
+    for (let start = 0; start < order.length; start += batchSize) {
+      const idx = order.slice(start, start + batchSize);
+      const batch = idx.map((i) => pairs[i]!);
       let chosen: Float32Array;
       let rejected: Float32Array;
-      if (batch.every((p) => p.chosen.length === 1 && p.rejected.length === 1)) {
+      if (batch.every(isSingleToken)) {
         const [c, r] = nextTokenLogProbs(model, batch.map((p) => p.prompt),
           [Int32Array.from(batch, (p) => p.chosen[0]!), Int32Array.from(batch, (p) => p.rejected[0]!)]);
         chosen = c!.data;
@@ -110,17 +117,11 @@ export function pairLogProbs(model: CausalLM, pairs: PairTokens[], batchSize: nu
         chosen = both.subarray(0, batch.length);
         rejected = both.subarray(batch.length);
       }
-      batch.forEach((p, i) => out.push({
-        logpChosen: chosen[i]!, logpRejected: rejected[i]!, nTokensChosen: p.chosen.length, nTokensRejected: p.rejected.length,
+      batch.forEach((p, b) => (out[idx[b]!] = {
+        logpChosen: chosen[b]!, logpRejected: rejected[b]!, nTokensChosen: p.chosen.length, nTokensRejected: p.rejected.length,
       }));
       onProgress?.(start + batch.length, pairs.length);
     }
   });
   return out;
-}
-
-/** A pair's token ids as the tokenizer gives them (TRL-style: prompt and each response separately). */
-export function pairTokens(tok: ModelTokenizer, pair: PreferencePair): PairTokens {
-  const chosen = tokenizePair(tok, pair.prompt, pair.chosen);
-  return { prompt: chosen.promptIds, chosen: chosen.responseIds, rejected: tokenizePair(tok, pair.prompt, pair.rejected).responseIds };
 }

@@ -42,6 +42,10 @@ export interface TrainConfig {
   seed: number;
   test_fraction: number;
   no_shuffle: boolean;
+  /** Tokens of prompt + response per sequence; 0 = the model's max_position_embeddings / n_positions. */
+  max_length: number;
+  /** Prompt tokens kept when a sequence is too long; 0 = no limit beyond max_length. */
+  max_prompt_length: number;
   save_every: number;
   out: string;
 }
@@ -89,6 +93,8 @@ export const OPTION_DEFS: OptionDef[] = [
   { key: 'seed', kind: 'int', help: 'seed of the split, the data order and dropout (default 1234)' },
   { key: 'test_fraction', kind: 'number', min: 0, lt: 1, help: 'held-out share per group; 0 trains on all (default 0.1, paper)' },
   { key: 'no_shuffle', kind: 'boolean', help: 'batches in source order' },
+  { key: 'max_length', kind: 'int', min: 0, help: 'prompt + response tokens; longer pairs are truncated, prompt first from its start (TRL keep_end); 0 = the model\'s context (default 0: its max_position_embeddings / n_positions)' },
+  { key: 'max_prompt_length', kind: 'int', min: 0, help: 'prompt tokens kept when a sequence is too long; 0 = no limit beyond --max-length (default 0)' },
   { key: 'save_every', kind: 'int', min: 0, help: 'checkpoint every N updates; 0 = at the end only (default 0)' },
   { key: 'out', kind: 'string', help: 'run folder to write' },
 ];
@@ -139,6 +145,8 @@ function defaults(c: Partial<TrainConfig>): Omit<TrainConfig, 'model' | 'data' |
     seed: 1234,
     test_fraction: 0.1,
     no_shuffle: false,
+    max_length: 0,
+    max_prompt_length: 0,
     save_every: 0,
   };
 }

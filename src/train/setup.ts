@@ -10,11 +10,15 @@ import type { PreferencePair } from '../data/pair.js';
 import { loadWeights, saveCheckpoint, type Weights } from '../model/checkpoint.js';
 import { modelFromWeights } from '../model/load.js';
 import { LoraAdapter } from '../model/lora.js';
-import { pairLogProbs, pairTokens, type PairTokens } from '../model/logprobs.js';
+import { pairLogProbs } from '../model/logprobs.js';
+import { truncationLimits } from '../model/context-length.js';
+import type { ModelConfig } from '../model/config.js';
 import type { CausalLM } from '../model/model.js';
 import { SafetensorsFile, SINGLE_FILE } from '../model/safetensors.js';
 import { kernels } from '../tensor/kernels/index.js';
 import { loadTokenizer } from '../tokenizer/load.js';
+import { pairTokens, tokenizedPairs, type PairTokens } from '../tokenizer/pair.js';
+import type { TruncationLimits } from '../tokenizer/truncation.js';
 import { Rng } from '../util/rng.js';
 import type { TrainConfig } from './config.js';
 import { cachedResponseFeatures } from './features.js';
@@ -31,6 +35,17 @@ export interface RunSetup {
   data: TrainData;
   policy: Policy;
   notes: string[];
+  /** For config.json and summary.json: the limits used and how many pairs they cut. */
+  truncation: TruncationRecord;
+}
+
+export interface TruncationRecord {
+  /** The resolved --max-length (the model's context when 0 was asked). */
+  max_length: number;
+  /** 0 = none beyond max_length. */
+  max_prompt_length: number;
+  truncated_pairs: number;
+  n_pairs: number;
 }
 
 /** Pairs of the source, split per group; train pairs come first in the returned list. */
@@ -44,14 +59,22 @@ async function loadPairs(c: TrainConfig, source: SourceOptions): Promise<{ pairs
   return { pairs: [...train, ...test], nTrain: train.length };
 }
 
-/** Token ids of every pair with the policy's tokenizer; the reference's must give the same ids. */
-function tokenize(c: TrainConfig, pairs: PreferencePair[], vocabSize: number): PairTokens[] {
+/** The limits of pair truncation: the config's, 0 meaning the model's context (max_length) or none (max_prompt_length). */
+function configLimits(c: TrainConfig, model: ModelConfig): TruncationLimits {
+  return truncationLimits({ maxLength: c.max_length || undefined, maxPromptLength: c.max_prompt_length || undefined }, model);
+}
+
+/**
+ * Token ids of every pair with the policy's tokenizer, truncated to `limits`; the reference's must give
+ * the same ids. `note` reports the truncation.
+ */
+function tokenize(c: TrainConfig, pairs: PreferencePair[], vocabSize: number, limits: TruncationLimits): { tokens: PairTokens[]; note: string | undefined; truncated: number } {
   const tok = loadTokenizer(c.model, { vocabSize });
-  const tokens = pairs.map((p) => pairTokens(tok, p));
+  const { tokens, note, truncated } = tokenizedPairs(tok, pairs, limits);
   if (path.resolve(c.ref_model) !== path.resolve(c.model)) {
     const refTok = loadTokenizer(c.ref_model);
     pairs.forEach((p, i) => {
-      const r = pairTokens(refTok, p);
+      const r = pairTokens(refTok, p, limits).tokens;
       const t = tokens[i]!;
       for (const side of ['prompt', 'chosen', 'rejected'] as const) {
         if (Array.from(r[side]).join(',') !== Array.from(t[side]).join(',')) {
@@ -61,7 +84,7 @@ function tokenize(c: TrainConfig, pairs: PreferencePair[], vocabSize: number): P
       }
     });
   }
-  return tokens;
+  return { tokens, note, truncated };
 }
 
 const weightsOf = (model: CausalLM): Weights => new Map([...model.params()].map(([n, t]) => [n, { shape: [...t.shape], data: t.data }]));
@@ -71,7 +94,13 @@ export async function setupRun(c: TrainConfig, source: SourceOptions, checkpoint
   const { pairs, nTrain } = await loadPairs(c, source);
   const base = await loadWeights(c.model);
   const model = modelFromWeights(base.config, base.weights);
-  const tokens = tokenize(c, pairs, base.config.vocabSize);
+  const limits = configLimits(c, base.config);
+  const tokenized = tokenize(c, pairs, base.config.vocabSize, limits);
+  const tokens = tokenized.tokens;
+  if (tokenized.note) notes.push(tokenized.note);
+  const truncation: TruncationRecord = {
+    max_length: limits.maxLength, max_prompt_length: limits.maxPromptLength ?? 0, truncated_pairs: tokenized.truncated, n_pairs: pairs.length,
+  };
   const V = base.config.vocabSize;
   const sameModel = path.resolve(c.ref_model) === path.resolve(c.model);
   const data = (refChosen: Float64Array, refRejected: Float64Array): TrainData => ({
@@ -102,7 +131,7 @@ export async function setupRun(c: TrainConfig, source: SourceOptions, checkpoint
     // The reference is the policy at W0, scored the same way: every step-0 margin is exactly 0.
     const atW0 = w ? lastLayerPolicy({ w0, vocabSize: V, features, weightDecay: c.weight_decay, description: '', save: async () => {} }) : policy;
     const ref = atW0.logps(pairs.map((_, i) => i), false, new Rng(0));
-    return { pairs, data: data(ref.chosen, ref.rejected), policy, notes };
+    return { pairs, data: data(ref.chosen, ref.rejected), policy, notes, truncation };
   }
 
   // Reference log-probs, cached: the starting model is the reference unless --ref-model says otherwise.
@@ -122,13 +151,13 @@ export async function setupRun(c: TrainConfig, source: SourceOptions, checkpoint
     for (const t of model.params().values()) t.requiresGrad = false;
     const policy = modelPolicy({ model, tokens, adapter, initial, description: `lora: r=${c.lora_r} alpha=${c.lora_alpha} on ${c.lora_targets.join(',')}`,
       save: async (dir) => adapter.write(dir, c.model) });
-    return { pairs, data: data(ref.chosen, ref.rejected), policy, notes };
+    return { pairs, data: data(ref.chosen, ref.rejected), policy, notes, truncation };
   }
 
   const policyModel = checkpoint ? modelFromWeights(base.config, (await loadWeights(checkpoint)).weights) : model;
   const policy = modelPolicy({ model: policyModel, tokens, initial, description: `full: all ${policyModel.params().size} tensors`,
     save: async (dir) => saveCheckpoint(dir, base.config, weightsOf(policyModel), c.model) });
-  return { pairs, data: data(ref.chosen, ref.rejected), policy, notes };
+  return { pairs, data: data(ref.chosen, ref.rejected), policy, notes, truncation };
 }
 
 async function loadRefModel(dir: string, vocabSize: number): Promise<CausalLM> {
