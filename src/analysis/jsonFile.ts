@@ -1,15 +1,6 @@
-// JSON files written whole or not at all (temp file + rename), read with errors that name the file.
+// JSON files read with errors that name the file (they are written by util/atomic-write.ts writeJsonAtomic).
 import fs from 'node:fs';
 import { UserError } from '../util/errors.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
-
-export function writeJsonAtomic(file: string, value: unknown): void {
-  try {
-    writeFileAtomic(file, JSON.stringify(value, null, 1) + '\n');
-  } catch (err) {
-    throw new UserError(`${file}: cannot write: ${(err as Error).message}`);
-  }
-}
 
 export function readJsonFile(file: string): unknown {
   let text: string;

@@ -5,7 +5,7 @@ import { checkOutputFile } from '../util/output-path.js';
 import { analyzeEmbeddings } from '../analysis/analyze.js';
 import { analysisTable } from '../analysis/analysisTable.js';
 import { openEmbeddingsFile } from '../analysis/embeddingsFile.js';
-import { writeJsonAtomic } from '../analysis/jsonFile.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 import { embeddingsForAnalysis } from '../analysis/embedForAnalysis.js';
 import { cacheDir } from '../util/cache-dir.js';
 import { addSourceOptions, SOURCE_OPTIONS_HELP, sourceOptionsFromArgs } from './data-options.js';

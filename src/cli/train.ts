@@ -10,7 +10,7 @@ import { findCheckpoint, readCheckpoint } from '../train/checkpoint.js';
 import { setupRun } from '../train/setup.js';
 import { train } from '../train/trainer.js';
 import { stderrProgress } from '../train/progress.js';
-import { writeJsonAtomic } from '../train/run-folder.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 
 const { flip: _flip, ...trainOptions } = trainOptionSpec();
 void _flip;

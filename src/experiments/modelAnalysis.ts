@@ -4,7 +4,7 @@
 import { analyzeEmbeddings, type AnalysisReport } from '../analysis/analyze.js';
 import { embeddingsForAnalysis } from '../analysis/embedForAnalysis.js';
 import { openEmbeddingsFile, type EmbeddingSource } from '../analysis/embeddingsFile.js';
-import { writeJsonAtomic } from '../analysis/jsonFile.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 import { cacheDir } from '../util/cache-dir.js';
 
 export interface ModelAnalysis {

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { AnalysisReport } from '../analysis/analyze.js';
 import { compareRun } from '../analysis/compareRun.js';
-import { writeJsonAtomic } from '../analysis/jsonFile.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 import { prioritisationPairs } from './behaviours.js';
 import { compareStep, seconds, type ExperimentContext } from './context.js';
 import { trainRun } from './trainRun.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { checkOutputFolder } from '../util/output-path.js';
-import { writeJsonAtomic } from '../analysis/jsonFile.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 import { PAPER_BEHAVIOURS } from './behaviours.js';
 import type { ExperimentContext } from './context.js';
 import { DataSources } from './dataSources.js';

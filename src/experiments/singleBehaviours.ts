@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { AnalysisReport } from '../analysis/analyze.js';
 import { compareRun, type AnalysisInput, type Correlation } from '../analysis/compareRun.js';
-import { writeJsonAtomic } from '../analysis/jsonFile.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 import type { RunSeries } from '../analysis/runMetrics.js';
 import { PAPER_BEHAVIOURS } from './behaviours.js';
 import { compareStep, seconds, type ExperimentContext } from './context.js';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readRunMetrics, type RunSeries } from '../analysis/runMetrics.js';
 import { resolveConfig, type TrainMode } from '../train/config.js';
-import { writeJsonAtomic } from '../train/run-folder.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 import { setupRun } from '../train/setup.js';
 import { train } from '../train/trainer.js';
 

@@ -3,7 +3,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { GroupMetrics } from './metrics.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
 
 export const METRICS_FILE = 'metrics.jsonl';
 
@@ -42,9 +41,4 @@ export class MetricsWriter {
   close(): void {
     fs.closeSync(this.fd);
   }
-}
-
-/** Writes a JSON file atomically (temp + rename). */
-export function writeJsonAtomic(file: string, value: unknown): void {
-  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }

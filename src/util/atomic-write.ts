@@ -98,6 +98,15 @@ export interface AtomicFolder {
   abort(): void;
 }
 
+/** A JSON file (2-space indent, final newline) written whole or not at all; a failed write names the file. */
+export function writeJsonAtomic(file: string, value: unknown): void {
+  try {
+    writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+  } catch (err) {
+    throw new UserError(`${file}: cannot write: ${(err as Error).message}`);
+  }
+}
+
 /** An empty temporary sibling folder of `dir`. Refuses when `dir` exists and is not a folder. */
 export function openAtomicFolder(dir: string): AtomicFolder {
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new UserError(`${dir}: exists and is not a folder`);
