@@ -10,7 +10,7 @@ import { findCheckpoint, readCheckpoint } from '../train/checkpoint.js';
 import { setupRun } from '../train/setup.js';
 import { train } from '../train/trainer.js';
 import { stderrProgress } from '../train/progress.js';
-import { writeJsonAtomic } from '../util/atomic-write.js';
+import { writeRunConfig, writeRunSummary } from '../train/run-folder.js';
 
 const { flip: _flip, ...trainOptions } = trainOptionSpec();
 void _flip;
@@ -79,8 +79,7 @@ export const command: Command = {
     const checkpoint = resume ? readCheckpoint(resume.dir) : undefined;
     const setup = await setupRun(c, sourceOptionsFromArgs(v), resume?.dir);
     fs.mkdirSync(runDir, { recursive: true });
-    // max_length 0 (the model's context) is recorded as the length it resolved to.
-    if (!resume) writeJsonAtomic(path.join(runDir, 'config.json'), { config: { ...c, max_length: setup.truncation.max_length }, sources: resolved.sources });
+    if (!resume) writeRunConfig(runDir, resolved, setup);
     for (const note of setup.notes) process.stderr.write(`prefdyn: ${note}\n`);
     let stop = false;
     const onSigint = () => {
@@ -92,15 +91,7 @@ export const command: Command = {
     try {
       const result = await train({ config: c, runDir, policy: setup.policy, data: setup.data, resume: checkpoint,
         progress: stderrProgress(checkpoint?.state.step ?? 0), stopRequested: () => stop });
-      const summary = {
-        status: result.status, steps: result.steps, total_steps: result.totalSteps, policy: setup.policy.description,
-        beta: c.beta, beta_source: resolved.sources.beta, n_pairs: setup.pairs.length,
-        n_train: setup.data.train.length, n_test: setup.data.test.length, truncation: setup.truncation, notes: setup.notes,
-        final_train: result.lastTrain?.map((m) => ({ group: m.group, n: m.n, ...m.values })),
-        final_test: result.lastTest?.map((m) => ({ group: m.group, n: m.n, ...m.values })),
-        checkpoints: result.checkpoints.map((p) => path.relative(runDir, p)),
-      };
-      writeJsonAtomic(path.join(runDir, 'summary.json'), summary);
+      writeRunSummary(runDir, resolved, setup, result);
       const all = result.lastTest?.at(-1) ?? result.lastTrain?.at(-1);
       process.stdout.write(`${result.status} ${result.steps}/${result.totalSteps} steps; ${all ? `${result.lastTest ? 'test' : 'train'} loss ${all.values.loss.toFixed(4)}, policy accuracy ${all.values['policy/accuracies'].toFixed(3)}; ` : ''}run folder ${runDir}\n`);
       return result.status === 'interrupted' ? 130 : 0;

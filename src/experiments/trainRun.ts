@@ -1,10 +1,9 @@
 // One training run of an experiment, through the library (what `prefdyn train` does, minus the
 // command line): resolved config -> setup -> train -> a run folder of contract 4, read back as series.
 import fs from 'node:fs';
-import path from 'node:path';
 import { readRunMetrics, type RunSeries } from '../analysis/runMetrics.js';
 import { resolveConfig, type TrainMode } from '../train/config.js';
-import { writeJsonAtomic } from '../util/atomic-write.js';
+import { writeRunConfig, writeRunSummary } from '../train/run-folder.js';
 import { setupRun } from '../train/setup.js';
 import { train } from '../train/trainer.js';
 
@@ -32,23 +31,18 @@ export interface FinishedRun {
 }
 
 export async function trainRun(spec: RunSpec): Promise<FinishedRun> {
-  const { config, sources } = resolveConfig(undefined, {
+  const resolved = resolveConfig(undefined, {
     model: spec.model, data: spec.data, out: spec.dir, flip: spec.flip ?? false, mode: spec.mode, steps: spec.steps,
     lr: spec.lr, beta: spec.beta, batch_size: spec.batchSize, gradient_accumulation_steps: spec.gradientAccumulationSteps ?? 1,
     eval_every: spec.evalEvery, seed: spec.seed,
   });
+  const { config } = resolved;
   const setup = await setupRun(config, {});
   fs.rmSync(spec.dir, { recursive: true, force: true });
   fs.mkdirSync(spec.dir, { recursive: true });
-  writeJsonAtomic(path.join(spec.dir, 'config.json'), { config: { ...config, max_length: setup.truncation.max_length }, sources });
+  writeRunConfig(spec.dir, resolved, setup);
   const result = await train({ config, runDir: spec.dir, policy: setup.policy, data: setup.data });
-  writeJsonAtomic(path.join(spec.dir, 'summary.json'), {
-    status: result.status, steps: result.steps, total_steps: result.totalSteps, policy: setup.policy.description,
-    beta: config.beta, n_pairs: setup.pairs.length, n_train: setup.data.train.length, n_test: setup.data.test.length, truncation: setup.truncation, notes: setup.notes,
-    final_train: result.lastTrain?.map((m) => ({ group: m.group, n: m.n, ...m.values })),
-    final_test: result.lastTest?.map((m) => ({ group: m.group, n: m.n, ...m.values })),
-    checkpoints: result.checkpoints.map((p) => path.relative(spec.dir, p)),
-  });
+  writeRunSummary(spec.dir, resolved, setup, result);
   const checkpoint = result.checkpoints.at(-1);
   if (!checkpoint) throw new Error(`${spec.dir}: the run wrote no checkpoint`);
   return { dir: spec.dir, series: readRunMetrics(spec.dir), checkpoint };

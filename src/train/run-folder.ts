@@ -2,7 +2,11 @@
 // step x split x group, written and flushed to the OS as each step ends), summary.json.
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeJsonAtomic } from '../util/atomic-write.js';
+import type { ResolvedConfig } from './config.js';
 import type { GroupMetrics } from './metrics.js';
+import type { RunSetup } from './setup.js';
+import type { TrainResult } from './trainer.js';
 
 export const METRICS_FILE = 'metrics.jsonl';
 
@@ -41,4 +45,23 @@ export class MetricsWriter {
   close(): void {
     fs.closeSync(this.fd);
   }
+}
+
+/** config.json: every option with where its value came from; max_length 0 (the model's context) is recorded as the length it resolved to. */
+export function writeRunConfig(runDir: string, resolved: ResolvedConfig, setup: RunSetup): void {
+  writeJsonAtomic(path.join(runDir, 'config.json'), {
+    config: { ...resolved.config, max_length: setup.truncation.max_length }, sources: resolved.sources,
+  });
+}
+
+/** summary.json: how the run ended, what was trained on what, the last metrics and the checkpoints. */
+export function writeRunSummary(runDir: string, resolved: ResolvedConfig, setup: RunSetup, result: TrainResult): void {
+  writeJsonAtomic(path.join(runDir, 'summary.json'), {
+    status: result.status, steps: result.steps, total_steps: result.totalSteps, policy: setup.policy.description,
+    beta: resolved.config.beta, beta_source: resolved.sources.beta, n_pairs: setup.pairs.length,
+    n_train: setup.data.train.length, n_test: setup.data.test.length, truncation: setup.truncation, notes: setup.notes,
+    final_train: result.lastTrain?.map((m) => ({ group: m.group, n: m.n, ...m.values })),
+    final_test: result.lastTest?.map((m) => ({ group: m.group, n: m.n, ...m.values })),
+    checkpoints: result.checkpoints.map((p) => path.relative(runDir, p)),
+  });
 }
