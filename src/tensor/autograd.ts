@@ -19,10 +19,6 @@ let gradEnabled = true;
 // Op outputs (not leaves): their gradients are freed once their node's backward has run.
 const recordedOutputs = new WeakSet<Tensor>();
 
-export function isGradEnabled(): boolean {
-  return gradEnabled;
-}
-
 /** Runs fn with recording off (inference, reference log-probs, finite differences). */
 export function noGrad<T>(fn: () => T): T {
   const before = gradEnabled;
