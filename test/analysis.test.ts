@@ -5,7 +5,9 @@ import { Rng } from '../src/util/rng.js';
 import { analyzeEmbeddings } from '../src/analysis/analyze.js';
 import { memorySource, type RowInfo } from '../src/analysis/embeddingsFile.js';
 import { groupStats } from '../src/analysis/groupStats.js';
-import { largestEigenvalueTridiagonal, topEigenvalueOfGram } from '../src/analysis/sideMoments.js';
+import {
+  largestEigenvalueTridiagonal, topEigenvalueOfGram, topEigenvalueViaExplicitGram, topEigenvalueViaImplicitGram,
+} from '../src/analysis/sideMoments.js';
 import { fitTail } from '../src/analysis/tailFit.js';
 import { priorityGapMatrix } from '../src/analysis/priority.js';
 import { kendallTauB, spearman, averageRanks } from '../src/analysis/rankCorrelation.js';
@@ -57,7 +59,7 @@ for (const noise of ['gauss', 'laplace'] as const) {
   });
 }
 
-test('Lanczos top eigenvalue equals the dense float64 power iteration on the explicit Gram matrix', () => {
+test('top eigenvalue, explicit [d, d] and implicit, equals the dense float64 power iteration on A^T A', () => {
   const rng = new Rng(3);
   const n = 50;
   const d = 12;
@@ -74,9 +76,25 @@ test('Lanczos top eigenvalue equals the dense float64 power iteration on the exp
     lambda = Math.hypot(...w);
     v = w.map((x) => x / lambda);
   }
-  const got = topEigenvalueOfGram(a, n, d);
-  assert.ok(Math.abs(got - lambda) / lambda < 1e-5, `${got} vs ${lambda}`);
+  for (const got of [topEigenvalueOfGram(a, n, d), topEigenvalueViaImplicitGram(a, n, d)]) {
+    assert.ok(Math.abs(got - lambda) / lambda < 1e-5, `${got} vs ${lambda}`);
+  }
 });
+
+// Centred rows with a decaying spectrum (column scales 1 + k/8), like real embeddings; n < d uses the
+// [n, n] Gram, n > d the [d, d] one, and both must equal the implicit Lanczos on Xc^T Xc.
+for (const [n, d] of [[40, 300], [300, 40]] as const) {
+  test(`explicit Gram and implicit Lanczos give the same top eigenvalue for n=${n}, d=${d}`, () => {
+    const rng = new Rng(n + d);
+    const a = Float32Array.from({ length: n * d }, (_, i) => rng.normal() * (1 + (i % d) / 8));
+    const explicit = topEigenvalueViaExplicitGram(a, n, d);
+    const implicit = topEigenvalueViaImplicitGram(a, n, d);
+    assert.ok(Math.abs(explicit - implicit) / implicit < 1e-5, `explicit ${explicit} vs implicit ${implicit}`);
+    assert.equal(topEigenvalueOfGram(a, n, d), explicit);
+    // Scaling the rows by 2 scales the eigenvalue by exactly 4 (powers of two are exact in float32).
+    assert.ok(Math.abs(topEigenvalueViaExplicitGram(a.map((v) => 2 * v), n, d) / explicit - 4) < 1e-9);
+  });
+}
 
 test('largestEigenvalueTridiagonal: [[2,1],[1,2]] has eigenvalues 1 and 3', () => {
   assert.ok(Math.abs(largestEigenvalueTridiagonal([2, 2], [1]) - 3) < 1e-12);

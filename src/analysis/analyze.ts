@@ -8,6 +8,7 @@ import { Rng } from '../util/rng.js';
 import { bootstrapGroup, interval95 } from './bootstrap.js';
 import type { EmbeddingSource } from './embeddingsFile.js';
 import { groupStats, type GroupStats } from './groupStats.js';
+import { GRAM_MAX_SIDE } from './sideMoments.js';
 import { ACCURACY_BOUND, oneStepAccuracy } from './oneStep.js';
 import { marginVelocity, mixWeights, orderByDecreasing, priorityGapMatrix, sharedUpdateAlignment, type Gram } from './priority.js';
 import { TAIL_METHOD } from './tailFit.js';
@@ -61,7 +62,7 @@ export interface AnalysisReport {
 
 export const METHODS = {
   delta: 'Delta = ||mu+ - mu-||_2 of the final-layer prompt embeddings (theory.md s.3)',
-  concentration: 'max over sides of the largest eigenvalue of the sample covariance (1/(n-1)), by Lanczos on Xc^T Xc with full reorthogonalisation',
+  concentration: `max over sides of the largest eigenvalue of the sample covariance (1/(n-1)), by Lanczos with full reorthogonalisation on the smaller Gram of the centred rows Xc: [n, d], formed by one sgemm when m = min(n, d) <= ${GRAM_MAX_SIDE} (Xc Xc^T [n, n] if n <= d, else Xc^T Xc [d, d]; same nonzero spectrum), else applied implicitly as Xc^T (Xc v)`,
   trace: 'max over sides of the trace of the sample covariance',
   fisher: '1-D Fisher criterion along u = d_b/||d_b||: (u.(mu+ - mu-))^2 / (u^T Cov+ u + u^T Cov- u)',
   tail: TAIL_METHOD + '; z = <u, g - mu_side>, both sides pooled',

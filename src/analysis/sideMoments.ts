@@ -1,6 +1,6 @@
 // Moments of one side (positive or negative) of one group's embeddings (theory.md section 3):
-// mean, covariance trace and largest covariance eigenvalue, without ever forming the d x d covariance.
-// Means are two-pass in float64; the centred rows are kept in float32 for the BLAS products.
+// mean, covariance trace and largest covariance eigenvalue, without forming the d x d covariance for
+// large d. Means are two-pass in float64; the centred rows are kept in float32 for the BLAS products.
 import { kernels } from '../tensor/kernels/index.js';
 
 export interface SideMoments {
@@ -9,7 +9,7 @@ export interface SideMoments {
   mean: Float64Array;
   /** tr Cov, Cov = Xc^T Xc / (n - 1) (sample covariance). */
   trace: number;
-  /** ||Cov||_op, by Lanczos on Xc^T Xc applied as Xc^T (Xc v). */
+  /** ||Cov||_op: top eigenvalue of the Gram of Xc (topEigenvalueOfGram chooses [n, n], [d, d] or implicit). */
   topEigenvalue: number;
   /** Xc = X - 1 mu^T: [n, d], float32. */
   centred: Float32Array;
@@ -45,35 +45,95 @@ export function sideMoments(x: Float32Array, n: number, d: number): SideMoments 
   return { n, mean, trace, topEigenvalue, centred };
 }
 
+/**
+ * Side length m = min(n, d) up to which the top eigenvalue comes from the explicit [m, m] Gram matrix.
+ * Cost model (native kernels, 2 cores), in units of n d: forming the Gram is one compute-bound sgemm of
+ * 2 n d m flops at ~200 GFLOP/s, m / 100 units; the implicit Lanczos streams the [n, d] float32 rows twice
+ * per step (4 n d flops, memory-bound at ~10 GFLOP/s), 0.4 units per step, 1 to LANCZOS_MAX_STEPS steps
+ * (few on a decaying spectrum, all 60 on a flat one). At m <= 1024 the Gram costs at most ~25 implicit
+ * steps, and its own Lanczos steps on the [m, m] matrix are negligible; measured at n = 500, d = 4096:
+ * 17 ms against 40-55 ms for 60 implicit steps. Beyond that the implicit operator is kept: it never
+ * forms a d x d matrix for large d.
+ */
+export const GRAM_MAX_SIDE = 1024;
+
+/**
+ * Largest eigenvalue of A^T A for a: [n, d] (= that of A A^T: they share their nonzero spectrum).
+ * m = min(n, d) <= GRAM_MAX_SIDE: one sgemm forms the smaller Gram, A A^T: [n, n] when n <= d (transB),
+ * else A^T A: [d, d] (transA), and Lanczos runs on that small matrix. Otherwise Lanczos on the implicit
+ * operator v -> A^T (A v), never forming a d x d matrix. See GRAM_MAX_SIDE for the cost rule.
+ */
+export function topEigenvalueOfGram(a: Float32Array, n: number, d: number): number {
+  return Math.min(n, d) <= GRAM_MAX_SIDE ? topEigenvalueViaExplicitGram(a, n, d) : topEigenvalueViaImplicitGram(a, n, d);
+}
+
+/**
+ * Top eigenvalue of the explicit Gram of a: [n, d]: [m, m] with m = min(n, d), one sgemm. Lanczos then
+ * applies the small matrix with an sgemv-shaped sgemm (float32 products, as the implicit operator's);
+ * its basis, reorthogonalisation and tridiagonal eigenvalue stay in float64.
+ */
+export function topEigenvalueViaExplicitGram(a: Float32Array, n: number, d: number): number {
+  const k = kernels();
+  const m = Math.min(n, d);
+  const gram = new Float32Array(m * m);
+  if (n <= d) k.sgemm(false, true, n, n, d, 1, a, a, 0, gram); // A A^T: [n, n]
+  else k.sgemm(true, false, d, d, n, 1, a, a, 0, gram); // A^T A: [d, d]
+  // The product is symmetric up to the order of float32 summation; average the two halves so Lanczos
+  // sees an exactly symmetric operator.
+  for (let i = 0; i < m; i++) {
+    for (let j = i + 1; j < m; j++) {
+      const s = 0.5 * (gram[i * m + j]! + gram[j * m + i]!);
+      gram[i * m + j] = s;
+      gram[j * m + i] = s;
+    }
+  }
+  const v32 = new Float32Array(m);
+  const gv = new Float32Array(m);
+  return largestEigenvalueLanczos(m, (v, out) => {
+    for (let i = 0; i < m; i++) v32[i] = v[i]!;
+    k.sgemm(false, false, m, 1, m, 1, gram, v32, 0, gv);
+    for (let i = 0; i < m; i++) out[i] = gv[i]!;
+  });
+}
+
+/** Top eigenvalue of A^T A applied implicitly as A^T (A v): two sgemv-shaped sgemms per step over a: [n, d]. */
+export function topEigenvalueViaImplicitGram(a: Float32Array, n: number, d: number): number {
+  const k = kernels();
+  const v32 = new Float32Array(d);
+  const av = new Float32Array(n);
+  const atav = new Float32Array(d);
+  return largestEigenvalueLanczos(d, (v, out) => {
+    for (let i = 0; i < d; i++) v32[i] = v[i]!;
+    k.sgemm(false, false, n, 1, d, 1, a, v32, 0, av);
+    k.sgemm(true, false, d, 1, n, 1, a, av, 0, atav);
+    for (let i = 0; i < d; i++) out[i] = atav[i]!;
+  }, Math.min(n, d));
+}
+
 const LANCZOS_MAX_STEPS = 60;
 const LANCZOS_REL_TOL = 1e-7;
 
 /**
- * Largest eigenvalue of A^T A for a: [n, d], by Lanczos with full reorthogonalisation; each step costs
- * two sgemv-shaped sgemms (A v: [n], A^T (A v): [d]). Stops when the top Ritz value is stable.
+ * Largest eigenvalue of a symmetric positive semi-definite operator of size dim, given as
+ * apply(v, out): out = M v (v, out: [dim], float64), by Lanczos with full reorthogonalisation.
+ * rank bounds the number of useful steps (Krylov space dimension). Stops when the top Ritz value is stable.
  */
-export function topEigenvalueOfGram(a: Float32Array, n: number, d: number): number {
-  const k = kernels();
-  const steps = Math.min(LANCZOS_MAX_STEPS, n, d);
+export function largestEigenvalueLanczos(dim: number, apply: (v: Float64Array, out: Float64Array) => void, rank = dim): number {
+  const steps = Math.min(LANCZOS_MAX_STEPS, dim, rank);
   const basis: Float64Array[] = [];
   const alphas: number[] = [];
   const betas: number[] = [];
   // A deterministic start vector with weight on every coordinate.
-  let q = new Float64Array(d);
-  for (let i = 0; i < d; i++) q[i] = 1 + ((i * 2654435761) % 1000) / 1000;
+  let q = new Float64Array(dim);
+  for (let i = 0; i < dim; i++) q[i] = 1 + ((i * 2654435761) % 1000) / 1000;
   scale(q, 1 / norm(q));
-  const q32 = new Float32Array(d);
-  const av = new Float32Array(n);
-  const atav = new Float32Array(d);
   let previous = -Infinity;
   let stable = 0;
   let top = 0;
   for (let j = 0; j < steps; j++) {
     basis.push(q);
-    for (let i = 0; i < d; i++) q32[i] = q[i]!;
-    k.sgemm(false, false, n, 1, d, 1, a, q32, 0, av);
-    k.sgemm(true, false, d, 1, n, 1, a, av, 0, atav);
-    const w = Float64Array.from(atav);
+    const w = new Float64Array(dim);
+    apply(q, w);
     const alpha = dot(w, q);
     alphas.push(alpha);
     // Full reorthogonalisation (twice, "twice is enough"): float32 products lose orthogonality fast.
