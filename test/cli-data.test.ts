@@ -128,12 +128,14 @@ test('data list names the sources and every behaviour with its size', () => {
   assert.match(text.stdout, /^agreeableness\s+1,000$/m);
 });
 
-test('start summarises the bundled data', () => {
-  const res = runCli(['start']);
+test('start summarises the bundled data and runs from any folder (bundled model and data found from the package)', () => {
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-start-'));
+  const res = runCli(['start'], { cwd, env: { PREFDYN_CACHE_DIR: path.join(cwd, 'cache') } });
   assert.equal(res.code, 0, res.stderr);
   assert.match(res.stdout, /persona\s+135 groups, 133,204 pairs \(66,602 prefer " Yes", 66,602 " No"\)/);
   assert.match(res.stdout, /hh-rlhf\s+1 group, 2,307 pairs/);
   assert.match(res.stdout, /skipped 5: prompts differ/);
+  assert.ok(fs.existsSync(path.join(cwd, 'runs', 'quick', 'REPORT.md')), 'the quick reproduction writes runs/quick/ in the working folder');
 });
 
 test('each data command has --help with usage and an example', () => {

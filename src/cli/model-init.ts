@@ -1,7 +1,7 @@
 // `prefdyn model init`: a new model folder with random weights (seeded), for tests and pretraining.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../util/package-root.js';
 import { type Command } from './command.js';
 import { UsageError, UserError } from '../util/errors.js';
 import { saveCheckpoint } from '../model/checkpoint.js';
@@ -10,7 +10,7 @@ import { parameterCount, type Arch } from '../model/config.js';
 import { initConfig, initWeights, parseSizeSpec, SIZE_PRESETS } from '../model/init.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 
-const DEFAULT_TOKENIZER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../models/gpt2-tokenizer');
+const DEFAULT_TOKENIZER = packagePath('models', 'gpt2-tokenizer');
 
 export const command: Command = {
   name: 'model init',

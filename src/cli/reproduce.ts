@@ -1,10 +1,13 @@
 // `prefdyn reproduce`: the paper's experiments end to end (logic in src/experiments/).
+import path from 'node:path';
 import { type Command } from './command.js';
+import { packagePath } from '../util/package-root.js';
 import { UserError } from '../util/errors.js';
 import { reproduce } from '../experiments/reproduce.js';
 import { terminalSummary } from '../experiments/terminalSummary.js';
 
-export const DEFAULT_MODEL = 'models/prefdyn-tiny';
+/** The bundled model, as a path from the working folder ("models/prefdyn-tiny" in the package root). */
+export const DEFAULT_MODEL = path.relative(process.cwd(), packagePath('models', 'prefdyn-tiny'));
 export const DEFAULT_OUT = 'runs/reproduce';
 
 export const command: Command = {

@@ -1,11 +1,10 @@
 // Where the bundled datasets live (data/ at the repository root) and what they hold.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../util/package-root.js';
 import zlib from 'node:zlib';
 
-// This file runs as dist/src/data/bundled.js, so the repository root is three folders up.
-export const bundledDataDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../data');
+export const bundledDataDir = packagePath('data');
 
 export const personaDir = path.join(bundledDataDir, 'persona');
 export const hhRlhfFile = path.join(bundledDataDir, 'hh-rlhf', 'harmless-base', 'test.jsonl.gz');

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath, packageRoot } from '../../../util/package-root.js';
 import type { Kernels } from '../types.js';
 
 /** OpenBLAS's description of itself (openblas_get_config, openblas_get_corename, ...). */
@@ -38,10 +38,7 @@ const KERNEL_FUNCTIONS: (keyof KernelFunctions)[] = [
   'causalSoftmaxBackward', 'logSoftmaxGather', 'logSoftmaxGatherBackward', 'adamw',
 ];
 
-/** The package root: this file is dist/src/tensor/kernels/native/load.js after tsc. */
-const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', '..');
-
-export const nativeAddonPath = path.join(packageRoot, 'build', 'Release', 'prefdyn_native.node');
+export const nativeAddonPath = packagePath('build', 'Release', 'prefdyn_native.node');
 
 /** What scripts/build-native.mjs last recorded in build/native-build.json. */
 export interface NativeBuildRecord {
