@@ -1,8 +1,10 @@
 // Elementwise nonlinearities. GELU and SwiGLU run through the fused kernels; the rest are short
-// loops here. Each backward uses the forward output where that is cheaper (exp, sigmoid, tanh).
+// pointwise ops (elementwise.ts). Each backward uses the forward output where that is cheaper
+// (exp, sigmoid, tanh).
 import { Tensor, uninitialisedFloats } from '../tensor.js';
 import { record, gradOf } from '../autograd.js';
 import { kernels } from '../kernels/index.js';
+import { pointwise } from './elementwise.js';
 
 function sameShapeOrThrow(a: Tensor, b: Tensor, op: string): void {
   if (a.rank !== b.rank || a.shape.some((d, i) => d !== b.shape[i])) {
@@ -42,86 +44,38 @@ export function gelu(x: Tensor): Tensor {
 
 /** silu(x) = x * sigmoid(x). */
 export function silu(x: Tensor): Tensor {
-  const X = x.data;
-  const out = new Float32Array(X.length);
-  for (let i = 0; i < X.length; i++) out[i] = X[i]! * sigmoidOf(X[i]!);
-  return record(new Tensor(out, x.shape), [x], (g) => {
-    const gx = gradOf(x)!;
-    for (let i = 0; i < g.length; i++) {
-      const s = sigmoidOf(X[i]!);
-      gx[i] += g[i]! * s * (1 + X[i]! * (1 - s));
-    }
+  return pointwise(x, (v) => v * sigmoidOf(v), (v) => {
+    const sg = sigmoidOf(v);
+    return sg * (1 + v * (1 - sg));
   });
 }
 
 /** sigmoid(x) = 1 / (1 + e^-x); d/dx = s (1 - s). */
 export function sigmoid(x: Tensor): Tensor {
-  const X = x.data;
-  const out = new Float32Array(X.length);
-  for (let i = 0; i < X.length; i++) out[i] = sigmoidOf(X[i]!);
-  return record(new Tensor(out, x.shape), [x], (g) => {
-    const gx = gradOf(x)!;
-    for (let i = 0; i < g.length; i++) gx[i] += g[i]! * out[i]! * (1 - out[i]!);
-  });
+  return pointwise(x, sigmoidOf, (_, y) => y * (1 - y));
 }
 
 /** log sigmoid(x) = -softplus(-x), stable for large |x|; d/dx = sigmoid(-x). */
 export function logSigmoid(x: Tensor): Tensor {
-  const X = x.data;
-  const out = new Float32Array(X.length);
-  for (let i = 0; i < X.length; i++) {
-    const v = X[i]!;
-    out[i] = v < 0 ? v - Math.log1p(Math.exp(v)) : -Math.log1p(Math.exp(-v));
-  }
-  return record(new Tensor(out, x.shape), [x], (g) => {
-    const gx = gradOf(x)!;
-    for (let i = 0; i < g.length; i++) gx[i] += g[i]! * sigmoidOf(-X[i]!);
-  });
+  return pointwise(x, (v) => (v < 0 ? v - Math.log1p(Math.exp(v)) : -Math.log1p(Math.exp(-v))), (v) => sigmoidOf(-v));
 }
 
 /** softplus(x) = log(1 + e^x), stable; d/dx = sigmoid(x). */
 export function softplus(x: Tensor): Tensor {
-  const X = x.data;
-  const out = new Float32Array(X.length);
-  for (let i = 0; i < X.length; i++) {
-    const v = X[i]!;
-    out[i] = v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v));
-  }
-  return record(new Tensor(out, x.shape), [x], (g) => {
-    const gx = gradOf(x)!;
-    for (let i = 0; i < g.length; i++) gx[i] += g[i]! * sigmoidOf(X[i]!);
-  });
+  return pointwise(x, (v) => (v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v))), sigmoidOf);
 }
 
 /** tanh(x); d/dx = 1 - tanh^2. */
 export function tanh(x: Tensor): Tensor {
-  const X = x.data;
-  const out = new Float32Array(X.length);
-  for (let i = 0; i < X.length; i++) out[i] = Math.tanh(X[i]!);
-  return record(new Tensor(out, x.shape), [x], (g) => {
-    const gx = gradOf(x)!;
-    for (let i = 0; i < g.length; i++) gx[i] += g[i]! * (1 - out[i]! * out[i]!);
-  });
+  return pointwise(x, Math.tanh, (_, y) => 1 - y * y);
 }
 
 /** e^x. */
 export function exp(x: Tensor): Tensor {
-  const X = x.data;
-  const out = new Float32Array(X.length);
-  for (let i = 0; i < X.length; i++) out[i] = Math.exp(X[i]!);
-  return record(new Tensor(out, x.shape), [x], (g) => {
-    const gx = gradOf(x)!;
-    for (let i = 0; i < g.length; i++) gx[i] += g[i]! * out[i]!;
-  });
+  return pointwise(x, Math.exp, (_, y) => y);
 }
 
 /** Natural log; d/dx = 1/x. */
 export function log(x: Tensor): Tensor {
-  const X = x.data;
-  const out = new Float32Array(X.length);
-  for (let i = 0; i < X.length; i++) out[i] = Math.log(X[i]!);
-  return record(new Tensor(out, x.shape), [x], (g) => {
-    const gx = gradOf(x)!;
-    for (let i = 0; i < g.length; i++) gx[i] += g[i]! / X[i]!;
-  });
+  return pointwise(x, Math.log, (v) => 1 / v);
 }

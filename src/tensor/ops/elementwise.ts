@@ -5,6 +5,20 @@ import { broadcastShapes } from './broadcast.js';
 
 type BinaryKind = 'add' | 'sub' | 'mul' | 'div';
 
+/**
+ * An elementwise op y = f(x) with dy/dx = df(x, y), for the small tensors the losses and metrics use
+ * (one call per element; the hot nonlinearities of the models are fused kernels instead).
+ */
+export function pointwise(x: Tensor, f: (v: number) => number, df: (v: number, y: number) => number): Tensor {
+  const X = x.data;
+  const out = new Float32Array(X.length);
+  for (let i = 0; i < X.length; i++) out[i] = f(X[i]!);
+  return record(new Tensor(out, x.shape), [x], (g) => {
+    const gx = gradOf(x)!;
+    for (let i = 0; i < g.length; i++) gx[i] += g[i]! * df(X[i]!, out[i]!);
+  });
+}
+
 function binary(kind: BinaryKind, a: Tensor, b: Tensor): Tensor {
   const { shape, n, ia, ib } = broadcastShapes(a, b, kind);
   const A = a.data;
@@ -103,24 +117,12 @@ export function addScalar(x: Tensor, c: number): Tensor {
 
 /** x^2. */
 export function square(x: Tensor): Tensor {
-  const X = x.data;
-  const out = new Float32Array(X.length);
-  for (let i = 0; i < X.length; i++) out[i] = X[i]! * X[i]!;
-  return record(new Tensor(out, x.shape), [x], (g) => {
-    const gx = gradOf(x)!;
-    for (let i = 0; i < g.length; i++) gx[i] += 2 * g[i]! * X[i]!;
-  });
+  return pointwise(x, (v) => v * v, (v) => 2 * v);
 }
 
 /** sqrt(x); d/dx = 1 / (2 sqrt(x)). */
 export function sqrt(x: Tensor): Tensor {
-  const X = x.data;
-  const out = new Float32Array(X.length);
-  for (let i = 0; i < X.length; i++) out[i] = Math.sqrt(X[i]!);
-  return record(new Tensor(out, x.shape), [x], (g) => {
-    const gx = gradOf(x)!;
-    for (let i = 0; i < g.length; i++) gx[i] += g[i]! / (2 * out[i]!);
-  });
+  return pointwise(x, Math.sqrt, (_, y) => 1 / (2 * y));
 }
 
 /** min(max(x, lo), hi); the gradient passes where lo <= x <= hi (as PyTorch's clamp). */
