@@ -59,6 +59,14 @@ for (const noise of ['gauss', 'laplace'] as const) {
   });
 }
 
+test('a group whose two sides have the same embeddings has delta 0 and ratios 0, not Infinity', () => {
+  const x = new Float32Array(4 * D).fill(0.5); // 4 identical rows, 2 per side
+  const s = groupStats({ group: 'same', x, labels: Int8Array.from([1, -1, 1, -1]), d: D });
+  assert.equal(s.delta, 0);
+  assert.equal(s.deltaOverSqrtConcentration, 0);
+  assert.equal(s.fisher, 0);
+});
+
 test('top eigenvalue, explicit [d, d] and implicit, equals the dense float64 power iteration on A^T A', () => {
   const rng = new Rng(3);
   const n = 50;

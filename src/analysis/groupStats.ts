@@ -72,8 +72,9 @@ export function groupStats(rows: GroupRows): GroupStats {
     delta,
     concentration,
     trace: Math.max(plus.trace, minus.trace),
-    deltaOverSqrtConcentration: concentration > 0 ? delta / Math.sqrt(concentration) : Infinity,
-    fisher: varSum > 0 ? (delta * delta) / varSum : Infinity,
+    // No gap means nothing to separate: 0, even when the spread is 0 too (identical embeddings).
+    deltaOverSqrtConcentration: delta === 0 ? 0 : concentration > 0 ? delta / Math.sqrt(concentration) : Infinity,
+    fisher: delta === 0 ? 0 : varSum > 0 ? (delta * delta) / varSum : Infinity,
     tail: projections.length ? fitTail(projections) : null,
     meanGap,
     signedMean,

@@ -29,7 +29,7 @@ export const command: Command = {
 
 Prints a summary of the bundled datasets (persona, hh-rlhf), then runs \`prefdyn reproduce --quick\`
 on the default model (${DEFAULT_MODEL}) into ${START_OUT}/: the paper's three findings checked on the
-five behaviours of its figures, with REPORT.md and summary.json. A few minutes on 2 CPU cores.
+five behaviours of its figures, with REPORT.md and summary.json. Under a minute on 2 CPU cores.
 
 Example:
   npm start`,
