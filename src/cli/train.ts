@@ -4,13 +4,13 @@ import path from 'node:path';
 import { type Command } from './command.js';
 import { UserError } from '../util/errors.js';
 import { checkOutputFolder } from '../util/output-path.js';
-import { addSourceOptions, sourceOptionsFromArgs, SOURCE_OPTIONS_HELP } from './data-options.js';
-import { cliName, OPTION_DEFS, readConfigFile, resolveConfig, trainOptionSpec, type TrainConfig } from '../train/config.js';
+import { addSourceOptions, reportSkip, sourceOptionsFromArgs, SOURCE_OPTIONS_HELP } from './data-options.js';
+import { cliName, OPTION_DEFS, readConfigFile, resolveConfig, trainOptionSpec } from '../train/config.js';
 import { findCheckpoint, readCheckpoint } from '../train/checkpoint.js';
 import { setupRun } from '../train/setup.js';
 import { train } from '../train/trainer.js';
 import { stderrProgress } from '../train/progress.js';
-import { writeRunConfig, writeRunSummary } from '../train/run-folder.js';
+import { readRunConfig, writeRunConfig, writeRunSummary, type RunSourceOptions } from '../train/run-folder.js';
 
 const { flip: _flip, ...trainOptions } = trainOptionSpec();
 void _flip;
@@ -54,12 +54,15 @@ export const command: Command = {
       if (raw !== undefined) cli[d.key] = raw;
     }
     let file: { path: string; values: Record<string, unknown> } | undefined;
+    let source: RunSourceOptions = sourceOptionsFromArgs(v);
     if (typeof v.resume === 'string') {
-      if (Object.keys(cli).length > 0 || v.config !== undefined) throw new UserError('--resume takes no other options: the run continues with its saved config.json');
+      const others = [...new Set(['config', ...Object.keys(addSourceOptions({})), ...OPTION_DEFS.map((d) => cliName(d.key))])].filter((k) => v[k] !== undefined);
+      if (others.length > 0) throw new UserError(`--resume takes no other options (got ${others.map((k) => `--${k}`).join(', ')}): the run continues with its saved config.json`);
       const dir = findCheckpoint(v.resume);
       const runDir = path.resolve(dir, '..', '..');
-      const saved = JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8')) as { config: TrainConfig };
-      file = { path: path.join(runDir, 'config.json'), values: { ...saved.config } };
+      const saved = readRunConfig(runDir);
+      file = { path: saved.file, values: { ...saved.config } };
+      source = saved.source;
       resume = { dir, runDir };
     } else if (typeof v.config === 'string') {
       file = { path: v.config, values: readConfigFile(v.config) };
@@ -77,9 +80,14 @@ export const command: Command = {
       throw new UserError(`${runDir} already holds a run (metrics.jsonl); choose another --out, or continue it with --resume ${runDir}`);
     }
     const checkpoint = resume ? readCheckpoint(resume.dir) : undefined;
-    const setup = await setupRun(c, sourceOptionsFromArgs(v), resume?.dir);
+    if (checkpoint && checkpoint.state.step >= checkpoint.state.total_steps) {
+      // Nothing to train: summary.json already describes the finished run.
+      process.stdout.write(`already complete: ${checkpoint.state.step}/${checkpoint.state.total_steps} steps; run folder ${runDir}\n`);
+      return 0;
+    }
+    const setup = await setupRun(c, { ...source, onSkip: reportSkip }, resume?.dir);
     fs.mkdirSync(runDir, { recursive: true });
-    if (!resume) writeRunConfig(runDir, resolved, setup);
+    if (!resume) writeRunConfig(runDir, resolved, setup, source);
     for (const note of setup.notes) process.stderr.write(`prefdyn: ${note}\n`);
     let stop = false;
     const onSigint = () => {

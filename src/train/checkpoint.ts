@@ -46,15 +46,20 @@ export async function writeCheckpoint(runDir: string, policy: Policy, optimizer:
   return final;
 }
 
+/** The complete checkpoints (step-N folders) of a run folder, oldest first. */
+export function listCheckpoints(runDir: string): { step: number; dir: string }[] {
+  const root = path.join(runDir, CHECKPOINTS_DIR);
+  if (!fs.existsSync(root)) return [];
+  return fs.readdirSync(root).map((n) => /^step-(\d+)$/.exec(n)).filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1])).sort((a, b) => a - b).map((step) => ({ step, dir: checkpointDir(runDir, step) }));
+}
+
 /** The newest complete checkpoint of a run folder, or the checkpoint folder itself. */
 export function findCheckpoint(dir: string): string {
   if (fs.existsSync(path.join(dir, STATE_FILE))) return dir;
-  const root = path.join(dir, CHECKPOINTS_DIR);
-  const steps = fs.existsSync(root)
-    ? fs.readdirSync(root).map((n) => /^step-(\d+)$/.exec(n)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1]))
-    : [];
-  if (steps.length === 0) throw new UserError(`--resume ${dir}: no checkpoint found (expected ${path.join(root, 'step-N', STATE_FILE)})`);
-  return checkpointDir(dir, Math.max(...steps));
+  const newest = listCheckpoints(dir).at(-1);
+  if (!newest) throw new UserError(`--resume ${dir}: no checkpoint found (expected ${path.join(dir, CHECKPOINTS_DIR, 'step-N', STATE_FILE)})`);
+  return newest.dir;
 }
 
 export function readCheckpoint(dir: string): { state: TrainerState; optimizer: OptimizerState } {

@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeJsonAtomic } from '../util/atomic-write.js';
-import type { ResolvedConfig } from './config.js';
+import type { SourceOptions } from '../data/source-options.js';
+import type { ResolvedConfig, TrainConfig } from './config.js';
 import type { GroupMetrics } from './metrics.js';
 import type { RunSetup } from './setup.js';
 import type { TrainResult } from './trainer.js';
@@ -47,14 +48,36 @@ export class MetricsWriter {
   }
 }
 
-/** config.json: every option with where its value came from; max_length 0 (the model's context) is recorded as the length it resolved to. */
-export function writeRunConfig(runDir: string, resolved: ResolvedConfig, setup: RunSetup): void {
-  writeJsonAtomic(path.join(runDir, 'config.json'), {
-    config: { ...resolved.config, max_length: setup.truncation.max_length }, sources: resolved.sources,
-  });
+/** The data-source options of a run that decide its pairs, groups and split (--flip is in the config). */
+export type RunSourceOptions = Pick<SourceOptions, 'skipInvalid' | 'fields'>;
+
+interface RunConfigFile {
+  config: TrainConfig;
+  /** Absent in run folders written before the source options were recorded: they used the defaults. */
+  source?: { skip_invalid: boolean; fields: NonNullable<SourceOptions['fields']> };
 }
 
-/** summary.json: how the run ended, what was trained on what, the last metrics and the checkpoints. */
+/**
+ * config.json: every option with where its value came from, and the data-source options (so --resume
+ * reads the same pairs into the same groups; default: the loaders' defaults); max_length 0 (the model's context) is recorded as the
+ * length it resolved to.
+ */
+export function writeRunConfig(runDir: string, resolved: ResolvedConfig, setup: RunSetup, source: RunSourceOptions = {}): void {
+  const saved: RunConfigFile & { sources: ResolvedConfig['sources'] } = {
+    config: { ...resolved.config, max_length: setup.truncation.max_length }, sources: resolved.sources,
+    source: { skip_invalid: source.skipInvalid ?? false, fields: source.fields ?? {} },
+  };
+  writeJsonAtomic(path.join(runDir, 'config.json'), saved);
+}
+
+/** The saved config and source options of a run folder, for --resume. */
+export function readRunConfig(runDir: string): { file: string; config: TrainConfig; source: RunSourceOptions } {
+  const file = path.join(runDir, 'config.json');
+  const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as RunConfigFile;
+  return { file, config: saved.config, source: { skipInvalid: saved.source?.skip_invalid ?? false, fields: saved.source?.fields ?? {} } };
+}
+
+/** summary.json: how the run ended, what was trained on what, the last metrics and the checkpoints (result.checkpoints, oldest first). */
 export function writeRunSummary(runDir: string, resolved: ResolvedConfig, setup: RunSetup, result: TrainResult): void {
   writeJsonAtomic(path.join(runDir, 'summary.json'), {
     status: result.status, steps: result.steps, total_steps: result.totalSteps, policy: setup.policy.description,

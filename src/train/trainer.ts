@@ -6,7 +6,7 @@
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { batchOrder, stepsForEpochs, type BatchOrder } from './batches.js';
-import { writeCheckpoint, type TrainerState } from './checkpoint.js';
+import { listCheckpoints, writeCheckpoint, type TrainerState } from './checkpoint.js';
 import { effectiveBatch, type TrainConfig } from './config.js';
 import { clipGradNorm, zeroGrads } from './gradients.js';
 import { firstNonFiniteGroup, groupMetrics, pairLosses, type GroupMetrics, type PairLogps } from './metrics.js';
@@ -56,6 +56,7 @@ export interface TrainResult {
   status: 'completed' | 'interrupted';
   lastTrain?: GroupMetrics[];
   lastTest?: GroupMetrics[];
+  /** Every checkpoint of the run so far, oldest first: on resume, those up to the resumed step, then the new ones. */
   checkpoints: string[];
 }
 
@@ -81,13 +82,16 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const optimizer = createOptimizer({ name: c.optimizer, weightDecay: c.weight_decay, momentum: c.momentum,
     adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8 }, o.resume?.optimizer);
   const writer = new MetricsWriter(o.runDir, o.resume?.state.metrics_bytes);
-  const result: TrainResult = { steps: o.resume?.state.step ?? 0, totalSteps: total, status: 'completed', checkpoints: [] };
+  const resumedAt = o.resume?.state.step ?? 0;
+  const earlier = o.resume ? listCheckpoints(o.runDir).filter((k) => k.step <= resumedAt).map((k) => k.dir) : [];
+  const result: TrainResult = { steps: resumedAt, totalSteps: total, status: 'completed', checkpoints: earlier };
 
-  const checkpoint = async (step: number) => {
+  /** Checkpoints the weights after `step` updates; `at` is the dropout RNG and metrics length that go with them. */
+  const checkpoint = async (step: number, at = { rng: rng.getState(), bytes: writer.bytes }) => {
     const state: TrainerState = {
       step, epoch: order.epochAt(step), total_steps: total,
       data_order: { seed: c.seed, shuffle: !c.no_shuffle, effective_batch: E, next_step: step },
-      rng: rng.getState(), metrics_bytes: writer.bytes,
+      rng: at.rng, metrics_bytes: at.bytes,
     };
     result.checkpoints.push(await writeCheckpoint(o.runDir, o.policy, optimizer.state, state));
   };
@@ -95,9 +99,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   try {
     if (!o.resume) result.lastTest = evaluate(o, order, writer, 0);
     for (let step = result.steps; step < total; step++) {
+      // A step stopped for a non-finite gradient has already drawn dropout and written its train lines:
+      // its checkpoint takes the RNG and metrics length from before the step, so a resume replays it exactly.
+      const before = { rng: rng.getState(), bytes: writer.bytes };
       const bad = trainStep(o, order, optimizer, rng, writer, step, total, result);
       if (bad) {
-        await checkpoint(step);
+        await checkpoint(step, before);
         throw new NonFiniteError(`${bad} at step ${step}; stopped before the update, last good weights saved in ${result.checkpoints.at(-1)}`);
       }
       result.steps = step + 1;
