@@ -69,6 +69,7 @@ test('embed: the same truncation, reported once, recorded in the file header', (
 });
 
 test('analyze --model: the embeddings cache is keyed by the truncation options', () => {
+  process.env.PREFDYN_CACHE_DIR = env.PREFDYN_CACHE_DIR; // the fingerprint memoises file hashes there, not in ./.cache
   const req = { model: gpt2, data, source: {}, batchSize: 8, cacheDir: tmp };
   const byDefault = embeddingsFingerprint({ ...req, truncation: {} });
   assert.notEqual(byDefault, embeddingsFingerprint({ ...req, truncation: { maxLength: 32 } }));

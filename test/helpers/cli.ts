@@ -1,5 +1,7 @@
 // Runs the built `prefdyn` command as a user would, for tests of output, messages and exit codes.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -14,10 +16,14 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The cache of commands run by tests that name none: one temporary folder per test process, never the repository's. */
+let defaultCacheDir: string | undefined;
+
 export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): CliResult {
+  defaultCacheDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-test-cache-'));
   const res = spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'src', 'cli', 'main.js'), ...args], {
     cwd: opts.cwd ?? repoRoot,
-    env: { ...process.env, ...opts.env },
+    env: { PREFDYN_CACHE_DIR: defaultCacheDir, ...process.env, ...opts.env },
     input: opts.input,
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
