@@ -4,7 +4,7 @@ import { UserError, UsageError } from '../util/errors.js';
 import { checkOutputFile } from '../util/output-path.js';
 import { checkAnalysisInput, compareRun } from '../analysis/compareRun.js';
 import { compareTable } from '../analysis/compareTable.js';
-import { readJsonFile } from '../analysis/jsonFile.js';
+import { readJsonFile } from '../util/json-file.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { readRunMetrics } from '../analysis/runMetrics.js';
 

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { readJsonFile } from '../util/json-file.js';
 import {
   bytesFromFloats, dtypeByteSize, FLOAT_DTYPES, floatsFromBytes, isDtype, isFloatDtype,
   type Dtype, type WriteDtype,
@@ -285,12 +286,7 @@ export function openCheckpointTensors(dir: string): CheckpointTensors {
 }
 
 function readWeightMap(indexPath: string): Map<string, string> {
-  let index: unknown;
-  try {
-    index = JSON.parse(fs.readFileSync(indexPath, 'utf8'));
-  } catch (err) {
-    throw new UserError(`${indexPath}: not valid JSON (${(err as Error).message})`);
-  }
+  const index = readJsonFile(indexPath);
   const weightMap = (index as { weight_map?: unknown } | null)?.weight_map;
   if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap)) {
     throw new UserError(`${indexPath}: missing "weight_map" (an object from tensor name to shard file)`);

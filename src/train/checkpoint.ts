@@ -11,6 +11,7 @@ import { openAtomicFolder } from '../util/atomic-write.js';
 import type { RngState } from '../util/rng.js';
 import type { OptimizerState } from './optimizers.js';
 import type { Policy } from './policy.js';
+import { readJsonFile } from '../util/json-file.js';
 
 export const CHECKPOINTS_DIR = 'checkpoints';
 const STATE_FILE = 'trainer_state.json';
@@ -63,7 +64,7 @@ export function findCheckpoint(dir: string): string {
 }
 
 export function readCheckpoint(dir: string): { state: TrainerState; optimizer: OptimizerState } {
-  const state = JSON.parse(fs.readFileSync(path.join(dir, STATE_FILE), 'utf8')) as TrainerState;
+  const state = readJsonFile(path.join(dir, STATE_FILE)) as TrainerState;
   const f = SafetensorsFile.open(path.join(dir, OPTIMIZER_FILE));
   try {
     const buffers = new Map(f.names().map((n) => [n, f.readF32(n)] as const));

@@ -8,6 +8,7 @@ import type { ResolvedConfig, TrainConfig } from './config.js';
 import type { GroupMetrics } from './metrics.js';
 import type { RunSetup } from './setup.js';
 import type { TrainResult } from './trainer.js';
+import { readJsonFile } from '../util/json-file.js';
 
 export const METRICS_FILE = 'metrics.jsonl';
 
@@ -73,7 +74,7 @@ export function writeRunConfig(runDir: string, resolved: ResolvedConfig, setup: 
 /** The saved config and source options of a run folder, for --resume. */
 export function readRunConfig(runDir: string): { file: string; config: TrainConfig; source: RunSourceOptions } {
   const file = path.join(runDir, 'config.json');
-  const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as RunConfigFile;
+  const saved = readJsonFile(file) as RunConfigFile;
   return { file, config: saved.config, source: { skipInvalid: saved.source?.skip_invalid ?? false, fields: saved.source?.fields ?? {} } };
 }
 

@@ -1,6 +1,6 @@
-// JSON files read with errors that name the file (they are written by util/atomic-write.ts writeJsonAtomic).
+// JSON files read with one-line errors that name the file (written by atomic-write.ts writeJsonAtomic).
 import fs from 'node:fs';
-import { UserError } from '../util/errors.js';
+import { UserError } from './errors.js';
 
 export function readJsonFile(file: string): unknown {
   let text: string;
