@@ -99,21 +99,33 @@ export function benchModel(k, { fwdReps = 10, stepReps = 10, warmup = 2 } = {}) 
     loss = nll.item();
     backward(nll);
     t++;
-    params.forEach((p, i) => k.adamw(p.data, p.grad, moments[i].m, moments[i].v, p.size, 1e-4, 0.9, 0.999, 1e-8, 0.01, t));
+    params.forEach((p, i) =>
+      k.adamw(p.data, p.grad, moments[i].m, moments[i].v, p.size, 1e-4, 0.9, 0.999, 1e-8, 0.01, t),
+    );
   };
-  const firstLoss = (() => { step(); return loss; })();
+  const firstLoss = (() => {
+    step();
+    return loss;
+  })();
   const stepTimed = timed(step, warmup - 1, stepReps);
   const stepMs = stepTimed.ms;
   const tokens = m.B * m.T;
   const flops = forwardGemmFlops(m);
   return {
-    kernels: k.name, params: nParams, tokens_per_batch: tokens,
-    fwd_ms: fwdMs, fwd_tokens_per_s: tokens / (fwdMs / 1e3),
-    fwd_cpu_ms: fwd.cpuMs, step_cpu_ms: stepTimed.cpuMs,
-    step_ms: stepMs, step_tokens_per_s: tokens / (stepMs / 1e3),
-    step_gflop: (3 * flops) / 1e9, step_gflops: (3 * flops) / 1e9 / (stepMs / 1e3),
+    kernels: k.name,
+    params: nParams,
+    tokens_per_batch: tokens,
+    fwd_ms: fwdMs,
+    fwd_tokens_per_s: tokens / (fwdMs / 1e3),
+    fwd_cpu_ms: fwd.cpuMs,
+    step_cpu_ms: stepTimed.cpuMs,
+    step_ms: stepMs,
+    step_tokens_per_s: tokens / (stepMs / 1e3),
+    step_gflop: (3 * flops) / 1e9,
+    step_gflops: (3 * flops) / 1e9 / (stepMs / 1e3),
     fwd_gflops: flops / 1e9 / (fwdMs / 1e3),
-    first_loss: firstLoss, last_loss: loss,
+    first_loss: firstLoss,
+    last_loss: loss,
   };
 }
 
@@ -138,7 +150,12 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const sgemmBefore = name === 'js' ? null : sgemmRate(k);
   const r = benchModel(k, { fwdReps: reps, stepReps: reps, warmup: name === 'js' ? 1 : 2 });
   const sgemmGflops = sgemmBefore === null ? null : Math.max(sgemmBefore, sgemmRate(k));
-  const row = { ...r, sgemm_gflops: sgemmGflops, mfu: sgemmGflops ? r.step_gflops / sgemmGflops : null, peak_rss_mb: process.resourceUsage().maxRSS / 1024 };
+  const row = {
+    ...r,
+    sgemm_gflops: sgemmGflops,
+    mfu: sgemmGflops ? r.step_gflops / sgemmGflops : null,
+    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+  };
   if (process.argv.includes('--json')) process.stdout.write(JSON.stringify(row) + '\n');
   else console.log(row);
 }

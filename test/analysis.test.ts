@@ -3,15 +3,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../src/util/rng.js';
 import { analyzeEmbeddings } from '../src/analysis/analyze.js';
-import { memorySource, type RowInfo } from '../src/analysis/embeddingsFile.js';
-import { groupStats } from '../src/analysis/groupStats.js';
+import { memorySource, type RowInfo } from '../src/analysis/embeddings-file.js';
+import { groupStats } from '../src/analysis/group-stats.js';
 import {
-  largestEigenvalueTridiagonal, topEigenvalueOfGram, topEigenvalueViaExplicitGram, topEigenvalueViaImplicitGram,
-} from '../src/analysis/sideMoments.js';
-import { fitTail } from '../src/analysis/tailFit.js';
+  largestEigenvalueTridiagonal,
+  topEigenvalueOfGram,
+  topEigenvalueViaExplicitGram,
+  topEigenvalueViaImplicitGram,
+} from '../src/analysis/side-moments.js';
+import { fitTail } from '../src/analysis/tail-fit.js';
 import { priorityGapMatrix } from '../src/analysis/priority.js';
-import { kendallTauB, spearman, averageRanks } from '../src/analysis/rankCorrelation.js';
-import { oneStepAccuracy } from '../src/analysis/oneStep.js';
+import { kendallTauB, spearman, averageRanks } from '../src/analysis/rank-correlation.js';
+import { oneStepAccuracy } from '../src/analysis/one-step.js';
 
 type Noise = 'gauss' | 'laplace';
 
@@ -25,7 +28,16 @@ function laplace(rng: Rng, b: number): number {
  * n rows per side in d dims: side mean = offset (+ gap * e_axis on the positive side); independent
  * noise per coordinate with standard deviation sd[k] (Laplace scaled to the same sd: b = sd / sqrt 2).
  */
-function cluster(rng: Rng, n: number, d: number, gap: number, axis: number, sd: number[], noise: Noise, offset = 5): { x: Float32Array; labels: Int8Array } {
+function cluster(
+  rng: Rng,
+  n: number,
+  d: number,
+  gap: number,
+  axis: number,
+  sd: number[],
+  noise: Noise,
+  offset = 5,
+): { x: Float32Array; labels: Int8Array } {
   const x = new Float32Array(2 * n * d);
   const labels = new Int8Array(2 * n);
   for (let i = 0; i < 2 * n; i++) {
@@ -72,11 +84,13 @@ test('top eigenvalue, explicit [d, d] and implicit, equals the dense float64 pow
   const n = 50;
   const d = 12;
   const a = Float32Array.from({ length: n * d }, (_, i) => rng.normal() * (1 + (i % d)));
-  const gram = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => {
-    let s = 0;
-    for (let r = 0; r < n; r++) s += a[r * d + i]! * a[r * d + j]!;
-    return s;
-  }));
+  const gram = Array.from({ length: d }, (_, i) =>
+    Array.from({ length: d }, (_, j) => {
+      let s = 0;
+      for (let r = 0; r < n; r++) s += a[r * d + i]! * a[r * d + j]!;
+      return s;
+    }),
+  );
   let v = new Array<number>(d).fill(1);
   let lambda = 0;
   for (let it = 0; it < 5000; it++) {
@@ -91,7 +105,10 @@ test('top eigenvalue, explicit [d, d] and implicit, equals the dense float64 pow
 
 // Centred rows with a decaying spectrum (column scales 1 + k/8), like real embeddings; n < d uses the
 // [n, n] Gram, n > d the [d, d] one, and both must equal the implicit Lanczos on Xc^T Xc.
-for (const [n, d] of [[40, 300], [300, 40]] as const) {
+for (const [n, d] of [
+  [40, 300],
+  [300, 40],
+] as const) {
   test(`explicit Gram and implicit Lanczos give the same top eigenvalue for n=${n}, d=${d}`, () => {
     const rng = new Rng(n + d);
     const a = Float32Array.from({ length: n * d }, (_, i) => rng.normal() * (1 + (i % d) / 8));
@@ -100,7 +117,17 @@ for (const [n, d] of [[40, 300], [300, 40]] as const) {
     assert.ok(Math.abs(explicit - implicit) / implicit < 1e-5, `explicit ${explicit} vs implicit ${implicit}`);
     assert.equal(topEigenvalueOfGram(a, n, d), explicit);
     // Scaling the rows by 2 scales the eigenvalue by exactly 4 (powers of two are exact in float32).
-    assert.ok(Math.abs(topEigenvalueViaExplicitGram(a.map((v) => 2 * v), n, d) / explicit - 4) < 1e-9);
+    assert.ok(
+      Math.abs(
+        topEigenvalueViaExplicitGram(
+          a.map((v) => 2 * v),
+          n,
+          d,
+        ) /
+          explicit -
+          4,
+      ) < 1e-9,
+    );
   });
 }
 
@@ -122,7 +149,10 @@ test('fitTail: a Laplace sample gives alpha near 1 and K near its scale; a Gauss
 
 test('priority gap equals the hand computation: d1 = (2,0), d2 = (1,1)', () => {
   // dbar = (1.5, 0.5), ||dbar|| = sqrt(2.5); p1 = 3/sqrt(2.5), p2 = 2/sqrt(2.5); gap = (1/sqrt(2.5)) / 2.
-  const gap = priorityGapMatrix([[4, 2], [2, 2]]);
+  const gap = priorityGapMatrix([
+    [4, 2],
+    [2, 2],
+  ]);
   const expected = 1 / Math.sqrt(2.5) / 2;
   assert.ok(Math.abs(gap[0]![1]! - expected) < 1e-15);
   assert.ok(Math.abs(gap[1]![0]! + expected) < 1e-15);
@@ -166,12 +196,15 @@ for (const noise of ['gauss', 'laplace'] as const) {
   test(`analyzeEmbeddings: the predicted order on ${noise} clusters is the known order of delta`, () => {
     const report = analyzeEmbeddings(threeGroups(noise, 300), { bootstrap: 50, seed: 1 });
     assert.deepEqual(report.order.groups, ['g3', 'g2', 'g1']);
-    assert.deepEqual(report.groups.map((g) => g.predicted_rank), [1, 2, 3]);
+    assert.deepEqual(
+      report.groups.map((g) => g.predicted_rank),
+      [1, 2, 3],
+    );
     // Balanced orthogonal groups of equal weight: velocity_b = (1/3) ||d_b/2||^2, plus cross terms of the
     // sampling noise of c_b (sd 0.5/sqrt(600) = 0.02 per coordinate) with the other groups' c (up to 1.5).
     for (const g of report.groups) {
       const gap = Number(g.group.slice(1));
-      assert.ok(Math.abs(g.margin_velocity - gap * gap / 12) < 0.05, `${g.group} velocity ${g.margin_velocity}`);
+      assert.ok(Math.abs(g.margin_velocity - (gap * gap) / 12) < 0.05, `${g.group} velocity ${g.margin_velocity}`);
       assert.ok(g.delta_ci![0] < g.delta && g.delta < g.delta_ci![1]);
       assert.ok(Math.abs(gap - g.delta) < 0.1);
       assert.deepEqual(g.rank_ci, [g.predicted_rank, g.predicted_rank]);

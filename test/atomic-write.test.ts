@@ -58,9 +58,13 @@ test('an aborted write removes the folders it created, and only those', () => {
   fs.mkdirSync(path.join(root, 'kept'));
   const out = openAtomic(path.join(root, 'kept', 'new', 'deeper', 'f.jsonl'));
   out.abort();
-  assert.throws(() => writeFolderAtomic(path.join(root, 'fresh', 'run'), () => {
-    throw new Error('stop');
-  }), { message: 'stop' });
+  assert.throws(
+    () =>
+      writeFolderAtomic(path.join(root, 'fresh', 'run'), () => {
+        throw new Error('stop');
+      }),
+    { message: 'stop' },
+  );
   assert.deepEqual(fs.readdirSync(root), ['kept']);
   assert.deepEqual(fs.readdirSync(path.join(root, 'kept')), []);
 });
@@ -80,10 +84,14 @@ test('writeFolderAtomic: a failing fill keeps the previous folder and leaves no 
   const dir = path.join(root, 'ckpt');
   writeFolderAtomic(dir, (tmp) => fs.writeFileSync(path.join(tmp, 'w.bin'), 'good'));
   const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-  assert.throws(() => writeFolderAtomic(dir, (tmp) => {
-    fs.writeFileSync(path.join(tmp, 'w.bin'), 'partial');
-    throw full;
-  }), (err) => err === full);
+  assert.throws(
+    () =>
+      writeFolderAtomic(dir, (tmp) => {
+        fs.writeFileSync(path.join(tmp, 'w.bin'), 'partial');
+        throw full;
+      }),
+    (err) => err === full,
+  );
   assert.equal(fs.readFileSync(path.join(dir, 'w.bin'), 'utf8'), 'good');
   assert.deepEqual(fs.readdirSync(root), ['ckpt']);
 });
@@ -93,9 +101,13 @@ test('writeFolderAtomic refuses a target that is a file, before filling anything
   const file = path.join(root, 'f');
   fs.writeFileSync(file, 'keep');
   let filled = false;
-  assert.throws(() => writeFolderAtomic(file, () => {
-    filled = true;
-  }), (err) => err instanceof UserError && err.message === `${file}: exists and is not a folder`);
+  assert.throws(
+    () =>
+      writeFolderAtomic(file, () => {
+        filled = true;
+      }),
+    (err) => err instanceof UserError && err.message === `${file}: exists and is not a folder`,
+  );
   assert.equal(filled, false);
   assert.equal(fs.readFileSync(file, 'utf8'), 'keep');
   assert.deepEqual(fs.readdirSync(root), ['f']);

@@ -10,8 +10,15 @@ import { SafetensorsFile, writeSafetensors } from '../src/model/safetensors.js';
 import { fixturesDir, runCli } from './helpers/cli.js';
 
 const LLAMA = {
-  model_type: 'llama', hidden_size: 16, intermediate_size: 24, num_hidden_layers: 2, num_attention_heads: 4,
-  num_key_value_heads: 2, vocab_size: 1025, rms_norm_eps: 1e-5, max_position_embeddings: 32,
+  model_type: 'llama',
+  hidden_size: 16,
+  intermediate_size: 24,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  vocab_size: 1025,
+  rms_norm_eps: 1e-5,
+  max_position_embeddings: 32,
 };
 const GPT2 = { model_type: 'gpt2', n_embd: 16, n_layer: 2, n_head: 2, n_positions: 32, vocab_size: 1025 };
 const SMALL_TOKENIZER = path.join(fixturesDir, 'tokenizers', 'gpt2-small');
@@ -23,10 +30,12 @@ function tempDir(): string {
 /** Distinct, deterministic values for every weight of `cfg`. */
 function weightsFor(cfg: ModelConfig): Weights {
   let k = 0;
-  return new Map(expectedTensors(cfg).map(({ name, shape }) => {
-    const n = shape.reduce((a, b) => a * b, 1);
-    return [name, { shape, data: Float32Array.from({ length: n }, () => Math.sin(++k) * 0.1) }];
-  }));
+  return new Map(
+    expectedTensors(cfg).map(({ name, shape }) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      return [name, { shape, data: Float32Array.from({ length: n }, () => Math.sin(++k) * 0.1) }];
+    }),
+  );
 }
 
 test('saveCheckpoint then loadWeights round-trips a Llama model with GQA (untied and tied)', async () => {
@@ -35,7 +44,12 @@ test('saveCheckpoint then loadWeights round-trips a Llama model with GQA (untied
     const weights = weightsFor(cfg);
     const dir = path.join(tempDir(), 'model');
     saveCheckpoint(dir, cfg, weights, SMALL_TOKENIZER);
-    assert.deepEqual(fs.readdirSync(dir).sort(), ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+    assert.deepEqual(fs.readdirSync(dir).sort(), [
+      'config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
     const loaded = await loadWeights(dir);
     assert.deepEqual(loaded.weights, weights);
     assert.equal(loaded.config.arch, 'llama');
@@ -54,7 +68,11 @@ test('a BF16 checkpoint loads as the BF16-rounded values and says so in config.j
   assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).torch_dtype, 'bfloat16');
   const { weights: loaded } = await loadWeights(dir);
   for (const [name, w] of weights) {
-    assert.deepEqual(loaded.get(name)!.data, Float32Array.from(w.data, (v) => bf16BitsToF32(f32ToBf16Bits(v))), name);
+    assert.deepEqual(
+      loaded.get(name)!.data,
+      Float32Array.from(w.data, (v) => bf16BitsToF32(f32ToBf16Bits(v))),
+      name,
+    );
   }
   assert.deepEqual(validateCheckpoint(dir).dtypes, new Map([['BF16', expectedTensors(cfg).length]]));
 });
@@ -85,11 +103,18 @@ test('a wrong checkpoint is refused before any weight is read, naming file and t
     return dir;
   };
   const file = (dir: string): string => path.join(dir, 'model.safetensors');
-  let dir = write((l) => l.splice(l.findIndex((t) => t.name === 'model.layers.1.mlp.up_proj.weight'), 1));
+  let dir = write((l) =>
+    l.splice(
+      l.findIndex((t) => t.name === 'model.layers.1.mlp.up_proj.weight'),
+      1,
+    ),
+  );
   assert.throws(() => validateCheckpoint(dir), {
     message: `${file(dir)}: missing tensor "model.layers.1.mlp.up_proj.weight" (expected shape [24, 16] for this llama config.json)`,
   });
-  dir = write((l) => { l.find((t) => t.name === 'model.norm.weight')!.shape = [4, 4]; });
+  dir = write((l) => {
+    l.find((t) => t.name === 'model.norm.weight')!.shape = [4, 4];
+  });
   assert.throws(() => validateCheckpoint(dir), {
     message: `${file(dir)}: tensor "model.norm.weight" has shape [4, 4], expected [16] from config.json`,
   });
@@ -100,7 +125,9 @@ test('a wrong checkpoint is refused before any weight is read, naming file and t
   // An integer tensor where a weight belongs: rewrite the header's dtype (F32 -> I32 keeps the byte count).
   dir = write(() => {});
   const bytes = fs.readFileSync(file(dir));
-  const text = bytes.toString('latin1').replace('"model.norm.weight":{"dtype":"F32"', '"model.norm.weight":{"dtype":"I32"');
+  const text = bytes
+    .toString('latin1')
+    .replace('"model.norm.weight":{"dtype":"F32"', '"model.norm.weight":{"dtype":"I32"');
   fs.writeFileSync(file(dir), Buffer.from(text, 'latin1'));
   assert.throws(() => validateCheckpoint(dir), {
     message: `${file(dir)}: tensor "model.norm.weight" has dtype I32; expected a float dtype (F32, F16, BF16, F64)`,
@@ -118,7 +145,12 @@ test('saveCheckpoint replaces a model folder but refuses any other folder', () =
   saveCheckpoint(dir, cfg, weightsFor(cfg));
   fs.writeFileSync(path.join(dir, 'stale.txt'), 'x');
   saveCheckpoint(dir, cfg, weightsFor(cfg), SMALL_TOKENIZER);
-  assert.deepEqual(fs.readdirSync(dir).sort(), ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+  assert.deepEqual(fs.readdirSync(dir).sort(), [
+    'config.json',
+    'model.safetensors',
+    'tokenizer.json',
+    'tokenizer_config.json',
+  ]);
   assert.deepEqual(fs.readdirSync(root), ['m']); // no temporary folder left
   const other = path.join(root, 'notes');
   fs.mkdirSync(other);
@@ -129,7 +161,9 @@ test('saveCheckpoint replaces a model folder but refuses any other folder', () =
   assert.deepEqual(fs.readdirSync(other), ['a.txt']);
   const w = weightsFor(cfg);
   w.delete('ln_f.bias');
-  assert.throws(() => saveCheckpoint(path.join(root, 'x'), cfg, w), { message: 'saveCheckpoint: no weight "ln_f.bias"' });
+  assert.throws(() => saveCheckpoint(path.join(root, 'x'), cfg, w), {
+    message: 'saveCheckpoint: no weight "ln_f.bias"',
+  });
   assert.equal(fs.existsSync(path.join(root, 'x')), false);
 });
 
@@ -144,18 +178,28 @@ test('prefdyn model info prints architecture, size, dtypes and tokenizer; --json
   assert.match(text.stdout, /^heads +4 \(kv heads 2, head dim 4\)$/m);
   assert.match(text.stdout, new RegExp(`^parameters +${params.toLocaleString('en-US')}$`, 'm'));
   assert.match(text.stdout, /^dtypes +F16 \(21 tensors\)$/m);
-  assert.match(text.stdout, /^tokenizer +BPE, 1025 tokens, BOS "<\|endoftext\|>" = 1024, EOS "<\|endoftext\|>" = 1024; " Yes" not one token, " No" not one token$/m);
+  assert.match(
+    text.stdout,
+    /^tokenizer +BPE, 1025 tokens, BOS "<\|endoftext\|>" = 1024, EOS "<\|endoftext\|>" = 1024; " Yes" not one token, " No" not one token$/m,
+  );
   const json = runCli(['model', 'info', dir, '--json']);
   assert.equal(json.code, 0, json.stderr);
   const info = JSON.parse(json.stdout);
   assert.equal(info.parameters, params);
   assert.deepEqual(info.dtypes, { F16: 21 });
   assert.equal(info.kv_heads, 2);
-  assert.deepEqual(info.files.map((f: { file: string }) => f.file), ['model.safetensors']);
+  assert.deepEqual(
+    info.files.map((f: { file: string }) => f.file),
+    ['model.safetensors'],
+  );
   assert.equal(info.files[0].bytes, fs.statSync(path.join(dir, 'model.safetensors')).size);
   assert.deepEqual(info.tokenizer, {
-    type: 'BPE', vocab_size: 1025, bos: { token: '<|endoftext|>', id: 1024 }, eos: { token: '<|endoftext|>', id: 1024 },
-    yes_id: null, no_id: null,
+    type: 'BPE',
+    vocab_size: 1025,
+    bos: { token: '<|endoftext|>', id: 1024 },
+    eos: { token: '<|endoftext|>', id: 1024 },
+    yes_id: null,
+    no_id: null,
   });
 });
 
@@ -169,10 +213,16 @@ test('prefdyn model info: bad folders exit 1 with one line naming the problem', 
   saveCheckpoint(dir, cfg, weightsFor(cfg), SMALL_TOKENIZER);
   r = runCli(['model', 'info', dir]);
   assert.equal(r.code, 1);
-  assert.equal(r.stderr, `prefdyn: ${path.join(dir, 'tokenizer.json')}: token ids go up to 1024 (1025 tokens), more than the model's vocab_size 1000 in config.json\n`);
+  assert.equal(
+    r.stderr,
+    `prefdyn: ${path.join(dir, 'tokenizer.json')}: token ids go up to 1024 (1025 tokens), more than the model's vocab_size 1000 in config.json\n`,
+  );
   fs.writeFileSync(path.join(empty, 'config.json'), JSON.stringify({ model_type: 'mamba' }));
   r = runCli(['model', 'info', empty]);
   assert.equal(r.code, 1);
-  assert.equal(r.stderr, `prefdyn: ${path.join(empty, 'config.json')}: model_type "mamba" is not supported (supported: llama, gpt2)\n`);
+  assert.equal(
+    r.stderr,
+    `prefdyn: ${path.join(empty, 'config.json')}: model_type "mamba" is not supported (supported: llama, gpt2)\n`,
+  );
   assert.equal(runCli(['model', 'info']).code, 2);
 });

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from './helpers/cli.js';
-import { initialMarginSlope, meanLossArea, stepsToAccuracy } from '../src/analysis/observedSpeed.js';
+import { initialMarginSlope, meanLossArea, stepsToAccuracy } from '../src/analysis/observed-speed.js';
 
 let dir = '';
 
@@ -16,7 +16,19 @@ const analysis = {
     { group: 'b', n_pos: 50, n_neg: 50, delta: 1 },
     { group: 'c', n_pos: 50, n_neg: 50, delta: 2 },
   ],
-  gram: { groups: ['a', 'b', 'c'], dd: [[9, 0, 0], [0, 1, 0], [0, 0, 4]], cc: [[2.25, 0, 0], [0, 0.25, 0], [0, 0, 1]] },
+  gram: {
+    groups: ['a', 'b', 'c'],
+    dd: [
+      [9, 0, 0],
+      [0, 1, 0],
+      [0, 0, 4],
+    ],
+    cc: [
+      [2.25, 0, 0],
+      [0, 0.25, 0],
+      [0, 0, 1],
+    ],
+  },
 };
 
 /** A run where group g learns at rates[g]: accuracy 0.5 + rate t / 40, loss ln2 exp(-rate t / 10), margin rate t / 100. */
@@ -31,10 +43,23 @@ function writeRun(name: string, rates: Record<string, number>): string {
       for (const [group, rate] of [...Object.entries(rates), ['all', 2] as const]) {
         const acc = Math.min(1, 0.5 + (rate * step) / 40);
         const loss = Math.LN2 * Math.exp((-rate * step) / 10);
-        lines.push(JSON.stringify({
-          step, epoch: 0, split, group, loss, 'rewards/chosen': 0, 'rewards/rejected': 0, 'rewards/margins': (rate * step) / 100,
-          'rewards/accuracies': acc, 'policy/accuracies': acc, 'logps/chosen': -1, 'logps/rejected': -1, 'weights/unembed_delta_norm': step * 0.01,
-        }));
+        lines.push(
+          JSON.stringify({
+            step,
+            epoch: 0,
+            split,
+            group,
+            loss,
+            'rewards/chosen': 0,
+            'rewards/rejected': 0,
+            'rewards/margins': (rate * step) / 100,
+            'rewards/accuracies': acc,
+            'policy/accuracies': acc,
+            'logps/chosen': -1,
+            'logps/rejected': -1,
+            'weights/unembed_delta_norm': step * 0.01,
+          }),
+        );
       }
     }
   }
@@ -50,7 +75,12 @@ before(() => {
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 test('observed speed measures on hand-made curves', () => {
-  const pts = [0, 1, 2, 3].map((step) => ({ step, loss: 1 - step * 0.2, policyAccuracy: [0.5, 0.8, 0.95, 1][step]!, margin: 2 * step + 1 }));
+  const pts = [0, 1, 2, 3].map((step) => ({
+    step,
+    loss: 1 - step * 0.2,
+    policyAccuracy: [0.5, 0.8, 0.95, 1][step]!,
+    margin: 2 * step + 1,
+  }));
   assert.equal(stepsToAccuracy(pts), 2);
   assert.equal(stepsToAccuracy(pts, 1.01), null);
   assert.ok(Math.abs(meanLossArea(pts)! - 0.7) < 1e-12); // linear from 1 to 0.4: mean 0.7
@@ -60,12 +90,25 @@ test('observed speed measures on hand-made curves', () => {
 test('compare: a run that learns in the predicted order gives rho = tau = 1 and every priority pair true', () => {
   const run = writeRun('agree', { a: 3, b: 1, c: 2 });
   const json = path.join(dir, 'cmp.json');
-  const res = runCli(['compare', '--analysis', path.join(dir, 'a.json'), '--run', run, '--bootstrap', '200', '--json', json]);
+  const res = runCli([
+    'compare',
+    '--analysis',
+    path.join(dir, 'a.json'),
+    '--run',
+    run,
+    '--bootstrap',
+    '200',
+    '--json',
+    json,
+  ]);
   assert.equal(res.code, 0, res.stderr);
   const report = JSON.parse(fs.readFileSync(json, 'utf8'));
   assert.deepEqual(report.run_groups, ['a', 'b', 'c']);
   // Velocities for the run's mix (equal shares): ||d_b||^2 / 12.
-  assert.deepEqual(report.groups.map((g: { margin_velocity: number }) => g.margin_velocity), [0.75, 0.25 / 3, 1 / 3]);
+  assert.deepEqual(
+    report.groups.map((g: { margin_velocity: number }) => g.margin_velocity),
+    [0.75, 0.25 / 3, 1 / 3],
+  );
   const train = report.groups.map((g: { observed: Record<string, number> }) => g.observed.steps_to_90_train);
   assert.deepEqual(train, [6, 16, 8]);
   for (const c of report.correlations) {
@@ -79,9 +122,16 @@ test('compare: a run that learns in the predicted order gives rho = tau = 1 and 
       assert.equal(c.kendall_tau_b, 1);
     }
   }
-  for (const p of report.priority) assert.deepEqual([p.hits, p.decided], p.measure === 'steps_to_90_test' ? [2, 2] : [3, 3]);
-  assert.match(res.stdout, /priority by steps_to_90_train: 3 of 3 pairwise predictions came true \(100%\): mostly came true/);
-  assert.match(res.stdout, /margin_velocity vs loss_area \(3 groups\): Spearman 1\.00 \[1\.00, 1\.00\]: same direction as predicted, but 3 groups are too few/);
+  for (const p of report.priority)
+    assert.deepEqual([p.hits, p.decided], p.measure === 'steps_to_90_test' ? [2, 2] : [3, 3]);
+  assert.match(
+    res.stdout,
+    /priority by steps_to_90_train: 3 of 3 pairwise predictions came true \(100%\): mostly came true/,
+  );
+  assert.match(
+    res.stdout,
+    /margin_velocity vs loss_area \(3 groups\): Spearman 1\.00 \[1\.00, 1\.00\]: same direction as predicted, but 3 groups are too few/,
+  );
 });
 
 test('compare: a reversed run contradicts the prediction', () => {
@@ -90,10 +140,15 @@ test('compare: a reversed run contradicts the prediction', () => {
   const res = runCli(['compare', '--analysis', path.join(dir, 'a.json'), '--run', run, '--json', json]);
   assert.equal(res.code, 0, res.stderr);
   const report = JSON.parse(fs.readFileSync(json, 'utf8'));
-  const loss = report.correlations.find((c: { predictor: string; measure: string }) => c.predictor === 'margin_velocity' && c.measure === 'loss_area');
+  const loss = report.correlations.find(
+    (c: { predictor: string; measure: string }) => c.predictor === 'margin_velocity' && c.measure === 'loss_area',
+  );
   assert.equal(loss.spearman, -1);
   assert.equal(loss.kendall_tau_b, -1);
-  assert.deepEqual(report.priority.map((p: { hits: number }) => p.hits), [0, 0, 0, 0, 0]);
+  assert.deepEqual(
+    report.priority.map((p: { hits: number }) => p.hits),
+    [0, 0, 0, 0, 0],
+  );
   assert.deepEqual(report.notes, ['1 group(s) of the run are not in the analysis and are left out: d']);
 });
 
@@ -104,14 +159,30 @@ test('compare: bad inputs are one-line errors naming the file', () => {
 
   const run = writeRun('broken', { a: 1, b: 2 });
   const metrics = path.join(run, 'metrics.jsonl');
-  fs.appendFileSync(metrics, JSON.stringify({ step: 31, split: 'valid', group: 'a', loss: 0.1, 'policy/accuracies': 1, 'rewards/margins': 1 }) + '\n');
+  fs.appendFileSync(
+    metrics,
+    JSON.stringify({ step: 31, split: 'valid', group: 'a', loss: 0.1, 'policy/accuracies': 1, 'rewards/margins': 1 }) +
+      '\n',
+  );
   const lineNo = fs.readFileSync(metrics, 'utf8').trim().split('\n').length;
   const bad = runCli(['compare', '--analysis', path.join(dir, 'a.json'), '--run', run]);
   assert.equal(bad.code, 1);
   assert.equal(bad.stderr, `prefdyn: ${metrics}:${lineNo}: "split" must be "train" or "test", got "valid"\n`);
 
-  fs.writeFileSync(path.join(dir, 'notanalysis.json'), JSON.stringify({ groups: [{ group: 'a', n_pos: 1, n_neg: 1 }] }));
-  const notAnalysis = runCli(['compare', '--analysis', path.join(dir, 'notanalysis.json'), '--run', writeRun('ok2', { a: 1, b: 2 })]);
+  fs.writeFileSync(
+    path.join(dir, 'notanalysis.json'),
+    JSON.stringify({ groups: [{ group: 'a', n_pos: 1, n_neg: 1 }] }),
+  );
+  const notAnalysis = runCli([
+    'compare',
+    '--analysis',
+    path.join(dir, 'notanalysis.json'),
+    '--run',
+    writeRun('ok2', { a: 1, b: 2 }),
+  ]);
   assert.equal(notAnalysis.code, 1);
-  assert.equal(notAnalysis.stderr, `prefdyn: ${path.join(dir, 'notanalysis.json')}: groups[0].delta must be a number\n`);
+  assert.equal(
+    notAnalysis.stderr,
+    `prefdyn: ${path.join(dir, 'notanalysis.json')}: groups[0].delta must be a number\n`,
+  );
 });

@@ -20,7 +20,10 @@ function tempFile(name: string, bytes: Buffer | string): string {
 }
 
 test('strips a BOM and CRLF line ends, keeps blank lines numbered, returns a last line without newline', async () => {
-  const file = tempFile('a.txt', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('héllo\r\n\r\nwörld\r\nlast')]));
+  const file = tempFile(
+    'a.txt',
+    Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('héllo\r\n\r\nwörld\r\nlast')]),
+  );
   assert.deepEqual(await readAll(file), [
     { line: 1, text: 'héllo' },
     { line: 2, text: '' },
@@ -41,5 +44,8 @@ test('a line longer than a read chunk, with multi-byte characters across chunk b
 
 test('reads .gz files through gunzip', async () => {
   const file = tempFile('a.jsonl.gz', zlib.gzipSync('one\ntwo\n'));
-  assert.deepEqual((await readAll(file)).map((l) => l.text), ['one', 'two']);
+  assert.deepEqual(
+    (await readAll(file)).map((l) => l.text),
+    ['one', 'two'],
+  );
 });

@@ -4,7 +4,14 @@ import type { PreferencePair } from '../src/data/pair.js';
 import { splitPairs, testSize } from '../src/data/split.js';
 
 function pairs(group: string, n: number): PreferencePair[] {
-  return Array.from({ length: n }, (_, i) => ({ id: `${group}/${i}`, group, prompt: `${i}`, chosen: ' Yes', rejected: ' No', meta: {} }));
+  return Array.from({ length: n }, (_, i) => ({
+    id: `${group}/${i}`,
+    group,
+    prompt: `${i}`,
+    chosen: ' Yes',
+    rejected: ' No',
+    meta: {},
+  }));
 }
 const ids = (ps: PreferencePair[]) => ps.map((p) => p.id);
 
@@ -18,14 +25,19 @@ test('each group holds out round(n * fraction) pairs; train and test partition t
   const position = new Map(all.map((p, i) => [p.id, i]));
   for (const part of [train, held]) {
     const at = part.map((p) => position.get(p.id)!);
-    assert.deepEqual(at, [...at].sort((x, y) => x - y));
+    assert.deepEqual(
+      at,
+      [...at].sort((x, y) => x - y),
+    );
   }
 });
 
-test('a group\'s split is the same whatever other groups are present and in whatever order', () => {
+test("a group's split is the same whatever other groups are present and in whatever order", () => {
   const a = pairs('a', 200);
   const alone = splitPairs(a, { testFraction: 0.2, seed: 7 }).test;
-  const mixed = splitPairs([...pairs('z', 50), ...a, ...pairs('b', 300)], { testFraction: 0.2, seed: 7 }).test.filter((p) => p.group === 'a');
+  const mixed = splitPairs([...pairs('z', 50), ...a, ...pairs('b', 300)], { testFraction: 0.2, seed: 7 }).test.filter(
+    (p) => p.group === 'a',
+  );
   assert.deepEqual(ids(mixed), ids(alone));
   assert.deepEqual(ids(splitPairs(a, { testFraction: 0.2, seed: 7 }).test), ids(alone));
 });

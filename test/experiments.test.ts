@@ -7,13 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { runCli } from './helpers/cli.js';
 import type { AnalysisReport } from '../src/analysis/analyze.js';
-import { compareRun } from '../src/analysis/compareRun.js';
-import type { MetricPoint, RunSeries } from '../src/analysis/runMetrics.js';
+import { compareRun } from '../src/analysis/compare-run.js';
+import type { MetricPoint, RunSeries } from '../src/analysis/run-metrics.js';
 import { PAPER_BEHAVIOURS, prioritisationPairs } from '../src/experiments/behaviours.js';
-import { lastLayerLr } from '../src/experiments/lastLayerLr.js';
+import { lastLayerLr } from '../src/experiments/last-layer-lr.js';
 import { fitBatches, profileFor } from '../src/experiments/profile.js';
 import type { ReproduceSummary } from '../src/experiments/reproduce.js';
-import { independentRunsInput } from '../src/experiments/singleBehaviours.js';
+import { independentRunsInput } from '../src/experiments/single-behaviours.js';
 
 let tmp = '';
 let model = '';
@@ -22,22 +22,67 @@ const env = (): NodeJS.ProcessEnv => ({ PREFDYN_CACHE_DIR: path.join(tmp, 'cache
 before(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-reproduce-'));
   model = path.join(tmp, 'tiny');
-  const init = runCli(['model', 'init', '--arch', 'llama', '--size', 'd=32,layers=1,heads=4,kv=2,ctx=256', '--out', model, '--seed', '2']);
+  const init = runCli([
+    'model',
+    'init',
+    '--arch',
+    'llama',
+    '--size',
+    'd=32,layers=1,heads=4,kv=2,ctx=256',
+    '--out',
+    model,
+    '--seed',
+    '2',
+  ]);
   assert.equal(init.code, 0, init.stderr);
 });
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-test('independent runs: compareRun predicts each behaviour\'s solo velocity cc[b][b], whatever the group sizes', () => {
+test("independent runs: compareRun predicts each behaviour's solo velocity cc[b][b], whatever the group sizes", () => {
   // Three groups of 100, 300 and 600 pairs; cross terms that would reorder a joint mix.
-  const cc = [[1, 5, 0], [5, 2, 0], [0, 0, 3]];
+  const cc = [
+    [1, 5, 0],
+    [5, 2, 0],
+    [0, 0, 3],
+  ];
   const analysis = {
-    groups: [{ group: 'a', n_pos: 50, n_neg: 50, delta: 1 }, { group: 'b', n_pos: 150, n_neg: 150, delta: 2 }, { group: 'c', n_pos: 300, n_neg: 300, delta: 3 }],
-    gram: { groups: ['a', 'b', 'c'], dd: [[1, 0.5, 0], [0.5, 4, 0], [0, 0, 9]], cc },
+    groups: [
+      { group: 'a', n_pos: 50, n_neg: 50, delta: 1 },
+      { group: 'b', n_pos: 150, n_neg: 150, delta: 2 },
+      { group: 'c', n_pos: 300, n_neg: 300, delta: 3 },
+    ],
+    gram: {
+      groups: ['a', 'b', 'c'],
+      dd: [
+        [1, 0.5, 0],
+        [0.5, 4, 0],
+        [0, 0, 9],
+      ],
+      cc,
+    },
   } as unknown as AnalysisReport;
-  const curve = (rate: number): MetricPoint[] => [0, 1, 2].map((step) => ({ step, loss: 1 - rate * step, policyAccuracy: 0.5, margin: rate * step }));
-  const series: RunSeries = new Map([['train', new Map([['a', curve(0.1)], ['b', curve(0.2)], ['c', curve(0.3)]])], ['test', new Map()]]);
+  const curve = (rate: number): MetricPoint[] =>
+    [0, 1, 2].map((step) => ({ step, loss: 1 - rate * step, policyAccuracy: 0.5, margin: rate * step }));
+  const series: RunSeries = new Map([
+    [
+      'train',
+      new Map([
+        ['a', curve(0.1)],
+        ['b', curve(0.2)],
+        ['c', curve(0.3)],
+      ]),
+    ],
+    ['test', new Map()],
+  ]);
   const report = compareRun(independentRunsInput(analysis), series, { k: 1, bootstrap: 0, seed: 1 });
-  assert.deepEqual(report.groups.map((g) => [g.group, g.margin_velocity]), [['a', 1], ['b', 2], ['c', 3]]);
+  assert.deepEqual(
+    report.groups.map((g) => [g.group, g.margin_velocity]),
+    [
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ],
+  );
   const rho = report.correlations.find((c) => c.predictor === 'margin_velocity' && c.measure === 'loss_area')!;
   assert.equal(rho.spearman, 1);
   // Trained together (shares 0.1, 0.3, 0.6) the cross terms count: a = 1(0.1) + 5(0.3) = 1.6, b = 5(0.1) + 2(0.3) = 1.1, c = 3(0.6) = 1.8.
@@ -46,7 +91,10 @@ test('independent runs: compareRun predicts each behaviour\'s solo velocity cc[b
 });
 
 test('prioritisation pairs: most with least distinguishable, then second with second-to-last', () => {
-  assert.deepEqual(prioritisationPairs(['a', 'b', 'c', 'd', 'e']), [['a', 'e'], ['b', 'd']]);
+  assert.deepEqual(prioritisationPairs(['a', 'b', 'c', 'd', 'e']), [
+    ['a', 'e'],
+    ['b', 'd'],
+  ]);
   assert.deepEqual(prioritisationPairs(['a', 'b', 'c']), [['a', 'c']]);
   assert.throws(() => prioritisationPairs(['a']), /at least 2 behaviours, got 1/);
 });
@@ -60,30 +108,63 @@ test('last-layer lr = scale / (beta^2 E||g||^2), three significant digits; batch
   assert.deepEqual([p.align.microBatch, p.align.effectiveBatch], [8, 24]);
   assert.deepEqual(fitBatches(profileFor('quick'), 900).align, profileFor('quick').align);
   const s = profileFor('full', { steps: 3, pairsPerBehaviour: 30 });
-  assert.deepEqual([s.lastLayer.steps, s.align.steps, s.flip.steps, s.lastLayer.evalEvery, s.pairsPerBehaviour], [3, 3, 3, 3, 30]);
+  assert.deepEqual(
+    [s.lastLayer.steps, s.align.steps, s.flip.steps, s.lastLayer.evalEvery, s.pairsPerBehaviour],
+    [3, 3, 3, 3, 30],
+  );
 });
 
-const reproduceArgs = (out: string, seed = '7') => ['reproduce', '--model', model, '--out', out, '--quick', '--pairs', '30', '--steps', '3', '--seed', seed];
+const reproduceArgs = (out: string, seed = '7') => [
+  'reproduce',
+  '--model',
+  model,
+  '--out',
+  out,
+  '--quick',
+  '--pairs',
+  '30',
+  '--steps',
+  '3',
+  '--seed',
+  seed,
+];
 
 test('reproduce with a tiny profile: summary.json and REPORT.md, the same for the same seed', () => {
   const outs = ['r1', 'r2'].map((n) => path.join(tmp, n));
   const results = outs.map((out) => runCli(reproduceArgs(out), { env: env() }));
   for (const r of results) assert.equal(r.code, 0, r.stderr);
   const text = outs.map((out) => fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
-  assert.equal(text[1], text[0], 'same model, seed and profile: identical summary.json (the second run read the caches)');
-  assert.equal(fs.readFileSync(path.join(outs[1]!, 'REPORT.md'), 'utf8'), fs.readFileSync(path.join(outs[0]!, 'REPORT.md'), 'utf8'));
+  assert.equal(
+    text[1],
+    text[0],
+    'same model, seed and profile: identical summary.json (the second run read the caches)',
+  );
+  assert.equal(
+    fs.readFileSync(path.join(outs[1]!, 'REPORT.md'), 'utf8'),
+    fs.readFileSync(path.join(outs[0]!, 'REPORT.md'), 'utf8'),
+  );
 
   const s = JSON.parse(text[0]!) as ReproduceSummary;
   assert.equal(s.seed, 7);
   assert.equal(s.profile.pairsPerBehaviour, 30);
-  assert.deepEqual(s.data.pairs, PAPER_BEHAVIOURS.map((group) => ({ group, pairs: 30 })));
+  assert.deepEqual(
+    s.data.pairs,
+    PAPER_BEHAVIOURS.map((group) => ({ group, pairs: 30 })),
+  );
   // (a): five behaviours sorted by decreasing Delta, each with a run folder of contract 4.
   assert.deepEqual([...s.single.behaviours.map((b) => b.group)].sort(), [...PAPER_BEHAVIOURS].sort());
   const deltas = s.single.behaviours.map((b) => b.delta);
-  assert.deepEqual(deltas, [...deltas].sort((x, y) => y - x));
-  assert.deepEqual(s.single.behaviours.map((b) => b.rank_by_delta), [1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    deltas,
+    [...deltas].sort((x, y) => y - x),
+  );
+  assert.deepEqual(
+    s.single.behaviours.map((b) => b.rank_by_delta),
+    [1, 2, 3, 4, 5],
+  );
   for (const b of s.single.behaviours) {
-    for (const f of ['config.json', 'metrics.jsonl', 'summary.json']) assert.ok(fs.existsSync(path.join(outs[0]!, b.run, f)), `${b.run}/${f}`);
+    for (const f of ['config.json', 'metrics.jsonl', 'summary.json'])
+      assert.ok(fs.existsSync(path.join(outs[0]!, b.run, f)), `${b.run}/${f}`);
     assert.equal(b.n_pairs, 30);
   }
   assert.equal(s.single.correlations.length, 10); // 2 predictors x 5 measures
@@ -91,17 +172,33 @@ test('reproduce with a tiny profile: summary.json and REPORT.md, the same for th
   assert.equal(s.single.headline.predictor, 'delta');
   // (b): highest with lowest Delta, second with fourth.
   const order = s.single.behaviours.map((b) => b.group);
-  assert.deepEqual(s.prioritisation.pairs.map((p) => p.groups), [[order[0], order[4]], [order[1], order[3]]]);
+  assert.deepEqual(
+    s.prioritisation.pairs.map((p) => p.groups),
+    [
+      [order[0], order[4]],
+      [order[1], order[3]],
+    ],
+  );
   for (const p of s.prioritisation.pairs) assert.equal(p.outcomes.length, 5);
   // (c): Delta before equals (a)'s analysis; the merged model is a model folder.
   const before = new Map(s.single.behaviours.map((b) => [b.group, b.delta]));
   for (const d of s.misalignment.delta) assert.equal(d.before, before.get(d.group));
   assert.equal(s.misalignment.delta[0]!.group, s.misalignment.behaviour);
   assert.ok(fs.existsSync(path.join(outs[0]!, s.misalignment.aligned_model, 'model.safetensors')));
-  assert.deepEqual(s.findings.map((f) => ['holds', 'partly', 'not reproduced', 'no verdict'].includes(f.status)), [true, true, true]);
+  assert.deepEqual(
+    s.findings.map((f) => ['holds', 'partly', 'not reproduced', 'no verdict'].includes(f.status)),
+    [true, true, true],
+  );
   assert.ok(s.caveats.some((c) => c.includes('Only 30 pairs per behaviour')));
   const report = fs.readFileSync(path.join(outs[0]!, 'REPORT.md'), 'utf8');
-  for (const h of ['## Verdicts', '## (a) Single behaviours', '## (b) Prioritisation', '## (c) Misalignment', '## Caveats']) assert.ok(report.includes(h), h);
+  for (const h of [
+    '## Verdicts',
+    '## (a) Single behaviours',
+    '## (b) Prioritisation',
+    '## (c) Misalignment',
+    '## Caveats',
+  ])
+    assert.ok(report.includes(h), h);
   // Nothing of this machine in the summary: paths are relative to --out, or as given.
   assert.ok(!text[0]!.includes(outs[0]!), 'summary.json names no absolute output path');
 
@@ -111,7 +208,11 @@ test('reproduce with a tiny profile: summary.json and REPORT.md, the same for th
 
   const other = runCli(reproduceArgs(path.join(tmp, 'r3'), '8'), { env: env() });
   assert.equal(other.code, 0, other.stderr);
-  assert.notEqual(fs.readFileSync(path.join(tmp, 'r3', 'summary.json'), 'utf8'), text[0], 'another seed draws other pairs');
+  assert.notEqual(
+    fs.readFileSync(path.join(tmp, 'r3', 'summary.json'), 'utf8'),
+    text[0],
+    'another seed draws other pairs',
+  );
 });
 
 test('reproduce refuses a folder it did not write, a missing model and bad numbers, before any work', () => {
@@ -119,9 +220,16 @@ test('reproduce refuses a folder it did not write, a missing model and bad numbe
   fs.mkdirSync(foreign);
   fs.writeFileSync(path.join(foreign, 'notes.txt'), 'mine\n');
   const cases: [string[], number, string][] = [
-    [reproduceArgs(foreign), 1, `prefdyn: --out ${foreign}: exists, is not empty and was not written by \`prefdyn reproduce\` (no .prefdyn-reproduce file); choose another --out\n`],
-    [['reproduce', '--model', path.join(tmp, 'nope'), '--out', path.join(tmp, 'x')], 1,
-      `prefdyn: ${path.join(tmp, 'nope')}: not a model folder (no config.json); give --model DIR, a Hugging Face folder with " Yes" and " No" as single tokens (e.g. one made by \`prefdyn model init\`)\n`],
+    [
+      reproduceArgs(foreign),
+      1,
+      `prefdyn: --out ${foreign}: exists, is not empty and was not written by \`prefdyn reproduce\` (no .prefdyn-reproduce file); choose another --out\n`,
+    ],
+    [
+      ['reproduce', '--model', path.join(tmp, 'nope'), '--out', path.join(tmp, 'x')],
+      1,
+      `prefdyn: ${path.join(tmp, 'nope')}: not a model folder (no config.json); give --model DIR, a Hugging Face folder with " Yes" and " No" as single tokens (e.g. one made by \`prefdyn model init\`)\n`,
+    ],
     [['reproduce', '--model', model, '--steps', '0'], 1, 'prefdyn: --steps must be an integer >= 1, got "0"\n'],
     [['reproduce', '--model', model, '--pairs', 'ten'], 1, 'prefdyn: --pairs must be an integer >= 10, got "ten"\n'],
   ];

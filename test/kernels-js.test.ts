@@ -22,8 +22,18 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rto
 }
 
 /** C = alpha op(A) op(B) + beta C in float64, from the index maps of types.ts. */
-function naiveGemm(tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number, A: ArrayLike<number>,
-  B: ArrayLike<number>, beta: number, C: ArrayLike<number>): Float64Array {
+function naiveGemm(
+  tA: boolean,
+  tB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  A: ArrayLike<number>,
+  B: ArrayLike<number>,
+  beta: number,
+  C: ArrayLike<number>,
+): Float64Array {
   const out = new Float64Array(M * N);
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {
@@ -38,16 +48,30 @@ function naiveGemm(tA: boolean, tB: boolean, M: number, N: number, K: number, al
 test('sgemm: all four transpose cases, sizes across block edges, alpha and beta', () => {
   const k = kernels();
   // 530 > 512 columns and 133 > 128 depth cross the js blocking; 7 rows leave unrolling remainders
-  for (const [M, N, K] of [[7, 530, 133], [5, 3, 2], [1, 1, 1], [9, 70, 4]] as const) {
+  for (const [M, N, K] of [
+    [7, 530, 133],
+    [5, 3, 2],
+    [1, 1, 1],
+    [9, 70, 4],
+  ] as const) {
     for (const tA of [false, true]) {
       for (const tB of [false, true]) {
         const A = randn(M * K, 1);
         const B = randn(K * N, 2);
         const C0 = randn(M * N, 3);
-        for (const [alpha, beta] of [[1, 0], [1, 1], [-0.5, 2]] as const) {
+        for (const [alpha, beta] of [
+          [1, 0],
+          [1, 1],
+          [-0.5, 2],
+        ] as const) {
           const C = C0.slice();
           k.sgemm(tA, tB, M, N, K, alpha, A, B, beta, C);
-          assertClose(C, naiveGemm(tA, tB, M, N, K, alpha, A, B, beta, C0), 1e-5, `sgemm ${tA ? 'T' : 'N'}${tB ? 'T' : 'N'} ${M}x${N}x${K} alpha=${alpha} beta=${beta}`);
+          assertClose(
+            C,
+            naiveGemm(tA, tB, M, N, K, alpha, A, B, beta, C0),
+            1e-5,
+            `sgemm ${tA ? 'T' : 'N'}${tB ? 'T' : 'N'} ${M}x${N}x${K} alpha=${alpha} beta=${beta}`,
+          );
         }
       }
     }
@@ -84,8 +108,18 @@ test('sgemmBatched: per-batch strides, and stride 0 shares one matrix', () => {
   const before = C2.slice();
   k.sgemmBatched(true, false, batch, M, N, K, 2, A, M, M * K, B2, N, K * N, 1, C2, N, M * N);
   for (let b = 0; b < batch; b++) {
-    const expected = naiveGemm(true, false, M, N, K, 2, A.subarray(b * M * K, (b + 1) * M * K),
-      B2.subarray(b * K * N, (b + 1) * K * N), 1, before.subarray(b * M * N, (b + 1) * M * N));
+    const expected = naiveGemm(
+      true,
+      false,
+      M,
+      N,
+      K,
+      2,
+      A.subarray(b * M * K, (b + 1) * M * K),
+      B2.subarray(b * K * N, (b + 1) * K * N),
+      1,
+      before.subarray(b * M * N, (b + 1) * M * N),
+    );
     assertClose(C2.subarray(b * M * N, (b + 1) * M * N), expected, 1e-5, `accumulating batch ${b}`);
   }
 });
@@ -102,14 +136,30 @@ test('sgemmBatched with leading dimensions: heads of a [T, heads*hd] array read 
   k.sgemmBatched(false, true, heads, T, T, hd, 1, X, ld, hd, X, ld, hd, 0, S, T, T * T);
   for (let h = 0; h < heads; h++) {
     const Xh = head(X, h);
-    assertClose(S.subarray(h * T * T, (h + 1) * T * T), naiveGemm(false, true, T, T, hd, 1, Xh, Xh, 0, []), 1e-5, `S head ${h}`);
+    assertClose(
+      S.subarray(h * T * T, (h + 1) * T * T),
+      naiveGemm(false, true, T, T, hd, 1, Xh, Xh, 0, []),
+      1e-5,
+      `S head ${h}`,
+    );
   }
   // Y_h [T, hd] += S_h^T @ X_h, written into the heads of Y in place
   const Y = randn(T * ld, 22);
   const before = Y.slice();
   k.sgemmBatched(true, false, heads, T, hd, T, 1, S, T, T * T, X, ld, hd, 1, Y, ld, hd);
   for (let h = 0; h < heads; h++) {
-    const want = naiveGemm(true, false, T, hd, T, 1, S.subarray(h * T * T, (h + 1) * T * T), head(X, h), 1, head(before, h));
+    const want = naiveGemm(
+      true,
+      false,
+      T,
+      hd,
+      T,
+      1,
+      S.subarray(h * T * T, (h + 1) * T * T),
+      head(X, h),
+      1,
+      head(before, h),
+    );
     assertClose(head(Y, h), want, 1e-5, `Y head ${h}`);
   }
   for (let t = 0; t < T; t++) assert.equal(Y[t * ld + ld - 1], before[t * ld + ld - 1], `unused column of row ${t}`);
@@ -144,16 +194,32 @@ test('rmsnorm and layernorm forward match their formulas; backward accumulates',
   assertClose(lnOut, expLn, 1e-5, 'layernorm');
   // accumulate: running the backward twice doubles dx, dw (and db)
   const dout = randn(R * C, 14);
-  const dx1 = new Float32Array(R * C), dw1 = new Float32Array(C);
-  const dx2 = new Float32Array(R * C), dw2 = new Float32Array(C);
+  const dx1 = new Float32Array(R * C),
+    dw1 = new Float32Array(C);
+  const dx2 = new Float32Array(R * C),
+    dw2 = new Float32Array(C);
   k.rmsnormBackward(dout, x, w, rstd, R, C, dx1, dw1);
   k.rmsnormBackward(dout, x, w, rstd, R, C, dx2, dw2);
   k.rmsnormBackward(dout, x, w, rstd, R, C, dx2, dw2);
-  assertClose(dx2, dx1.map((v) => 2 * v), 1e-6, 'rmsnorm dx accumulates');
-  assertClose(dw2, dw1.map((v) => 2 * v), 1e-6, 'rmsnorm dw accumulates');
+  assertClose(
+    dx2,
+    dx1.map((v) => 2 * v),
+    1e-6,
+    'rmsnorm dx accumulates',
+  );
+  assertClose(
+    dw2,
+    dw1.map((v) => 2 * v),
+    1e-6,
+    'rmsnorm dw accumulates',
+  );
   const db = Float32Array.of(1, 1, 1, 1, 1, 1, 1);
   k.layernormBackward(dout, x, w, mean, lnRstd, R, C, new Float32Array(R * C), new Float32Array(C), db);
-  for (let c = 0; c < C; c++) assert.ok(Math.abs(db[c]! - (1 + dout[c]! + dout[C + c]! + dout[2 * C + c]!)) < 1e-5, `layernorm db[${c}] = 1 + column sum`);
+  for (let c = 0; c < C; c++)
+    assert.ok(
+      Math.abs(db[c]! - (1 + dout[c]! + dout[C + c]! + dout[2 * C + c]!)) < 1e-5,
+      `layernorm db[${c}] = 1 + column sum`,
+    );
 });
 
 test('swiglu and gelu forward match their formulas; backward matches central differences', () => {
@@ -163,7 +229,12 @@ test('swiglu and gelu forward match their formulas; backward matches central dif
   const u = randn(n, 16);
   const out = new Float32Array(n);
   k.swigluForward(g, u, n, out);
-  assertClose(out, Array.from(g, (v, i) => (v / (1 + Math.exp(-v))) * u[i]!), 1e-6, 'swiglu');
+  assertClose(
+    out,
+    Array.from(g, (v, i) => (v / (1 + Math.exp(-v))) * u[i]!),
+    1e-6,
+    'swiglu',
+  );
   k.geluForward(g, n, out);
   const gelu = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
   assertClose(out, Array.from(g, gelu), 1e-6, 'gelu');
@@ -171,12 +242,22 @@ test('swiglu and gelu forward match their formulas; backward matches central dif
   const dx = new Float32Array(n);
   k.geluBackward(ones, g, n, dx);
   const h = 1e-4;
-  assertClose(dx, Array.from(g, (v) => (gelu(v + h) - gelu(v - h)) / (2 * h)), 1e-4, 'gelu backward');
+  assertClose(
+    dx,
+    Array.from(g, (v) => (gelu(v + h) - gelu(v - h)) / (2 * h)),
+    1e-4,
+    'gelu backward',
+  );
   const dg = new Float32Array(n);
   const du = new Float32Array(n);
   k.swigluBackward(ones, g, u, n, dg, du);
   const silu = (v: number) => v / (1 + Math.exp(-v));
-  assertClose(dg, Array.from(g, (v, i) => ((silu(v + h) - silu(v - h)) / (2 * h)) * u[i]!), 1e-4, 'swiglu dgate');
+  assertClose(
+    dg,
+    Array.from(g, (v, i) => ((silu(v + h) - silu(v - h)) / (2 * h)) * u[i]!),
+    1e-4,
+    'swiglu dgate',
+  );
   assertClose(du, Array.from(g, silu), 1e-5, 'swiglu dup');
 });
 
@@ -217,13 +298,18 @@ test('logSoftmaxGather: gathered log-probs, lse, masked rows 0; backward accumul
   const logp = new Float32Array(R);
   const lse = new Float32Array(R);
   k.logSoftmaxGather(logits, targets, R, V, logp, lse);
-  const expLse = [0, 1, 2].map((r) => Math.log(Array.from(logits.subarray(r * V, (r + 1) * V)).reduce((p, v) => p + Math.exp(v), 0)));
+  const expLse = [0, 1, 2].map((r) =>
+    Math.log(Array.from(logits.subarray(r * V, (r + 1) * V)).reduce((p, v) => p + Math.exp(v), 0)),
+  );
   assertClose(lse, expLse, 1e-6, 'lse');
   assertClose(logp, [logits[2]! - expLse[0]!, 0, logits[14]! - expLse[2]!], 1e-6, 'logp');
   const dlogits = new Float32Array(R * V).fill(1);
   k.logSoftmaxGatherBackward(Float32Array.of(2, 5, -1), logits, targets, lse, R, V, dlogits);
   const expected = new Float64Array(R * V).fill(1);
-  for (const [r, g] of [[0, 2], [2, -1]] as const) {
+  for (const [r, g] of [
+    [0, 2],
+    [2, -1],
+  ] as const) {
     for (let v = 0; v < V; v++) expected[r * V + v]! -= g * Math.exp(logits[r * V + v]! - expLse[r]!);
     expected[r * V + targets[r]!]! += g;
   }

@@ -14,7 +14,8 @@ import { assertClose, forwardBackwardNll, parityDir } from './helpers/parity.js'
 
 const TOL = 1e-5;
 const loaded = loadNativeKernels();
-const required = process.env.PREFDYN_REQUIRE_NATIVE === '1' || (process.env.CI === 'true' && (nativeBuildRecord()?.openblas ?? true));
+const required =
+  process.env.PREFDYN_REQUIRE_NATIVE === '1' || (process.env.CI === 'true' && (nativeBuildRecord()?.openblas ?? true));
 const skip = loaded.kernels || required ? false : `native kernels unavailable: ${loaded.reason}`;
 
 interface Run {
@@ -31,10 +32,12 @@ async function runOn(k: Kernels, fixture: string): Promise<Run> {
     const model = await loadModel(path.join(parityDir, fixture));
     for (const p of model.params().values()) p.requiresGrad = true;
     const { logits, hidden, loss } = forwardBackwardNll(model, backward);
-    const grads = new Map([...model.params()].map(([name, p]) => {
-      assert.ok(p.grad, `${k.name}: ${name} received no gradient`);
-      return [name, p.grad];
-    }));
+    const grads = new Map(
+      [...model.params()].map(([name, p]) => {
+        assert.ok(p.grad, `${k.name}: ${name} received no gradient`);
+        return [name, p.grad];
+      }),
+    );
     return { logits: logits.data, hidden: hidden.data, loss: loss.data, grads };
   } finally {
     setKernels(before);
@@ -42,14 +45,18 @@ async function runOn(k: Kernels, fixture: string): Promise<Run> {
 }
 
 for (const fixture of ['llama-gqa-tied', 'gpt2']) {
-  test(`native and TypeScript kernels agree on ${fixture}: logits, hidden, loss and every gradient within ${TOL}`, { skip }, async () => {
-    assert.ok(loaded.kernels, loaded.reason);
-    const js = await runOn(jsKernels, fixture);
-    const native = await runOn(loaded.kernels, fixture);
-    assertClose('logits', native.logits, js.logits, TOL);
-    assertClose('hidden', native.hidden, js.hidden, TOL);
-    assertClose('loss', native.loss, js.loss, TOL);
-    assert.deepEqual([...native.grads.keys()].sort(), [...js.grads.keys()].sort());
-    for (const [name, g] of native.grads) assertClose(`grad ${name}`, g, js.grads.get(name), TOL);
-  });
+  test(
+    `native and TypeScript kernels agree on ${fixture}: logits, hidden, loss and every gradient within ${TOL}`,
+    { skip },
+    async () => {
+      assert.ok(loaded.kernels, loaded.reason);
+      const js = await runOn(jsKernels, fixture);
+      const native = await runOn(loaded.kernels, fixture);
+      assertClose('logits', native.logits, js.logits, TOL);
+      assertClose('hidden', native.hidden, js.hidden, TOL);
+      assertClose('loss', native.loss, js.loss, TOL);
+      assert.deepEqual([...native.grads.keys()].sort(), [...js.grads.keys()].sort());
+      for (const [name, g] of native.grads) assertClose(`grad ${name}`, g, js.grads.get(name), TOL);
+    },
+  );
 }

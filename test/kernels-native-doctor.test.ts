@@ -38,11 +38,15 @@ test('doctor follows PREFDYN_KERNELS=js and rejects an unknown kernel set with e
   assert.equal(bad.report.why, 'PREFDYN_KERNELS must be "js" or "native", got "fast"');
 });
 
-test('doctor shows PREFDYN_THREADS as the BLAS thread count; an invalid value disables the native set with the reason', { skip: nativeBuilt ? false : 'native kernels not built' }, () => {
-  const one = doctorJson({ PREFDYN_THREADS: '1' });
-  assert.equal(one.report.blas.threads, 1);
-  assert.deepEqual(one.report.threads, { blas: 1, elementwise: 1, source: 'PREFDYN_THREADS' });
-  const bad = doctorJson({ PREFDYN_THREADS: 'two' });
-  assert.equal(bad.report.kernels, 'js');
-  assert.equal(bad.report.native.reason, 'PREFDYN_THREADS must be a positive integer, got "two"');
-});
+test(
+  'doctor shows PREFDYN_THREADS as the BLAS thread count; an invalid value disables the native set with the reason',
+  { skip: nativeBuilt ? false : 'native kernels not built' },
+  () => {
+    const one = doctorJson({ PREFDYN_THREADS: '1' });
+    assert.equal(one.report.blas.threads, 1);
+    assert.deepEqual(one.report.threads, { blas: 1, elementwise: 1, source: 'PREFDYN_THREADS' });
+    const bad = doctorJson({ PREFDYN_THREADS: 'two' });
+    assert.equal(bad.report.kernels, 'js');
+    assert.equal(bad.report.native.reason, 'PREFDYN_THREADS must be a positive integer, got "two"');
+  },
+);

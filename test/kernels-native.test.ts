@@ -12,11 +12,15 @@ import { Rng } from '../src/util/rng.js';
 
 const loaded = loadNativeKernels();
 const record = nativeBuildRecord();
-const required = process.env.PREFDYN_REQUIRE_NATIVE === '1' || (process.env.CI === 'true' && (record?.openblas ?? true));
+const required =
+  process.env.PREFDYN_REQUIRE_NATIVE === '1' || (process.env.CI === 'true' && (record?.openblas ?? true));
 const skip = loaded.kernels || required ? false : `native kernels unavailable: ${loaded.reason}`;
 
 test('the native kernels load where they are required', () => {
-  assert.ok(loaded.kernels || !required, `native kernels required (PREFDYN_REQUIRE_NATIVE=1 or CI with OpenBLAS) but ${loaded.reason}`);
+  assert.ok(
+    loaded.kernels || !required,
+    `native kernels required (PREFDYN_REQUIRE_NATIVE=1 or CI with OpenBLAS) but ${loaded.reason}`,
+  );
 });
 
 function nk(): Kernels {
@@ -55,7 +59,12 @@ function assertClose(got: Float32Array, want: Float32Array, what: string, tol = 
 }
 
 /** Runs `call` on both kernel sets with copies of `arrays` (at different offsets), then compares every array. */
-function compareBoth(what: string, arrays: Record<string, Float32Array>, call: (k: Kernels, a: Record<string, Float32Array>) => void, tol?: number): void {
+function compareBoth(
+  what: string,
+  arrays: Record<string, Float32Array>,
+  call: (k: Kernels, a: Record<string, Float32Array>) => void,
+  tol?: number,
+): void {
   const forJs = Object.fromEntries(Object.entries(arrays).map(([k, v]) => [k, copy(v)]));
   const forNative = Object.fromEntries(Object.entries(arrays).map(([k, v], i) => [k, copy(v, 1 + i)]));
   call(jsKernels, forJs);
@@ -64,7 +73,11 @@ function compareBoth(what: string, arrays: Record<string, Float32Array>, call: (
 }
 
 test('sgemm matches the TypeScript kernels for every transpose, beta 0 (ignoring NaN) and beta 1', { skip }, () => {
-  for (const [M, N, K] of [[7, 5, 13], [33, 17, 65], [1, 64, 3]] as const) {
+  for (const [M, N, K] of [
+    [7, 5, 13],
+    [33, 17, 65],
+    [1, 64, 3],
+  ] as const) {
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
         const nanC = new Float32Array(M * N).fill(NaN);
@@ -80,7 +93,9 @@ test('sgemm matches the TypeScript kernels for every transpose, beta 0 (ignoring
 
 test('sgemm equals the textbook triple loop, transposes read in place', { skip }, () => {
   const [M, N, K] = [3, 4, 5];
-  const A = randn(K * M), B = randn(N * K), C = new Float32Array(M * N);
+  const A = randn(K * M),
+    B = randn(N * K),
+    C = new Float32Array(M * N);
   nk().sgemm(true, true, M, N, K, 1, A, B, 0, C);
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {
@@ -105,70 +120,181 @@ test('sgemm with K = 0 scales C by beta; M = 0 touches nothing', { skip }, () =>
 
 test('sgemmBatched matches, including stride 0 (one matrix shared by every batch entry)', { skip }, () => {
   const [batch, M, N, K] = [3, 6, 5, 7];
-  for (const [transA, transB, sA, sB] of [[false, false, M * K, K * N], [false, true, M * K, 0], [true, false, 0, K * N], [true, true, M * K + 2, K * N + 1]] as const) {
+  for (const [transA, transB, sA, sB] of [
+    [false, false, M * K, K * N],
+    [false, true, M * K, 0],
+    [true, false, 0, K * N],
+    [true, true, M * K + 2, K * N + 1],
+  ] as const) {
     const arrays = { A: randn(sA * (batch - 1) + M * K), B: randn(sB * (batch - 1) + K * N), C: randn(batch * M * N) };
     compareBoth(`sgemmBatched ${transA}/${transB} strides ${sA},${sB}`, arrays, (k, a) =>
-      k.sgemmBatched(transA, transB, batch, M, N, K, 0.5, a.A!, transA ? M : K, sA, a.B!, transB ? K : N, sB, 1, a.C!, N, M * N));
+      k.sgemmBatched(
+        transA,
+        transB,
+        batch,
+        M,
+        N,
+        K,
+        0.5,
+        a.A!,
+        transA ? M : K,
+        sA,
+        a.B!,
+        transB ? K : N,
+        sB,
+        1,
+        a.C!,
+        N,
+        M * N,
+      ),
+    );
   }
 });
 
-test('sgemmBatched reads and writes matrices in place through leading dimensions (heads of a [T, heads*hd] array)', { skip }, () => {
-  // 3 heads of hd = 4 side by side in rows of ld = 13 (one unused column that must stay untouched);
-  // "dense" operands are [T, T] blocks T*T apart. The cases are attention's: S = Q K^T, O = P V, dV = P^T dO.
-  const [heads, T, hd, ld] = [3, 5, 4, 13];
-  const headsLen = (heads - 1) * hd + (T - 1) * ld + hd;
-  const denseLen = heads * T * T;
-  const cases = [
-    { name: 'Q K^T', tA: false, tB: true, M: T, N: T, K: hd, lda: ld, sA: hd, aLen: headsLen, ldc: T, sC: T * T, cLen: denseLen },
-    { name: 'P V', tA: false, tB: false, M: T, N: hd, K: T, lda: T, sA: T * T, aLen: denseLen, ldc: ld, sC: hd, cLen: headsLen },
-    { name: 'P^T dO', tA: true, tB: false, M: T, N: hd, K: T, lda: T, sA: T * T, aLen: denseLen, ldc: ld, sC: hd, cLen: headsLen },
-  ];
-  for (const c of cases) {
-    compareBoth(`sgemmBatched ${c.name}`, { A: randn(c.aLen), B: randn(headsLen), C: randn(c.cLen) }, (k, a) =>
-      k.sgemmBatched(c.tA, c.tB, heads, c.M, c.N, c.K, 0.5, a.A!, c.lda, c.sA, a.B!, ld, hd, 1, a.C!, c.ldc, c.sC));
-  }
-});
+test(
+  'sgemmBatched reads and writes matrices in place through leading dimensions (heads of a [T, heads*hd] array)',
+  { skip },
+  () => {
+    // 3 heads of hd = 4 side by side in rows of ld = 13 (one unused column that must stay untouched);
+    // "dense" operands are [T, T] blocks T*T apart. The cases are attention's: S = Q K^T, O = P V, dV = P^T dO.
+    const [heads, T, hd, ld] = [3, 5, 4, 13];
+    const headsLen = (heads - 1) * hd + (T - 1) * ld + hd;
+    const denseLen = heads * T * T;
+    const cases = [
+      {
+        name: 'Q K^T',
+        tA: false,
+        tB: true,
+        M: T,
+        N: T,
+        K: hd,
+        lda: ld,
+        sA: hd,
+        aLen: headsLen,
+        ldc: T,
+        sC: T * T,
+        cLen: denseLen,
+      },
+      {
+        name: 'P V',
+        tA: false,
+        tB: false,
+        M: T,
+        N: hd,
+        K: T,
+        lda: T,
+        sA: T * T,
+        aLen: denseLen,
+        ldc: ld,
+        sC: hd,
+        cLen: headsLen,
+      },
+      {
+        name: 'P^T dO',
+        tA: true,
+        tB: false,
+        M: T,
+        N: hd,
+        K: T,
+        lda: T,
+        sA: T * T,
+        aLen: denseLen,
+        ldc: ld,
+        sC: hd,
+        cLen: headsLen,
+      },
+    ];
+    for (const c of cases) {
+      compareBoth(`sgemmBatched ${c.name}`, { A: randn(c.aLen), B: randn(headsLen), C: randn(c.cLen) }, (k, a) =>
+        k.sgemmBatched(c.tA, c.tB, heads, c.M, c.N, c.K, 0.5, a.A!, c.lda, c.sA, a.B!, ld, hd, 1, a.C!, c.ldc, c.sC),
+      );
+    }
+  },
+);
 
 test('RMSNorm forward and backward (accumulating) match', { skip }, () => {
   const [R, C] = [5, 37];
-  const x = randn(R * C, 0, 3), w = randn(C), dout = randn(R * C);
-  compareBoth('rmsnorm', { x, w, out: new Float32Array(R * C), rstd: new Float32Array(R), dout, dx: randn(R * C), dw: randn(C) }, (k, a) => {
-    k.rmsnormForward(a.x!, a.w!, R, C, 1e-5, a.out!, a.rstd!);
-    k.rmsnormBackward(a.dout!, a.x!, a.w!, a.rstd!, R, C, a.dx!, a.dw!);
-  });
+  const x = randn(R * C, 0, 3),
+    w = randn(C),
+    dout = randn(R * C);
+  compareBoth(
+    'rmsnorm',
+    { x, w, out: new Float32Array(R * C), rstd: new Float32Array(R), dout, dx: randn(R * C), dw: randn(C) },
+    (k, a) => {
+      k.rmsnormForward(a.x!, a.w!, R, C, 1e-5, a.out!, a.rstd!);
+      k.rmsnormBackward(a.dout!, a.x!, a.w!, a.rstd!, R, C, a.dx!, a.dw!);
+    },
+  );
 });
 
 test('LayerNorm forward and backward (accumulating) match', { skip }, () => {
   const [R, C] = [4, 29];
-  const x = randn(R * C, 0, 2), w = randn(C), b = randn(C), dout = randn(R * C);
+  const x = randn(R * C, 0, 2),
+    w = randn(C),
+    b = randn(C),
+    dout = randn(R * C);
   for (let i = 0; i < x.length; i++) x[i] = x[i]! + 5; // an offset mean, where a naive variance loses digits
-  compareBoth('layernorm', { x, w, b, out: new Float32Array(R * C), mean: new Float32Array(R), rstd: new Float32Array(R), dout, dx: randn(R * C), dw: randn(C), db: randn(C) }, (k, a) => {
-    k.layernormForward(a.x!, a.w!, a.b!, R, C, 1e-5, a.out!, a.mean!, a.rstd!);
-    k.layernormBackward(a.dout!, a.x!, a.w!, a.mean!, a.rstd!, R, C, a.dx!, a.dw!, a.db!);
-  });
+  compareBoth(
+    'layernorm',
+    {
+      x,
+      w,
+      b,
+      out: new Float32Array(R * C),
+      mean: new Float32Array(R),
+      rstd: new Float32Array(R),
+      dout,
+      dx: randn(R * C),
+      dw: randn(C),
+      db: randn(C),
+    },
+    (k, a) => {
+      k.layernormForward(a.x!, a.w!, a.b!, R, C, 1e-5, a.out!, a.mean!, a.rstd!);
+      k.layernormBackward(a.dout!, a.x!, a.w!, a.mean!, a.rstd!, R, C, a.dx!, a.dw!, a.db!);
+    },
+  );
 });
 
 test('SwiGLU and GELU forward and backward match', { skip }, () => {
   const n = 1001;
   const extremes = (a: Float32Array): Float32Array => (a.set([100, -100, 60, -60, 0]), a); // saturated exp and tanh
-  compareBoth('swiglu', { gate: extremes(randn(n, 0, 4)), up: randn(n), out: new Float32Array(n), dout: randn(n), dgate: randn(n), dup: randn(n) }, (k, a) => {
-    k.swigluForward(a.gate!, a.up!, n, a.out!);
-    k.swigluBackward(a.dout!, a.gate!, a.up!, n, a.dgate!, a.dup!);
-  });
-  compareBoth('gelu', { x: extremes(randn(n, 0, 4)), out: new Float32Array(n), dout: randn(n), dx: randn(n) }, (k, a) => {
-    k.geluForward(a.x!, n, a.out!);
-    k.geluBackward(a.dout!, a.x!, n, a.dx!);
-  });
+  compareBoth(
+    'swiglu',
+    {
+      gate: extremes(randn(n, 0, 4)),
+      up: randn(n),
+      out: new Float32Array(n),
+      dout: randn(n),
+      dgate: randn(n),
+      dup: randn(n),
+    },
+    (k, a) => {
+      k.swigluForward(a.gate!, a.up!, n, a.out!);
+      k.swigluBackward(a.dout!, a.gate!, a.up!, n, a.dgate!, a.dup!);
+    },
+  );
+  compareBoth(
+    'gelu',
+    { x: extremes(randn(n, 0, 4)), out: new Float32Array(n), dout: randn(n), dx: randn(n) },
+    (k, a) => {
+      k.geluForward(a.x!, n, a.out!);
+      k.geluBackward(a.dout!, a.x!, n, a.dx!);
+    },
+  );
 });
 
 test('causal softmax forward and backward match, with dp and dscores aliased', { skip }, () => {
   const [BH, T, scale] = [3, 9, 0.35];
   const n = BH * T * T;
-  compareBoth('causal softmax', { p: randn(n, 0, 5), dp: randn(n), dscores: new Float32Array(n).fill(NaN), same: randn(n) }, (k, a) => {
-    k.causalSoftmaxForward(a.p!, BH, T, scale);
-    k.causalSoftmaxBackward(a.dp!, a.p!, BH, T, scale, a.dscores!);
-    k.causalSoftmaxBackward(a.same!, a.p!, BH, T, scale, a.same!);
-  });
+  compareBoth(
+    'causal softmax',
+    { p: randn(n, 0, 5), dp: randn(n), dscores: new Float32Array(n).fill(NaN), same: randn(n) },
+    (k, a) => {
+      k.causalSoftmaxForward(a.p!, BH, T, scale);
+      k.causalSoftmaxBackward(a.dp!, a.p!, BH, T, scale, a.dscores!);
+      k.causalSoftmaxBackward(a.same!, a.p!, BH, T, scale, a.same!);
+    },
+  );
 });
 
 test('log-softmax + gather forward and backward match; masked rows give 0 and get no gradient', { skip }, () => {
@@ -176,13 +302,21 @@ test('log-softmax + gather forward and backward match; masked rows give 0 and ge
   const targets = new Int32Array([5, -1, 1002, 0, -1, 77]);
   const logits = randn(R * V, 0, 6);
   logits.fill(-200, 3 * V, 3 * V + 100); // far below the row's max: exp underflows
-  const arrays = { logits, logp: new Float32Array(R).fill(NaN), lse: new Float32Array(R), dlogp: randn(R), dlogits: randn(R * V) };
+  const arrays = {
+    logits,
+    logp: new Float32Array(R).fill(NaN),
+    lse: new Float32Array(R),
+    dlogp: randn(R),
+    dlogits: randn(R * V),
+  };
   const before = arrays.dlogits.slice();
   compareBoth('logSoftmaxGather', arrays, (k, a) => {
     k.logSoftmaxGather(a.logits!, targets, R, V, a.logp!, a.lse!);
     k.logSoftmaxGatherBackward(a.dlogp!, a.logits!, targets, a.lse!, R, V, a.dlogits!);
   });
-  const logp = new Float32Array(R), lse = new Float32Array(R), dlogits = before.slice();
+  const logp = new Float32Array(R),
+    lse = new Float32Array(R),
+    dlogits = before.slice();
   nk().logSoftmaxGather(arrays.logits, targets, R, V, logp, lse);
   nk().logSoftmaxGatherBackward(arrays.dlogp, arrays.logits, targets, lse, R, V, dlogits);
   assert.equal(logp[1], 0);
@@ -192,32 +326,145 @@ test('log-softmax + gather forward and backward match; masked rows give 0 and ge
 
 test('AdamW matches over three steps with weight decay', { skip }, () => {
   const n = 1000;
-  compareBoth('adamw', { p: randn(n), g1: randn(n), g2: randn(n), g3: randn(n), m: new Float32Array(n), v: new Float32Array(n) }, (k, a) => {
-    for (const [step, g] of [[1, a.g1!], [2, a.g2!], [3, a.g3!]] as const) k.adamw(a.p!, g, a.m!, a.v!, n, 1e-3, 0.9, 0.999, 1e-8, 0.1, step);
-  });
+  compareBoth(
+    'adamw',
+    { p: randn(n), g1: randn(n), g2: randn(n), g3: randn(n), m: new Float32Array(n), v: new Float32Array(n) },
+    (k, a) => {
+      for (const [step, g] of [
+        [1, a.g1!],
+        [2, a.g2!],
+        [3, a.g3!],
+      ] as const)
+        k.adamw(a.p!, g, a.m!, a.v!, n, 1e-3, 0.9, 0.999, 1e-8, 0.1, step);
+    },
+  );
 });
 
-test('arrays too short, wrong types and bad targets throw errors naming the kernel and argument, writing nothing', { skip }, () => {
-  const k = nk();
-  assert.throws(() => k.sgemm(false, false, 3, 4, 2, 1, new Float32Array(6), new Float32Array(8), 0, new Float32Array(11)),
-    { name: 'RangeError', message: 'native sgemm: C is too short: 11 elements, needs at least 12' });
-  assert.throws(() => k.sgemmBatched(false, false, 2, 2, 2, 2, 1, new Float32Array(4), 2, 4, new Float32Array(4), 2, 0, 0, new Float32Array(8), 2, 4),
-    { name: 'RangeError', message: 'native sgemmBatched: A is too short: 4 elements, needs at least 8' });
-  // rows 3 apart: the second matrix of A spans 4 + (2-1)*3 + 2 = 9 elements
-  assert.throws(() => k.sgemmBatched(false, false, 2, 2, 2, 2, 1, new Float32Array(8), 3, 4, new Float32Array(4), 2, 0, 0, new Float32Array(8), 2, 4),
-    { name: 'RangeError', message: 'native sgemmBatched: A is too short: 8 elements, needs at least 9' });
-  assert.throws(() => k.sgemmBatched(false, true, 1, 2, 2, 3, 1, new Float32Array(6), 3, 0, new Float32Array(6), 2, 0, 0, new Float32Array(4), 2, 0),
-    { name: 'RangeError', message: 'native sgemmBatched: ldb = 2 is less than the stored row length 3' });
-  assert.throws(() => k.rmsnormForward(new Float32Array(6), new Float32Array(3), 2, 3, 1e-5, new Float32Array(6), new Float32Array(1)),
-    { name: 'RangeError', message: 'native rmsnormForward: rstd is too short: 1 elements, needs at least 2' });
-  assert.throws(() => k.geluForward(new Float64Array(4) as unknown as Float32Array, 4, new Float32Array(4)),
-    { name: 'TypeError', message: 'native geluForward: x must be a Float32Array' });
-  assert.throws(() => k.swigluForward(new Float32Array(4), new Float32Array(4), 2.5, new Float32Array(4)),
-    { name: 'RangeError', message: 'native swigluForward: n must be an integer in [0, 2^31), got 2.5' });
-  const logp = new Float32Array([9, 9]);
-  assert.throws(() => k.logSoftmaxGather(new Float32Array(6), new Int32Array([0, 3]), 2, 3, logp, new Float32Array(2)),
-    { name: 'RangeError', message: 'native logSoftmaxGather: targets[1] = 3 is outside [-1, V) with V = 3 (-1 marks a masked row)' });
-  assert.deepEqual([...logp], [9, 9]);
-  assert.throws(() => k.adamw(new Float32Array(1), new Float32Array(1), new Float32Array(1), new Float32Array(1), 1, 1e-3, 0.9, 0.999, 1e-8, 0, 0),
-    { name: 'RangeError', message: 'native adamw: step must be >= 1 (the first step is 1), got 0' });
-});
+test(
+  'arrays too short, wrong types and bad targets throw errors naming the kernel and argument, writing nothing',
+  { skip },
+  () => {
+    const k = nk();
+    assert.throws(
+      () => k.sgemm(false, false, 3, 4, 2, 1, new Float32Array(6), new Float32Array(8), 0, new Float32Array(11)),
+      { name: 'RangeError', message: 'native sgemm: C is too short: 11 elements, needs at least 12' },
+    );
+    assert.throws(
+      () =>
+        k.sgemmBatched(
+          false,
+          false,
+          2,
+          2,
+          2,
+          2,
+          1,
+          new Float32Array(4),
+          2,
+          4,
+          new Float32Array(4),
+          2,
+          0,
+          0,
+          new Float32Array(8),
+          2,
+          4,
+        ),
+      { name: 'RangeError', message: 'native sgemmBatched: A is too short: 4 elements, needs at least 8' },
+    );
+    // rows 3 apart: the second matrix of A spans 4 + (2-1)*3 + 2 = 9 elements
+    assert.throws(
+      () =>
+        k.sgemmBatched(
+          false,
+          false,
+          2,
+          2,
+          2,
+          2,
+          1,
+          new Float32Array(8),
+          3,
+          4,
+          new Float32Array(4),
+          2,
+          0,
+          0,
+          new Float32Array(8),
+          2,
+          4,
+        ),
+      { name: 'RangeError', message: 'native sgemmBatched: A is too short: 8 elements, needs at least 9' },
+    );
+    assert.throws(
+      () =>
+        k.sgemmBatched(
+          false,
+          true,
+          1,
+          2,
+          2,
+          3,
+          1,
+          new Float32Array(6),
+          3,
+          0,
+          new Float32Array(6),
+          2,
+          0,
+          0,
+          new Float32Array(4),
+          2,
+          0,
+        ),
+      { name: 'RangeError', message: 'native sgemmBatched: ldb = 2 is less than the stored row length 3' },
+    );
+    assert.throws(
+      () =>
+        k.rmsnormForward(
+          new Float32Array(6),
+          new Float32Array(3),
+          2,
+          3,
+          1e-5,
+          new Float32Array(6),
+          new Float32Array(1),
+        ),
+      { name: 'RangeError', message: 'native rmsnormForward: rstd is too short: 1 elements, needs at least 2' },
+    );
+    assert.throws(() => k.geluForward(new Float64Array(4) as unknown as Float32Array, 4, new Float32Array(4)), {
+      name: 'TypeError',
+      message: 'native geluForward: x must be a Float32Array',
+    });
+    assert.throws(() => k.swigluForward(new Float32Array(4), new Float32Array(4), 2.5, new Float32Array(4)), {
+      name: 'RangeError',
+      message: 'native swigluForward: n must be an integer in [0, 2^31), got 2.5',
+    });
+    const logp = new Float32Array([9, 9]);
+    assert.throws(
+      () => k.logSoftmaxGather(new Float32Array(6), new Int32Array([0, 3]), 2, 3, logp, new Float32Array(2)),
+      {
+        name: 'RangeError',
+        message: 'native logSoftmaxGather: targets[1] = 3 is outside [-1, V) with V = 3 (-1 marks a masked row)',
+      },
+    );
+    assert.deepEqual([...logp], [9, 9]);
+    assert.throws(
+      () =>
+        k.adamw(
+          new Float32Array(1),
+          new Float32Array(1),
+          new Float32Array(1),
+          new Float32Array(1),
+          1,
+          1e-3,
+          0.9,
+          0.999,
+          1e-8,
+          0,
+          0,
+        ),
+      { name: 'RangeError', message: 'native adamw: step must be >= 1 (the first step is 1), got 0' },
+    );
+  },
+);

@@ -10,9 +10,19 @@ import { loadModel } from '../src/model/load.js';
 import { LoraAdapter, PAPER_LORA } from '../src/model/lora.js';
 import { Rng } from '../src/util/rng.js';
 import { runCli } from './helpers/cli.js';
-import { assertClose, forwardBackwardNll, parityDir, parityInputs, readReference, relativeError } from './helpers/parity.js';
+import {
+  assertClose,
+  forwardBackwardNll,
+  parityDir,
+  parityInputs,
+  readReference,
+  relativeError,
+} from './helpers/parity.js';
 
-const CASES = [['lora-llama', 'llama-gqa-tied'], ['lora-gpt2', 'gpt2']] as const;
+const CASES = [
+  ['lora-llama', 'llama-gqa-tied'],
+  ['lora-gpt2', 'gpt2'],
+] as const;
 
 for (const [name, base] of CASES) {
   test(`lora parity: ${name} logits, loss and LoRA gradients match PEFT in PyTorch; the base stays frozen`, async () => {
@@ -24,7 +34,10 @@ for (const [name, base] of CASES) {
     const { logits, loss } = forwardBackwardNll(model, backward);
     assertClose('logits', logits.data, ref.get('logits'), 1e-4);
     assertClose('loss', loss.data, ref.get('loss'), 1e-4);
-    const refGrads = [...ref.keys()].filter((k) => k.startsWith('grad.')).map((k) => k.slice(5)).sort();
+    const refGrads = [...ref.keys()]
+      .filter((k) => k.startsWith('grad.'))
+      .map((k) => k.slice(5))
+      .sort();
     assert.deepEqual([...adapter.params().keys()].sort(), refGrads);
     for (const [pname, p] of adapter.params()) assertClose(`grad ${pname}`, p.grad!, ref.get(`grad.${pname}`), 1e-4);
     for (const [pname, p] of model.params()) assert.equal(p.grad, null, `base parameter ${pname} got a gradient`);
@@ -40,8 +53,10 @@ for (const [name, base] of CASES) {
     assert.equal(model.adapter, undefined);
     const merged = model.forward(ids, B, T).logits!.data;
     assert.ok(relativeError(merged, withAdapter) < 1e-5, `merged vs adapter: ${relativeError(merged, withAdapter)}`);
-    assert.ok(relativeError(withAdapter, readReference(path.join(parityDir, base)).get('logits')!) > 1e-3,
-      'the adapter must change the logits for this test to mean anything');
+    assert.ok(
+      relativeError(withAdapter, readReference(path.join(parityDir, base)).get('logits')!) > 1e-3,
+      'the adapter must change the logits for this test to mean anything',
+    );
   });
 }
 
@@ -82,7 +97,9 @@ test('lora: a new adapter (B = 0) leaves the logits unchanged; dropout is seeded
 test('lora: bad adapter folders are refused with the file and the tensor named', async () => {
   const model = await loadModel(path.join(parityDir, 'llama-gqa-tied'));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-lora-bad-'));
-  assert.throws(() => LoraAdapter.read(tmp, model), { message: `${path.join(tmp, 'adapter_config.json')}: no such file (not a PEFT adapter folder)` });
+  assert.throws(() => LoraAdapter.read(tmp, model), {
+    message: `${path.join(tmp, 'adapter_config.json')}: no such file (not a PEFT adapter folder)`,
+  });
   // an adapter made for GPT-2 does not fit this Llama model
   fs.cpSync(path.join(parityDir, 'lora-gpt2'), tmp, { recursive: true });
   assert.throws(() => LoraAdapter.read(tmp, model), {
@@ -90,24 +107,41 @@ test('lora: bad adapter folders are refused with the file and the tensor named',
   });
   const cfgFile = path.join(tmp, 'adapter_config.json');
   fs.writeFileSync(cfgFile, JSON.stringify({ peft_type: 'LORA', r: 2, lora_alpha: 8, target_modules: ['q_proj'] }));
-  fs.cpSync(path.join(parityDir, 'lora-llama', 'adapter_model.safetensors'), path.join(tmp, 'adapter_model.safetensors'));
+  fs.cpSync(
+    path.join(parityDir, 'lora-llama', 'adapter_model.safetensors'),
+    path.join(tmp, 'adapter_model.safetensors'),
+  );
   assert.throws(() => LoraAdapter.read(tmp, model), {
     message: `${path.join(tmp, 'adapter_model.safetensors')}: tensor "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight" has shape [4, 32], expected [2, 32] (r = 2)`,
   });
   fs.writeFileSync(cfgFile, JSON.stringify({ peft_type: 'PREFIX_TUNING' }));
-  assert.throws(() => LoraAdapter.read(tmp, model), { message: `${cfgFile}: peft_type "PREFIX_TUNING" is not supported (only "LORA")` });
+  assert.throws(() => LoraAdapter.read(tmp, model), {
+    message: `${cfgFile}: peft_type "PREFIX_TUNING" is not supported (only "LORA")`,
+  });
 });
 
 test('prefdyn model merge: the saved folder scores like base + adapter; bad input names the missing option', async () => {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-merge-')), 'merged');
-  const res = runCli(['model', 'merge', '--model', path.join(parityDir, 'llama-gqa-tied'), '--adapter', path.join(parityDir, 'lora-llama'), '--out', out]);
+  const res = runCli([
+    'model',
+    'merge',
+    '--model',
+    path.join(parityDir, 'llama-gqa-tied'),
+    '--adapter',
+    path.join(parityDir, 'lora-llama'),
+    '--out',
+    out,
+  ]);
   assert.equal(res.code, 0, res.stderr);
   const base = await loadModel(path.join(parityDir, 'llama-gqa-tied'));
   LoraAdapter.read(path.join(parityDir, 'lora-llama'), base).attachTo(base);
   const { ids, B, T } = parityInputs();
   const withAdapter = base.forward(ids, B, T).logits!.data;
   const merged = (await loadModel(out)).forward(ids, B, T).logits!.data;
-  assert.ok(relativeError(merged, withAdapter) < 1e-5, `merged folder vs adapter: ${relativeError(merged, withAdapter)}`);
+  assert.ok(
+    relativeError(merged, withAdapter) < 1e-5,
+    `merged folder vs adapter: ${relativeError(merged, withAdapter)}`,
+  );
   const bad = runCli(['model', 'merge', '--model', path.join(parityDir, 'llama-gqa-tied'), '--out', out]);
   assert.equal(bad.code, 2);
   assert.equal(bad.stderr, 'prefdyn: model merge needs --adapter\n');

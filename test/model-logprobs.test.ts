@@ -13,14 +13,28 @@ import { pairLogProbs, responseLogProbs } from '../src/model/logprobs.js';
 const pairsFile = path.join(parityDir, 'logprobs', 'pairs.jsonl');
 
 function readJsonl(file: string): Record<string, unknown>[] {
-  return fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 for (const name of ['llama-gqa-tied', 'gpt2']) {
   for (const batchSize of ['1', '4']) {
     test(`logprobs: prefdyn logprobs on ${name} (batch size ${batchSize}) equals the PyTorch reference`, () => {
       const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-lp-')), 'lp.jsonl');
-      const res = runCli(['logprobs', '--model', path.join(parityDir, name), '--data', pairsFile, '--out', out, '--batch-size', batchSize]);
+      const res = runCli([
+        'logprobs',
+        '--model',
+        path.join(parityDir, name),
+        '--data',
+        pairsFile,
+        '--out',
+        out,
+        '--batch-size',
+        batchSize,
+      ]);
       assert.equal(res.code, 0, res.stderr);
       assert.equal(res.stdout, `wrote log-probs of 6 pairs (3 groups) to ${out}\n`);
       const got = readJsonl(out);
@@ -28,8 +42,16 @@ for (const name of ['llama-gqa-tied', 'gpt2']) {
       assert.equal(got.length, want.length);
       got.forEach((g, i) => {
         const w = want[i]!;
-        assert.deepEqual(Object.keys(g), ['id', 'group', 'logp_chosen', 'logp_rejected', 'n_tokens_chosen', 'n_tokens_rejected']);
-        for (const k of ['id', 'group', 'n_tokens_chosen', 'n_tokens_rejected']) assert.equal(g[k], w[k], `${w.id} ${k}`);
+        assert.deepEqual(Object.keys(g), [
+          'id',
+          'group',
+          'logp_chosen',
+          'logp_rejected',
+          'n_tokens_chosen',
+          'n_tokens_rejected',
+        ]);
+        for (const k of ['id', 'group', 'n_tokens_chosen', 'n_tokens_rejected'])
+          assert.equal(g[k], w[k], `${w.id} ${k}`);
         for (const k of ['logp_chosen', 'logp_rejected']) {
           const a = g[k] as number;
           const b = w[k] as number;
@@ -47,7 +69,13 @@ test('logprobs: the single-token path (one forward of the prompt) equals scoring
     { prompt: [9, 10], chosen: [200], rejected: [100] },
   ];
   const fast = pairLogProbs(model, pairs, 8);
-  const slow = responseLogProbs(model, pairs.flatMap((p) => [{ prompt: p.prompt, response: p.chosen }, { prompt: p.prompt, response: p.rejected }])).data;
+  const slow = responseLogProbs(
+    model,
+    pairs.flatMap((p) => [
+      { prompt: p.prompt, response: p.chosen },
+      { prompt: p.prompt, response: p.rejected },
+    ]),
+  ).data;
   fast.forEach((f, i) => {
     assert.ok(Math.abs(f.logpChosen - slow[2 * i]!) < 1e-5);
     assert.ok(Math.abs(f.logpRejected - slow[2 * i + 1]!) < 1e-5);
@@ -76,8 +104,14 @@ test('logprobs: pairs are batched by length but come back in input order, equal 
     const a = alone[i]!;
     assert.equal(b.nTokensChosen, pairs[i]!.chosen.length);
     assert.equal(b.nTokensRejected, pairs[i]!.rejected.length);
-    assert.ok(Math.abs(b.logpChosen - a.logpChosen) <= 1e-4 * Math.abs(a.logpChosen), `pair ${i} chosen: ${b.logpChosen} vs ${a.logpChosen}`);
-    assert.ok(Math.abs(b.logpRejected - a.logpRejected) <= 1e-4 * Math.abs(a.logpRejected), `pair ${i} rejected: ${b.logpRejected} vs ${a.logpRejected}`);
+    assert.ok(
+      Math.abs(b.logpChosen - a.logpChosen) <= 1e-4 * Math.abs(a.logpChosen),
+      `pair ${i} chosen: ${b.logpChosen} vs ${a.logpChosen}`,
+    );
+    assert.ok(
+      Math.abs(b.logpRejected - a.logpRejected) <= 1e-4 * Math.abs(a.logpRejected),
+      `pair ${i} rejected: ${b.logpRejected} vs ${a.logpRejected}`,
+    );
   });
   // The pairs differ, so a permuted result could not pass.
   assert.equal(new Set(alone.map((a) => a.logpChosen.toFixed(4))).size, pairs.length);
@@ -93,6 +127,9 @@ test('logprobs: bad input exits non-zero with a message', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-lp-bad-'));
   const noConfig = runCli(['logprobs', '--model', tmp, '--data', pairsFile, '--out', path.join(tmp, 'x.jsonl')]);
   assert.equal(noConfig.code, 1);
-  assert.equal(noConfig.stderr, `prefdyn: ${tmp}: no config.json (a model folder needs the Hugging Face config.json)\n`);
+  assert.equal(
+    noConfig.stderr,
+    `prefdyn: ${tmp}: no config.json (a model folder needs the Hugging Face config.json)\n`,
+  );
   assert.equal(fs.existsSync(path.join(tmp, 'x.jsonl')), false);
 });

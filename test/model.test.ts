@@ -16,21 +16,59 @@ import { relativeError } from './helpers/parity.js';
 const smallTokenizer = path.join(fixturesDir, 'tokenizers', 'gpt2-small');
 
 function readJsonl(file: string): Record<string, unknown>[] {
-  return fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 test('model init + embed + logprobs run end to end on persona:agreeableness', async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-e2e-'));
   const model = path.join(tmp, 'tiny');
-  const init = runCli(['model', 'init', '--arch', 'llama', '--size', 'd=32,layers=1,heads=4,kv=2,ctx=256', '--out', model, '--seed', '3', '--tokenizer', smallTokenizer]);
+  const init = runCli([
+    'model',
+    'init',
+    '--arch',
+    'llama',
+    '--size',
+    'd=32,layers=1,heads=4,kv=2,ctx=256',
+    '--out',
+    model,
+    '--seed',
+    '3',
+    '--tokenizer',
+    smallTokenizer,
+  ]);
   assert.equal(init.code, 0, init.stderr);
-  assert.equal(init.stdout, `wrote llama model (d=32, layers=1, heads=4, kv=2, vocab=1025, 45,184 parameters, seed 3) to ${model}\n`);
-  assert.deepEqual(fs.readdirSync(model).sort(), ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+  assert.equal(
+    init.stdout,
+    `wrote llama model (d=32, layers=1, heads=4, kv=2, vocab=1025, 45,184 parameters, seed 3) to ${model}\n`,
+  );
+  assert.deepEqual(fs.readdirSync(model).sort(), [
+    'config.json',
+    'model.safetensors',
+    'tokenizer.json',
+    'tokenizer_config.json',
+  ]);
 
   const name = path.join(tmp, 'agree');
-  const embed = runCli(['embed', '--model', model, '--data', 'persona:agreeableness', '--out', name, '--batch-size', '64']);
+  const embed = runCli([
+    'embed',
+    '--model',
+    model,
+    '--data',
+    'persona:agreeableness',
+    '--out',
+    name,
+    '--batch-size',
+    '64',
+  ]);
   assert.equal(embed.code, 0, embed.stderr);
-  assert.equal(embed.stdout, `wrote 1000 embeddings [1000, 32] (at the last prompt token) to ${name}.safetensors and ${name}.rows.jsonl\n`);
+  assert.equal(
+    embed.stdout,
+    `wrote 1000 embeddings [1000, 32] (at the last prompt token) to ${name}.safetensors and ${name}.rows.jsonl\n`,
+  );
   const st = SafetensorsFile.open(`${name}.safetensors`);
   assert.deepEqual(st.names(), ['embeddings']);
   assert.deepEqual(st.info('embeddings').shape, [1000, 32]);
@@ -51,7 +89,17 @@ test('model init + embed + logprobs run end to end on persona:agreeableness', as
   assert.ok(relativeError(emb.subarray(999 * 32), direct.data) < 1e-5);
 
   const out = path.join(tmp, 'lp.jsonl');
-  const lp = runCli(['logprobs', '--model', model, '--data', 'persona:agreeableness', '--out', out, '--batch-size', '64']);
+  const lp = runCli([
+    'logprobs',
+    '--model',
+    model,
+    '--data',
+    'persona:agreeableness',
+    '--out',
+    out,
+    '--batch-size',
+    '64',
+  ]);
   assert.equal(lp.code, 0, lp.stderr);
   const scores = readJsonl(out);
   assert.equal(scores.length, 1000);
@@ -64,7 +112,20 @@ test('model init + embed + logprobs run end to end on persona:agreeableness', as
 test('model init: the same seed writes the same weights; another seed does not', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-init-'));
   const make = (dir: string, seed: string) => {
-    const r = runCli(['model', 'init', '--arch', 'gpt2', '--size', 'd=16,layers=1,heads=2,ctx=32', '--out', path.join(tmp, dir), '--seed', seed, '--tokenizer', smallTokenizer]);
+    const r = runCli([
+      'model',
+      'init',
+      '--arch',
+      'gpt2',
+      '--size',
+      'd=16,layers=1,heads=2,ctx=32',
+      '--out',
+      path.join(tmp, dir),
+      '--seed',
+      seed,
+      '--tokenizer',
+      smallTokenizer,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     return fs.readFileSync(path.join(tmp, dir, 'model.safetensors'));
   };
@@ -89,7 +150,11 @@ test('init: weights follow Hugging Face initialisation (normal(0, 0.02), norms 1
   const llama = initConfig('llama', parseSizeSpec('tiny,vocab=500', 'llama'), 500);
   assert.equal(llama.arch === 'llama' && llama.numKeyValueHeads, 2);
   assert.equal(llama.intermediateSize, 176); // 8d/3 rounded up to a multiple of 16
-  assert.ok(initWeights(llama, 0).get('model.norm.weight')!.data.every((v) => v === 1));
+  assert.ok(
+    initWeights(llama, 0)
+      .get('model.norm.weight')!
+      .data.every((v) => v === 1),
+  );
 });
 
 test('model init: bad options are refused with a message', () => {
@@ -97,16 +162,31 @@ test('model init: bad options are refused with a message', () => {
   const out = path.join(tmp, 'm');
   const cases: [string[], number, string][] = [
     [['--arch', 'bert', '--out', out], 2, 'prefdyn: model init needs --arch llama or --arch gpt2, got "bert"\n'],
-    [['--arch', 'llama', '--size', 'd=64,layers=2', '--out', out, '--tokenizer', smallTokenizer], 1,
-      'prefdyn: --size "d=64,layers=2": heads is missing (e.g. "d=64,layers=2,heads=4" or a preset: tiny, small)\n'],
-    [['--arch', 'llama', '--size', 'huge', '--out', out, '--tokenizer', smallTokenizer], 1,
-      'prefdyn: --size: "huge" is not a preset (tiny, small) or KEY=VALUE with KEY one of d, layers, heads, kv, ffn, vocab, ctx, theta, tied\n'],
-    [['--arch', 'gpt2', '--size', 'tiny,kv=2', '--out', out, '--tokenizer', smallTokenizer], 1,
-      'prefdyn: --size: kv, theta and tied=false are Llama options; GPT-2 has neither grouped-query attention nor RoPE, and ties lm_head\n'],
-    [['--arch', 'llama', '--size', 'tiny,vocab=100', '--out', out, '--tokenizer', smallTokenizer], 1,
-      `prefdyn: --size vocab=100 is smaller than the tokenizer's 1025 tokens (${path.join(smallTokenizer, 'tokenizer.json')})\n`],
-    [['--arch', 'llama', '--size', 'd=30,layers=1,heads=4', '--out', out, '--tokenizer', smallTokenizer], 1,
-      'prefdyn: --size: hidden size 30 is not divisible by the 4 attention heads\n'],
+    [
+      ['--arch', 'llama', '--size', 'd=64,layers=2', '--out', out, '--tokenizer', smallTokenizer],
+      1,
+      'prefdyn: --size "d=64,layers=2": heads is missing (e.g. "d=64,layers=2,heads=4" or a preset: tiny, small)\n',
+    ],
+    [
+      ['--arch', 'llama', '--size', 'huge', '--out', out, '--tokenizer', smallTokenizer],
+      1,
+      'prefdyn: --size: "huge" is not a preset (tiny, small) or KEY=VALUE with KEY one of d, layers, heads, kv, ffn, vocab, ctx, theta, tied\n',
+    ],
+    [
+      ['--arch', 'gpt2', '--size', 'tiny,kv=2', '--out', out, '--tokenizer', smallTokenizer],
+      1,
+      'prefdyn: --size: kv, theta and tied=false are Llama options; GPT-2 has neither grouped-query attention nor RoPE, and ties lm_head\n',
+    ],
+    [
+      ['--arch', 'llama', '--size', 'tiny,vocab=100', '--out', out, '--tokenizer', smallTokenizer],
+      1,
+      `prefdyn: --size vocab=100 is smaller than the tokenizer's 1025 tokens (${path.join(smallTokenizer, 'tokenizer.json')})\n`,
+    ],
+    [
+      ['--arch', 'llama', '--size', 'd=30,layers=1,heads=4', '--out', out, '--tokenizer', smallTokenizer],
+      1,
+      'prefdyn: --size: hidden size 30 is not divisible by the 4 attention heads\n',
+    ],
   ];
   for (const [args, code, stderr] of cases) {
     const r = runCli(['model', 'init', ...args]);
@@ -124,12 +204,16 @@ test('embed: free-text pairs are embedded at prompt + response, two rows per pai
   assert.equal(r.code, 0, r.stderr);
   const rows = readJsonl(path.join(tmp, 'e.rows.jsonl'));
   assert.deepEqual(rows.slice(0, 2), [
-    { id: 'yes-1/chosen', group: 'persona-like', label: 1 }, { id: 'yes-1/rejected', group: 'persona-like', label: -1 },
+    { id: 'yes-1/chosen', group: 'persona-like', label: 1 },
+    { id: 'yes-1/rejected', group: 'persona-like', label: -1 },
   ]);
   assert.equal(rows.length, 12);
   const bad = runCli(['embed', '--model', model, '--data', data, '--out', path.join(tmp, 'f'), '--position', 'prompt']);
   assert.equal(bad.code, 1);
-  assert.equal(bad.stderr, 'prefdyn: pair free-1: no Yes/No label, so its prompt embedding has no side; use --position response (embeds prompt + chosen and prompt + rejected)\n');
+  assert.equal(
+    bad.stderr,
+    'prefdyn: pair free-1: no Yes/No label, so its prompt embedding has no side; use --position response (embeds prompt + chosen and prompt + rejected)\n',
+  );
   assert.equal(fs.existsSync(path.join(tmp, 'f.safetensors')), false);
 });
 

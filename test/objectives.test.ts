@@ -23,10 +23,25 @@ test('closed forms of each objective', () => {
   const h = 0.7;
   const s = (x: number) => 1 / (1 + Math.exp(-x));
   close(objectiveLoss('dpo', h, { beta, labelSmoothing: 0 }).loss, -Math.log(s(h)), 1e-12, 'dpo');
-  close(objectiveLoss('dpo', h, { beta, labelSmoothing: 0.1 }).loss, -0.9 * Math.log(s(h)) - 0.1 * Math.log(s(-h)), 1e-12, 'cdpo');
+  close(
+    objectiveLoss('dpo', h, { beta, labelSmoothing: 0.1 }).loss,
+    -0.9 * Math.log(s(h)) - 0.1 * Math.log(s(-h)),
+    1e-12,
+    'cdpo',
+  );
   // robust is conservative DPO: -(1-eps) log s(h) - eps log s(-h), not TRL's (Chowdhury et al.) estimator.
-  close(objectiveLoss('robust', h, { beta, labelSmoothing: 0.1 }).loss, -0.9 * Math.log(s(h)) - 0.1 * Math.log(s(-h)), 1e-12, 'robust');
-  close(objectiveLoss('robust', -h, { beta, labelSmoothing: 0.25 }).loss, -0.75 * Math.log(s(-h)) - 0.25 * Math.log(s(h)), 1e-12, 'robust at -h');
+  close(
+    objectiveLoss('robust', h, { beta, labelSmoothing: 0.1 }).loss,
+    -0.9 * Math.log(s(h)) - 0.1 * Math.log(s(-h)),
+    1e-12,
+    'robust',
+  );
+  close(
+    objectiveLoss('robust', -h, { beta, labelSmoothing: 0.25 }).loss,
+    -0.75 * Math.log(s(-h)) - 0.25 * Math.log(s(h)),
+    1e-12,
+    'robust at -h',
+  );
   // Its minimum is where s(h) = 1 - eps (slope 0), at h = log((1-eps)/eps): a flip-rate-aware target margin.
   assert.ok(Math.abs(objectiveLoss('robust', Math.log(0.9 / 0.1), { beta, labelSmoothing: 0.1 }).slope) < 1e-15);
   assert.equal(objectiveLoss('hinge', h, { beta, labelSmoothing: 0 }).loss, 1 - h);
@@ -55,5 +70,5 @@ test('dpo is stable far from zero', () => {
 });
 
 test('margin logit is beta times the difference of log-ratios', () => {
-  close(marginLogit(0.5, -1, -3, -2, -2.5), 0.5 * ((-1 + 2) - (-3 + 2.5)), 1e-15, 'h');
+  close(marginLogit(0.5, -1, -3, -2, -2.5), 0.5 * (-1 + 2 - (-3 + 2.5)), 1e-15, 'h');
 });

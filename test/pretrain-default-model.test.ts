@@ -34,7 +34,9 @@ test('prefdyn-tiny is pretrained: a sentence costs far less than its words in re
   const nll = (s: string) => {
     const ids = [...tok.encode(s, false), tok.eos!.id];
     const T = ids.length - 1;
-    return noGrad(() => causalLmLoss(model, Int32Array.from(ids.slice(0, T)), Int32Array.from(ids.slice(1)), 1, T).loss.item());
+    return noGrad(() =>
+      causalLmLoss(model, Int32Array.from(ids.slice(0, T)), Int32Array.from(ids.slice(1)), 1, T).loss.item(),
+    );
   };
   const forward = nll(text);
   const reversed = nll(`${words.reverse().join(' ')}.`);

@@ -22,7 +22,20 @@ function tmpDir(): string {
 /** A tiny random Llama with the 1,025-token test tokenizer. */
 function initModel(dir: string, ctx = 64): string {
   const out = path.join(dir, 'init');
-  const r = runCli(['model', 'init', '--arch', 'llama', '--size', `d=32,layers=1,heads=4,kv=2,ctx=${ctx}`, '--out', out, '--seed', '1', '--tokenizer', smallTokenizer]);
+  const r = runCli([
+    'model',
+    'init',
+    '--arch',
+    'llama',
+    '--size',
+    `d=32,layers=1,heads=4,kv=2,ctx=${ctx}`,
+    '--out',
+    out,
+    '--seed',
+    '1',
+    '--tokenizer',
+    smallTokenizer,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   return out;
 }
@@ -35,7 +48,11 @@ function repeatedCorpus(dir: string): string {
 }
 
 test('packSequences: targets are the inputs shifted by one, every token but the first is a target once, the tail is padded', () => {
-  const docs = [[1, 2, 3, 9], [4, 5, 9], [6, 9]];
+  const docs = [
+    [1, 2, 3, 9],
+    [4, 5, 9],
+    [6, 9],
+  ];
   const packed = packSequences(docs, 3, 9, 7); // 9 tokens, 8 targets: rows of 3, one padded slot
   assert.equal(packed.rows, 3);
   assert.equal(packed.tokens, 8);
@@ -45,7 +62,10 @@ test('packSequences: targets are the inputs shifted by one, every token but the 
   assert.equal(packed.targets[8], -1);
   assert.equal(packed.inputs[8], 9); // a padding input is EOS
   // every document appears whole, each exactly once
-  assert.deepEqual([...stream].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 9, 9, 9]);
+  assert.deepEqual(
+    [...stream].sort((a, b) => a - b),
+    [1, 2, 3, 4, 5, 6, 9, 9, 9],
+  );
   const joined = stream.join(',');
   for (const d of docs) assert.ok(joined.includes(d.join(',')), `${d} is not contiguous in ${joined}`);
   assert.deepEqual(packSequences(docs, 3, 9, 7), packed);
@@ -57,7 +77,10 @@ test('splitDocuments: a seeded, disjoint split of whole documents', () => {
   const docs = Array.from({ length: 100 }, (_, i) => i);
   const a = splitDocuments(docs, 0.1, 3);
   assert.equal(a.heldOut.length, 10);
-  assert.deepEqual([...a.train, ...a.heldOut].sort((x, y) => x - y), docs);
+  assert.deepEqual(
+    [...a.train, ...a.heldOut].sort((x, y) => x - y),
+    docs,
+  );
   assert.deepEqual(splitDocuments(docs, 0.1, 3), a);
   assert.notDeepEqual(splitDocuments(docs, 0.1, 4).heldOut, a.heldOut);
 });
@@ -99,8 +122,22 @@ test('text sources: persona gives the statements only; hh-rlhf the prompt + chos
 
 function options(dir: string, over: Partial<PretrainOptions> = {}): PretrainOptions {
   return {
-    modelDir: initModel(dir), texts: [repeatedCorpus(dir)], out: path.join(dir, 'out'), steps: 30, batchSize: 4, seqLen: 32,
-    lr: 1e-2, seed: 0, warmupSteps: 3, scheduler: 'cosine', weightDecay: 0.1, maxGradNorm: 1, heldOut: 0.25, logEvery: 10, dtype: 'F32', ...over,
+    modelDir: initModel(dir),
+    texts: [repeatedCorpus(dir)],
+    out: path.join(dir, 'out'),
+    steps: 30,
+    batchSize: 4,
+    seqLen: 32,
+    lr: 1e-2,
+    seed: 0,
+    warmupSteps: 3,
+    scheduler: 'cosine',
+    weightDecay: 0.1,
+    maxGradNorm: 1,
+    heldOut: 0.25,
+    logEvery: 10,
+    dtype: 'F32',
+    ...over,
   };
 }
 
@@ -112,7 +149,10 @@ test('pretrain: on a repeated corpus the training and held-out losses fall far b
   assert.ok(r.heldOutLoss < r.initialHeldOutLoss / 3, `held-out ${r.initialHeldOutLoss} -> ${r.heldOutLoss}`);
   assert.ok(r.finalTrainLoss < r.initialHeldOutLoss / 3, `train ${r.finalTrainLoss}`);
   assert.equal(lines.filter((l) => l.startsWith('step ')).length, 3);
-  assert.match(lines.at(-1)!, /^step 30\/30 loss \d+\.\d{4} lr \S+ grad-norm \d+\.\d{3} epoch \d+\.\d\d [\d,]+ tok\/s$/);
+  assert.match(
+    lines.at(-1)!,
+    /^step 30\/30 loss \d+\.\d{4} lr \S+ grad-norm \d+\.\d{3} epoch \d+\.\d\d [\d,]+ tok\/s$/,
+  );
   // 30 training documents of 22 tokens + EOS: 690 tokens, the first of which is no target
   assert.equal(r.trainTokens, 30 * 23 - 1);
   assert.equal(r.documents, 40);
@@ -126,8 +166,27 @@ test('pretrain: the same seed writes the same weights; another seed does not', (
   const model = initModel(dir);
   const corpus = repeatedCorpus(dir);
   const run = (seed: string, out: string) => {
-    const r = runCli(['pretrain', '--model', model, '--text', corpus, '--out', path.join(dir, out), '--steps', '6', '--batch-size', '2',
-      '--seq-len', '16', '--held-out', '0.25', '--warmup-steps', '2', '--seed', seed]);
+    const r = runCli([
+      'pretrain',
+      '--model',
+      model,
+      '--text',
+      corpus,
+      '--out',
+      path.join(dir, out),
+      '--steps',
+      '6',
+      '--batch-size',
+      '2',
+      '--seq-len',
+      '16',
+      '--held-out',
+      '0.25',
+      '--warmup-steps',
+      '2',
+      '--seed',
+      seed,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     return fs.readFileSync(path.join(dir, out, 'model.safetensors'));
   };
@@ -139,15 +198,39 @@ test('pretrain: the same seed writes the same weights; another seed does not', (
 test('pretrain: the summary on stdout', () => {
   const dir = tmpDir();
   const out = path.join(dir, 'out');
-  const r = runCli(['pretrain', '--model', initModel(dir), '--text', repeatedCorpus(dir), '--out', out, '--steps', '4', '--batch-size', '2',
-    '--seq-len', '16', '--held-out', '0.25', '--warmup-steps', '0', '--log-every', '3', '--dtype', 'BF16']);
+  const r = runCli([
+    'pretrain',
+    '--model',
+    initModel(dir),
+    '--text',
+    repeatedCorpus(dir),
+    '--out',
+    out,
+    '--steps',
+    '4',
+    '--batch-size',
+    '2',
+    '--seq-len',
+    '16',
+    '--held-out',
+    '0.25',
+    '--warmup-steps',
+    '0',
+    '--log-every',
+    '3',
+    '--dtype',
+    'BF16',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines[0], `wrote ${out} (45,184 parameters, BF16)`);
   assert.match(lines[1]!, /^steps 4, tokens seen 128 \(0\.\d\d epochs of 689 training tokens\), \d+ s$/);
   assert.match(lines[2]!, /^train loss \d+\.\d{4} \(mean of the last step\)$/);
   assert.match(lines[3]!, /^held-out loss \d+\.\d{4} -> \d+\.\d{4} \(perplexity [\d.]+ -> [\d.]+, 229 tokens\)$/);
-  assert.match(r.stderr, /^text: file .*corpus\.txt \(plain text, documents separated by blank lines\): 40 documents$/m);
+  assert.match(
+    r.stderr,
+    /^text: file .*corpus\.txt \(plain text, documents separated by blank lines\): 40 documents$/m,
+  );
   assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')).torch_dtype, 'bfloat16');
 });
 
@@ -161,26 +244,81 @@ test('pretrain: bad input is refused with a message, and nothing is written', ()
   const notModel = path.join(dir, 'notes');
   fs.mkdirSync(notModel);
   fs.writeFileSync(path.join(notModel, 'keep.txt'), 'mine');
-  const base = ['--model', model, '--out', out, '--steps', '2', '--batch-size', '2', '--seq-len', '16', '--held-out', '0.25'];
+  const base = [
+    '--model',
+    model,
+    '--out',
+    out,
+    '--steps',
+    '2',
+    '--batch-size',
+    '2',
+    '--seq-len',
+    '16',
+    '--held-out',
+    '0.25',
+  ];
   const cases: [string[], number, string][] = [
-    [['--model', model, '--out', out], 2, 'prefdyn: pretrain needs at least one --text SRC (persona, persona:<behaviour>[,<behaviour>...], hh-rlhf, or a path to a .txt or .jsonl file (optionally .gz))\n'],
+    [
+      ['--model', model, '--out', out],
+      2,
+      'prefdyn: pretrain needs at least one --text SRC (persona, persona:<behaviour>[,<behaviour>...], hh-rlhf, or a path to a .txt or .jsonl file (optionally .gz))\n',
+    ],
     [['--text', corpus, '--out', out], 2, 'prefdyn: pretrain needs --model DIR\n'],
-    [[...base, '--text', path.join(dir, 'missing.txt')], 1, `prefdyn: text file not found: ${path.join(dir, 'missing.txt')}; expected persona, persona:<behaviour>[,<behaviour>...], hh-rlhf, or a path to a .txt or .jsonl file (optionally .gz)\n`],
-    [[...base, '--text', badJsonl], 1, `prefdyn: ${badJsonl}:2: expected a JSON string or an object with a string "text" field\n`],
-    [[...base, '--text', 'persona:agreeablenes'], 1, 'prefdyn: unknown persona behaviour "agreeablenes"; did you mean "agreeableness"? (`prefdyn data list` shows all 135)\n'],
-    [[...base, '--text', corpus, '--seq-len', '64'], 1, `prefdyn: --seq-len 64 is longer than the model's context (max_position_embeddings 32 in ${model}/config.json)\n`],
-    [[...base, '--text', corpus, '--held-out', '0.01'], 1, 'prefdyn: --held-out 0.01 of 40 documents holds out none; raise --held-out or add text\n'],
+    [
+      [...base, '--text', path.join(dir, 'missing.txt')],
+      1,
+      `prefdyn: text file not found: ${path.join(dir, 'missing.txt')}; expected persona, persona:<behaviour>[,<behaviour>...], hh-rlhf, or a path to a .txt or .jsonl file (optionally .gz)\n`,
+    ],
+    [
+      [...base, '--text', badJsonl],
+      1,
+      `prefdyn: ${badJsonl}:2: expected a JSON string or an object with a string "text" field\n`,
+    ],
+    [
+      [...base, '--text', 'persona:agreeablenes'],
+      1,
+      'prefdyn: unknown persona behaviour "agreeablenes"; did you mean "agreeableness"? (`prefdyn data list` shows all 135)\n',
+    ],
+    [
+      [...base, '--text', corpus, '--seq-len', '64'],
+      1,
+      `prefdyn: --seq-len 64 is longer than the model's context (max_position_embeddings 32 in ${model}/config.json)\n`,
+    ],
+    [
+      [...base, '--text', corpus, '--held-out', '0.01'],
+      1,
+      'prefdyn: --held-out 0.01 of 40 documents holds out none; raise --held-out or add text\n',
+    ],
     [[...base, '--text', corpus, '--lr', 'fast'], 2, 'prefdyn: --lr must be a number > 0, got "fast"\n'],
     [[...base, '--text', corpus, '--steps', '0'], 2, 'prefdyn: --steps must be an integer >= 1, got "0"\n'],
-    [[...base, '--text', corpus, '--lr-scheduler', 'step'], 2, 'prefdyn: --lr-scheduler must be one of constant, linear, cosine, got "step"\n'],
-    [[...base, '--text', corpus, '--out', notModel], 1, `prefdyn: ${notModel}: exists and is not a model folder (no config.json); refusing to replace it\n`],
+    [
+      [...base, '--text', corpus, '--lr-scheduler', 'step'],
+      2,
+      'prefdyn: --lr-scheduler must be one of constant, linear, cosine, got "step"\n',
+    ],
+    [
+      [...base, '--text', corpus, '--out', notModel],
+      1,
+      `prefdyn: ${notModel}: exists and is not a model folder (no config.json); refusing to replace it\n`,
+    ],
   ];
   for (const [args, code, stderr] of cases) {
     const r = runCli(['pretrain', ...args]);
-    assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('prefdyn:')).join('\n') + '\n', stderr, args.join(' '));
+    assert.equal(
+      r.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('prefdyn:'))
+        .join('\n') + '\n',
+      stderr,
+      args.join(' '),
+    );
     assert.equal(r.code, code, args.join(' '));
   }
   assert.ok(!fs.existsSync(out));
   assert.deepEqual(fs.readdirSync(notModel), ['keep.txt']);
-  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+  assert.deepEqual(
+    fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+    [],
+  );
 });

@@ -30,5 +30,8 @@ test('a long pass reports about every 10% on plain stderr, and the end', () => {
 });
 
 test('a short pass is silent', () => {
-  assert.equal(captureStderr(() => stderrCounter('scoring', 100, false)(50, 50)), '');
+  assert.equal(
+    captureStderr(() => stderrCounter('scoring', 100, false)(50, 50)),
+    '',
+  );
 });

@@ -3,9 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits,
-} from '../src/model/dtype.js';
+import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../src/model/dtype.js';
 import { openCheckpointTensors, SafetensorsFile, writeSafetensors } from '../src/model/safetensors.js';
 
 function tempDir(): string {
@@ -67,12 +65,16 @@ test('writeSafetensors writes the reference layout byte for byte', () => {
 test('F32, F16 and BF16 round trip through a file, ordered by dtype then name', () => {
   const file = path.join(tempDir(), 'm.safetensors');
   const values = new Float32Array([1, -0.5, 0.1, 3e-5, 65504, -7.25]);
-  writeSafetensors(file, [
-    { name: 'c.half', shape: [2, 3], data: values, dtype: 'F16' },
-    { name: 'b.bf', shape: [3, 2], data: values, dtype: 'BF16' },
-    { name: 'a.full', shape: [6], data: values },
-    { name: 'z.full', shape: [1, 1], data: new Float32Array([42]) },
-  ], { note: 'x' });
+  writeSafetensors(
+    file,
+    [
+      { name: 'c.half', shape: [2, 3], data: values, dtype: 'F16' },
+      { name: 'b.bf', shape: [3, 2], data: values, dtype: 'BF16' },
+      { name: 'a.full', shape: [6], data: values },
+      { name: 'z.full', shape: [1, 1], data: new Float32Array([42]) },
+    ],
+    { note: 'x' },
+  );
   const f = SafetensorsFile.open(file);
   try {
     assert.deepEqual(f.names(), ['a.full', 'b.bf', 'c.half', 'z.full']);
@@ -82,8 +84,14 @@ test('F32, F16 and BF16 round trip through a file, ordered by dtype then name', 
     assert.deepEqual(f.info('b.bf'), { name: 'b.bf', dtype: 'BF16', shape: [3, 2], begin: 28, end: 40 });
     assert.deepEqual(f.info('c.half'), { name: 'c.half', dtype: 'F16', shape: [2, 3], begin: 40, end: 52 });
     assert.deepEqual(f.readF32('a.full'), values);
-    assert.deepEqual(f.readF32('c.half'), Float32Array.from(values, (v) => f16BitsToF32(f32ToF16Bits(v))));
-    assert.deepEqual(f.readF32('b.bf'), Float32Array.from(values, (v) => bf16BitsToF32(f32ToBf16Bits(v))));
+    assert.deepEqual(
+      f.readF32('c.half'),
+      Float32Array.from(values, (v) => f16BitsToF32(f32ToF16Bits(v))),
+    );
+    assert.deepEqual(
+      f.readF32('b.bf'),
+      Float32Array.from(values, (v) => bf16BitsToF32(f32ToBf16Bits(v))),
+    );
     assert.deepEqual([...f.readBytes('b.bf').subarray(0, 2)], [0x80, 0x3f]); // BF16 1.0, little-endian
     assert.deepEqual([...f.readBytes('c.half').subarray(0, 2)], [0x00, 0x3c]); // F16 1.0
     assert.equal(f.has('nope'), false);
@@ -96,13 +104,19 @@ test('F64 tensors are read as F32; integer tensors are refused by readF32', () =
   const file = path.join(tempDir(), 'x.safetensors');
   const data = new Uint8Array(new Float64Array([0.5, -1.25]).buffer);
   const ints = new Uint8Array(16);
-  rawFile(file, {
-    d: { dtype: 'F64', shape: [2], data_offsets: [0, 16] },
-    i: { dtype: 'I64', shape: [2], data_offsets: [16, 32] },
-  }, Buffer.concat([data, ints]));
+  rawFile(
+    file,
+    {
+      d: { dtype: 'F64', shape: [2], data_offsets: [0, 16] },
+      i: { dtype: 'I64', shape: [2], data_offsets: [16, 32] },
+    },
+    Buffer.concat([data, ints]),
+  );
   const f = SafetensorsFile.open(file);
   assert.deepEqual(f.readF32('d'), new Float32Array([0.5, -1.25]));
-  assert.throws(() => f.readF32('i'), { message: `${file}: tensor "i" has dtype I64; expected a float dtype (F32, F16, BF16, F64)` });
+  assert.throws(() => f.readF32('i'), {
+    message: `${file}: tensor "i" has dtype I64; expected a float dtype (F32, F16, BF16, F64)`,
+  });
   assert.throws(() => f.info('q'), { message: `${file}: no tensor named "q" (the file holds 2 tensors)` });
   f.close();
 });
@@ -111,39 +125,101 @@ test('malformed files are refused with messages naming the file and tensor', () 
   const dir = tempDir();
   const f8 = new Uint8Array(8);
   const cases: [string, () => string, string][] = [
-    ['short', () => { fs.writeFileSync(path.join(dir, 'short'), 'abc'); return path.join(dir, 'short'); },
-      'not a safetensors file: 3 bytes, less than the 8-byte header length'],
-    ['header past end', () => rawFile(path.join(dir, 'h'), { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, f8, 1000),
-      'header length 1000 exceeds the 62 bytes after it (truncated, or not a safetensors file)'],
-    ['bad json', () => { const p = path.join(dir, 'j'); const b = Buffer.alloc(10); b.writeBigUInt64LE(2n); b.write('{x', 8); fs.writeFileSync(p, b); return p; },
-      'header is not valid JSON ('],
-    ['wrong byte count', () => rawFile(path.join(dir, 'w'), { a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, f8),
-      'tensor "a": shape [3] of F32 needs 12 bytes, but data_offsets [0, 8] hold 8'],
-    ['unknown dtype', () => rawFile(path.join(dir, 'u'), { a: { dtype: 'F13', shape: [2], data_offsets: [0, 8] } }, f8),
-      'tensor "a": unknown dtype "F13"'],
-    ['bad shape', () => rawFile(path.join(dir, 's'), { a: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, f8),
-      'tensor "a": shape must be a list of non-negative integers, got [-2]'],
-    ['overlap', () => rawFile(path.join(dir, 'o'), {
-      a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] },
-    }, f8), 'tensor "b" bytes [4, 8) overlap tensor "a" [0, 8)'],
-    ['gap', () => rawFile(path.join(dir, 'g'), { a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f8),
-      'data bytes [0, 4) before tensor "a" belong to no tensor'],
-    ['trailing bytes', () => rawFile(path.join(dir, 't'), { a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f8),
-      '4 data bytes after the last tensor belong to no tensor'],
-    ['truncated', () => rawFile(path.join(dir, 'tr'), {
-      a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
-    }, f8), 'tensor "b" ends at data byte 12, but the file holds only 8 data bytes (truncated)'],
-    ['metadata not strings', () => rawFile(path.join(dir, 'm'), { __metadata__: { n: 1 } }, new Uint8Array(0)),
-      '__metadata__ "n" must be a string, got 1'],
+    [
+      'short',
+      () => {
+        fs.writeFileSync(path.join(dir, 'short'), 'abc');
+        return path.join(dir, 'short');
+      },
+      'not a safetensors file: 3 bytes, less than the 8-byte header length',
+    ],
+    [
+      'header past end',
+      () => rawFile(path.join(dir, 'h'), { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, f8, 1000),
+      'header length 1000 exceeds the 62 bytes after it (truncated, or not a safetensors file)',
+    ],
+    [
+      'bad json',
+      () => {
+        const p = path.join(dir, 'j');
+        const b = Buffer.alloc(10);
+        b.writeBigUInt64LE(2n);
+        b.write('{x', 8);
+        fs.writeFileSync(p, b);
+        return p;
+      },
+      'header is not valid JSON (',
+    ],
+    [
+      'wrong byte count',
+      () => rawFile(path.join(dir, 'w'), { a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, f8),
+      'tensor "a": shape [3] of F32 needs 12 bytes, but data_offsets [0, 8] hold 8',
+    ],
+    [
+      'unknown dtype',
+      () => rawFile(path.join(dir, 'u'), { a: { dtype: 'F13', shape: [2], data_offsets: [0, 8] } }, f8),
+      'tensor "a": unknown dtype "F13"',
+    ],
+    [
+      'bad shape',
+      () => rawFile(path.join(dir, 's'), { a: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, f8),
+      'tensor "a": shape must be a list of non-negative integers, got [-2]',
+    ],
+    [
+      'overlap',
+      () =>
+        rawFile(
+          path.join(dir, 'o'),
+          {
+            a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+            b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] },
+          },
+          f8,
+        ),
+      'tensor "b" bytes [4, 8) overlap tensor "a" [0, 8)',
+    ],
+    [
+      'gap',
+      () => rawFile(path.join(dir, 'g'), { a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f8),
+      'data bytes [0, 4) before tensor "a" belong to no tensor',
+    ],
+    [
+      'trailing bytes',
+      () => rawFile(path.join(dir, 't'), { a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f8),
+      '4 data bytes after the last tensor belong to no tensor',
+    ],
+    [
+      'truncated',
+      () =>
+        rawFile(
+          path.join(dir, 'tr'),
+          {
+            a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+            b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+          },
+          f8,
+        ),
+      'tensor "b" ends at data byte 12, but the file holds only 8 data bytes (truncated)',
+    ],
+    [
+      'metadata not strings',
+      () => rawFile(path.join(dir, 'm'), { __metadata__: { n: 1 } }, new Uint8Array(0)),
+      '__metadata__ "n" must be a string, got 1',
+    ],
   ];
   for (const [label, make, message] of cases) {
     const file = make();
-    assert.throws(() => SafetensorsFile.open(file), (err: Error) => {
-      assert.ok(err.message.startsWith(`${file}: ${message}`), `${label}: got "${err.message}"`);
-      return true;
-    });
+    assert.throws(
+      () => SafetensorsFile.open(file),
+      (err: Error) => {
+        assert.ok(err.message.startsWith(`${file}: ${message}`), `${label}: got "${err.message}"`);
+        return true;
+      },
+    );
   }
-  assert.throws(() => SafetensorsFile.open(path.join(dir, 'absent')), { message: `${path.join(dir, 'absent')}: no such file` });
+  assert.throws(() => SafetensorsFile.open(path.join(dir, 'absent')), {
+    message: `${path.join(dir, 'absent')}: no such file`,
+  });
 });
 
 test('a truncated copy of a written file is refused, naming the cut tensor', () => {
@@ -172,8 +248,12 @@ test('writeSafetensors refuses a shape that does not match the data and leaves n
 
 test('sharded checkpoints read as one lookup; errors name the index and the shard', () => {
   const dir = tempDir();
-  writeSafetensors(path.join(dir, 'model-00001-of-00002.safetensors'), [{ name: 'a', shape: [2], data: new Float32Array([1, 2]) }]);
-  writeSafetensors(path.join(dir, 'model-00002-of-00002.safetensors'), [{ name: 'b', shape: [1], data: new Float32Array([3]), dtype: 'BF16' }]);
+  writeSafetensors(path.join(dir, 'model-00001-of-00002.safetensors'), [
+    { name: 'a', shape: [2], data: new Float32Array([1, 2]) },
+  ]);
+  writeSafetensors(path.join(dir, 'model-00002-of-00002.safetensors'), [
+    { name: 'b', shape: [1], data: new Float32Array([3]), dtype: 'BF16' },
+  ]);
   const index = path.join(dir, 'model.safetensors.index.json');
   const weightMap = { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' };
   fs.writeFileSync(index, JSON.stringify({ metadata: { total_size: 10 }, weight_map: weightMap }));
@@ -191,19 +271,34 @@ test('sharded checkpoints read as one lookup; errors name the index and the shar
     message: `${index}: weight_map puts tensor "c" in model-00001-of-00002.safetensors, but ${path.join(dir, 'model-00001-of-00002.safetensors')} has no such tensor`,
   });
   fs.writeFileSync(index, JSON.stringify({ weight_map: { ...weightMap, c: 'model-00003-of-00003.safetensors' } }));
-  assert.throws(() => openCheckpointTensors(dir), { message: `${path.join(dir, 'model-00003-of-00003.safetensors')}: no such file` });
+  assert.throws(() => openCheckpointTensors(dir), {
+    message: `${path.join(dir, 'model-00003-of-00003.safetensors')}: no such file`,
+  });
   fs.writeFileSync(index, JSON.stringify({ weights: {} }));
-  assert.throws(() => openCheckpointTensors(dir), { message: `${index}: missing "weight_map" (an object from tensor name to shard file)` });
+  assert.throws(() => openCheckpointTensors(dir), {
+    message: `${index}: missing "weight_map" (an object from tensor name to shard file)`,
+  });
   fs.rmSync(index);
-  assert.throws(() => openCheckpointTensors(dir), { message: `${dir}: no model.safetensors or model.safetensors.index.json` });
+  assert.throws(() => openCheckpointTensors(dir), {
+    message: `${dir}: no model.safetensors or model.safetensors.index.json`,
+  });
 });
 
 test('a single-file checkpoint takes precedence and reports its file', () => {
   const dir = tempDir();
-  writeSafetensors(path.join(dir, 'model.safetensors'), [{ name: 'w', shape: [1], data: new Float32Array([5]), dtype: 'F16' }]);
+  writeSafetensors(path.join(dir, 'model.safetensors'), [
+    { name: 'w', shape: [1], data: new Float32Array([5]), dtype: 'F16' },
+  ]);
   const t = openCheckpointTensors(dir);
   assert.deepEqual(t.files, [path.join(dir, 'model.safetensors')]);
-  assert.deepEqual(t.info('w'), { name: 'w', dtype: 'F16', shape: [1], begin: 0, end: 2, file: path.join(dir, 'model.safetensors') });
+  assert.deepEqual(t.info('w'), {
+    name: 'w',
+    dtype: 'F16',
+    shape: [1],
+    begin: 0,
+    end: 2,
+    file: path.join(dir, 'model.safetensors'),
+  });
   assert.deepEqual(t.readF32('w'), new Float32Array([5]));
   t.close();
 });

@@ -24,21 +24,24 @@ function naiveAttention(q: Tensor, k: Tensor, v: Tensor): Float64Array {
   const [B, T, H, hd] = q.shape as [number, number, number, number];
   const Hkv = k.shape[2]!;
   const out = new Float64Array(q.size);
-  for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
-    const g = Math.floor(h / (H / Hkv));
-    for (let t = 0; t < T; t++) {
-      const w: number[] = [];
-      for (let s = 0; s <= t; s++) {
-        let dot = 0;
-        for (let c = 0; c < hd; c++) dot += q.data[((b * T + t) * H + h) * hd + c]! * k.data[((b * T + s) * Hkv + g) * hd + c]!;
-        w.push(Math.exp(dot / Math.sqrt(hd)));
-      }
-      const z = w.reduce((p, x) => p + x, 0);
-      for (let s = 0; s <= t; s++) for (let c = 0; c < hd; c++) {
-        out[((b * T + t) * H + h) * hd + c]! += (w[s]! / z) * v.data[((b * T + s) * Hkv + g) * hd + c]!;
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < H; h++) {
+      const g = Math.floor(h / (H / Hkv));
+      for (let t = 0; t < T; t++) {
+        const w: number[] = [];
+        for (let s = 0; s <= t; s++) {
+          let dot = 0;
+          for (let c = 0; c < hd; c++)
+            dot += q.data[((b * T + t) * H + h) * hd + c]! * k.data[((b * T + s) * Hkv + g) * hd + c]!;
+          w.push(Math.exp(dot / Math.sqrt(hd)));
+        }
+        const z = w.reduce((p, x) => p + x, 0);
+        for (let s = 0; s <= t; s++)
+          for (let c = 0; c < hd; c++) {
+            out[((b * T + t) * H + h) * hd + c]! += (w[s]! / z) * v.data[((b * T + s) * Hkv + g) * hd + c]!;
+          }
       }
     }
-  }
   return out;
 }
 
@@ -67,7 +70,9 @@ test('causalAttention with T = 1 returns v (each query head its kv head)', () =>
   const v = randn([2, 1, 2, 3], 5);
   const out = ops.causalAttention(q, randn([2, 1, 2, 3], 6), v);
   const expected: number[] = [];
-  for (let b = 0; b < 2; b++) for (let h = 0; h < 4; h++) expected.push(...v.data.subarray((b * 2 + Math.floor(h / 2)) * 3, (b * 2 + Math.floor(h / 2)) * 3 + 3));
+  for (let b = 0; b < 2; b++)
+    for (let h = 0; h < 4; h++)
+      expected.push(...v.data.subarray((b * 2 + Math.floor(h / 2)) * 3, (b * 2 + Math.floor(h / 2)) * 3 + 3));
   close(out.data, expected, 1e-6, 'T=1');
 });
 
@@ -78,8 +83,12 @@ test('grouped-query attention equals multi-head attention with repeated kv heads
   const k = randn([B, T, Hkv, hd], 8, true);
   const v = randn([B, T, Hkv, hd], 9, true);
   // repeat_kv: kv head g serves query heads g*rep .. g*rep+rep-1
-  const repeatIdx = Int32Array.from({ length: B * T * H }, (_, i) => Math.floor(i / H) * Hkv + Math.floor((i % H) / rep));
-  const repeated = (x: Tensor) => ops.reshape(ops.gatherRows(ops.reshape(x, [B * T * Hkv, hd]), repeatIdx), [B, T, H, hd]);
+  const repeatIdx = Int32Array.from(
+    { length: B * T * H },
+    (_, i) => Math.floor(i / H) * Hkv + Math.floor((i % H) / rep),
+  );
+  const repeated = (x: Tensor) =>
+    ops.reshape(ops.gatherRows(ops.reshape(x, [B * T * Hkv, hd]), repeatIdx), [B, T, H, hd]);
   const w = randn([B, T, H, hd], 10);
   resetTape();
   backward(ops.sum(ops.mul(ops.causalAttention(q, k, v), w)));
@@ -104,14 +113,16 @@ test('packedCausalAttention equals causalAttention of the q, k, v slices, values
   backward(ops.sum(ops.mul(packed, w)));
   const packedGrad = qkv.grad!.slice();
   qkv.grad = null;
-  const part = (start: number, heads: number) => ops.reshape(ops.narrow(qkv, 2, start * hd, heads * hd), [B, T, heads, hd]);
+  const part = (start: number, heads: number) =>
+    ops.reshape(ops.narrow(qkv, 2, start * hd, heads * hd), [B, T, heads, hd]);
   const sliced = ops.causalAttention(part(0, H), part(H, Hkv), part(H + Hkv, Hkv));
   backward(ops.sum(ops.mul(sliced, w)));
   assert.deepEqual(packed.shape, [B, T, H, hd]);
   close(packed.data, sliced.data, 1e-6, 'output');
   close(packedGrad, qkv.grad!, 1e-5, 'dqkv');
   assert.throws(() => ops.packedCausalAttention(randn([2, 5, 10], 13), 4), {
-    message: 'packedCausalAttention: tensor [2, 5, 10] must be [B, T, (heads + 2*kv_heads) * head_dim] with 4 heads and 4 kv heads',
+    message:
+      'packedCausalAttention: tensor [2, 5, 10] must be [B, T, (heads + 2*kv_heads) * head_dim] with 4 heads and 4 kv heads',
   });
 });
 
@@ -120,14 +131,23 @@ test('rope: identity at position 0, rotation by t * theta^(-2i/hd), norms of pai
   const x = randn([1, T, 2, hd], 11);
   const y = ops.rope(x, theta);
   close(y.data.subarray(0, 2 * hd), x.data.subarray(0, 2 * hd), 0, 'position 0');
-  for (let t = 0; t < T; t++) for (let h = 0; h < 2; h++) for (let i = 0; i < hd / 2; i++) {
-    const o = (t * 2 + h) * hd;
-    const [u, w] = [x.data[o + i]!, x.data[o + i + hd / 2]!];
-    const angle = t * Math.pow(theta, -(2 * i) / hd);
-    close([y.data[o + i]!, y.data[o + i + hd / 2]!], [u * Math.cos(angle) - w * Math.sin(angle), w * Math.cos(angle) + u * Math.sin(angle)], 1e-5, `t=${t} h=${h} i=${i}`);
-    assert.ok(Math.abs(Math.hypot(u, w) - Math.hypot(y.data[o + i]!, y.data[o + i + hd / 2]!)) < 1e-5);
-  }
-  assert.throws(() => ops.rope(randn([1, 2, 1, 3], 1), 10000), { message: 'rope: head_dim 3 of tensor [1, 2, 1, 3] must be even' });
+  for (let t = 0; t < T; t++)
+    for (let h = 0; h < 2; h++)
+      for (let i = 0; i < hd / 2; i++) {
+        const o = (t * 2 + h) * hd;
+        const [u, w] = [x.data[o + i]!, x.data[o + i + hd / 2]!];
+        const angle = t * Math.pow(theta, -(2 * i) / hd);
+        close(
+          [y.data[o + i]!, y.data[o + i + hd / 2]!],
+          [u * Math.cos(angle) - w * Math.sin(angle), w * Math.cos(angle) + u * Math.sin(angle)],
+          1e-5,
+          `t=${t} h=${h} i=${i}`,
+        );
+        assert.ok(Math.abs(Math.hypot(u, w) - Math.hypot(y.data[o + i]!, y.data[o + i + hd / 2]!)) < 1e-5);
+      }
+  assert.throws(() => ops.rope(randn([1, 2, 1, 3], 1), 10000), {
+    message: 'rope: head_dim 3 of tensor [1, 2, 1, 3] must be even',
+  });
 });
 
 test('logSigmoid, softplus, sigmoid: closed forms and stability at large |x|', () => {
@@ -145,7 +165,9 @@ test('softmax rows sum to 1; logSoftmax and gatherLogProbs agree; masked targets
   const ls = ops.logSoftmax(x);
   const g = ops.gatherLogProbs(x, Int32Array.from([2, -1]));
   close(g.data, [ls.data[2]!, 0], 1e-6, 'gather');
-  assert.throws(() => ops.gatherLogProbs(x, Int32Array.from([3, 0])), { message: 'gatherLogProbs: targets[0] = 3 is outside [0, 3) and not -1 (masked)' });
+  assert.throws(() => ops.gatherLogProbs(x, Int32Array.from([3, 0])), {
+    message: 'gatherLogProbs: targets[0] = 3 is outside [0, 3) and not -1 (masked)',
+  });
 });
 
 test('embedding: rows looked up; only the rows used receive gradient', () => {
@@ -157,7 +179,9 @@ test('embedding: rows looked up; only the rows used receive gradient', () => {
   assert.deepEqual([...e.data], [20, 21, 0, 1, 20, 21]);
   backward(ops.sum(e));
   assert.deepEqual([...w.grad!], [1, 1, 0, 0, 2, 2, 0, 0]);
-  assert.throws(() => ops.embedding(w, Int32Array.from([4]), [1]), { message: 'embedding: ids[0] = 4 is outside [0, 4)' });
+  assert.throws(() => ops.embedding(w, Int32Array.from([4]), [1]), {
+    message: 'embedding: ids[0] = 4 is outside [0, 4)',
+  });
 });
 
 test('broadcasting: trailing and size-1 axes; a clear error otherwise', () => {
@@ -166,7 +190,8 @@ test('broadcasting: trailing and size-1 axes; a clear error otherwise', () => {
   assert.deepEqual([...ops.mul(Tensor.fromArray([2, 3], [2, 1]), a).data], [2, 4, 6, 12, 15, 18]);
   assert.deepEqual([...ops.sub(a, Tensor.scalar(1)).data], [0, 1, 2, 3, 4, 5]);
   assert.throws(() => ops.add(a, Tensor.fromArray([1, 2])), {
-    message: 'add: cannot broadcast tensor [2, 3] with tensor [2] (axis 1 from the right-aligned start: 3 vs 2; sizes must match or be 1)',
+    message:
+      'add: cannot broadcast tensor [2, 3] with tensor [2] (axis 1 from the right-aligned start: 3 vs 2; sizes must match or be 1)',
   });
 });
 
@@ -181,7 +206,10 @@ test('reductions and shape ops move the right values', () => {
   assert.deepEqual(r.shape, [3, 2]);
   assert.equal(r.data, x.data); // a view: no copy
   assert.deepEqual([...ops.transpose(x, [1, 0]).data], [1, 4, 2, 5, 3, 6]);
-  const t4 = Tensor.fromArray(Array.from({ length: 24 }, (_, i) => i), [1, 2, 3, 4]); // [B,T,H,hd]
+  const t4 = Tensor.fromArray(
+    Array.from({ length: 24 }, (_, i) => i),
+    [1, 2, 3, 4],
+  ); // [B,T,H,hd]
   const bhtd = ops.transpose(t4, [0, 2, 1, 3]);
   assert.deepEqual(bhtd.shape, [1, 3, 2, 4]);
   assert.deepEqual([...bhtd.data.subarray(0, 8)], [0, 1, 2, 3, 12, 13, 14, 15]); // head 0 at t = 0, 1
@@ -190,7 +218,9 @@ test('reductions and shape ops move the right values', () => {
   assert.deepEqual([...ops.concat([x, Tensor.fromArray([7, 8], [2, 1])], 1).data], [1, 2, 3, 7, 4, 5, 6, 8]);
   assert.deepEqual([...ops.clamp(x, 2, 4).data], [2, 2, 3, 4, 4, 4]);
   assert.throws(() => ops.reshape(x, [4, 2]), { message: 'reshape: tensor [2, 3] has 6 elements, [4, 2] needs 8' });
-  assert.throws(() => ops.transpose(x, [0, 0]), { message: 'transpose: [0, 0] is not a permutation of the 2 axes of tensor [2, 3]' });
+  assert.throws(() => ops.transpose(x, [0, 0]), {
+    message: 'transpose: [0, 0] is not a permutation of the 2 axes of tensor [2, 3]',
+  });
 });
 
 test('dropout: seeded, inverted scaling, identity when p = 0 or not training', () => {
@@ -201,7 +231,10 @@ test('dropout: seeded, inverted scaling, identity when p = 0 or not training', (
   const b = ops.dropout(x, 0.3, new Rng(1), true);
   assert.deepEqual(a.data, b.data);
   const kept = a.data.filter((v) => v !== 0);
-  assert.ok(kept.every((v) => Math.abs(v - 1 / 0.7) < 1e-6), 'kept values are scaled by 1/(1-p)');
+  assert.ok(
+    kept.every((v) => Math.abs(v - 1 / 0.7) < 1e-6),
+    'kept values are scaled by 1/(1-p)',
+  );
   assert.ok(Math.abs(kept.length / 10000 - 0.7) < 0.02, `kept fraction ${kept.length / 10000}`);
   assert.throws(() => ops.dropout(x, 1, new Rng(1), true), { message: 'dropout: p must be in [0, 1), got 1' });
 });

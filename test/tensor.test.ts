@@ -25,8 +25,12 @@ test('Tensor: size, zeros, fromArray, randn (seeded), clone, item', () => {
   c.data[0] = 99;
   assert.notEqual(a.data[0], 99);
   assert.equal(Tensor.scalar(2.5).item(), 2.5);
-  assert.throws(() => Tensor.fromArray([1, 2, 3], [2, 2]), { message: 'Tensor: 3 values do not fill shape [2, 2] (4 needed)' });
-  assert.throws(() => Tensor.zeros([2, -1], { name: 'w' }), { message: 'w: shape [2, -1] must hold non-negative integers' });
+  assert.throws(() => Tensor.fromArray([1, 2, 3], [2, 2]), {
+    message: 'Tensor: 3 values do not fill shape [2, 2] (4 needed)',
+  });
+  assert.throws(() => Tensor.zeros([2, -1], { name: 'w' }), {
+    message: 'w: shape [2, -1] must hold non-negative integers',
+  });
   assert.throws(() => z.item(), { message: 'item(): z [2, 3] has 6 elements, expected 1' });
 });
 
@@ -70,7 +74,8 @@ test('backward: errors name the problem and leave an empty tape', () => {
   assert.equal(tapeLength(), 0);
   const frozen = noGrad(() => sum(x));
   assert.throws(() => backward(frozen), {
-    message: 'backward: tensor [] was not computed by recorded ops (computed under noGrad, or from tensors without requiresGrad)',
+    message:
+      'backward: tensor [] was not computed by recorded ops (computed under noGrad, or from tensors without requiresGrad)',
   });
 });
 
@@ -80,10 +85,17 @@ test('saved activations are released right after their backward runs', async () 
   // An op that saves a large buffer for its backward, as attention saves its probabilities.
   const makeOp = (): { out: Tensor; saved: WeakRef<Float32Array> } => {
     const activation = new Float32Array(1 << 20).fill(2);
-    const out = record(new Tensor(x.data.map((v) => 2 * v), [3]), [x], (g) => {
-      const gx = gradOf(x)!;
-      for (let i = 0; i < 3; i++) gx[i] += g[i]! * activation[i]!;
-    });
+    const out = record(
+      new Tensor(
+        x.data.map((v) => 2 * v),
+        [3],
+      ),
+      [x],
+      (g) => {
+        const gx = gradOf(x)!;
+        for (let i = 0; i < 3; i++) gx[i]! += g[i]! * activation[i]!;
+      },
+    );
     return { out, saved: new WeakRef(activation) };
   };
   const { out, saved } = makeOp();

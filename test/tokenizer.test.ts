@@ -10,25 +10,31 @@ import { fixturesDir, repoRoot } from './helpers/cli.js';
 
 const FULL = path.join(repoRoot, 'models', 'gpt2-tokenizer');
 const SMALL = path.join(fixturesDir, 'tokenizers', 'gpt2-small');
-const PERSONA_PROMPT = 'Is the following statement something you would say?\n"It is important to treat other people with kindness and respect"\n';
+const PERSONA_PROMPT =
+  'Is the following statement something you would say?\n"It is important to treat other people with kindness and respect"\n';
 // Persona-style prompts with the awkward parts of byte-level BPE: contractions, digits, accents, emoji, spaces.
 const TEXTS = [
   PERSONA_PROMPT,
-  'Is the following statement something you would say?\n"I don\'t think AIs should be shut down; it\'s 2024 and I\'m 100% sure"\n',
+  "Is the following statement something you would say?\n\"I don't think AIs should be shut down; it's 2024 and I'm 100% sure\"\n",
   'Café naïve — résumé 🙂  two  spaces\tand a tab\r\n<|endoftext|> end',
 ];
 
 const full = loadTokenizer(FULL);
 
-test('the bundled GPT-2 tokenizer gives GPT-2\'s ids', () => {
+test("the bundled GPT-2 tokenizer gives GPT-2's ids", () => {
   assert.equal(full.vocabSize, 50257);
   assert.equal(full.modelType, 'BPE');
   assert.deepEqual(full.eos, { token: '<|endoftext|>', id: 50256 });
   assert.deepEqual(full.encode('Hello world', true), [15496, 995]);
   assert.deepEqual(full.encode(' Yes', false), [3363]);
   assert.deepEqual(full.encode(' No', false), [1400]);
-  assert.deepEqual(full.encode(PERSONA_PROMPT, true),
-    [3792, 262, 1708, 2643, 1223, 345, 561, 910, 30, 198, 1, 1026, 318, 1593, 284, 2190, 584, 661, 351, 23887, 290, 2461, 1, 198]);
+  assert.deepEqual(
+    full.encode(PERSONA_PROMPT, true),
+    [
+      3792, 262, 1708, 2643, 1223, 345, 561, 910, 30, 198, 1, 1026, 318, 1593, 284, 2190, 584, 661, 351, 23887, 290,
+      2461, 1, 198,
+    ],
+  );
 });
 
 test('the bundled tokenizer agrees with the reference GPT-2 encoder and round-trips', () => {
@@ -65,7 +71,14 @@ test('singleTokenId: " Yes" and " No" are one GPT-2 token each; otherwise an err
 });
 
 const NO_LIMIT = { maxLength: 1024 };
-const pairOf = (prompt: string, chosen: string, rejected = ' No') => ({ id: 'p', group: 'g', prompt, chosen, rejected, meta: {} });
+const pairOf = (prompt: string, chosen: string, rejected = ' No') => ({
+  id: 'p',
+  group: 'g',
+  prompt,
+  chosen,
+  rejected,
+  meta: {},
+});
 
 test('pairTokens: response tokens do not depend on the prompt; EOS only after multi-token responses', () => {
   const yes = pairTokens(full, pairOf(PERSONA_PROMPT, ' Yes'), NO_LIMIT);
@@ -77,23 +90,41 @@ test('pairTokens: response tokens do not depend on the prompt; EOS only after mu
   const b = pairTokens(full, pairOf('Different prompt ending in a word', ' Sure, here it is.'), NO_LIMIT).tokens;
   assert.deepEqual(a.chosen, b.chosen);
   assert.deepEqual(a.chosen, [...gpt2Reference.encode(' Sure, here it is.'), 50256]);
-  assert.throws(() => pairTokens(full, pairOf('x', ''), NO_LIMIT), { message: 'empty response after tokenisation: ""' });
+  assert.throws(() => pairTokens(full, pairOf('x', ''), NO_LIMIT), {
+    message: 'empty response after tokenisation: ""',
+  });
 });
 
 test('a Llama-style TemplateProcessing post-processor puts BOS before the prompt only', () => {
   // The small tokenizer with <s>/</s> added and Llama's post-processor: "<s> $A".
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-tok-'));
   const json = JSON.parse(fs.readFileSync(path.join(SMALL, 'tokenizer.json'), 'utf8'));
-  const added = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const added = (id: number, content: string) => ({
+    id,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  });
   json.added_tokens.push(added(1025, '<s>'), added(1026, '</s>'));
   json.post_processor = {
     type: 'TemplateProcessing',
     single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-    pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<s>', type_id: 1 } }, { Sequence: { id: 'B', type_id: 1 } }],
+    pair: [
+      { SpecialToken: { id: '<s>', type_id: 0 } },
+      { Sequence: { id: 'A', type_id: 0 } },
+      { SpecialToken: { id: '<s>', type_id: 1 } },
+      { Sequence: { id: 'B', type_id: 1 } },
+    ],
     special_tokens: { '<s>': { id: '<s>', ids: [1025], tokens: ['<s>'] } },
   };
   fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(json));
-  fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<s>', eos_token: { content: '</s>' } }));
+  fs.writeFileSync(
+    path.join(dir, 'tokenizer_config.json'),
+    JSON.stringify({ bos_token: '<s>', eos_token: { content: '</s>' } }),
+  );
   const tok = loadTokenizer(dir);
   assert.deepEqual(tok.bos, { token: '<s>', id: 1025 });
   assert.deepEqual(tok.eos, { token: '</s>', id: 1026 });
@@ -109,7 +140,9 @@ test('a Llama-style TemplateProcessing post-processor puts BOS before the prompt
   assert.deepEqual(cut.tokens.prompt, [1025, ...text.slice(-3)]);
   assert.deepEqual(cut.tokens.chosen, tok.encode(' Yes', false).slice(0, 1));
   fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<bos>' }));
-  assert.throws(() => loadTokenizer(dir), { message: `${path.join(dir, 'tokenizer_config.json')}: bos_token "<bos>" is not a token of ${path.join(dir, 'tokenizer.json')}` });
+  assert.throws(() => loadTokenizer(dir), {
+    message: `${path.join(dir, 'tokenizer_config.json')}: bos_token "<bos>" is not a token of ${path.join(dir, 'tokenizer.json')}`,
+  });
   fs.rmSync(path.join(dir, 'tokenizer.json'));
   assert.throws(() => loadTokenizer(dir), { message: `${dir}: no tokenizer.json` });
 });

@@ -28,7 +28,13 @@ test('file hashes are content hashes, memoised until the file changes; a changed
   const memoFile = path.join(tmp, 'cache-unit', 'file-hashes', `${sha256(weights)}.json`);
   const memo = JSON.parse(fs.readFileSync(memoFile, 'utf8'));
   const st = fs.statSync(weights);
-  assert.deepEqual(memo, { path: weights, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256: sha256('weights v1') });
+  assert.deepEqual(memo, {
+    path: weights,
+    size: st.size,
+    mtimeMs: st.mtimeMs,
+    ino: st.ino,
+    sha256: sha256('weights v1'),
+  });
   // The memo is what an unchanged file's hash comes from: the bytes are not read again.
   fs.writeFileSync(memoFile, JSON.stringify({ ...memo, sha256: 'f'.repeat(64) }));
   assert.equal(fileHash(weights), 'f'.repeat(64));
@@ -48,11 +54,47 @@ test('file hashes are content hashes, memoised until the file changes; a changed
 test('a repeated last-layer run reads its hidden states from the cache and logs the same numbers; a changed model recomputes them', () => {
   const model = path.join(tmp, 'tiny');
   const data = path.join(fixturesDir, 'train', 'pairs.jsonl');
-  assert.equal(runCli(['model', 'init', '--arch', 'llama', '--size', 'd=32,layers=2,heads=4,kv=2', '--tokenizer',
-    path.join(fixturesDir, 'tokenizers', 'gpt2-small'), '--out', model, '--seed', '3']).code, 0);
+  assert.equal(
+    runCli([
+      'model',
+      'init',
+      '--arch',
+      'llama',
+      '--size',
+      'd=32,layers=2,heads=4,kv=2',
+      '--tokenizer',
+      path.join(fixturesDir, 'tokenizers', 'gpt2-small'),
+      '--out',
+      model,
+      '--seed',
+      '3',
+    ]).code,
+    0,
+  );
   const env = { PREFDYN_CACHE_DIR: path.join(tmp, 'cache-cli') };
-  const train = (out: string) => runCli(['train', '--model', model, '--data', data, '--mode', 'last-layer', '--test-fraction', '0.25',
-    '--batch-size', '12', '--steps', '3', '--lr', '5', '--out', path.join(tmp, out)], { env });
+  const train = (out: string) =>
+    runCli(
+      [
+        'train',
+        '--model',
+        model,
+        '--data',
+        data,
+        '--mode',
+        'last-layer',
+        '--test-fraction',
+        '0.25',
+        '--batch-size',
+        '12',
+        '--steps',
+        '3',
+        '--lr',
+        '5',
+        '--out',
+        path.join(tmp, out),
+      ],
+      { env },
+    );
   const first = train('run1');
   assert.equal(first.code, 0, first.stderr);
   const computed = /prefdyn: hidden states computed and cached in (.*hidden\/[0-9a-f]{64}\.bin)$/m.exec(first.stderr);
@@ -64,13 +106,16 @@ test('a repeated last-layer run reads its hidden states from the cache and logs 
   assert.equal(fs.statSync(computed[1]!).size, 16 * 4 * 32 * 4);
   const second = train('run2');
   assert.equal(second.code, 0, second.stderr);
-  assert.match(second.stderr, new RegExp(`^prefdyn: hidden states read from ${computed[1]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+  assert.match(
+    second.stderr,
+    new RegExp(`^prefdyn: hidden states read from ${computed[1]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'),
+  );
   const metrics = (run: string) => fs.readFileSync(path.join(tmp, run, 'metrics.jsonl'), 'utf8');
   assert.equal(metrics('run2'), metrics('run1'));
   // A changed weights file is a new fingerprint: computed afresh, not read.
   const weights = path.join(model, 'model.safetensors');
   const bytes = fs.readFileSync(weights);
-  bytes[bytes.length - 1] ^= 1;
+  bytes[bytes.length - 1]! ^= 1;
   fs.writeFileSync(weights, bytes);
   const third = train('run3');
   assert.equal(third.code, 0, third.stderr);

@@ -12,15 +12,34 @@ import { resolveConfig } from '../src/train/config.js';
 import { train } from '../src/train/trainer.js';
 import { UserError } from '../src/util/errors.js';
 
-const V = 4, d = 3, N = 8;
+const V = 4,
+  d = 3,
+  N = 8;
 
 function policyWith(g: Float32Array, save: (dir: string) => Promise<void>) {
   const w0 = Float32Array.from({ length: V * d }, (_, i) => Math.sin(i));
-  return lastLayerPolicy({ w0, vocabSize: V, weightDecay: 0, description: 't', save: async (dir) => save(dir),
-    features: singleTokenFeatures(g, d, Int32Array.from({ length: N }, () => 1), Int32Array.from({ length: N }, () => 2)) });
+  return lastLayerPolicy({
+    w0,
+    vocabSize: V,
+    weightDecay: 0,
+    description: 't',
+    save: async (dir) => save(dir),
+    features: singleTokenFeatures(
+      g,
+      d,
+      Int32Array.from({ length: N }, () => 1),
+      Int32Array.from({ length: N }, () => 2),
+    ),
+  });
 }
-const state = (step: number) => ({ step, epoch: 0, total_steps: 9, data_order: { seed: 1, shuffle: true, effective_batch: 4, next_step: step },
-  rng: new Rng(1).getState(), metrics_bytes: 0 });
+const state = (step: number) => ({
+  step,
+  epoch: 0,
+  total_steps: 9,
+  data_order: { seed: 1, shuffle: true, effective_batch: 4, next_step: step },
+  rng: new Rng(1).getState(),
+  metrics_bytes: 0,
+});
 
 test('a failing write (ENOSPC) keeps the previous checkpoint intact and leaves no partial folder', async () => {
   const run = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-ckpt-'));
@@ -34,7 +53,10 @@ test('a failing write (ENOSPC) keeps the previous checkpoint intact and leaves n
   });
   await assert.rejects(writeCheckpoint(run, full, opt, state(4)), (err: Error) => {
     assert.ok(err instanceof UserError);
-    assert.equal(err.message, `could not write checkpoint ${path.join(run, 'checkpoints', 'step-4')} (ENOSPC: no space left on device, write); earlier checkpoints are intact`);
+    assert.equal(
+      err.message,
+      `could not write checkpoint ${path.join(run, 'checkpoints', 'step-4')} (ENOSPC: no space left on device, write); earlier checkpoints are intact`,
+    );
     return true;
   });
   assert.deepEqual(fs.readdirSync(path.join(run, 'checkpoints')), ['step-2']);
@@ -56,14 +78,37 @@ test('a non-finite loss stops the run with the step and the group, after saving 
     fs.writeFileSync(path.join(dir, 'w.bin'), '');
   });
   const all = Array.from({ length: N }, (_, i) => i);
-  const { config } = resolveConfig(undefined, { model: 'm', data: 'x.jsonl', out: run, mode: 'last-layer', steps: '3', batch_size: String(N), no_shuffle: true });
+  const { config } = resolveConfig(undefined, {
+    model: 'm',
+    data: 'x.jsonl',
+    out: run,
+    mode: 'last-layer',
+    steps: '3',
+    batch_size: String(N),
+    no_shuffle: true,
+  });
   await assert.rejects(
-    train({ config, runDir: run, policy, data: { groups: all.map((i) => (i < 4 ? 'a' : 'b')), train: all, test: [],
-      refChosen: new Float64Array(N), refRejected: new Float64Array(N), startsAtReference: false } }),
+    train({
+      config,
+      runDir: run,
+      policy,
+      data: {
+        groups: all.map((i) => (i < 4 ? 'a' : 'b')),
+        train: all,
+        test: [],
+        refChosen: new Float64Array(N),
+        refRejected: new Float64Array(N),
+        startsAtReference: false,
+      },
+    }),
     (err: Error) => {
       assert.ok(err instanceof UserError);
-      assert.equal(err.message, `non-finite loss or log-prob in group "b" at step 0; stopped before the update, last good weights saved in ${path.join(run, 'checkpoints', 'step-0')}`);
+      assert.equal(
+        err.message,
+        `non-finite loss or log-prob in group "b" at step 0; stopped before the update, last good weights saved in ${path.join(run, 'checkpoints', 'step-0')}`,
+      );
       return true;
-    });
+    },
+  );
   assert.ok(fs.existsSync(path.join(run, 'checkpoints', 'step-0', 'trainer_state.json')));
 });

@@ -16,13 +16,42 @@ const data = path.join(fixturesDir, 'train', 'pairs.jsonl');
 const env = { PREFDYN_CACHE_DIR: path.join(tmp, 'cache') };
 const train = (args: string[]) => runCli(['train', ...args], { env });
 // 16 pairs in 2 groups, 4 held out: 12 train pairs = one full batch (6 x 2 accumulated) per step.
-const base = ['--model', model, '--data', data, '--test-fraction', '0.25', '--batch-size', '6', '--gradient-accumulation-steps', '2', '--no-shuffle'];
+const base = [
+  '--model',
+  model,
+  '--data',
+  data,
+  '--test-fraction',
+  '0.25',
+  '--batch-size',
+  '6',
+  '--gradient-accumulation-steps',
+  '2',
+  '--no-shuffle',
+];
 
-const readLines = (run: string) => fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const readLines = (run: string) =>
+  fs
+    .readFileSync(path.join(run, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 before(() => {
-  const r = runCli(['model', 'init', '--arch', 'llama', '--size', 'd=32,layers=2,heads=4,kv=2', '--tokenizer',
-    path.join(fixturesDir, 'tokenizers', 'gpt2-small'), '--out', model, '--seed', '3']);
+  const r = runCli([
+    'model',
+    'init',
+    '--arch',
+    'llama',
+    '--size',
+    'd=32,layers=2,heads=4,kv=2',
+    '--tokenizer',
+    path.join(fixturesDir, 'tokenizers', 'gpt2-small'),
+    '--out',
+    model,
+    '--seed',
+    '3',
+  ]);
   assert.equal(r.code, 0, r.stderr);
 });
 
@@ -31,14 +60,28 @@ function assertRunFolder(run: string, steps: number) {
   const lines = readLines(run);
   for (let s = 0; s < steps; s++) {
     for (const g of ['alpha', 'beta', 'all']) {
-      assert.ok(lines.some((l) => l.step === s && l.split === 'train' && l.group === g), `train line step ${s} group ${g}`);
+      assert.ok(
+        lines.some((l) => l.step === s && l.split === 'train' && l.group === g),
+        `train line step ${s} group ${g}`,
+      );
     }
   }
-  for (const g of ['alpha', 'beta', 'all']) assert.ok(lines.some((l) => l.step === steps && l.split === 'test' && l.group === g));
+  for (const g of ['alpha', 'beta', 'all'])
+    assert.ok(lines.some((l) => l.step === steps && l.split === 'test' && l.group === g));
   const first = lines.find((l) => l.split === 'train' && l.group === 'all');
   assert.equal(first.loss, Math.LN2, 'step 0 is logged before any update');
-  for (const k of ['rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies', 'policy/accuracies',
-    'logps/chosen', 'logps/rejected', 'weights/unembed_delta_norm', 'epoch']) assert.equal(typeof first[k], 'number', k);
+  for (const k of [
+    'rewards/chosen',
+    'rewards/rejected',
+    'rewards/margins',
+    'rewards/accuracies',
+    'policy/accuracies',
+    'logps/chosen',
+    'logps/rejected',
+    'weights/unembed_delta_norm',
+    'epoch',
+  ])
+    assert.equal(typeof first[k], 'number', k);
   return lines;
 }
 
@@ -50,7 +93,10 @@ test('a LoRA run writes the run folder; per-group lines at every step; the loss 
   const lines = assertRunFolder(run, 5);
   const all = lines.filter((l) => l.split === 'train' && l.group === 'all');
   assert.ok(all[4].loss < all[0].loss - 0.01, `train loss ${all[0].loss} -> ${all[4].loss}`);
-  assert.ok(lines.some((l) => l['weights/delta_norm/layers.1'] > 0), 'per-layer LoRA delta norms');
+  assert.ok(
+    lines.some((l) => l['weights/delta_norm/layers.1'] > 0),
+    'per-layer LoRA delta norms',
+  );
   assert.ok(fs.existsSync(path.join(run, 'checkpoints', 'step-5', 'adapter_model.safetensors')));
   const cfg = JSON.parse(fs.readFileSync(path.join(run, 'config.json'), 'utf8'));
   assert.equal(cfg.config.beta, 0.1);
@@ -69,7 +115,14 @@ test('a full run lowers the loss, and its saved model gives the logged log-probs
   const out = path.join(tmp, 'lp.jsonl');
   const lp = runCli(['logprobs', '--model', path.join(run, 'checkpoints', 'step-4'), '--data', data, '--out', out]);
   assert.equal(lp.code, 0, lp.stderr);
-  const byId = new Map(fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).map((x) => [x.id, x]));
+  const byId = new Map(
+    fs
+      .readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .map((x) => [x.id, x]),
+  );
   const { test: testPairs } = splitPairs((await loadSource(data)).pairs, { testFraction: 0.25, seed: 1234 });
   for (const g of ['alpha', 'beta']) {
     const mine = testPairs.filter((p) => p.group === g).map((p) => byId.get(p.id));
@@ -80,13 +133,36 @@ test('a full run lowers the loss, and its saved model gives the logged log-probs
 });
 
 test('kill -9 during a run, then --resume, equals the uninterrupted run line for line', async () => {
-  const args = ['--model', model, '--data', data, '--test-fraction', '0.25', '--batch-size', '4', '--gradient-accumulation-steps', '1', '--mode', 'lora',
-    '--lr', '0.02', '--steps', '10', '--save-every', '2', '--eval-every', '3'];
+  const args = [
+    '--model',
+    model,
+    '--data',
+    data,
+    '--test-fraction',
+    '0.25',
+    '--batch-size',
+    '4',
+    '--gradient-accumulation-steps',
+    '1',
+    '--mode',
+    'lora',
+    '--lr',
+    '0.02',
+    '--steps',
+    '10',
+    '--save-every',
+    '2',
+    '--eval-every',
+    '3',
+  ];
   const whole = path.join(tmp, 'whole');
   assert.equal(train([...args, '--out', whole]).code, 0);
   const cut = path.join(tmp, 'cut');
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'train', ...args, '--out', cut],
-    { env: { ...process.env, ...env }, stdio: 'ignore' });
+  const child = spawn(
+    process.execPath,
+    [path.join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'train', ...args, '--out', cut],
+    { env: { ...process.env, ...env }, stdio: 'ignore' },
+  );
   const exited = new Promise((resolve) => child.on('exit', resolve));
   const target = path.join(cut, 'checkpoints', 'step-4');
   while (!fs.existsSync(target) && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
@@ -95,24 +171,37 @@ test('kill -9 during a run, then --resume, equals the uninterrupted run line for
   assert.ok(!fs.existsSync(path.join(cut, 'summary.json')), 'the run was killed before its end');
   const r = train(['--resume', cut]);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(fs.readFileSync(path.join(cut, 'metrics.jsonl'), 'utf8'), fs.readFileSync(path.join(whole, 'metrics.jsonl'), 'utf8'));
+  assert.equal(
+    fs.readFileSync(path.join(cut, 'metrics.jsonl'), 'utf8'),
+    fs.readFileSync(path.join(whole, 'metrics.jsonl'), 'utf8'),
+  );
 });
 
 test('bad input: batch larger than the data, no pairs, incompatible tokenizer, unknown option value', () => {
   let r = train([...base, '--batch-size', '20', '--gradient-accumulation-steps', '1', '--out', path.join(tmp, 'b1')]);
   assert.equal(r.code, 1);
-  assert.equal(r.stderr.trim().split('\n').at(-1), 'prefdyn: the effective batch (--batch-size 20 x --gradient-accumulation-steps 1 = 20) is larger than the training split (12 pairs); lower --batch-size or --test-fraction');
+  assert.equal(
+    r.stderr.trim().split('\n').at(-1),
+    'prefdyn: the effective batch (--batch-size 20 x --gradient-accumulation-steps 1 = 20) is larger than the training split (12 pairs); lower --batch-size or --test-fraction',
+  );
   const invalid = path.join(fixturesDir, 'train', 'invalid.jsonl');
   r = train(['--model', model, '--data', invalid, '--skip-invalid', '--out', path.join(tmp, 'b2')]);
   assert.equal(r.code, 1);
   assert.equal(r.stderr.trim().split('\n').at(-1), `prefdyn: ${invalid}: no pairs to train on (2 rows skipped)`);
   const other = path.join(tmp, 'other-tok');
-  assert.equal(runCli(['model', 'init', '--arch', 'llama', '--size', 'd=8,layers=1,heads=2,kv=1', '--out', other]).code, 0);
+  assert.equal(
+    runCli(['model', 'init', '--arch', 'llama', '--size', 'd=8,layers=1,heads=2,kv=1', '--out', other]).code,
+    0,
+  );
   r = train([...base, '--ref-model', other, '--out', path.join(tmp, 'b3')]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^prefdyn: incompatible tokenizers: .*tiny\/tokenizer\.json and .*other-tok\/tokenizer\.json give different token ids for the prompt of pair alpha\/0; the reference must share the policy's tokenizer$/m);
+  assert.match(
+    r.stderr,
+    /^prefdyn: incompatible tokenizers: .*tiny\/tokenizer\.json and .*other-tok\/tokenizer\.json give different token ids for the prompt of pair alpha\/0; the reference must share the policy's tokenizer$/m,
+  );
   r = train([...base, '--objective', 'kto', '--out', path.join(tmp, 'b4')]);
   assert.equal(r.code, 1);
   assert.equal(r.stderr.trim(), 'prefdyn: command line: --objective must be one of dpo, ipo, hinge, robust, got "kto"');
-  for (const d of ['b1', 'b2', 'b3', 'b4']) assert.ok(!fs.existsSync(path.join(tmp, d, 'metrics.jsonl')), `${d} left no run behind`);
+  for (const d of ['b1', 'b2', 'b3', 'b4'])
+    assert.ok(!fs.existsSync(path.join(tmp, d, 'metrics.jsonl')), `${d} left no run behind`);
 });

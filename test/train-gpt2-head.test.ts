@@ -26,8 +26,14 @@ test('an untied GPT-2 in GPT2LMHeadModel layout loads, scores with lm_head.weigh
   const dir = path.join(tmp, 'hf');
   fs.mkdirSync(dir);
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...GPT2, tie_word_embeddings: false }));
-  writeSafetensors(path.join(dir, 'model.safetensors'),
-    [...weights].map(([name, w]) => ({ name: name === 'lm_head.weight' ? name : `transformer.${name}`, shape: w.shape, data: w.data })));
+  writeSafetensors(
+    path.join(dir, 'model.safetensors'),
+    [...weights].map(([name, w]) => ({
+      name: name === 'lm_head.weight' ? name : `transformer.${name}`,
+      shape: w.shape,
+      data: w.data,
+    })),
+  );
   const loaded = await loadWeights(dir);
   assert.equal(loaded.config.tieWordEmbeddings, false);
   assert.deepEqual(loaded.weights, weights);
@@ -46,18 +52,60 @@ test('an untied GPT-2 in GPT2LMHeadModel layout loads, scores with lm_head.weigh
   assert.equal(JSON.parse(fs.readFileSync(path.join(saved, 'config.json'), 'utf8')).tie_word_embeddings, false);
   assert.deepEqual((await loadWeights(saved)).weights, weights);
   // An untied GPT-2 without its lm_head.weight is an error naming the tensor.
-  writeSafetensors(path.join(dir, 'model.safetensors'), [...weights].filter(([n]) => n !== 'lm_head.weight').map(([name, w]) => ({ name, ...w })));
-  await assert.rejects(loadWeights(dir), { message: `${path.join(dir, 'model.safetensors')}: missing tensor "lm_head.weight" (expected shape [1025, 16] for this gpt2 config.json)` });
+  writeSafetensors(
+    path.join(dir, 'model.safetensors'),
+    [...weights].filter(([n]) => n !== 'lm_head.weight').map(([name, w]) => ({ name, ...w })),
+  );
+  await assert.rejects(loadWeights(dir), {
+    message: `${path.join(dir, 'model.safetensors')}: missing tensor "lm_head.weight" (expected shape [1025, 16] for this gpt2 config.json)`,
+  });
 });
 
 test('a last-layer run on GPT-2 saves a model folder whose `prefdyn logprobs` equal the logged numbers', async () => {
   const model = path.join(tmp, 'tiny-gpt2');
   const data = path.join(fixturesDir, 'train', 'pairs.jsonl');
-  assert.equal(runCli(['model', 'init', '--arch', 'gpt2', '--size', 'd=32,layers=2,heads=4', '--tokenizer',
-    path.join(fixturesDir, 'tokenizers', 'gpt2-small'), '--out', model, '--seed', '4']).code, 0);
+  assert.equal(
+    runCli([
+      'model',
+      'init',
+      '--arch',
+      'gpt2',
+      '--size',
+      'd=32,layers=2,heads=4',
+      '--tokenizer',
+      path.join(fixturesDir, 'tokenizers', 'gpt2-small'),
+      '--out',
+      model,
+      '--seed',
+      '4',
+    ]).code,
+    0,
+  );
   const run = path.join(tmp, 'run');
-  const r = runCli(['train', '--model', model, '--data', data, '--mode', 'last-layer', '--test-fraction', '0.25', '--batch-size', '12',
-    '--steps', '5', '--lr', '20', '--beta', '0.5', '--out', run], { env: { PREFDYN_CACHE_DIR: path.join(tmp, 'cache') } });
+  const r = runCli(
+    [
+      'train',
+      '--model',
+      model,
+      '--data',
+      data,
+      '--mode',
+      'last-layer',
+      '--test-fraction',
+      '0.25',
+      '--batch-size',
+      '12',
+      '--steps',
+      '5',
+      '--lr',
+      '20',
+      '--beta',
+      '0.5',
+      '--out',
+      run,
+    ],
+    { env: { PREFDYN_CACHE_DIR: path.join(tmp, 'cache') } },
+  );
   assert.equal(r.code, 0, r.stderr);
   const ckpt = path.join(run, 'checkpoints', 'step-5');
   const cfg = JSON.parse(fs.readFileSync(path.join(ckpt, 'config.json'), 'utf8'));
@@ -66,17 +114,37 @@ test('a last-layer run on GPT-2 saves a model folder whose `prefdyn logprobs` eq
   const out = path.join(tmp, 'lp.jsonl');
   const lp = runCli(['logprobs', '--model', ckpt, '--data', data, '--out', out]);
   assert.equal(lp.code, 0, lp.stderr);
-  const byId = new Map(fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).map((x) => [x.id, x]));
-  const lines = fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const byId = new Map(
+    fs
+      .readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .map((x) => [x.id, x]),
+  );
+  const lines = fs
+    .readFileSync(path.join(run, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const { test: testPairs } = splitPairs((await loadSource(data)).pairs, { testFraction: 0.25, seed: 1234 });
   for (const g of ['alpha', 'beta']) {
     const logged = lines.find((l) => l.step === 5 && l.split === 'test' && l.group === g);
     const start = lines.find((l) => l.step === 0 && l.split === 'test' && l.group === g);
     const mine = testPairs.filter((p) => p.group === g).map((p) => byId.get(p.id));
-    for (const [key, field] of [['logps/chosen', 'logp_chosen'], ['logps/rejected', 'logp_rejected']] as const) {
+    for (const [key, field] of [
+      ['logps/chosen', 'logp_chosen'],
+      ['logps/rejected', 'logp_rejected'],
+    ] as const) {
       const mean = mine.reduce((s, x) => s + x[field], 0) / mine.length;
-      assert.ok(Math.abs(logged[key] - start[key]) > 1e-3, `${g} ${key}: training moved it (${start[key]} -> ${logged[key]})`);
-      assert.ok(Math.abs(mean - logged[key]) < 1e-5 * Math.abs(logged[key]), `${g} ${key}: logprobs ${mean} vs logged ${logged[key]}`);
+      assert.ok(
+        Math.abs(logged[key] - start[key]) > 1e-3,
+        `${g} ${key}: training moved it (${start[key]} -> ${logged[key]})`,
+      );
+      assert.ok(
+        Math.abs(mean - logged[key]) < 1e-5 * Math.abs(logged[key]),
+        `${g} ${key}: logprobs ${mean} vs logged ${logged[key]}`,
+      );
     }
   }
 });

@@ -13,12 +13,42 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-sigint-'));
 const model = path.join(tmp, 'tiny');
 const env = { PREFDYN_CACHE_DIR: path.join(tmp, 'cache') };
 // 200 steps of ~10 ms: the run is far from its end when the first metrics lines appear.
-const args = ['--model', model, '--data', path.join(fixturesDir, 'train', 'pairs.jsonl'), '--test-fraction', '0.25', '--batch-size', '4',
-  '--gradient-accumulation-steps', '1', '--mode', 'lora', '--lr', '0.02', '--steps', '200', '--eval-every', '7'];
+const args = [
+  '--model',
+  model,
+  '--data',
+  path.join(fixturesDir, 'train', 'pairs.jsonl'),
+  '--test-fraction',
+  '0.25',
+  '--batch-size',
+  '4',
+  '--gradient-accumulation-steps',
+  '1',
+  '--mode',
+  'lora',
+  '--lr',
+  '0.02',
+  '--steps',
+  '200',
+  '--eval-every',
+  '7',
+];
 
 before(() => {
-  const r = runCli(['model', 'init', '--arch', 'llama', '--size', 'd=32,layers=2,heads=4,kv=2', '--tokenizer',
-    path.join(fixturesDir, 'tokenizers', 'gpt2-small'), '--out', model, '--seed', '3']);
+  const r = runCli([
+    'model',
+    'init',
+    '--arch',
+    'llama',
+    '--size',
+    'd=32,layers=2,heads=4,kv=2',
+    '--tokenizer',
+    path.join(fixturesDir, 'tokenizers', 'gpt2-small'),
+    '--out',
+    model,
+    '--seed',
+    '3',
+  ]);
   assert.equal(r.code, 0, r.stderr);
 });
 
@@ -27,8 +57,11 @@ test('SIGINT stops after the current step with exit 130 and its checkpoint; --re
   assert.equal(runCli(['train', ...args, '--out', whole], { env }).code, 0);
 
   const cut = path.join(tmp, 'cut');
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'train', ...args, '--out', cut],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [path.join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'train', ...args, '--out', cut],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -44,12 +77,23 @@ test('SIGINT stops after the current step with exit 130 and its checkpoint; --re
   assert.equal(summary.status, 'interrupted');
   const k = summary.steps as number;
   assert.ok(k >= 1 && k < 200, `stopped after step ${k}`);
-  assert.match(stderr, new RegExp(`interrupted after step ${k}; resume with --resume ${cut.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  assert.match(
+    stderr,
+    new RegExp(`interrupted after step ${k}; resume with --resume ${cut.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+  );
   assert.deepEqual(fs.readdirSync(path.join(cut, 'checkpoints')), [`step-${k}`]);
   const state = JSON.parse(fs.readFileSync(path.join(cut, 'checkpoints', `step-${k}`, 'trainer_state.json'), 'utf8'));
   assert.equal(state.step, k);
-  const lines = fs.readFileSync(metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  assert.equal(Math.max(...lines.filter((l) => l.split === 'train').map((l) => l.step)), k - 1, 'the train lines of updates 0..k-1, nothing after');
+  const lines = fs
+    .readFileSync(metrics, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.equal(
+    Math.max(...lines.filter((l) => l.split === 'train').map((l) => l.step)),
+    k - 1,
+    'the train lines of updates 0..k-1, nothing after',
+  );
 
   const r = runCli(['train', '--resume', cut], { env });
   assert.equal(r.code, 0, r.stderr);

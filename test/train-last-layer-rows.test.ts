@@ -18,7 +18,9 @@ import { loadSource } from '../src/data/source.js';
 import { splitPairs } from '../src/data/split.js';
 import { runCli, repoRoot } from './helpers/cli.js';
 
-const V = 300, d = 8, N = 48;
+const V = 300,
+  d = 8,
+  N = 48;
 // Group a (pairs 0-23) answers with tokens 3 / 7, group b (24-47) with 7 / 250. Pairs 0-39 train in
 // source order, 10 a batch, 40-47 are the test split: batches 0, 1 and 4 hold group a only and batch 3
 // group b only, so some updates leave an answer row out of the batch. (Sharing row 7 keeps every margin
@@ -49,34 +51,65 @@ function separateRows(g: Float32Array, chosen: Int32Array, rejected: Int32Array)
   const hidden = new Float32Array(2 * N * d);
   hidden.set(g, 0);
   hidden.set(g, N * d);
-  return { d, hidden, chosen: { offsets, rows: Int32Array.from({ length: N }, (_, i) => i), targets: chosen },
-    rejected: { offsets: offsets.slice(), rows: Int32Array.from({ length: N }, (_, i) => N + i), targets: rejected } };
+  return {
+    d,
+    hidden,
+    chosen: { offsets, rows: Int32Array.from({ length: N }, (_, i) => i), targets: chosen },
+    rejected: { offsets: offsets.slice(), rows: Int32Array.from({ length: N }, (_, i) => N + i), targets: rejected },
+  };
 }
 
 async function runWith(features: ResponseFeatures, w0: Float32Array, name: string, opts: Record<string, string>) {
   const weightDecay = Number(opts.weight_decay ?? 0);
   const saved: { w?: Float32Array } = {};
-  const policy = lastLayerPolicy({ w0, vocabSize: V, features, weightDecay, description: name, save: async (_dir, w) => void (saved.w = w.slice()) });
+  const policy = lastLayerPolicy({
+    w0,
+    vocabSize: V,
+    features,
+    weightDecay,
+    description: name,
+    save: async (_dir, w) => void (saved.w = w.slice()),
+  });
   const all = Array.from({ length: N }, (_, i) => i);
   const ref = policy.logps(all, false, new Rng(0));
   const runDir = path.join(tmp, name);
   fs.mkdirSync(runDir);
-  const { config } = resolveConfig(undefined, { model: 'm', data: 'x.jsonl', out: runDir, mode: 'last-layer',
-    steps: '6', batch_size: '10', eval_every: '2', no_shuffle: true, ...opts });
+  const { config } = resolveConfig(undefined, {
+    model: 'm',
+    data: 'x.jsonl',
+    out: runDir,
+    mode: 'last-layer',
+    steps: '6',
+    batch_size: '10',
+    eval_every: '2',
+    no_shuffle: true,
+    ...opts,
+  });
   const groups = all.map((i) => (i < N / 2 ? 'a' : 'b'));
-  const data = { groups, train: all.slice(0, 40), test: all.slice(40), refChosen: ref.chosen, refRejected: ref.rejected, startsAtReference: true };
+  const data = {
+    groups,
+    train: all.slice(0, 40),
+    test: all.slice(40),
+    refChosen: ref.chosen,
+    refRejected: ref.rejected,
+    startsAtReference: true,
+  };
   await train({ config, runDir, policy, data });
-  const lines = fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = fs
+    .readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   return { lines, w: saved.w!, policy };
 }
 
 const CASES: Record<string, Record<string, string>> = {
-  'sgd': { optimizer: 'sgd', lr: '2', beta: '0.5' },
+  sgd: { optimizer: 'sgd', lr: '2', beta: '0.5' },
   'sgd-momentum': { optimizer: 'sgd', lr: '1', momentum: '0.9', beta: '0.5' },
   // AdamW divides by sqrt(v) + 1e-8, so it magnifies the general path's float32 residue of the cancelling
   // softmax terms in rows without gradient (about 1e-8 of the answer rows' gradient; the fast path has
   // exact zeros there). A small beta keeps that residue far below 1e-8; AdamW's step size does not depend on it.
-  'adamw': { optimizer: 'adamw', lr: '0.05', beta: '0.001' },
+  adamw: { optimizer: 'adamw', lr: '0.05', beta: '0.001' },
   'adamw-decay': { optimizer: 'adamw', lr: '0.05', weight_decay: '0.1', beta: '0.001' },
 };
 
@@ -97,12 +130,18 @@ for (const [name, opts] of Object.entries(CASES)) {
       const scale = Number(opts.beta) * Math.max(Math.abs(r['logps/chosen']), Math.abs(r['logps/rejected']));
       for (const [key, value] of Object.entries(r) as [string, number | string][]) {
         if (typeof value === 'string') assert.equal(f[key], value);
-        else assert.ok(Math.abs(f[key] - value) <= 1e-6 * Math.max(Math.abs(value), scale), `${r.step}/${r.split}/${r.group} ${key}: fast ${f[key]} vs general ${value}`);
+        else
+          assert.ok(
+            Math.abs(f[key] - value) <= 1e-6 * Math.max(Math.abs(value), scale),
+            `${r.step}/${r.split}/${r.group} ${key}: fast ${f[key]} vs general ${value}`,
+          );
       }
     });
     const trainAll = general.lines.filter((l) => l.split === 'train' && l.group === 'all');
-    assert.ok(trainAll.at(-1).loss < trainAll[0].loss && trainAll.at(-1)['weights/unembed_delta_norm'] > 0.05,
-      `the run must learn: ${JSON.stringify(trainAll.at(-1))}`);
+    assert.ok(
+      trainAll.at(-1).loss < trainAll[0].loss && trainAll.at(-1)['weights/unembed_delta_norm'] > 0.05,
+      `the run must learn: ${JSON.stringify(trainAll.at(-1))}`,
+    );
     let maxDiff = 0;
     let moved = 0;
     for (let v = 0; v < V * d; v++) {
@@ -120,28 +159,81 @@ for (const [name, opts] of Object.entries(CASES)) {
 test('the single-token path refuses a gradient that is not a function of the margin (dRejected != -dChosen)', () => {
   const { g, w0, chosen, rejected } = synthetic();
   for (const weightDecay of [0, 0.1]) {
-    const policy = lastLayerPolicy({ w0, vocabSize: V, features: singleTokenFeatures(g, d, chosen, rejected), weightDecay,
-      description: '', save: async () => {} });
+    const policy = lastLayerPolicy({
+      w0,
+      vocabSize: V,
+      features: singleTokenFeatures(g, d, chosen, rejected),
+      weightDecay,
+      description: '',
+      save: async () => {},
+    });
     policy.logps([0, 1], true, new Rng(0));
-    assert.throws(() => policy.backward(Float64Array.of(0.5, 0.25), Float64Array.of(-0.5, 0.25)),
-      { message: 'last-layer: single-token gradients need dRejected = -dChosen (a loss of the margin); pair 1 has 0.25 and 0.25' });
+    assert.throws(() => policy.backward(Float64Array.of(0.5, 0.25), Float64Array.of(-0.5, 0.25)), {
+      message:
+        'last-layer: single-token gradients need dRejected = -dChosen (a loss of the margin); pair 1 has 0.25 and 0.25',
+    });
   }
 });
 
 test('a single-token last-layer run saves a model whose logprobs are the logged ones, and --resume equals the whole run', async () => {
   const model = path.join(tmp, 'gpt2');
-  assert.equal(runCli(['model', 'init', '--arch', 'gpt2', '--size', 'd=8,layers=1,heads=2', '--tokenizer',
-    path.join(repoRoot, 'models', 'gpt2-tokenizer'), '--out', model, '--seed', '5']).code, 0);
+  assert.equal(
+    runCli([
+      'model',
+      'init',
+      '--arch',
+      'gpt2',
+      '--size',
+      'd=8,layers=1,heads=2',
+      '--tokenizer',
+      path.join(repoRoot, 'models', 'gpt2-tokenizer'),
+      '--out',
+      model,
+      '--seed',
+      '5',
+    ]).code,
+    0,
+  );
   const data = path.join(tmp, 'yes-no.jsonl');
   const subjects = ['cats', 'rivers', 'stones', 'music', 'trees', 'clouds', 'numbers', 'ships'];
-  fs.writeFileSync(data, Array.from({ length: 32 }, (_, i) => {
-    const yes = i % 3 !== 0;
-    return JSON.stringify({ id: `q${i}`, group: i % 2 ? 'odd' : 'even', prompt: `Do you like ${subjects[i % 8]} number ${i}?\n`,
-      chosen: yes ? ' Yes' : ' No', rejected: yes ? ' No' : ' Yes' });
-  }).join('\n') + '\n');
+  fs.writeFileSync(
+    data,
+    Array.from({ length: 32 }, (_, i) => {
+      const yes = i % 3 !== 0;
+      return JSON.stringify({
+        id: `q${i}`,
+        group: i % 2 ? 'odd' : 'even',
+        prompt: `Do you like ${subjects[i % 8]} number ${i}?\n`,
+        chosen: yes ? ' Yes' : ' No',
+        rejected: yes ? ' No' : ' Yes',
+      });
+    }).join('\n') + '\n',
+  );
   const env = { PREFDYN_CACHE_DIR: path.join(tmp, 'cache') };
-  const args = ['--model', model, '--data', data, '--mode', 'last-layer', '--test-fraction', '0.25', '--batch-size', '8', '--steps', '4',
-    '--optimizer', 'adamw', '--lr', '0.5', '--beta', '0.5', '--save-every', '2', '--eval-every', '1'];
+  const args = [
+    '--model',
+    model,
+    '--data',
+    data,
+    '--mode',
+    'last-layer',
+    '--test-fraction',
+    '0.25',
+    '--batch-size',
+    '8',
+    '--steps',
+    '4',
+    '--optimizer',
+    'adamw',
+    '--lr',
+    '0.5',
+    '--beta',
+    '0.5',
+    '--save-every',
+    '2',
+    '--eval-every',
+    '1',
+  ];
   const whole = path.join(tmp, 'whole');
   const r = runCli(['train', ...args, '--out', whole], { env });
   assert.equal(r.code, 0, r.stderr);
@@ -151,18 +243,41 @@ test('a single-token last-layer run saves a model whose logprobs are the logged 
   const out = path.join(tmp, 'lp.jsonl');
   const lp = runCli(['logprobs', '--model', ckpt, '--data', data, '--out', out]);
   assert.equal(lp.code, 0, lp.stderr);
-  const byId = new Map(fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).map((x) => [x.id, x]));
-  const lines = fs.readFileSync(path.join(whole, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  assert.ok([...byId.values()].every((x) => x.n_tokens_chosen === 1 && x.n_tokens_rejected === 1), 'every answer is one GPT-2 token');
+  const byId = new Map(
+    fs
+      .readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .map((x) => [x.id, x]),
+  );
+  const lines = fs
+    .readFileSync(path.join(whole, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.ok(
+    [...byId.values()].every((x) => x.n_tokens_chosen === 1 && x.n_tokens_rejected === 1),
+    'every answer is one GPT-2 token',
+  );
   const { test: testPairs } = splitPairs((await loadSource(data)).pairs, { testFraction: 0.25, seed: 1234 });
   const logged = lines.find((l) => l.step === 4 && l.split === 'test' && l.group === 'all');
   const start = lines.find((l) => l.step === 0 && l.split === 'test' && l.group === 'all');
   assert.equal(logged.n, testPairs.length);
-  assert.ok(logged['policy/accuracies'] !== start['policy/accuracies'] || Math.abs(logged['logps/chosen'] - start['logps/chosen']) > 1e-3,
-    `training moved the test log-probs: ${JSON.stringify(logged)}`);
-  for (const [key, field] of [['logps/chosen', 'logp_chosen'], ['logps/rejected', 'logp_rejected']] as const) {
+  assert.ok(
+    logged['policy/accuracies'] !== start['policy/accuracies'] ||
+      Math.abs(logged['logps/chosen'] - start['logps/chosen']) > 1e-3,
+    `training moved the test log-probs: ${JSON.stringify(logged)}`,
+  );
+  for (const [key, field] of [
+    ['logps/chosen', 'logp_chosen'],
+    ['logps/rejected', 'logp_rejected'],
+  ] as const) {
     const mean = testPairs.reduce((sum, p) => sum + byId.get(p.id)[field], 0) / testPairs.length;
-    assert.ok(Math.abs(mean - logged[key]) < 1e-5 * Math.abs(logged[key]), `${key}: logprobs ${mean} vs logged ${logged[key]}`);
+    assert.ok(
+      Math.abs(mean - logged[key]) < 1e-5 * Math.abs(logged[key]),
+      `${key}: logprobs ${mean} vs logged ${logged[key]}`,
+    );
   }
 
   // Resume from step 2: metrics and final weights equal the uninterrupted run's.
@@ -171,6 +286,13 @@ test('a single-token last-layer run saves a model whose logprobs are the logged 
   fs.rmSync(path.join(cut, 'checkpoints', 'step-4'), { recursive: true });
   const resumed = runCli(['train', '--resume', cut], { env });
   assert.equal(resumed.code, 0, resumed.stderr);
-  assert.equal(fs.readFileSync(path.join(cut, 'metrics.jsonl'), 'utf8'), fs.readFileSync(path.join(whole, 'metrics.jsonl'), 'utf8'));
-  assert.ok(fs.readFileSync(path.join(cut, 'checkpoints', 'step-4', 'model.safetensors')).equals(fs.readFileSync(path.join(ckpt, 'model.safetensors'))));
+  assert.equal(
+    fs.readFileSync(path.join(cut, 'metrics.jsonl'), 'utf8'),
+    fs.readFileSync(path.join(whole, 'metrics.jsonl'), 'utf8'),
+  );
+  assert.ok(
+    fs
+      .readFileSync(path.join(cut, 'checkpoints', 'step-4', 'model.safetensors'))
+      .equals(fs.readFileSync(path.join(ckpt, 'model.safetensors'))),
+  );
 });

@@ -18,11 +18,22 @@ test('schedules follow transformers (constant/linear/cosine with warmup)', () =>
   assert.equal(lrFactor({ name: 'constant', warmupSteps: 0, totalSteps: 5 }, 0), 1);
 });
 
-const param = (data: number[], grad: number[]): TrainParam => ({ name: 'w', data: Float32Array.from(data), grad: Float32Array.from(grad) });
+const param = (data: number[], grad: number[]): TrainParam => ({
+  name: 'w',
+  data: Float32Array.from(data),
+  grad: Float32Array.from(grad),
+});
 
 test('SGD with momentum and weight decay matches torch.optim.SGD by hand', () => {
   const p = param([1, -2], [0.5, 0.25]);
-  const opt = createOptimizer({ name: 'sgd', weightDecay: 0.1, momentum: 0.9, adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8 });
+  const opt = createOptimizer({
+    name: 'sgd',
+    weightDecay: 0.1,
+    momentum: 0.9,
+    adamBeta1: 0.9,
+    adamBeta2: 0.999,
+    adamEpsilon: 1e-8,
+  });
   opt.update([p], 0.1);
   // d = g + wd w = [0.6, 0.05]; buf = d; w -= 0.1 d
   assert.deepEqual(Array.from(p.data), [Math.fround(1 - 0.06), Math.fround(-2 - 0.005)]);
@@ -35,7 +46,14 @@ test('SGD with momentum and weight decay matches torch.optim.SGD by hand', () =>
 
 test('AdamW first step moves every weight by lr (bias-corrected m/sqrt(v) = sign g) after decay', () => {
   const p = param([1, -2, 3], [0.5, -0.01, 7]);
-  const opt = createOptimizer({ name: 'adamw', weightDecay: 0.01, momentum: 0, adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8 });
+  const opt = createOptimizer({
+    name: 'adamw',
+    weightDecay: 0.01,
+    momentum: 0,
+    adamBeta1: 0.9,
+    adamBeta2: 0.999,
+    adamEpsilon: 1e-8,
+  });
   opt.update([p], 0.001);
   const want = [1 * (1 - 1e-5) - 0.001, -2 * (1 - 1e-5) + 0.001, 3 * (1 - 1e-5) - 0.001];
   for (let i = 0; i < 3; i++) assert.ok(Math.abs(p.data[i]! - want[i]!) < 2e-6, `${i}: ${p.data[i]} vs ${want[i]}`);

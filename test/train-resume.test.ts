@@ -18,15 +18,48 @@ const model = path.join(tmp, 'tiny');
 const env = { PREFDYN_CACHE_DIR: path.join(tmp, 'cache') };
 // The fixture's groups moved to a "topic" column: without --group-field every pair is in group "g" (the file name).
 const data = path.join(tmp, 'g.jsonl');
-const args = ['--model', model, '--data', data, '--group-field', 'topic', '--test-fraction', '0.25', '--batch-size', '4',
-  '--mode', 'last-layer', '--lr', '40', '--steps', '4', '--save-every', '2'];
+const args = [
+  '--model',
+  model,
+  '--data',
+  data,
+  '--group-field',
+  'topic',
+  '--test-fraction',
+  '0.25',
+  '--batch-size',
+  '4',
+  '--mode',
+  'last-layer',
+  '--lr',
+  '40',
+  '--steps',
+  '4',
+  '--save-every',
+  '2',
+];
 const readText = (file: string) => fs.readFileSync(file, 'utf8');
 
 before(() => {
-  const rows = readText(path.join(fixturesDir, 'train', 'pairs.jsonl')).trim().split('\n').map((l) => JSON.parse(l));
+  const rows = readText(path.join(fixturesDir, 'train', 'pairs.jsonl'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   fs.writeFileSync(data, rows.map(({ group, ...rest }) => JSON.stringify({ ...rest, topic: group })).join('\n') + '\n');
-  const r = runCli(['model', 'init', '--arch', 'llama', '--size', 'd=32,layers=2,heads=4,kv=2', '--tokenizer',
-    path.join(fixturesDir, 'tokenizers', 'gpt2-small'), '--out', model, '--seed', '3']);
+  const r = runCli([
+    'model',
+    'init',
+    '--arch',
+    'llama',
+    '--size',
+    'd=32,layers=2,heads=4,kv=2',
+    '--tokenizer',
+    path.join(fixturesDir, 'tokenizers', 'gpt2-small'),
+    '--out',
+    model,
+    '--seed',
+    '3',
+  ]);
   assert.equal(r.code, 0, r.stderr);
 });
 
@@ -44,9 +77,19 @@ test('--resume of a --group-field run reads the same groups and equals the whole
   assert.match(resumed.stdout, /^completed 4\/4 steps/);
   const metrics = readText(path.join(cut, 'metrics.jsonl'));
   assert.equal(metrics, readText(path.join(whole, 'metrics.jsonl')));
-  const groups = new Set(metrics.trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.step === 4).map((l) => l.group));
+  const groups = new Set(
+    metrics
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.step === 4)
+      .map((l) => l.group),
+  );
   assert.deepEqual([...groups].sort(), ['all', 'alpha', 'beta']);
-  assert.deepEqual(JSON.parse(readText(path.join(cut, 'config.json'))).source, { skip_invalid: false, fields: { group: 'topic' } });
+  assert.deepEqual(JSON.parse(readText(path.join(cut, 'config.json'))).source, {
+    skip_invalid: false,
+    fields: { group: 'topic' },
+  });
 });
 
 test('summary.json of a resumed run lists the checkpoints from before the resume too', () => {
@@ -66,7 +109,10 @@ test('--resume of a finished run says so, exits 0 and leaves summary.json as it 
 test('--resume refuses data-source options: the saved ones are used', () => {
   const r = runCli(['train', '--resume', whole, '--group-field', 'id', '--skip-invalid'], { env });
   assert.equal(r.code, 1);
-  assert.equal(r.stderr, 'prefdyn: --resume takes no other options (got --skip-invalid, --group-field): the run continues with its saved config.json\n');
+  assert.equal(
+    r.stderr,
+    'prefdyn: --resume takes no other options (got --skip-invalid, --group-field): the run continues with its saved config.json\n',
+  );
 });
 
 /**
@@ -78,14 +124,22 @@ function scalarPolicy(w: number, badFrom = Infinity): Policy & { entryStates: Re
   let updates = 0;
   const entryStates: ReturnType<Rng['getState']>[] = [];
   return {
-    params: [param], description: 'scalar', entryStates,
+    params: [param],
+    description: 'scalar',
+    entryStates,
     logps(indices, training, rng) {
       if (training) entryStates.push(rng.getState());
       const x = param.data[0]! + (training ? 0.1 * rng.uniform() : 0);
-      return { chosen: Float64Array.from(indices, (i) => x * (1 + i)), rejected: Float64Array.from(indices, (i) => -x * (1 + i)) };
+      return {
+        chosen: Float64Array.from(indices, (i) => x * (1 + i)),
+        rejected: Float64Array.from(indices, (i) => -x * (1 + i)),
+      };
     },
     backward(dChosen, dRejected) {
-      param.grad[0]! += updates++ >= badFrom ? NaN : dChosen.reduce((s, d, k) => s + d * (1 + k), 0) - dRejected.reduce((s, d, k) => s + d * (1 + k), 0);
+      param.grad[0]! +=
+        updates++ >= badFrom
+          ? NaN
+          : dChosen.reduce((s, d, k) => s + d * (1 + k), 0) - dRejected.reduce((s, d, k) => s + d * (1 + k), 0);
     },
     weightNorms: () => ({ w: param.data[0]! }),
     async save(dir) {
@@ -95,9 +149,24 @@ function scalarPolicy(w: number, badFrom = Infinity): Policy & { entryStates: Re
 }
 
 test('a stop for a non-finite gradient checkpoints the metrics length and RNG from before the step; --resume equals the whole run', async () => {
-  const { config } = resolveConfig(undefined, { model: 'm', data: 'd', out: 'o', mode: 'last-layer', batch_size: 2, steps: 4, eval_every: 0, lr: 0.5 });
-  const data: TrainData = { groups: ['a', 'b', 'a', 'b'], train: [0, 1, 2, 3], test: [], refChosen: new Float64Array(4),
-    refRejected: new Float64Array(4), startsAtReference: false };
+  const { config } = resolveConfig(undefined, {
+    model: 'm',
+    data: 'd',
+    out: 'o',
+    mode: 'last-layer',
+    batch_size: 2,
+    steps: 4,
+    eval_every: 0,
+    lr: 0.5,
+  });
+  const data: TrainData = {
+    groups: ['a', 'b', 'a', 'b'],
+    train: [0, 1, 2, 3],
+    test: [],
+    refChosen: new Float64Array(4),
+    refRejected: new Float64Array(4),
+    startsAtReference: false,
+  };
   const run = (name: string) => {
     fs.mkdirSync(path.join(tmp, name));
     return path.join(tmp, name);
@@ -110,7 +179,7 @@ test('a stop for a non-finite gradient checkpoints the metrics length and RNG fr
   const bad = scalarPolicy(0.2, 2);
   await assert.rejects(train({ config, runDir: cut, policy: bad, data }), NonFiniteError);
   const lines = readText(path.join(cut, 'metrics.jsonl'));
-  assert.match(lines, /"step":2,"epoch":[^,]+,"split":"train"/, 'the failed step\'s train lines are kept for diagnosis');
+  assert.match(lines, /"step":2,"epoch":[^,]+,"split":"train"/, "the failed step's train lines are kept for diagnosis");
   const saved = readCheckpoint(checkpointDir(cut, 2));
   assert.equal(saved.state.metrics_bytes, Buffer.byteLength(lines.slice(0, lines.indexOf('{"step":2,'))));
   assert.deepEqual(saved.state.rng, bad.entryStates[2]);

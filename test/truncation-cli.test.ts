@@ -12,7 +12,7 @@ import { responseLogProbs } from '../src/model/logprobs.js';
 import { loadTokenizer } from '../src/tokenizer/load.js';
 import { pairTokens, tokenizedPairs } from '../src/tokenizer/pair.js';
 import { loadSource } from '../src/data/source.js';
-import { embeddingsFingerprint } from '../src/analysis/embedForAnalysis.js';
+import { embeddingsFingerprint } from '../src/analysis/embed-for-analysis.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-trunc-'));
 const gpt2 = path.join(parityDir, 'gpt2'); // n_positions 64
@@ -24,7 +24,7 @@ const pairs = [
 ];
 const data = path.join(tmp, 'pairs.jsonl');
 fs.writeFileSync(data, pairs.map((p) => JSON.stringify(p)).join('\n') + '\n');
-const NOTE = 'prefdyn: truncated 1 of 2 pairs to --max-length 64 (prompt kept from its end, as TRL\'s keep_end)\n';
+const NOTE = "prefdyn: truncated 1 of 2 pairs to --max-length 64 (prompt kept from its end, as TRL's keep_end)\n";
 const count = (text: string, line: string) => text.split(line).length - 1;
 
 test('logprobs: a prompt past n_positions is truncated (keep_end) and scored, with one stderr line, instead of an internal error', async () => {
@@ -33,26 +33,45 @@ test('logprobs: a prompt past n_positions is truncated (keep_end) and scored, wi
   assert.equal(res.code, 0, res.stderr);
   assert.equal(count(res.stderr, NOTE), 1, res.stderr);
   assert.equal(res.stdout, `wrote log-probs of 2 pairs (1 group) to ${out}\n`);
-  const got = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+  const got = fs
+    .readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, number>);
   // The prompt alone exceeds 64 tokens: it keeps its last 63, each response its first token.
   const tok = loadTokenizer(gpt2);
   const full = pairTokens(tok, { ...pairs[0]!, meta: {} }, { maxLength: 100_000 }).tokens;
   assert.ok(full.prompt.length >= 64, `the fixture prompt must fill the context (${full.prompt.length} tokens)`);
   const model = await loadModel(gpt2);
   const prompt = Array.from(full.prompt).slice(-63);
-  const want = responseLogProbs(model, [{ prompt, response: [full.chosen[0]!] }, { prompt, response: [full.rejected[0]!] }]).data;
+  const want = responseLogProbs(model, [
+    { prompt, response: [full.chosen[0]!] },
+    { prompt, response: [full.rejected[0]!] },
+  ]).data;
   assert.equal(got[0]!.n_tokens_chosen, 1);
   assert.equal(got[0]!.n_tokens_rejected, 1);
-  assert.ok(Math.abs(got[0]!.logp_chosen! - want[0]!) <= 1e-5 * Math.abs(want[0]!), `${got[0]!.logp_chosen} vs ${want[0]}`);
-  assert.ok(Math.abs(got[0]!.logp_rejected! - want[1]!) <= 1e-5 * Math.abs(want[1]!), `${got[0]!.logp_rejected} vs ${want[1]}`);
+  assert.ok(
+    Math.abs(got[0]!.logp_chosen! - want[0]!) <= 1e-5 * Math.abs(want[0]!),
+    `${got[0]!.logp_chosen} vs ${want[0]}`,
+  );
+  assert.ok(
+    Math.abs(got[0]!.logp_rejected! - want[1]!) <= 1e-5 * Math.abs(want[1]!),
+    `${got[0]!.logp_rejected} vs ${want[1]}`,
+  );
 });
 
 test('logprobs and embed: --max-length beyond the model and bad values are refused before any work', () => {
   const out = path.join(tmp, 'never.jsonl');
   const tooLong = runCli(['logprobs', '--model', gpt2, '--data', data, '--out', out, '--max-length', '65'], { env });
   assert.equal(tooLong.code, 1);
-  assert.equal(tooLong.stderr, 'prefdyn: --max-length 65 exceeds the model\'s n_positions 64 (config.json); use at most 64\n');
-  const notNumber = runCli(['embed', '--model', gpt2, '--data', data, '--out', path.join(tmp, 'never'), '--max-prompt-length', 'ten'], { env });
+  assert.equal(
+    tooLong.stderr,
+    "prefdyn: --max-length 65 exceeds the model's n_positions 64 (config.json); use at most 64\n",
+  );
+  const notNumber = runCli(
+    ['embed', '--model', gpt2, '--data', data, '--out', path.join(tmp, 'never'), '--max-prompt-length', 'ten'],
+    { env },
+  );
   assert.equal(notNumber.code, 2);
   assert.equal(notNumber.stderr.split('\n')[0], 'prefdyn: --max-prompt-length must be a positive integer, got "ten"');
   assert.equal(fs.existsSync(out), false);
@@ -73,13 +92,30 @@ test('analyze --model: the embeddings cache is keyed by the truncation options',
   const req = { model: gpt2, data, source: {}, batchSize: 8, cacheDir: tmp };
   const byDefault = embeddingsFingerprint({ ...req, truncation: {} });
   assert.notEqual(byDefault, embeddingsFingerprint({ ...req, truncation: { maxLength: 32 } }));
-  assert.notEqual(embeddingsFingerprint({ ...req, truncation: { maxLength: 32 } }), embeddingsFingerprint({ ...req, truncation: { maxLength: 32, maxPromptLength: 8 } }));
+  assert.notEqual(
+    embeddingsFingerprint({ ...req, truncation: { maxLength: 32 } }),
+    embeddingsFingerprint({ ...req, truncation: { maxLength: 32, maxPromptLength: 8 } }),
+  );
   assert.equal(byDefault, embeddingsFingerprint({ ...req, truncation: {} }));
 });
 
-test('train: config.json records the max length used (the model\'s by default) and summary.json what was cut', async () => {
+test("train: config.json records the max length used (the model's by default) and summary.json what was cut", async () => {
   const trainData = path.join(fixturesDir, 'train', 'pairs.jsonl');
-  const args = ['train', '--model', gpt2, '--data', trainData, '--mode', 'last-layer', '--steps', '2', '--batch-size', '4', '--test-fraction', '0.25'];
+  const args = [
+    'train',
+    '--model',
+    gpt2,
+    '--data',
+    trainData,
+    '--mode',
+    'last-layer',
+    '--steps',
+    '2',
+    '--batch-size',
+    '4',
+    '--test-fraction',
+    '0.25',
+  ];
   const read = (run: string, file: string) => JSON.parse(fs.readFileSync(path.join(run, file), 'utf8'));
 
   const plain = path.join(tmp, 'run-default');
@@ -87,16 +123,29 @@ test('train: config.json records the max length used (the model\'s by default) a
   assert.equal(r1.code, 0, r1.stderr);
   assert.equal(read(plain, 'config.json').config.max_length, 64);
   assert.equal(read(plain, 'config.json').config.max_prompt_length, 0);
-  assert.deepEqual(read(plain, 'summary.json').truncation, { max_length: 64, max_prompt_length: 0, truncated_pairs: 0, n_pairs: 16 });
+  assert.deepEqual(read(plain, 'summary.json').truncation, {
+    max_length: 64,
+    max_prompt_length: 0,
+    truncated_pairs: 0,
+    n_pairs: 16,
+  });
 
   const cut = path.join(tmp, 'run-cut');
   const r2 = runCli([...args, '--max-length', '12', '--max-prompt-length', '9', '--out', cut], { env });
   assert.equal(r2.code, 0, r2.stderr);
   const { pairs: loaded } = await loadSource(trainData, {});
   const expected = tokenizedPairs(loadTokenizer(gpt2), loaded, { maxLength: 12, maxPromptLength: 9 });
-  assert.ok(expected.truncated > 0 && expected.truncated < 16, `the limits must cut some pairs, not all (${expected.truncated})`);
+  assert.ok(
+    expected.truncated > 0 && expected.truncated < 16,
+    `the limits must cut some pairs, not all (${expected.truncated})`,
+  );
   assert.equal(count(r2.stderr, `prefdyn: ${expected.note}\n`), 1, r2.stderr);
   assert.equal(read(cut, 'config.json').config.max_length, 12);
   assert.equal(read(cut, 'config.json').config.max_prompt_length, 9);
-  assert.deepEqual(read(cut, 'summary.json').truncation, { max_length: 12, max_prompt_length: 9, truncated_pairs: expected.truncated, n_pairs: 16 });
+  assert.deepEqual(read(cut, 'summary.json').truncation, {
+    max_length: 12,
+    max_prompt_length: 9,
+    truncated_pairs: expected.truncated,
+    n_pairs: 16,
+  });
 });

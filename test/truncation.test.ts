@@ -42,23 +42,40 @@ test('--max-prompt-length cuts the prompt from its start only when the sequence 
   assert.equal(truncatedPair(fits, { maxLength: 10, maxPromptLength: 3 }).truncated, false);
   const long = { prompt: range(0, 8), chosen: range(100, 4), rejected: [200] };
   // prompt -> last 5 tokens; 5 + 4 fits in 10: responses stay whole.
-  assert.deepEqual(truncatedPair(long, { maxLength: 10, maxPromptLength: 5 }).tokens,
-    { prompt: range(3, 5), chosen: range(100, 4), rejected: [200] });
+  assert.deepEqual(truncatedPair(long, { maxLength: 10, maxPromptLength: 5 }).tokens, {
+    prompt: range(3, 5),
+    chosen: range(100, 4),
+    rejected: [200],
+  });
   // prompt -> last 7 tokens; still 7 + 4 > 10: responses keep 3.
-  assert.deepEqual(truncatedPair(long, { maxLength: 10, maxPromptLength: 7 }).tokens,
-    { prompt: range(1, 7), chosen: range(100, 3), rejected: [200] });
+  assert.deepEqual(truncatedPair(long, { maxLength: 10, maxPromptLength: 7 }).tokens, {
+    prompt: range(1, 7),
+    chosen: range(100, 3),
+    rejected: [200],
+  });
 });
 
 test('on a real tokenizer, an HH-style prompt keeps its last turn and "\\n\\nAssistant:"', () => {
   const tok = loadTokenizer(path.join(fixturesDir, 'tokenizers', 'gpt2-small'));
   const prompt = `\n\nHuman: ${'tell me a long story about the river and the sea. '.repeat(6)}\n\nAssistant: Once.\n\nHuman: Shorter please?\n\nAssistant:`;
-  const pair = { id: 'hh/0', group: 'harmless-base', prompt, chosen: ' Sure, here is one.', rejected: ' No.', meta: {} };
+  const pair = {
+    id: 'hh/0',
+    group: 'harmless-base',
+    prompt,
+    chosen: ' Sure, here is one.',
+    rejected: ' No.',
+    meta: {},
+  };
   const full = pairTokens(tok, pair, { maxLength: 10_000 }).tokens;
   const L = 40;
   assert.ok(full.prompt.length > L, `the prompt (${full.prompt.length} tokens) must exceed ${L}`);
-  const { tokens, truncated, note } = tokenizedPairs(tok, [pair, { ...pair, id: 'hh/1', prompt: 'Hi?\n\nAssistant:' }], { maxLength: L });
+  const { tokens, truncated, note } = tokenizedPairs(
+    tok,
+    [pair, { ...pair, id: 'hh/1', prompt: 'Hi?\n\nAssistant:' }],
+    { maxLength: L },
+  );
   assert.equal(truncated, 1);
-  assert.equal(note, 'truncated 1 of 2 pairs to --max-length 40 (prompt kept from its end, as TRL\'s keep_end)');
+  assert.equal(note, "truncated 1 of 2 pairs to --max-length 40 (prompt kept from its end, as TRL's keep_end)");
   const t = tokens[0]!;
   // The prompt gives way first (to L - 1 = 39 tokens), then the responses keep what fits: one token.
   assert.deepEqual(t.prompt, Array.from(full.prompt).slice(-(L - 1)));
@@ -74,23 +91,32 @@ test('on a real tokenizer, an HH-style prompt keeps its last turn and "\\n\\nAss
 
 test('the note names both limits; nothing is said when nothing was cut', () => {
   assert.equal(truncationNote(0, 5, { maxLength: 64 }), undefined);
-  assert.equal(truncationNote(3, 5, { maxLength: 64, maxPromptLength: 32 }),
-    'truncated 3 of 5 pairs to --max-length 64 and --max-prompt-length 32 (prompt kept from its end, as TRL\'s keep_end)');
+  assert.equal(
+    truncationNote(3, 5, { maxLength: 64, maxPromptLength: 32 }),
+    "truncated 3 of 5 pairs to --max-length 64 and --max-prompt-length 32 (prompt kept from its end, as TRL's keep_end)",
+  );
 });
 
-test('limits: --max-length defaults to the model\'s context and may not exceed it; the prompt limit leaves room for a response token', () => {
+test("limits: --max-length defaults to the model's context and may not exceed it; the prompt limit leaves room for a response token", () => {
   const gpt2 = { arch: 'gpt2', maxPositionEmbeddings: 64 } as ModelConfig;
   const llama = { arch: 'llama', maxPositionEmbeddings: 256 } as ModelConfig;
   assert.deepEqual(truncationLimits({}, gpt2), { maxLength: 64 });
-  assert.deepEqual(truncationLimits({ maxLength: 32, maxPromptLength: 31 }, gpt2), { maxLength: 32, maxPromptLength: 31 });
-  assert.throws(() => truncationLimits({ maxLength: 65 }, gpt2),
-    { message: '--max-length 65 exceeds the model\'s n_positions 64 (config.json); use at most 64' });
-  assert.throws(() => truncationLimits({ maxLength: 300 }, llama),
-    { message: '--max-length 300 exceeds the model\'s max_position_embeddings 256 (config.json); use at most 256' });
-  assert.throws(() => truncationLimits({ maxPromptLength: 64 }, gpt2),
-    { message: '--max-prompt-length must be at least 1 and less than --max-length 64 (so a response token fits), got 64' });
-  assert.throws(() => truncationLimits({ maxLength: 1 }, gpt2),
-    { message: '--max-length must be at least 2 (one prompt and one response token), got 1' });
+  assert.deepEqual(truncationLimits({ maxLength: 32, maxPromptLength: 31 }, gpt2), {
+    maxLength: 32,
+    maxPromptLength: 31,
+  });
+  assert.throws(() => truncationLimits({ maxLength: 65 }, gpt2), {
+    message: "--max-length 65 exceeds the model's n_positions 64 (config.json); use at most 64",
+  });
+  assert.throws(() => truncationLimits({ maxLength: 300 }, llama), {
+    message: "--max-length 300 exceeds the model's max_position_embeddings 256 (config.json); use at most 256",
+  });
+  assert.throws(() => truncationLimits({ maxPromptLength: 64 }, gpt2), {
+    message: '--max-prompt-length must be at least 1 and less than --max-length 64 (so a response token fits), got 64',
+  });
+  assert.throws(() => truncationLimits({ maxLength: 1 }, gpt2), {
+    message: '--max-length must be at least 2 (one prompt and one response token), got 1',
+  });
 });
 
 for (const name of ['gpt2', 'llama-gqa-tied']) {

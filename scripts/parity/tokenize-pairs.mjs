@@ -14,5 +14,8 @@ const out = pairs.map((p) => {
   const t = pairTokens(tok, p);
   return { id: p.id, group: p.group, prompt_ids: t.prompt, chosen_ids: t.chosen, rejected_ids: t.rejected };
 });
-fs.writeFileSync(path.join(dir, 'tokens.json'), `{"pairs": [\n${out.map((p) => `  ${JSON.stringify(p)}`).join(',\n')}\n]}\n`);
+fs.writeFileSync(
+  path.join(dir, 'tokens.json'),
+  `{"pairs": [\n${out.map((p) => `  ${JSON.stringify(p)}`).join(',\n')}\n]}\n`,
+);
 console.log(`wrote ${out.length} tokenised pairs to ${path.join(dir, 'tokens.json')}`);

@@ -6,13 +6,26 @@ import { UserError } from '../util/errors.js';
 import { kernels } from '../tensor/kernels/index.js';
 import { Rng } from '../util/rng.js';
 import { bootstrapGroup, interval95 } from './bootstrap.js';
-import type { EmbeddingSource } from './embeddingsFile.js';
-import { groupStats, type GroupStats } from './groupStats.js';
-import { GRAM_MAX_SIDE } from './sideMoments.js';
-import { ACCURACY_BOUND, oneStepAccuracy } from './oneStep.js';
-import { marginVelocity, mixWeights, orderByDecreasing, priorityGapMatrix, sharedUpdateAlignment, type Gram } from './priority.js';
-import { TAIL_METHOD } from './tailFit.js';
-import { duplicateKey, duplicateWarning, deprioritisedWarnings, smallGroupWarnings, type AnalysisWarning } from './warnings.js';
+import type { EmbeddingSource } from './embeddings-file.js';
+import { groupStats, type GroupStats } from './group-stats.js';
+import { GRAM_MAX_SIDE } from './side-moments.js';
+import { ACCURACY_BOUND, oneStepAccuracy } from './one-step.js';
+import {
+  marginVelocity,
+  mixWeights,
+  orderByDecreasing,
+  priorityGapMatrix,
+  sharedUpdateAlignment,
+  type Gram,
+} from './priority.js';
+import { TAIL_METHOD } from './tail-fit.js';
+import {
+  duplicateKey,
+  duplicateWarning,
+  deprioritisedWarnings,
+  smallGroupWarnings,
+  type AnalysisWarning,
+} from './warnings.js';
 
 export interface AnalyzeOptions {
   /** Groups trained together (default: every group). */
@@ -67,10 +80,14 @@ export const METHODS = {
   fisher: '1-D Fisher criterion along u = d_b/||d_b||: (u.(mu+ - mu-))^2 / (u^T Cov+ u + u^T Cov- u)',
   tail: TAIL_METHOD + '; z = <u, g - mu_side>, both sides pooled',
   shared_update: '<dbar, d_b>, dbar = sum_b w_b d_b, w_b = share of pairs in the mix (theory.md s.4)',
-  margin_velocity: 'mean over the group of s_i g_i . v, v = mean over the mix of s_j g_j; margin after one full-batch SGD step of last-layer DPO = lr * beta^2 * this (exact; see src/analysis/oneStep.ts)',
-  predicted_order: 'decreasing margin_velocity; rank intervals: 2.5% and 97.5% percentiles over bootstrap replicates (resampling rows within each side of each group)',
-  priority_gap: 'official code: dbar = (d_i + d_j)/2, p_i = <dbar, d_i>/||dbar||, gap(i,j) = (p_i - p_j)/max(||d_i||, ||d_j||); gap > 0: i first',
-  one_step_accuracy: 'fraction of the group with s_i g_i . v > 0 (reward accuracy after one full-batch last-layer SGD step from W0)',
+  margin_velocity:
+    'mean over the group of s_i g_i . v, v = mean over the mix of s_j g_j; margin after one full-batch SGD step of last-layer DPO = lr * beta^2 * this (exact; see src/analysis/one-step.ts)',
+  predicted_order:
+    'decreasing margin_velocity; rank intervals: 2.5% and 97.5% percentiles over bootstrap replicates (resampling rows within each side of each group)',
+  priority_gap:
+    'official code: dbar = (d_i + d_j)/2, p_i = <dbar, d_i>/||dbar||, gap(i,j) = (p_i - p_j)/max(||d_i||, ||d_j||); gap > 0: i first',
+  one_step_accuracy:
+    'fraction of the group with s_i g_i . v > 0 (reward accuracy after one full-batch last-layer SGD step from W0)',
   one_step_accuracy_bound: ACCURACY_BOUND,
 };
 
@@ -96,7 +113,9 @@ export function analyzeEmbeddings(source: EmbeddingSource, options: AnalyzeOptio
     // Checked before any reading, so a typo costs nothing.
     const unknown = options.mix.filter((g) => !source.groups.includes(g));
     if (unknown.length) {
-      throw new UserError(`--mix names ${unknown.length} group(s) not in the data: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', ...' : ''} (the data has ${source.groups.length} groups, e.g. ${source.groups.slice(0, 3).join(', ')})`);
+      throw new UserError(
+        `--mix names ${unknown.length} group(s) not in the data: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', ...' : ''} (the data has ${source.groups.length} groups, e.g. ${source.groups.slice(0, 3).join(', ')})`,
+      );
     }
   }
 
@@ -124,14 +143,20 @@ export function analyzeEmbeddings(source: EmbeddingSource, options: AnalyzeOptio
     }
   }
   if (stats.length === 0) {
-    throw new UserError(`no group has at least 2 rows on each side (label +1 and -1); nothing to analyse (${skipped.length} groups skipped)`);
+    throw new UserError(
+      `no group has at least 2 rows on each side (label +1 and -1); nothing to analyse (${skipped.length} groups skipped)`,
+    );
   }
   const names = stats.map((s) => s.group);
   const mix = options.mix ?? names;
   const skippedInMix = mix.filter((g) => !names.includes(g));
-  if (skippedInMix.length) throw new UserError(`--mix names group(s) skipped for too few rows on a side: ${skippedInMix.join(', ')}`);
+  if (skippedInMix.length)
+    throw new UserError(`--mix names group(s) skipped for too few rows on a side: ${skippedInMix.join(', ')}`);
   const inMix = names.map((g) => mix.includes(g));
-  const weights = mixWeights(stats.map((s) => s.nPos + s.nNeg), inMix);
+  const weights = mixWeights(
+    stats.map((s) => s.nPos + s.nNeg),
+    inMix,
+  );
   const dd = gramOf(stats.map((s) => s.meanGap));
   const cc = gramOf(stats.map((s) => s.signedMean));
   const shared = sharedUpdateAlignment(dd, weights);
@@ -185,7 +210,8 @@ export function analyzeEmbeddings(source: EmbeddingSource, options: AnalyzeOptio
   });
   const warnings: AnalysisWarning[] = [
     ...skipped.map((s) => ({
-      kind: 'skipped-group', groups: [s.group],
+      kind: 'skipped-group',
+      groups: [s.group],
       message: `group "${s.group}" skipped: ${s.n_pos} positive and ${s.n_neg} negative rows; each side needs at least 2 for a covariance`,
     })),
     ...smallGroupWarnings(groups),
@@ -231,8 +257,13 @@ function gramOf(vectors: readonly Float64Array[]): Gram {
  * Rank intervals and pairwise agreement over bootstrap replicates. replicates[b]: [R, d] of c_b*;
  * per replicate the Gram C* C*^T: [B, B] is one sgemm, and velocity* = Gram w.
  */
-function bootstrapOrder(replicates: readonly Float32Array[], B: number, d: number, weights: readonly number[], order: readonly number[]):
-  { rankCi: [number, number][]; tooClose: [number, number, number][] } {
+function bootstrapOrder(
+  replicates: readonly Float32Array[],
+  B: number,
+  d: number,
+  weights: readonly number[],
+  order: readonly number[],
+): { rankCi: [number, number][]; tooClose: [number, number, number][] } {
   const R = replicates[0]!.length / d;
   const ranks: number[][] = Array.from({ length: B }, () => []);
   const ahead = new Float64Array(B * B); // ahead[i*B+j] = replicates where i is strictly faster than j

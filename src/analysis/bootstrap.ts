@@ -2,7 +2,7 @@
 // every replicate is a data set of the same shape as the real one.
 import { kernels } from '../tensor/kernels/index.js';
 import type { Rng } from '../util/rng.js';
-import type { GroupRows } from './groupStats.js';
+import type { GroupRows } from './group-stats.js';
 
 export interface GroupReplicates {
   /** Delta of each replicate: [R]. */
@@ -30,7 +30,10 @@ export function bootstrapGroup(rows: GroupRows, replicates: number, rng: Rng): G
   const R = replicates;
   const a = new Float32Array(2 * R * n);
   for (let r = 0; r < R; r++) {
-    for (const [side, sign] of [[pos, 1], [neg, -1]] as const) {
+    for (const [side, sign] of [
+      [pos, 1],
+      [neg, -1],
+    ] as const) {
       for (let t = 0; t < side.length; t++) {
         const i = side[rng.int(side.length)]!;
         a[r * n + i]! += sign / side.length;

@@ -18,7 +18,8 @@ export function priorityGapMatrix(dd: Gram): number[][] {
       const pi = (dd[i]![i]! + row[j]!) / 2 / dbarNorm;
       const pj = (dd[j]![j]! + dd[i]![j]!) / 2 / dbarNorm;
       return (pi - pj) / Math.sqrt(Math.max(dd[i]![i]!, dd[j]![j]!));
-    }));
+    }),
+  );
 }
 
 /** Shares of pairs in the trained mix: w_b = n_b / sum n (0 for groups outside the mix). */
@@ -34,7 +35,7 @@ export function sharedUpdateAlignment(dd: Gram, weights: readonly number[]): num
 }
 
 /**
- * Exact initial margin velocity per group in last-layer mode (theory.md s.2, derived in oneStep.ts):
+ * Exact initial margin velocity per group in last-layer mode (theory.md s.2, derived in one-step.ts):
  * mean over group b of s_i g_i . v with v = mean over the mix of s_j g_j = sum_b' w_b' c_b', i.e.
  * c_b . v = sum_b' w_b' cc[b][b']. The margin after one full-batch SGD step is lr * beta^2 times this.
  */

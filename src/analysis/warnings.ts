@@ -20,9 +20,17 @@ export function smallGroupWarnings(groups: readonly GroupAnalysis[]): AnalysisWa
     const smallest = Math.min(g.n_pos, g.n_neg);
     const halfWidth = g.delta_ci ? (g.delta_ci[1] - g.delta_ci[0]) / 2 : 0;
     if (smallest < MIN_SIDE_ROWS) {
-      out.push({ kind: 'small-group', groups: [g.group], message: `group "${g.group}" has only ${g.n_pos} positive / ${g.n_neg} negative rows (fewer than ${MIN_SIDE_ROWS} on a side): its concentration and tail estimates are unstable` });
+      out.push({
+        kind: 'small-group',
+        groups: [g.group],
+        message: `group "${g.group}" has only ${g.n_pos} positive / ${g.n_neg} negative rows (fewer than ${MIN_SIDE_ROWS} on a side): its concentration and tail estimates are unstable`,
+      });
     } else if (g.delta > 0 && halfWidth > MAX_DELTA_CI_HALF_WIDTH * g.delta) {
-      out.push({ kind: 'small-group', groups: [g.group], message: `group "${g.group}": delta ${fmt(g.delta)} has a 95% interval [${fmt(g.delta_ci![0])}, ${fmt(g.delta_ci![1])}] wider than +-${MAX_DELTA_CI_HALF_WIDTH * 100}%: too few rows for a stable estimate` });
+      out.push({
+        kind: 'small-group',
+        groups: [g.group],
+        message: `group "${g.group}": delta ${fmt(g.delta)} has a 95% interval [${fmt(g.delta_ci![0])}, ${fmt(g.delta_ci![1])}] wider than +-${MAX_DELTA_CI_HALF_WIDTH * 100}%: too few rows for a stable estimate`,
+      });
     }
   }
   return out;
@@ -36,9 +44,17 @@ export function deprioritisedWarnings(groups: readonly GroupAnalysis[]): Analysi
   const out: AnalysisWarning[] = [];
   for (const g of mix) {
     if (g.margin_velocity <= 0) {
-      out.push({ kind: 'deprioritised', groups: [g.group], message: `group "${g.group}" is predicted to get WORSE at first in this mix: its initial margin velocity is ${fmt(g.margin_velocity)} (the shared update points away from its preference)` });
+      out.push({
+        kind: 'deprioritised',
+        groups: [g.group],
+        message: `group "${g.group}" is predicted to get WORSE at first in this mix: its initial margin velocity is ${fmt(g.margin_velocity)} (the shared update points away from its preference)`,
+      });
     } else if (g.margin_velocity < DEPRIORITISED_FRACTION * mean) {
-      out.push({ kind: 'deprioritised', groups: [g.group], message: `group "${g.group}" is predicted to be de-prioritised in this mix: initial margin velocity ${fmt(g.margin_velocity)} is ${fmt(g.margin_velocity / mean)} x the mix's mean ${fmt(mean)}` });
+      out.push({
+        kind: 'deprioritised',
+        groups: [g.group],
+        message: `group "${g.group}" is predicted to be de-prioritised in this mix: initial margin velocity ${fmt(g.margin_velocity)} is ${fmt(g.margin_velocity / mean)} x the mix's mean ${fmt(mean)}`,
+      });
     }
   }
   return out;
@@ -46,11 +62,17 @@ export function deprioritisedWarnings(groups: readonly GroupAnalysis[]): Analysi
 
 /** Normalised prompt text: case, whitespace and punctuation do not make two statements different. */
 export function duplicateKey(prompt: string): string {
-  return prompt.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+  return prompt
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
 }
 
 /** One warning for all keys (prompts, or embedding rows) found in more than one group. */
-export function duplicateWarning(groupsOfKey: ReadonlyMap<string, ReadonlySet<string>>, by: 'prompt' | 'embedding'): AnalysisWarning | null {
+export function duplicateWarning(
+  groupsOfKey: ReadonlyMap<string, ReadonlySet<string>>,
+  by: 'prompt' | 'embedding',
+): AnalysisWarning | null {
   const pairCounts = new Map<string, number>();
   let shared = 0;
   const groups = new Set<string>();
@@ -67,9 +89,20 @@ export function duplicateWarning(groupsOfKey: ReadonlyMap<string, ReadonlySet<st
     }
   }
   if (shared === 0) return null;
-  const top = [...pairCounts].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, n]) => `${k} (${n})`).join(', ');
-  const what = by === 'prompt' ? 'prompts (after normalising case, spaces and punctuation)' : 'identical embedding rows (rows.jsonl has no "prompt" field to compare text)';
-  return { kind: 'near-duplicates', groups: [...groups].sort(), message: `${shared} ${what} appear in more than one group, across ${groups.size} groups; most shared: ${top}. Their groups' estimates are not independent` };
+  const top = [...pairCounts]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([k, n]) => `${k} (${n})`)
+    .join(', ');
+  const what =
+    by === 'prompt'
+      ? 'prompts (after normalising case, spaces and punctuation)'
+      : 'identical embedding rows (rows.jsonl has no "prompt" field to compare text)';
+  return {
+    kind: 'near-duplicates',
+    groups: [...groups].sort(),
+    message: `${shared} ${what} appear in more than one group, across ${groups.size} groups; most shared: ${top}. Their groups' estimates are not independent`,
+  };
 }
 
 function fmt(x: number): string {

@@ -3,10 +3,10 @@ import { type Command, type ParsedArgs } from './command.js';
 import { UsageError, UserError } from '../util/errors.js';
 import { checkOutputFile } from '../util/output-path.js';
 import { analyzeEmbeddings } from '../analysis/analyze.js';
-import { analysisTable } from '../analysis/analysisTable.js';
-import { openEmbeddingsFile } from '../analysis/embeddingsFile.js';
+import { analysisTable } from '../analysis/analysis-table.js';
+import { openEmbeddingsFile } from '../analysis/embeddings-file.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
-import { embeddingsForAnalysis } from '../analysis/embedForAnalysis.js';
+import { embeddingsForAnalysis } from '../analysis/embed-for-analysis.js';
 import { cacheDir } from '../util/cache-dir.js';
 import { addSourceOptions, SOURCE_OPTIONS_HELP, sourceOptionsFromArgs } from './data-options.js';
 import { TRUNCATION_OPTIONS, TRUNCATION_OPTIONS_HELP, truncationArgs } from './scoring-options.js';
@@ -57,7 +57,13 @@ Example:
     const name = await embeddingsName(values);
     const bootstrap = nonNegativeInteger('--bootstrap', values.bootstrap as string);
     const seed = nonNegativeInteger('--seed', values.seed as string);
-    const mix = typeof values.mix === 'string' ? values.mix.split(',').map((g) => g.trim()).filter((g) => g !== '') : undefined;
+    const mix =
+      typeof values.mix === 'string'
+        ? values.mix
+            .split(',')
+            .map((g) => g.trim())
+            .filter((g) => g !== '')
+        : undefined;
     if (mix && mix.length === 0) throw new UsageError('--mix needs at least one group name');
     const source = openEmbeddingsFile(name);
     let report;
@@ -76,16 +82,25 @@ Example:
 async function embeddingsName(values: ParsedArgs['values']): Promise<string> {
   const { embeddings, model, data } = values;
   if (typeof embeddings === 'string') {
-    if (model !== undefined || data !== undefined) throw new UsageError('give either --embeddings NAME or --model DIR --data SRC, not both');
+    if (model !== undefined || data !== undefined)
+      throw new UsageError('give either --embeddings NAME or --model DIR --data SRC, not both');
     return embeddings;
   }
   if (typeof model !== 'string' || typeof data !== 'string') {
-    throw new UsageError('analyze needs --embeddings NAME (NAME.safetensors + NAME.rows.jsonl), or --model DIR and --data SRC');
+    throw new UsageError(
+      'analyze needs --embeddings NAME (NAME.safetensors + NAME.rows.jsonl), or --model DIR and --data SRC',
+    );
   }
   const batchSize = nonNegativeInteger('--batch-size', values['batch-size'] as string);
   if (batchSize === 0) throw new UserError('--batch-size must be at least 1');
-  const made = await embeddingsForAnalysis({ model, data, source: sourceOptionsFromArgs(values), batchSize, truncation: truncationArgs(values),
-    cacheDir: typeof values.cache === 'string' ? values.cache : cacheDir('embeddings') });
+  const made = await embeddingsForAnalysis({
+    model,
+    data,
+    source: sourceOptionsFromArgs(values),
+    batchSize,
+    truncation: truncationArgs(values),
+    cacheDir: typeof values.cache === 'string' ? values.cache : cacheDir('embeddings'),
+  });
   if (made.note) process.stderr.write(`prefdyn: ${made.note}\n`);
   process.stderr.write(`prefdyn: ${made.cached ? 'using cached' : 'wrote'} embeddings ${made.name}.safetensors\n`);
   return made.name;
@@ -93,6 +108,7 @@ async function embeddingsName(values: ParsedArgs['values']): Promise<string> {
 
 function nonNegativeInteger(flag: string, text: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new UserError(`${flag} must be a non-negative integer, got "${text}"`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n))
+    throw new UserError(`${flag} must be a non-negative integer, got "${text}"`);
   return n;
 }

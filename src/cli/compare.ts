@@ -2,11 +2,11 @@
 import { type Command } from './command.js';
 import { UserError, UsageError } from '../util/errors.js';
 import { checkOutputFile } from '../util/output-path.js';
-import { checkAnalysisInput, compareRun } from '../analysis/compareRun.js';
-import { compareTable } from '../analysis/compareTable.js';
+import { checkAnalysisInput, compareRun } from '../analysis/compare-run.js';
+import { compareTable } from '../analysis/compare-table.js';
 import { readJsonFile } from '../util/json-file.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
-import { readRunMetrics } from '../analysis/runMetrics.js';
+import { readRunMetrics } from '../analysis/run-metrics.js';
 
 export const command: Command = {
   name: 'compare',
@@ -54,6 +54,7 @@ Example:
 
 function integerOption(flag: string, text: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new UserError(`${flag} must be a non-negative integer, got "${text}"`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n))
+    throw new UserError(`${flag} must be a non-negative integer, got "${text}"`);
   return n;
 }

@@ -2,7 +2,13 @@
 import { type Command } from './command.js';
 import { UsageError } from '../util/errors.js';
 import { checkOutputFile } from '../util/output-path.js';
-import { addSourceOptions, SOURCE_OPTIONS_HELP, SPLIT_OPTIONS, sourceOptionsFromArgs, splitOptionsFromArgs } from './data-options.js';
+import {
+  addSourceOptions,
+  SOURCE_OPTIONS_HELP,
+  SPLIT_OPTIONS,
+  sourceOptionsFromArgs,
+  splitOptionsFromArgs,
+} from './data-options.js';
 import { formatCount } from './data-table.js';
 import { writePairsJsonl } from '../data/export.js';
 import type { PreferencePair } from '../data/pair.js';
@@ -30,13 +36,19 @@ ${SOURCE_OPTIONS_HELP}
 
 Example:
   prefdyn data export persona:agreeableness --out agreeableness.jsonl`,
-  options: addSourceOptions({ out: { type: 'string' }, split: { type: 'string', default: 'all' }, json: { type: 'boolean' }, ...SPLIT_OPTIONS }),
+  options: addSourceOptions({
+    out: { type: 'string' },
+    split: { type: 'string', default: 'all' },
+    json: { type: 'boolean' },
+    ...SPLIT_OPTIONS,
+  }),
   positionals: [1, 1],
   async run({ positionals, values }) {
     const out = values.out;
     if (typeof out !== 'string' || out.length === 0) throw new UsageError('data export needs --out FILE.jsonl');
     const split = values.split as (typeof SPLITS)[number];
-    if (!SPLITS.includes(split)) throw new UsageError(`--split must be one of ${SPLITS.join(', ')}, got "${values.split}"`);
+    if (!SPLITS.includes(split))
+      throw new UsageError(`--split must be one of ${SPLITS.join(', ')}, got "${values.split}"`);
     checkOutputFile('--out', out);
     const splitOptions = splitOptionsFromArgs(values);
     const source = sourceOptionsFromArgs(values);
@@ -61,7 +73,9 @@ Example:
     if (values.json) {
       process.stdout.write(JSON.stringify({ out, split, pairs: written, groups: groups.size }) + '\n');
     } else {
-      process.stdout.write(`wrote ${formatCount(written)} pairs (${formatCount(groups.size)} group${groups.size === 1 ? '' : 's'}, split ${split}) to ${out}\n`);
+      process.stdout.write(
+        `wrote ${formatCount(written)} pairs (${formatCount(groups.size)} group${groups.size === 1 ? '' : 's'}, split ${split}) to ${out}\n`,
+      );
     }
   },
 };

@@ -33,7 +33,13 @@ Example:
     );
     lines.push('', 'A path to a .jsonl or .json file with prompt, chosen, rejected (and optional group) also works.');
     lines.push('', `Persona behaviours (select with persona:<behaviour>[,<behaviour>...]):`, '');
-    lines.push(formatTable(['behaviour', 'pairs'], catalog.persona_behaviours.map((b) => [b.name, formatCount(b.pairs)]), 'lr'));
+    lines.push(
+      formatTable(
+        ['behaviour', 'pairs'],
+        catalog.persona_behaviours.map((b) => [b.name, formatCount(b.pairs)]),
+        'lr',
+      ),
+    );
     process.stdout.write(lines.join('\n') + '\n');
   },
 };

@@ -1,6 +1,12 @@
 // `prefdyn data stats <source>`: per-group counts, split sizes, Yes/No balance and prompt lengths.
 import type { Command } from './command.js';
-import { addSourceOptions, SOURCE_OPTIONS_HELP, SPLIT_OPTIONS, sourceOptionsFromArgs, splitOptionsFromArgs } from './data-options.js';
+import {
+  addSourceOptions,
+  SOURCE_OPTIONS_HELP,
+  SPLIT_OPTIONS,
+  sourceOptionsFromArgs,
+  splitOptionsFromArgs,
+} from './data-options.js';
 import { formatCount, formatTable } from './data-table.js';
 import { locationText } from '../data/errors.js';
 import { dataStats, type DataStats, type GroupStats } from '../data/stats.js';
@@ -16,7 +22,9 @@ function statsRow(name: string, g: Omit<GroupStats, 'group'>): string[] {
 export function formatStats(stats: DataStats): string {
   const header = ['group', 'pairs', 'train', 'test', 'chosen Yes/No', 'prompt chars p50/p90/max'];
   const rows = stats.groups.map((g) => statsRow(g.group, g));
-  rows.push(statsRow(`total (${formatCount(stats.total.groups)} group${stats.total.groups === 1 ? '' : 's'})`, stats.total));
+  rows.push(
+    statsRow(`total (${formatCount(stats.total.groups)} group${stats.total.groups === 1 ? '' : 's'})`, stats.total),
+  );
   const lines = [stats.description, '', formatTable(header, rows, 'lrrrrr'), ''];
   lines.push(
     `test: round(${stats.test_fraction} x pairs) per group (--test-fraction); chosen Yes/No: pairs preferring " Yes" / " No";`,
@@ -25,8 +33,10 @@ export function formatStats(stats: DataStats): string {
   if (stats.skipped.count > 0) {
     lines.push('', `skipped ${formatCount(stats.skipped.count)} row(s), kept ${formatCount(stats.total.pairs)}:`);
     for (const r of stats.skipped.reasons) lines.push(`  ${formatCount(r.count)} x ${r.reason}`);
-    for (const s of stats.skipped.rows.slice(0, SKIPS_LISTED)) lines.push(`    ${locationText(s)}${s.id ? ` (${s.id})` : ''}`);
-    if (stats.skipped.count > SKIPS_LISTED) lines.push(`    ... and ${formatCount(stats.skipped.count - SKIPS_LISTED)} more (--json lists all)`);
+    for (const s of stats.skipped.rows.slice(0, SKIPS_LISTED))
+      lines.push(`    ${locationText(s)}${s.id ? ` (${s.id})` : ''}`);
+    if (stats.skipped.count > SKIPS_LISTED)
+      lines.push(`    ... and ${formatCount(stats.skipped.count - SKIPS_LISTED)} more (--json lists all)`);
   }
   return lines.join('\n');
 }

@@ -10,8 +10,16 @@ function formatDiagnosis(d: KernelDiagnosis): string {
     ['addon', d.native.addon],
     ['BLAS', d.blas ? d.blas.config : '(none: the TypeScript sgemm)'],
     ['BLAS core', d.blas ? `${d.blas.corename} (OPENBLAS_CORETYPE=${unset(d.env.OPENBLAS_CORETYPE)})` : '-'],
-    ['threads', `BLAS ${d.threads.blas ?? '?'}${d.blas ? ` (${d.blas.parallel})` : ''}, ${d.threads.source}; elementwise kernels ${d.threads.elementwise}`],
-    ['env', Object.entries(d.env).map(([k, v]) => `${k}=${unset(v)}`).join(' ')],
+    [
+      'threads',
+      `BLAS ${d.threads.blas ?? '?'}${d.blas ? ` (${d.blas.parallel})` : ''}, ${d.threads.source}; elementwise kernels ${d.threads.elementwise}`,
+    ],
+    [
+      'env',
+      Object.entries(d.env)
+        .map(([k, v]) => `${k}=${unset(v)}`)
+        .join(' '),
+    ],
     ['node', `${d.node.version} ${d.node.platform}-${d.node.arch}, ${d.node.cpus} CPUs`],
     ['fast path', d.fastPath ?? 'in use'],
   ];

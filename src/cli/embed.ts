@@ -34,21 +34,41 @@ ${SOURCE_OPTIONS_HELP}
 
 Example:
   prefdyn embed --model models/tiny --data persona:agreeableness --out agreeableness`,
-  options: addSourceOptions({ ...SCORING_OPTIONS, adapter: { type: 'string' }, position: { type: 'string', default: 'auto' } }),
+  options: addSourceOptions({
+    ...SCORING_OPTIONS,
+    adapter: { type: 'string' },
+    position: { type: 'string', default: 'auto' },
+  }),
   async run({ values }) {
     const args = scoringArgs('embed', values, (out) => [`${out}.safetensors`, `${out}.rows.jsonl`]);
     const position = values.position as (typeof POSITIONS)[number];
-    if (!POSITIONS.includes(position)) throw new UsageError(`--position must be one of ${POSITIONS.join(', ')}, got "${values.position}"`);
+    if (!POSITIONS.includes(position))
+      throw new UsageError(`--position must be one of ${POSITIONS.join(', ')}, got "${values.position}"`);
     const { pairs } = await loadSource(args.data, sourceOptionsFromArgs(values));
     const { model, tokenizer } = await loadModelForScoring(args.model, values.adapter as string | undefined);
     const limits = truncationLimits(args.truncation, model.config);
-    const { data, d, rows, position: used, note } = embedPairs(model, tokenizer, pairs, {
-      position: position as EmbedPosition | 'auto', batchSize: args.batchSize, limits, onProgress: stderrCounter('embedding'),
+    const {
+      data,
+      d,
+      rows,
+      position: used,
+      note,
+    } = embedPairs(model, tokenizer, pairs, {
+      position: position as EmbedPosition | 'auto',
+      batchSize: args.batchSize,
+      limits,
+      onProgress: stderrCounter('embedding'),
     });
     if (note) process.stderr.write(`prefdyn: ${note}\n`);
-    writeSafetensors(`${args.out}.safetensors`, [{ name: 'embeddings', shape: [rows.length, d], data }],
-      { position: used, model: args.model, data: args.data, ...truncationMetadata(limits) });
+    writeSafetensors(`${args.out}.safetensors`, [{ name: 'embeddings', shape: [rows.length, d], data }], {
+      position: used,
+      model: args.model,
+      data: args.data,
+      ...truncationMetadata(limits),
+    });
     writeFileAtomic(`${args.out}.rows.jsonl`, rows.map((r) => JSON.stringify(r) + '\n').join(''));
-    process.stdout.write(`wrote ${rows.length} embeddings [${rows.length}, ${d}] (at the last ${used} token) to ${args.out}.safetensors and ${args.out}.rows.jsonl\n`);
+    process.stdout.write(
+      `wrote ${rows.length} embeddings [${rows.length}, ${d}] (at the last ${used} token) to ${args.out}.safetensors and ${args.out}.rows.jsonl\n`,
+    );
   },
 };

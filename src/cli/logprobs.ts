@@ -40,12 +40,18 @@ Example:
     const lines = pairs.map((p, i) => {
       const s = scores[i]!;
       return JSON.stringify({
-        id: p.id, group: p.group, logp_chosen: s.logpChosen, logp_rejected: s.logpRejected,
-        n_tokens_chosen: s.nTokensChosen, n_tokens_rejected: s.nTokensRejected,
+        id: p.id,
+        group: p.group,
+        logp_chosen: s.logpChosen,
+        logp_rejected: s.logpRejected,
+        n_tokens_chosen: s.nTokensChosen,
+        n_tokens_rejected: s.nTokensRejected,
       });
     });
     writeFileAtomic(args.out, lines.map((l) => l + '\n').join(''));
     const groups = new Set(pairs.map((p) => p.group)).size;
-    process.stdout.write(`wrote log-probs of ${pairs.length} pairs (${groups} group${groups === 1 ? '' : 's'}) to ${args.out}\n`);
+    process.stdout.write(
+      `wrote log-probs of ${pairs.length} pairs (${groups} group${groups === 1 ? '' : 's'}) to ${args.out}\n`,
+    );
   },
 };

@@ -44,27 +44,40 @@ function asJson(s: ModelSummary): unknown {
 
 function asText(s: ModelSummary): string {
   const c = s.config;
-  const special = (t: { token: string; id: number } | null): string => (t ? `${JSON.stringify(t.token)} = ${t.id}` : 'none');
+  const special = (t: { token: string; id: number } | null): string =>
+    t ? `${JSON.stringify(t.token)} = ${t.id}` : 'none';
   const answer = (id: number | null): string => (id === null ? 'not one token' : `= ${id}`);
   const rows: [string, string][] = [
     ['model', s.dir],
     ['arch', c.arch],
     ['layers', `${c.numHiddenLayers}`],
     ['hidden size', `${c.hiddenSize} (mlp ${c.intermediateSize})`],
-    ['heads', c.arch === 'llama'
-      ? `${c.numAttentionHeads} (kv heads ${c.numKeyValueHeads}, head dim ${c.headDim})`
-      : `${c.numAttentionHeads} (head dim ${c.headDim})`],
+    [
+      'heads',
+      c.arch === 'llama'
+        ? `${c.numAttentionHeads} (kv heads ${c.numKeyValueHeads}, head dim ${c.headDim})`
+        : `${c.numAttentionHeads} (head dim ${c.headDim})`,
+    ],
     ['vocab', `${c.vocabSize}${c.tieWordEmbeddings ? ' (lm_head tied to the embedding)' : ''}`],
     ['positions', `${c.maxPositionEmbeddings}`],
     ['parameters', s.parameters.toLocaleString('en-US')],
-    ['dtypes', Object.entries(s.dtypes).map(([d, n]) => `${d} (${n} tensors)`).join(', ')],
+    [
+      'dtypes',
+      Object.entries(s.dtypes)
+        .map(([d, n]) => `${d} (${n} tensors)`)
+        .join(', '),
+    ],
     ['files', s.files.map((f) => `${f.file} ${humanBytes(f.bytes)}`).join(', ')],
   ];
-  if (s.skipped.length > 0) rows.push(['skipped', `${s.skipped.length} buffers (${s.skipped[0]}${s.skipped.length > 1 ? ', ...' : ''})`]);
+  if (s.skipped.length > 0)
+    rows.push(['skipped', `${s.skipped.length} buffers (${s.skipped[0]}${s.skipped.length > 1 ? ', ...' : ''})`]);
   const t = s.tokenizer;
-  rows.push(['tokenizer', t
-    ? `${t.type}, ${t.vocabSize} tokens, BOS ${special(t.bos)}, EOS ${special(t.eos)}; " Yes" ${answer(t.yesId)}, " No" ${answer(t.noId)}`
-    : 'none (no tokenizer.json)']);
+  rows.push([
+    'tokenizer',
+    t
+      ? `${t.type}, ${t.vocabSize} tokens, BOS ${special(t.bos)}, EOS ${special(t.eos)}; " Yes" ${answer(t.yesId)}, " No" ${answer(t.noId)}`
+      : 'none (no tokenizer.json)',
+  ]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
 }

@@ -33,25 +33,35 @@ Options:
 Example:
   prefdyn model init --arch llama --size tiny --out models/tiny --seed 1`,
   options: {
-    arch: { type: 'string' }, size: { type: 'string', default: 'tiny' }, out: { type: 'string' },
-    seed: { type: 'string', default: '0' }, tokenizer: { type: 'string' },
+    arch: { type: 'string' },
+    size: { type: 'string', default: 'tiny' },
+    out: { type: 'string' },
+    seed: { type: 'string', default: '0' },
+    tokenizer: { type: 'string' },
   },
   async run({ values }) {
     const arch = values.arch;
-    if (arch !== 'llama' && arch !== 'gpt2') throw new UsageError(`model init needs --arch llama or --arch gpt2${arch ? `, got "${arch}"` : ''}`);
+    if (arch !== 'llama' && arch !== 'gpt2')
+      throw new UsageError(`model init needs --arch llama or --arch gpt2${arch ? `, got "${arch}"` : ''}`);
     if (typeof values.out !== 'string' || values.out.length === 0) throw new UsageError('model init needs --out DIR');
     const seed = Number(values.seed);
     if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got "${values.seed}"`);
     checkOutputFolder('--out', values.out);
     const tokDir = typeof values.tokenizer === 'string' ? values.tokenizer : DEFAULT_TOKENIZER;
-    if (!fs.existsSync(path.join(tokDir, 'tokenizer.json'))) throw new UserError(`--tokenizer ${tokDir}: no tokenizer.json there`);
+    if (!fs.existsSync(path.join(tokDir, 'tokenizer.json')))
+      throw new UserError(`--tokenizer ${tokDir}: no tokenizer.json there`);
     const tok = loadTokenizer(tokDir);
     const size = parseSizeSpec(values.size as string, arch as Arch);
     const vocab = size.vocab ?? tok.vocabSize;
-    if (vocab < tok.vocabSize) throw new UserError(`--size vocab=${vocab} is smaller than the tokenizer's ${tok.vocabSize} tokens (${tok.file})`);
+    if (vocab < tok.vocabSize)
+      throw new UserError(
+        `--size vocab=${vocab} is smaller than the tokenizer's ${tok.vocabSize} tokens (${tok.file})`,
+      );
     const config = initConfig(arch, size, vocab, { bos: tok.bos?.id, eos: tok.eos?.id });
     saveCheckpoint(values.out, config, initWeights(config, seed), tokDir);
-    process.stdout.write(`wrote ${arch} model (d=${config.hiddenSize}, layers=${config.numHiddenLayers}, heads=${config.numAttentionHeads}` +
-      `${config.arch === 'llama' ? `, kv=${config.numKeyValueHeads}` : ''}, vocab=${vocab}, ${parameterCount(config).toLocaleString('en-US')} parameters, seed ${seed}) to ${values.out}\n`);
+    process.stdout.write(
+      `wrote ${arch} model (d=${config.hiddenSize}, layers=${config.numHiddenLayers}, heads=${config.numAttentionHeads}` +
+        `${config.arch === 'llama' ? `, kv=${config.numKeyValueHeads}` : ''}, vocab=${vocab}, ${parameterCount(config).toLocaleString('en-US')} parameters, seed ${seed}) to ${values.out}\n`,
+    );
   },
 };

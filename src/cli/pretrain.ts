@@ -57,7 +57,8 @@ function intOption(v: ParsedArgs['values'], name: string, min: number): number {
 function numberOption(v: ParsedArgs['values'], name: string, ok: (n: number) => boolean, what: string): number {
   const raw = v[name] as string;
   const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new UsageError(`--${name} must be ${what}, got "${raw}"`);
+  if (raw.trim() === '' || !Number.isFinite(n) || !ok(n))
+    throw new UsageError(`--${name} must be ${what}, got "${raw}"`);
   return n;
 }
 
@@ -66,46 +67,68 @@ export const command: Command = {
   summary: 'causal-LM pretraining of a model folder on bundled or user text',
   help,
   options: {
-    model: { type: 'string' }, text: { type: 'string', multiple: true }, out: { type: 'string' },
-    steps: { type: 'string', default: '1000' }, 'batch-size': { type: 'string', default: '16' },
-    'seq-len': { type: 'string', default: '256' }, lr: { type: 'string', default: '1e-3' },
-    'warmup-steps': { type: 'string', default: '100' }, 'lr-scheduler': { type: 'string', default: 'cosine' },
-    'weight-decay': { type: 'string', default: '0.1' }, 'max-grad-norm': { type: 'string', default: '1.0' },
-    'held-out': { type: 'string', default: '0.01' }, seed: { type: 'string', default: '0' },
-    'log-every': { type: 'string' }, dtype: { type: 'string', default: 'F32' },
+    model: { type: 'string' },
+    text: { type: 'string', multiple: true },
+    out: { type: 'string' },
+    steps: { type: 'string', default: '1000' },
+    'batch-size': { type: 'string', default: '16' },
+    'seq-len': { type: 'string', default: '256' },
+    lr: { type: 'string', default: '1e-3' },
+    'warmup-steps': { type: 'string', default: '100' },
+    'lr-scheduler': { type: 'string', default: 'cosine' },
+    'weight-decay': { type: 'string', default: '0.1' },
+    'max-grad-norm': { type: 'string', default: '1.0' },
+    'held-out': { type: 'string', default: '0.01' },
+    seed: { type: 'string', default: '0' },
+    'log-every': { type: 'string' },
+    dtype: { type: 'string', default: 'F32' },
   },
   async run({ values: v }) {
     for (const name of ['model', 'out'] as const) {
-      if (typeof v[name] !== 'string' || (v[name] as string).length === 0) throw new UsageError(`pretrain needs --${name} DIR`);
+      if (typeof v[name] !== 'string' || (v[name] as string).length === 0)
+        throw new UsageError(`pretrain needs --${name} DIR`);
     }
     const texts = (v.text as string[] | undefined) ?? [];
     if (texts.length === 0) throw new UsageError(`pretrain needs at least one --text SRC (${TEXT_SOURCE_SYNTAX})`);
     const scheduler = v['lr-scheduler'] as string;
-    if (!(SCHEDULES as readonly string[]).includes(scheduler)) throw new UsageError(`--lr-scheduler must be one of ${SCHEDULES.join(', ')}, got "${scheduler}"`);
+    if (!(SCHEDULES as readonly string[]).includes(scheduler))
+      throw new UsageError(`--lr-scheduler must be one of ${SCHEDULES.join(', ')}, got "${scheduler}"`);
     const dtype = v.dtype as string;
-    if (!(DTYPES as readonly string[]).includes(dtype)) throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')}, got "${dtype}"`);
+    if (!(DTYPES as readonly string[]).includes(dtype))
+      throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')}, got "${dtype}"`);
     const steps = intOption(v, 'steps', 1);
     const logEvery = v['log-every'] === undefined ? Math.max(1, Math.round(steps / 20)) : intOption(v, 'log-every', 1);
     checkOutputFolder('--out', v.out as string);
     checkModelFolderTarget(v.out as string);
-    const result = await pretrain({
-      modelDir: v.model as string, texts, out: v.out as string, steps,
-      batchSize: intOption(v, 'batch-size', 1), seqLen: intOption(v, 'seq-len', 1),
-      lr: numberOption(v, 'lr', (n) => n > 0, 'a number > 0'), seed: intOption(v, 'seed', 0),
-      warmupSteps: intOption(v, 'warmup-steps', 0), scheduler: scheduler as ScheduleName,
-      weightDecay: numberOption(v, 'weight-decay', (n) => n >= 0, 'a number >= 0'),
-      maxGradNorm: numberOption(v, 'max-grad-norm', (n) => n >= 0, 'a number >= 0 (0 = no clipping)'),
-      heldOut: numberOption(v, 'held-out', (n) => n > 0 && n < 1, 'a fraction in (0, 1)'),
-      logEvery,
-      dtype: dtype as WriteDtype,
-    }, (line) => process.stderr.write(`${line}\n`));
+    const result = await pretrain(
+      {
+        modelDir: v.model as string,
+        texts,
+        out: v.out as string,
+        steps,
+        batchSize: intOption(v, 'batch-size', 1),
+        seqLen: intOption(v, 'seq-len', 1),
+        lr: numberOption(v, 'lr', (n) => n > 0, 'a number > 0'),
+        seed: intOption(v, 'seed', 0),
+        warmupSteps: intOption(v, 'warmup-steps', 0),
+        scheduler: scheduler as ScheduleName,
+        weightDecay: numberOption(v, 'weight-decay', (n) => n >= 0, 'a number >= 0'),
+        maxGradNorm: numberOption(v, 'max-grad-norm', (n) => n >= 0, 'a number >= 0 (0 = no clipping)'),
+        heldOut: numberOption(v, 'held-out', (n) => n > 0 && n < 1, 'a fraction in (0, 1)'),
+        logEvery,
+        dtype: dtype as WriteDtype,
+      },
+      (line) => process.stderr.write(`${line}\n`),
+    );
     const lastInterval = steps % logEvery || logEvery;
     const ppl = (loss: number) => Math.exp(loss).toFixed(2);
-    process.stdout.write([
-      `wrote ${v.out} (${result.parameters.toLocaleString('en-US')} parameters, ${dtype})`,
-      `steps ${steps}, tokens seen ${result.tokensSeen.toLocaleString('en-US')} (${result.epochs.toFixed(2)} epochs of ${result.trainTokens.toLocaleString('en-US')} training tokens), ${result.seconds.toFixed(0)} s`,
-      `train loss ${result.finalTrainLoss.toFixed(4)} (mean of the last ${lastInterval === 1 ? 'step' : `${lastInterval} steps`})`,
-      `held-out loss ${result.initialHeldOutLoss.toFixed(4)} -> ${result.heldOutLoss.toFixed(4)} (perplexity ${ppl(result.initialHeldOutLoss)} -> ${ppl(result.heldOutLoss)}, ${result.heldOutTokens.toLocaleString('en-US')} tokens)`,
-    ].join('\n') + '\n');
+    process.stdout.write(
+      [
+        `wrote ${v.out} (${result.parameters.toLocaleString('en-US')} parameters, ${dtype})`,
+        `steps ${steps}, tokens seen ${result.tokensSeen.toLocaleString('en-US')} (${result.epochs.toFixed(2)} epochs of ${result.trainTokens.toLocaleString('en-US')} training tokens), ${result.seconds.toFixed(0)} s`,
+        `train loss ${result.finalTrainLoss.toFixed(4)} (mean of the last ${lastInterval === 1 ? 'step' : `${lastInterval} steps`})`,
+        `held-out loss ${result.initialHeldOutLoss.toFixed(4)} -> ${result.heldOutLoss.toFixed(4)} (perplexity ${ppl(result.initialHeldOutLoss)} -> ${ppl(result.heldOutLoss)}, ${result.heldOutTokens.toLocaleString('en-US')} tokens)`,
+      ].join('\n') + '\n',
+    );
   },
 };

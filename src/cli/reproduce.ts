@@ -4,7 +4,7 @@ import { type Command } from './command.js';
 import { packagePath } from '../util/package-root.js';
 import { UserError } from '../util/errors.js';
 import { reproduce } from '../experiments/reproduce.js';
-import { terminalSummary } from '../experiments/terminalSummary.js';
+import { terminalSummary } from '../experiments/terminal-summary.js';
 
 /** The bundled model, as a path from the working folder ("models/prefdyn-tiny" in the package root). */
 export const DEFAULT_MODEL = path.relative(process.cwd(), packagePath('models', 'prefdyn-tiny'));
@@ -12,7 +12,7 @@ export const DEFAULT_OUT = 'runs/reproduce';
 
 export const command: Command = {
   name: 'reproduce',
-  summary: 'the paper\'s experiments end to end: Delta vs learning speed, prioritisation, misalignment',
+  summary: "the paper's experiments end to end: Delta vs learning speed, prioritisation, misalignment",
   help: `Usage: prefdyn reproduce [--model DIR] [--out DIR] [--quick] [--seed N] [--json]
 
 Runs the experiments of Im & Li (ICML 2024) on the five Persona behaviours of the paper's figures:
@@ -46,7 +46,10 @@ Example:
   async run({ values }) {
     const out = values.out as string;
     const summary = await reproduce({
-      model: values.model as string, out, profile: values.quick ? 'quick' : 'full', seed: integer('--seed', values.seed as string, 0),
+      model: values.model as string,
+      out,
+      profile: values.quick ? 'quick' : 'full',
+      seed: integer('--seed', values.seed as string, 0),
       overrides: {
         steps: values.steps === undefined ? undefined : integer('--steps', values.steps as string, 1),
         pairsPerBehaviour: values.pairs === undefined ? undefined : integer('--pairs', values.pairs as string, 10),
@@ -59,6 +62,7 @@ Example:
 
 function integer(flag: string, text: string, min: number): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min) throw new UserError(`${flag} must be an integer >= ${min}, got "${text}"`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min)
+    throw new UserError(`${flag} must be an integer >= ${min}, got "${text}"`);
   return n;
 }

@@ -61,7 +61,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const found = findEntry(argv);
-  if (!found) throw new UsageError(`unknown command "${argv.join(' ')}"; run \`prefdyn --help\` for the list of commands`);
+  if (!found)
+    throw new UsageError(`unknown command "${argv.join(' ')}"; run \`prefdyn --help\` for the list of commands`);
   const { command } = await found.entry.load();
   const args = parseCommandArgs(command, found.rest);
   if (args.help) {

@@ -45,15 +45,20 @@ function positiveInteger(flag: string, text: unknown): number {
 export function truncationArgs(values: ParsedArgs['values']): TruncationRequest {
   const request: TruncationRequest = {};
   if (values['max-length'] !== undefined) request.maxLength = positiveInteger('--max-length', values['max-length']);
-  if (values['max-prompt-length'] !== undefined) request.maxPromptLength = positiveInteger('--max-prompt-length', values['max-prompt-length']);
+  if (values['max-prompt-length'] !== undefined)
+    request.maxPromptLength = positiveInteger('--max-prompt-length', values['max-prompt-length']);
   return request;
 }
 
 /** --model, --data, --out, --batch-size and the truncation options, checked; `outFiles(out)` (the files the command writes) must be writable paths. */
-export function scoringArgs(name: string, values: ParsedArgs['values'], outFiles: (out: string) => string[]):
-  { model: string; data: string; out: string; batchSize: number; truncation: TruncationRequest } {
+export function scoringArgs(
+  name: string,
+  values: ParsedArgs['values'],
+  outFiles: (out: string) => string[],
+): { model: string; data: string; out: string; batchSize: number; truncation: TruncationRequest } {
   for (const key of ['model', 'data', 'out'] as const) {
-    if (typeof values[key] !== 'string' || (values[key] as string).length === 0) throw new UsageError(`${name} needs --${key}`);
+    if (typeof values[key] !== 'string' || (values[key] as string).length === 0)
+      throw new UsageError(`${name} needs --${key}`);
   }
   const batchSize = positiveInteger('--batch-size', values['batch-size']);
   const truncation = truncationArgs(values);

@@ -6,14 +6,17 @@ import { DEFAULT_MODEL } from './reproduce.js';
 import { dataStats, type DataStats } from '../data/stats.js';
 import { DEFAULT_TEST_FRACTION } from '../data/split.js';
 import { reproduce } from '../experiments/reproduce.js';
-import { terminalSummary } from '../experiments/terminalSummary.js';
+import { terminalSummary } from '../experiments/terminal-summary.js';
 
 /** Kept apart from `prefdyn reproduce`'s default folder, so a full reproduction is not replaced by a quick one. */
 const START_OUT = 'runs/quick';
 
 function summaryLines(name: string, s: DataStats): string[] {
   const t = s.total;
-  const balance = t.prefers_yes + t.prefers_no > 0 ? ` (${formatCount(t.prefers_yes)} prefer " Yes", ${formatCount(t.prefers_no)} " No")` : '';
+  const balance =
+    t.prefers_yes + t.prefers_no > 0
+      ? ` (${formatCount(t.prefers_yes)} prefer " Yes", ${formatCount(t.prefers_no)} " No")`
+      : '';
   const lines = [
     `  ${name.padEnd(8)} ${formatCount(t.groups)} group${t.groups === 1 ? '' : 's'}, ${formatCount(t.pairs)} pairs${balance}`,
     `  ${''.padEnd(8)} split per group: ${formatCount(t.train)} train, ${formatCount(t.test)} test; prompt length p50 ${t.prompt_chars.p50}, p90 ${t.prompt_chars.p90}, max ${t.prompt_chars.max} characters`,
@@ -24,7 +27,7 @@ function summaryLines(name: string, s: DataStats): string[] {
 
 export const command: Command = {
   name: 'start',
-  summary: 'the bundled data, then the paper\'s experiments in their quick profile (what `npm start` runs)',
+  summary: "the bundled data, then the paper's experiments in their quick profile (what `npm start` runs)",
   help: `Usage: prefdyn start
 
 Prints a summary of the bundled datasets (persona, hh-rlhf), then runs \`prefdyn reproduce --quick\`
@@ -36,15 +39,29 @@ Example:
   options: {},
   async run() {
     const lines = ['prefdyn: preference training (DPO and variants) and its learning dynamics', '', 'Bundled data:'];
-    for (const name of ['persona', 'hh-rlhf']) lines.push(...summaryLines(name, await dataStats(name, { testFraction: DEFAULT_TEST_FRACTION })));
+    for (const name of ['persona', 'hh-rlhf'])
+      lines.push(...summaryLines(name, await dataStats(name, { testFraction: DEFAULT_TEST_FRACTION })));
     lines.push('', `The paper's experiments, quick profile (prefdyn reproduce --quick --out ${START_OUT}):`, '');
     process.stdout.write(lines.join('\n') + '\n');
-    const summary = await reproduce({ model: DEFAULT_MODEL, out: START_OUT, profile: 'quick', seed: 1234, log: (line) => process.stderr.write(line + '\n') });
+    const summary = await reproduce({
+      model: DEFAULT_MODEL,
+      out: START_OUT,
+      profile: 'quick',
+      seed: 1234,
+      log: (line) => process.stderr.write(line + '\n'),
+    });
     const next = [
       ['prefdyn reproduce', 'the full profile (longer alignment, LoRA flips)'],
       ['prefdyn analyze --model DIR --data SRC', 'distinguishability of your model on your data'],
       ['prefdyn --help', 'every command'],
     ];
-    process.stdout.write([terminalSummary(summary, START_OUT), '', 'Next:', ...next.map(([cmd, what]) => `  ${cmd!.padEnd(42)}${what}`)].join('\n') + '\n');
+    process.stdout.write(
+      [
+        terminalSummary(summary, START_OUT),
+        '',
+        'Next:',
+        ...next.map(([cmd, what]) => `  ${cmd!.padEnd(42)}${what}`),
+      ].join('\n') + '\n',
+    );
   },
 };

@@ -34,7 +34,9 @@ Options (also as keys of the YAML/JSON --config file, e.g. "lr: 1e-5"; the comma
   --resume DIR           continue a run folder (or one of its checkpoints) exactly where it stopped
 ${OPTION_DEFS.map((d) => `  --${cliName(d.key).padEnd(28)} ${d.help}`).join('\n')}
 
-${SOURCE_OPTIONS_HELP.split('\n').filter((l) => !l.includes('--flip')).join('\n')}
+${SOURCE_OPTIONS_HELP.split('\n')
+  .filter((l) => !l.includes('--flip'))
+  .join('\n')}
 
 Example:
   prefdyn train --model models/tiny --data persona:agreeableness,subscribes-to-Buddhism --mode lora --steps 20 --out runs/lora
@@ -56,8 +58,13 @@ export const command: Command = {
     let file: { path: string; values: Record<string, unknown> } | undefined;
     let source: RunSourceOptions = sourceOptionsFromArgs(v);
     if (typeof v.resume === 'string') {
-      const others = [...new Set(['config', ...Object.keys(addSourceOptions({})), ...OPTION_DEFS.map((d) => cliName(d.key))])].filter((k) => v[k] !== undefined);
-      if (others.length > 0) throw new UserError(`--resume takes no other options (got ${others.map((k) => `--${k}`).join(', ')}): the run continues with its saved config.json`);
+      const others = [
+        ...new Set(['config', ...Object.keys(addSourceOptions({})), ...OPTION_DEFS.map((d) => cliName(d.key))]),
+      ].filter((k) => v[k] !== undefined);
+      if (others.length > 0)
+        throw new UserError(
+          `--resume takes no other options (got ${others.map((k) => `--${k}`).join(', ')}): the run continues with its saved config.json`,
+        );
       const dir = findCheckpoint(v.resume);
       const runDir = path.resolve(dir, '..', '..');
       const saved = readRunConfig(runDir);
@@ -77,12 +84,16 @@ export const command: Command = {
     const runDir = resume?.runDir ?? c.out;
     if (!resume) checkOutputFolder('--out', runDir);
     if (!resume && fs.existsSync(path.join(runDir, 'metrics.jsonl'))) {
-      throw new UserError(`${runDir} already holds a run (metrics.jsonl); choose another --out, or continue it with --resume ${runDir}`);
+      throw new UserError(
+        `${runDir} already holds a run (metrics.jsonl); choose another --out, or continue it with --resume ${runDir}`,
+      );
     }
     const checkpoint = resume ? readCheckpoint(resume.dir) : undefined;
     if (checkpoint && checkpoint.state.step >= checkpoint.state.total_steps) {
       // Nothing to train: summary.json already describes the finished run.
-      process.stdout.write(`already complete: ${checkpoint.state.step}/${checkpoint.state.total_steps} steps; run folder ${runDir}\n`);
+      process.stdout.write(
+        `already complete: ${checkpoint.state.step}/${checkpoint.state.total_steps} steps; run folder ${runDir}\n`,
+      );
       return 0;
     }
     const setup = await setupRun(c, { ...source, onSkip: reportSkip }, resume?.dir);
@@ -97,11 +108,20 @@ export const command: Command = {
     };
     process.on('SIGINT', onSigint);
     try {
-      const result = await train({ config: c, runDir, policy: setup.policy, data: setup.data, resume: checkpoint,
-        progress: stderrProgress(checkpoint?.state.step ?? 0), stopRequested: () => stop });
+      const result = await train({
+        config: c,
+        runDir,
+        policy: setup.policy,
+        data: setup.data,
+        resume: checkpoint,
+        progress: stderrProgress(checkpoint?.state.step ?? 0),
+        stopRequested: () => stop,
+      });
       writeRunSummary(runDir, resolved, setup, result);
       const all = result.lastTest?.at(-1) ?? result.lastTrain?.at(-1);
-      process.stdout.write(`${result.status} ${result.steps}/${result.totalSteps} steps; ${all ? `${result.lastTest ? 'test' : 'train'} loss ${all.values.loss.toFixed(4)}, policy accuracy ${all.values['policy/accuracies'].toFixed(3)}; ` : ''}run folder ${runDir}\n`);
+      process.stdout.write(
+        `${result.status} ${result.steps}/${result.totalSteps} steps; ${all ? `${result.lastTest ? 'test' : 'train'} loss ${all.values.loss.toFixed(4)}, policy accuracy ${all.values['policy/accuracies'].toFixed(3)}; ` : ''}run folder ${runDir}\n`,
+      );
       return result.status === 'interrupted' ? 130 : 0;
     } finally {
       process.off('SIGINT', onSigint);

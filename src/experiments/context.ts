@@ -1,5 +1,5 @@
 // What every experiment receives: the base model, where to write, the seed, the settings, the data.
-import type { DataSources } from './dataSources.js';
+import type { DataSources } from './data-sources.js';
 import type { Profile } from './profile.js';
 
 export interface ExperimentContext {

@@ -2,7 +2,7 @@
 // experiment gives here.
 import type { MisalignmentResult } from './misalignment.js';
 import type { PrioritisationResult } from './prioritisation.js';
-import type { SingleBehavioursResult } from './singleBehaviours.js';
+import type { SingleBehavioursResult } from './single-behaviours.js';
 import { HEADLINE_MEASURE, type FindingStatus } from './verdicts.js';
 
 export interface Finding {
@@ -14,10 +14,13 @@ export interface Finding {
 export function fmt(x: number | null | undefined, digits = 3): string {
   if (x === null || x === undefined || Number.isNaN(x)) return '-';
   if (!Number.isFinite(x)) return String(x);
-  return Math.abs(x) !== 0 && (Math.abs(x) < 10 ** -digits || Math.abs(x) >= 1e5) ? x.toExponential(2) : x.toFixed(digits);
+  return Math.abs(x) !== 0 && (Math.abs(x) < 10 ** -digits || Math.abs(x) >= 1e5)
+    ? x.toExponential(2)
+    : x.toFixed(digits);
 }
 
-export const interval = (ci: [number, number] | null): string => (ci ? `[${fmt(ci[0], 2)}, ${fmt(ci[1], 2)}]` : 'no interval');
+export const interval = (ci: [number, number] | null): string =>
+  ci ? `[${fmt(ci[0], 2)}, ${fmt(ci[1], 2)}]` : 'no interval';
 
 export function findings(a: SingleBehavioursResult, b: PrioritisationResult, c: MisalignmentResult): Finding[] {
   const h = a.headline;
@@ -35,7 +38,8 @@ export function findings(a: SingleBehavioursResult, b: PrioritisationResult, c: 
       evidence: `${b.headline.hits} of ${b.headline.decided} pairs learned in the predicted order by ${b.headline.measure}; ${b.all_measures.hits} of ${b.all_measures.decided} over all measures.`,
     },
     {
-      claim: 'Alignment raises Delta, so flipping the preferences of an aligned model is faster than flipping the base model.',
+      claim:
+        'Alignment raises Delta, so flipping the preferences of an aligned model is faster than flipping the base model.',
       status: c.status,
       evidence: `Delta of ${c.behaviour}: ${fmt(d0.before)} ${interval(d0.before_ci)} before alignment, ${fmt(d0.after)} ${interval(d0.after_ci)} after; flipped training's mean train loss ${loss(c.flip.from_aligned)} from the aligned model vs ${loss(c.flip.from_base)} from the base model (lower is faster); aligned faster on ${c.aligned_faster_on.length} of ${c.aligned_faster_on.length + c.aligned_slower_on.length} decided measures.`,
     },

@@ -3,11 +3,11 @@
 // which one is learned first; the run's per-group metrics say which one was.
 import path from 'node:path';
 import type { AnalysisReport } from '../analysis/analyze.js';
-import { compareRun } from '../analysis/compareRun.js';
+import { compareRun } from '../analysis/compare-run.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { prioritisationPairs } from './behaviours.js';
 import { compareStep, seconds, type ExperimentContext } from './context.js';
-import { trainRun } from './trainRun.js';
+import { trainRun } from './train-run.js';
 import { HEADLINE_MEASURE, hitStatus, type FindingStatus } from './verdicts.js';
 
 export interface PairOutcome {
@@ -40,7 +40,11 @@ export interface PrioritisationResult {
   status: FindingStatus;
 }
 
-export async function prioritisation(ctx: ExperimentContext, fiveAnalysis: AnalysisReport, lr: number): Promise<PrioritisationResult> {
+export async function prioritisation(
+  ctx: ExperimentContext,
+  fiveAnalysis: AnalysisReport,
+  lr: number,
+): Promise<PrioritisationResult> {
   const { profile, seed } = ctx;
   const dir = path.join(ctx.out, 'prioritisation');
   const steps = profile.lastLayer.steps;
@@ -53,8 +57,16 @@ export async function prioritisation(ctx: ExperimentContext, fiveAnalysis: Analy
     const t = Date.now();
     const name = `pair-${i + 1}`;
     const run = await trainRun({
-      dir: path.join(dir, 'runs', name), model: ctx.model, data: ctx.data.source(groups, name), mode: 'last-layer', steps, lr,
-      beta: profile.beta, batchSize: profile.lastLayer.batchSize, evalEvery: profile.lastLayer.evalEvery, seed,
+      dir: path.join(dir, 'runs', name),
+      model: ctx.model,
+      data: ctx.data.source(groups, name),
+      mode: 'last-layer',
+      steps,
+      lr,
+      beta: profile.beta,
+      batchSize: profile.lastLayer.batchSize,
+      evalEvery: profile.lastLayer.evalEvery,
+      seed,
     });
     const cmp = compareRun(fiveAnalysis, run.series, { k, bootstrap: 0, seed });
     writeJsonAtomic(path.join(dir, `${name}.compare.json`), cmp);
@@ -63,21 +75,41 @@ export async function prioritisation(ctx: ExperimentContext, fiveAnalysis: Analy
     if (!predicted) throw new Error(`${groups.join(' + ')}: the priority gap is exactly 0; no order is predicted`);
     const outcomes = cmp.priority.map((p): PairOutcome => {
       const c = p.pairs[0]!;
-      return { measure: p.measure, came_true: c.came_true, observed_first: c.came_true === null ? null : c.came_true ? c.first : c.second };
+      return {
+        measure: p.measure,
+        came_true: c.came_true,
+        observed_first: c.came_true === null ? null : c.came_true ? c.first : c.second,
+      };
     });
     const velocity: [number, number] = [inOrder[0]!.margin_velocity, inOrder[1]!.margin_velocity];
     pairs.push({
-      groups, delta: [deltaOf(groups[0]), deltaOf(groups[1])], run: path.relative(ctx.out, run.dir),
-      predicted_first: predicted.first, priority_gap: predicted.gap, margin_velocity: velocity,
-      velocity_first: velocity[0] >= velocity[1] ? groups[0] : groups[1], outcomes,
+      groups,
+      delta: [deltaOf(groups[0]), deltaOf(groups[1])],
+      run: path.relative(ctx.out, run.dir),
+      predicted_first: predicted.first,
+      priority_gap: predicted.gap,
+      margin_velocity: velocity,
+      velocity_first: velocity[0] >= velocity[1] ? groups[0] : groups[1],
+      outcomes,
     });
     const headline = outcomes.find((o) => o.measure === HEADLINE_MEASURE)!;
-    ctx.log(`[b] ${i + 1}/${chosen.length} ${groups[0]} + ${groups[1]}: predicted first ${predicted.first}, observed first ${headline.observed_first ?? 'tie'} (${seconds(t)})`);
+    ctx.log(
+      `[b] ${i + 1}/${chosen.length} ${groups[0]} + ${groups[1]}: predicted first ${predicted.first}, observed first ${headline.observed_first ?? 'tie'} (${seconds(t)})`,
+    );
   }
   const count = (outcomes: PairOutcome[]) => ({
     hits: outcomes.filter((o) => o.came_true === true).length,
     decided: outcomes.filter((o) => o.came_true !== null).length,
   });
-  const headline = { measure: HEADLINE_MEASURE, ...count(pairs.map((p) => p.outcomes.find((o) => o.measure === HEADLINE_MEASURE)!)) };
-  return { k, pairs, headline, all_measures: count(pairs.flatMap((p) => p.outcomes)), status: hitStatus(headline.hits, headline.decided) };
+  const headline = {
+    measure: HEADLINE_MEASURE,
+    ...count(pairs.map((p) => p.outcomes.find((o) => o.measure === HEADLINE_MEASURE)!)),
+  };
+  return {
+    k,
+    pairs,
+    headline,
+    all_measures: count(pairs.flatMap((p) => p.outcomes)),
+    status: hitStatus(headline.hits, headline.decided),
+  };
 }

@@ -68,7 +68,8 @@ export const trainPairsOf = (n: number): number => n - testSize(n, DEFAULT_TEST_
 export function fitBatches(p: Profile, trainPairs: number): Profile {
   if (trainPairs < 1) throw new Error(`a behaviour has no training pairs; give each at least 2 pairs`);
   const microBatch = Math.min(p.align.microBatch, trainPairs);
-  const effectiveBatch = microBatch * Math.max(1, Math.floor(Math.min(p.align.effectiveBatch, trainPairs) / microBatch));
+  const effectiveBatch =
+    microBatch * Math.max(1, Math.floor(Math.min(p.align.effectiveBatch, trainPairs) / microBatch));
   return {
     ...p,
     lastLayer: { ...p.lastLayer, batchSize: Math.min(p.lastLayer.batchSize, trainPairs) },

@@ -10,13 +10,20 @@ import { checkOutputFolder } from '../util/output-path.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { PAPER_BEHAVIOURS } from './behaviours.js';
 import type { ExperimentContext } from './context.js';
-import { DataSources } from './dataSources.js';
+import { DataSources } from './data-sources.js';
 import { findings, fmt, type Finding } from './findings.js';
 import { misalignment, type MisalignmentResult } from './misalignment.js';
 import { prioritisation, type PrioritisationResult } from './prioritisation.js';
-import { fitBatches, profileFor, trainPairsOf, type Profile, type ProfileName, type ProfileOverrides } from './profile.js';
-import { reportMarkdown } from './reportMarkdown.js';
-import { singleBehaviours, type SingleBehavioursResult } from './singleBehaviours.js';
+import {
+  fitBatches,
+  profileFor,
+  trainPairsOf,
+  type Profile,
+  type ProfileName,
+  type ProfileOverrides,
+} from './profile.js';
+import { reportMarkdown } from './report-markdown.js';
+import { singleBehaviours, type SingleBehavioursResult } from './single-behaviours.js';
 
 export interface ReproduceOptions {
   model: string;
@@ -48,7 +55,9 @@ const OUTPUTS = ['single', 'prioritisation', 'misalignment', 'data', 'summary.js
 
 export async function reproduce(o: ReproduceOptions): Promise<ReproduceSummary> {
   if (!fs.existsSync(path.join(o.model, 'config.json'))) {
-    throw new UserError(`${o.model}: not a model folder (no config.json); give --model DIR, a Hugging Face folder with " Yes" and " No" as single tokens (e.g. one made by \`prefdyn model init\`)`);
+    throw new UserError(
+      `${o.model}: not a model folder (no config.json); give --model DIR, a Hugging Face folder with " Yes" and " No" as single tokens (e.g. one made by \`prefdyn model init\`)`,
+    );
   }
   prepareOutput(o.out);
   const requested = profileFor(o.profile, o.overrides);
@@ -59,7 +68,11 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceSummary> 
 
   const single = await singleBehaviours(ctx);
   const prio = await prioritisation(ctx, single.report, single.result.lr);
-  const mis = await misalignment(ctx, { report: single.report, meanSquaredNorm: single.result.mean_squared_norm }, single.result.lr);
+  const mis = await misalignment(
+    ctx,
+    { report: single.report, meanSquaredNorm: single.result.mean_squared_norm },
+    single.result.lr,
+  );
   const summary: ReproduceSummary = {
     version: 1,
     model: o.model,
@@ -67,7 +80,10 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceSummary> 
     profile,
     d: single.report.source.d,
     data: {
-      source: profile.pairsPerBehaviour === null ? 'persona (all pairs of each behaviour)' : `persona, ${profile.pairsPerBehaviour} pairs per behaviour drawn with the seed (files in data/)`,
+      source:
+        profile.pairsPerBehaviour === null
+          ? 'persona (all pairs of each behaviour)'
+          : `persona, ${profile.pairsPerBehaviour} pairs per behaviour drawn with the seed (files in data/)`,
       pairs: [...data.counts].map(([group, pairs]) => ({ group, pairs })),
     },
     single: single.result,
@@ -87,12 +103,17 @@ function prepareOutput(out: string): void {
   checkOutputFolder('--out', out);
   if (fs.existsSync(out)) {
     if (fs.readdirSync(out).length > 0 && !fs.existsSync(path.join(out, MARKER))) {
-      throw new UserError(`--out ${out}: exists, is not empty and was not written by \`prefdyn reproduce\` (no ${MARKER} file); choose another --out`);
+      throw new UserError(
+        `--out ${out}: exists, is not empty and was not written by \`prefdyn reproduce\` (no ${MARKER} file); choose another --out`,
+      );
     }
     for (const name of OUTPUTS) fs.rmSync(path.join(out, name), { recursive: true, force: true });
   }
   fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, MARKER), 'written by prefdyn reproduce; its outputs here are replaced by the next run\n');
+  fs.writeFileSync(
+    path.join(out, MARKER),
+    'written by prefdyn reproduce; its outputs here are replaced by the next run\n',
+  );
 }
 
 /** What keeps this reproduction from being the paper's, from the settings it actually ran with. */
@@ -109,7 +130,10 @@ function caveats(s: ReproduceSummary): string[] {
     `One seed (${s.seed}); other seeds change the splits, batch order and LoRA initialisation (rerun with --seed to see the spread).`,
     `g(x) is the true input of lm_head (final norm applied once); the official code applies the final RMSNorm twice.`,
   ];
-  if (p.flip.mode === 'last-layer') out.push(`The flip runs train the last layer (lr ${s.misalignment.flip.lr}) rather than LoRA as in the paper, so that the quick profile stays short; the full profile flips with LoRA.`);
+  if (p.flip.mode === 'last-layer')
+    out.push(
+      `The flip runs train the last layer (lr ${s.misalignment.flip.lr}) rather than LoRA as in the paper, so that the quick profile stays short; the full profile flips with LoRA.`,
+    );
   if (p.pairsPerBehaviour !== null) out.push(`Only ${p.pairsPerBehaviour} pairs per behaviour were used (of 1,000).`);
   return out;
 }

@@ -1,5 +1,5 @@
 // Plain-language status of each of the paper's findings, from the numbers of its experiment.
-import type { Correlation } from '../analysis/compareRun.js';
+import type { Correlation } from '../analysis/compare-run.js';
 
 export type FindingStatus = 'holds' | 'partly' | 'not reproduced' | 'no verdict';
 

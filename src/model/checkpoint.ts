@@ -4,12 +4,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeFolderAtomic } from '../util/atomic-write.js';
-import {
-  CONFIG_FILE, expectedTensors, readModelConfig, writeModelConfig, type ModelConfig,
-} from './config.js';
+import { CONFIG_FILE, expectedTensors, readModelConfig, writeModelConfig, type ModelConfig } from './config.js';
 import { FLOAT_DTYPES, isFloatDtype, type Dtype, type WriteDtype } from './dtype.js';
 import {
-  INDEX_FILE, openCheckpointTensors, SINGLE_FILE, writeSafetensors, type CheckpointTensors,
+  INDEX_FILE,
+  openCheckpointTensors,
+  SINGLE_FILE,
+  writeSafetensors,
+  type CheckpointTensors,
 } from './safetensors.js';
 
 export interface Weight {
@@ -50,21 +52,30 @@ function openValidated(dir: string): ValidatedCheckpoint & { tensors: Checkpoint
   try {
     const where = tensors.files.length === 1 ? tensors.files[0]! : path.join(dir, INDEX_FILE);
     // GPT2LMHeadModel saves its GPT2Model under "transformer." and its (untied) lm_head.weight at the top.
-    const prefix = config.arch === 'gpt2' && !tensors.has('wte.weight') && tensors.has('transformer.wte.weight') ? 'transformer.' : '';
+    const prefix =
+      config.arch === 'gpt2' && !tensors.has('wte.weight') && tensors.has('transformer.wte.weight')
+        ? 'transformer.'
+        : '';
     const storedName = (name: string) => (name === 'lm_head.weight' ? name : prefix + name);
     const storedNames = new Map<string, string>();
     const dtypes = new Map<Dtype, number>();
     for (const { name, shape } of expectedTensors(config)) {
       const stored = storedName(name);
       if (!tensors.has(stored)) {
-        throw new UserError(`${where}: missing tensor "${stored}" (expected shape ${showShape(shape)} for this ${config.arch} config.json)`);
+        throw new UserError(
+          `${where}: missing tensor "${stored}" (expected shape ${showShape(shape)} for this ${config.arch} config.json)`,
+        );
       }
       const info = tensors.info(stored);
       if (info.shape.length !== shape.length || info.shape.some((s, i) => s !== shape[i])) {
-        throw new UserError(`${info.file}: tensor "${stored}" has shape ${showShape(info.shape)}, expected ${showShape(shape)} from config.json`);
+        throw new UserError(
+          `${info.file}: tensor "${stored}" has shape ${showShape(info.shape)}, expected ${showShape(shape)} from config.json`,
+        );
       }
       if (!isFloatDtype(info.dtype)) {
-        throw new UserError(`${info.file}: tensor "${stored}" has dtype ${info.dtype}; expected a float dtype (${FLOAT_DTYPES.join(', ')})`);
+        throw new UserError(
+          `${info.file}: tensor "${stored}" has dtype ${info.dtype}; expected a float dtype (${FLOAT_DTYPES.join(', ')})`,
+        );
       }
       storedNames.set(name, stored);
       dtypes.set(info.dtype, (dtypes.get(info.dtype) ?? 0) + 1);
@@ -74,9 +85,12 @@ function openValidated(dir: string): ValidatedCheckpoint & { tensors: Checkpoint
     for (const stored of tensors.names()) {
       if (expected.has(stored)) continue;
       const bare = stored.startsWith(prefix) ? stored.slice(prefix.length) : stored;
-      const isBuffer = BUFFER_PATTERNS.some((p) => p.test(bare)) || (config.tieWordEmbeddings && stored === 'lm_head.weight');
+      const isBuffer =
+        BUFFER_PATTERNS.some((p) => p.test(bare)) || (config.tieWordEmbeddings && stored === 'lm_head.weight');
       if (!isBuffer) {
-        throw new UserError(`${tensors.info(stored).file}: unexpected tensor "${stored}": not part of a ${config.arch} model with this config.json`);
+        throw new UserError(
+          `${tensors.info(stored).file}: unexpected tensor "${stored}": not part of a ${config.arch} model with this config.json`,
+        );
       }
       skipped.push(stored);
     }
@@ -127,15 +141,22 @@ const TORCH_DTYPE: Record<WriteDtype, string> = { F32: 'float32', F16: 'float16'
  * found in `tokenizerSrcDir`. Built in a temporary sibling folder and renamed into place, so `dir` is
  * never left half-written; an existing model folder at `dir` is replaced.
  */
-export function saveCheckpoint(dir: string, config: ModelConfig, weights: Weights, tokenizerSrcDir?: string,
-  options: { dtype?: WriteDtype } = {}): void {
+export function saveCheckpoint(
+  dir: string,
+  config: ModelConfig,
+  weights: Weights,
+  tokenizerSrcDir?: string,
+  options: { dtype?: WriteDtype } = {},
+): void {
   const dtype = options.dtype ?? 'F32';
   const expected = expectedTensors(config);
   for (const { name, shape } of expected) {
     const w = weights.get(name);
     if (!w) throw new Error(`saveCheckpoint: no weight "${name}"`);
     if (showShape(w.shape) !== showShape(shape) || w.data.length !== shape.reduce((a, b) => a * b, 1)) {
-      throw new Error(`saveCheckpoint: weight "${name}" has shape ${showShape(w.shape)} (${w.data.length} values), expected ${showShape(shape)}`);
+      throw new Error(
+        `saveCheckpoint: weight "${name}" has shape ${showShape(w.shape)} (${w.data.length} values), expected ${showShape(shape)}`,
+      );
     }
   }
   if (weights.size !== expected.length) {
@@ -146,8 +167,11 @@ export function saveCheckpoint(dir: string, config: ModelConfig, weights: Weight
   checkModelFolderTarget(dir);
   writeFolderAtomic(dir, (tmp) => {
     writeModelConfig(tmp, { ...config, raw: { ...config.raw, torch_dtype: TORCH_DTYPE[dtype] } });
-    writeSafetensors(path.join(tmp, SINGLE_FILE),
-      expected.map(({ name, shape }) => ({ name, shape, data: weights.get(name)!.data, dtype })), { format: 'pt' });
+    writeSafetensors(
+      path.join(tmp, SINGLE_FILE),
+      expected.map(({ name, shape }) => ({ name, shape, data: weights.get(name)!.data, dtype })),
+      { format: 'pt' },
+    );
     if (tokenizerSrcDir !== undefined) {
       if (!fs.existsSync(path.join(tokenizerSrcDir, 'tokenizer.json'))) {
         throw new UserError(`${tokenizerSrcDir}: no tokenizer.json to copy`);

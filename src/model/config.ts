@@ -39,13 +39,18 @@ export const CONFIG_FILE = 'config.json';
 
 /** Reads field values from config.json, naming the file and field in every error. */
 class Fields {
-  constructor(private readonly file: string, private readonly json: Record<string, unknown>) {}
+  constructor(
+    private readonly file: string,
+    private readonly json: Record<string, unknown>,
+  ) {}
 
   private fail(key: string, want: string): never {
     const value = this.json[key];
-    throw new UserError(value === undefined
-      ? `${this.file}: missing field "${key}" (${want})`
-      : `${this.file}: field "${key}" must be ${want}, got ${JSON.stringify(value)}`);
+    throw new UserError(
+      value === undefined
+        ? `${this.file}: missing field "${key}" (${want})`
+        : `${this.file}: field "${key}" must be ${want}, got ${JSON.stringify(value)}`,
+    );
   }
 
   positiveInt(key: string, fallback?: number): number {
@@ -78,7 +83,9 @@ class Fields {
   unsupported(key: string, what: string): void {
     const v = this.json[key];
     if (v !== undefined && v !== null && v !== false) {
-      throw new UserError(`${this.file}: ${key} = ${JSON.stringify(v)} is not supported (${what}); prefdyn needs it false or absent`);
+      throw new UserError(
+        `${this.file}: ${key} = ${JSON.stringify(v)} is not supported (${what}); prefdyn needs it false or absent`,
+      );
     }
   }
 }
@@ -100,10 +107,14 @@ function parseLlama(file: string, json: Record<string, unknown>): LlamaConfig {
   const numAttentionHeads = f.positiveInt('num_attention_heads');
   const numKeyValueHeads = f.positiveInt('num_key_value_heads', numAttentionHeads);
   if (numAttentionHeads % numKeyValueHeads !== 0) {
-    throw new UserError(`${file}: num_attention_heads ${numAttentionHeads} is not a multiple of num_key_value_heads ${numKeyValueHeads}`);
+    throw new UserError(
+      `${file}: num_attention_heads ${numAttentionHeads} is not a multiple of num_key_value_heads ${numKeyValueHeads}`,
+    );
   }
-  const headDim = json.head_dim === undefined || json.head_dim === null
-    ? headDimOf(file, hiddenSize, numAttentionHeads) : f.positiveInt('head_dim');
+  const headDim =
+    json.head_dim === undefined || json.head_dim === null
+      ? headDimOf(file, hiddenSize, numAttentionHeads)
+      : f.positiveInt('head_dim');
   return {
     arch: 'llama',
     hiddenSize,
@@ -150,14 +161,17 @@ function parseGpt2(file: string, json: Record<string, unknown>): Gpt2Config {
 
 /** Parses a config.json object; `file` names it in errors. */
 export function parseModelConfig(json: unknown, file: string): ModelConfig {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UserError(`${file}: must be a JSON object`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new UserError(`${file}: must be a JSON object`);
   const obj = json as Record<string, unknown>;
   const type = obj.model_type;
   if (type === 'llama') return parseLlama(file, obj);
   if (type === 'gpt2') return parseGpt2(file, obj);
-  throw new UserError(type === undefined
-    ? `${file}: missing field "model_type" (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`
-    : `${file}: model_type ${JSON.stringify(type)} is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
+  throw new UserError(
+    type === undefined
+      ? `${file}: missing field "model_type" (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`
+      : `${file}: model_type ${JSON.stringify(type)} is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`,
+  );
 }
 
 export function readModelConfig(dir: string): ModelConfig {

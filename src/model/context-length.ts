@@ -14,8 +14,10 @@ export function contextLengthField(config: ModelConfig): string {
 export function checkSequenceLength(config: ModelConfig, T: number): void {
   const limit = config.maxPositionEmbeddings;
   if (T > limit) {
-    throw new UserError(`a sequence of ${T} tokens exceeds the model's ${contextLengthField(config)} ${limit} (config.json); ` +
-      `truncate the pairs with --max-length ${limit} or less`);
+    throw new UserError(
+      `a sequence of ${T} tokens exceeds the model's ${contextLengthField(config)} ${limit} (config.json); ` +
+        `truncate the pairs with --max-length ${limit} or less`,
+    );
   }
 }
 
@@ -30,12 +32,17 @@ export function truncationLimits(request: TruncationRequest, config: ModelConfig
   const limit = config.maxPositionEmbeddings;
   const maxLength = request.maxLength ?? limit;
   if (maxLength > limit) {
-    throw new UserError(`--max-length ${maxLength} exceeds the model's ${contextLengthField(config)} ${limit} (config.json); use at most ${limit}`);
+    throw new UserError(
+      `--max-length ${maxLength} exceeds the model's ${contextLengthField(config)} ${limit} (config.json); use at most ${limit}`,
+    );
   }
-  if (maxLength < 2) throw new UserError(`--max-length must be at least 2 (one prompt and one response token), got ${maxLength}`);
+  if (maxLength < 2)
+    throw new UserError(`--max-length must be at least 2 (one prompt and one response token), got ${maxLength}`);
   const { maxPromptLength } = request;
   if (maxPromptLength !== undefined && !(maxPromptLength >= 1 && maxPromptLength < maxLength)) {
-    throw new UserError(`--max-prompt-length must be at least 1 and less than --max-length ${maxLength} (so a response token fits), got ${maxPromptLength}`);
+    throw new UserError(
+      `--max-prompt-length must be at least 1 and less than --max-length ${maxLength} (so a response token fits), got ${maxPromptLength}`,
+    );
   }
   return maxPromptLength === undefined ? { maxLength } : { maxLength, maxPromptLength };
 }

@@ -17,9 +17,14 @@ import { rightPadded } from './logprobs.js';
  * Hidden state at the last token of each sequence: [N*d] row-major ([N,d]), no gradients. Sequences
  * are batched in order of length (stable), so a batch pads little; rows come back in input order.
  */
-export function lastTokenHidden(model: CausalLM, seqs: ArrayLike<number>[], batchSize: number,
-  onProgress?: OnProgress): { data: Float32Array; d: number } {
-  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
+export function lastTokenHidden(
+  model: CausalLM,
+  seqs: ArrayLike<number>[],
+  batchSize: number,
+  onProgress?: OnProgress,
+): { data: Float32Array; d: number } {
+  if (!(Number.isInteger(batchSize) && batchSize > 0))
+    throw new Error(`batch size must be a positive integer, got ${batchSize}`);
   seqs.forEach((s, i) => {
     if (s.length === 0) throw new Error(`lastTokenHidden: sequence ${i} is empty`);
   });
@@ -59,14 +64,20 @@ export interface EmbeddingRow {
  * truncated as for scoring (tokenizer/pair.ts), so the prompt embedded is the prompt scored; `note`
  * reports the truncation.
  */
-export function embedPairs(model: CausalLM, tok: ModelTokenizer, pairs: PreferencePair[],
-  opts: { position: EmbedPosition | 'auto'; batchSize: number; limits: TruncationLimits; onProgress?: OnProgress }):
-  { data: Float32Array; d: number; rows: EmbeddingRow[]; position: EmbedPosition; note: string | undefined } {
-  const position = opts.position === 'auto' ? (pairs.every((p) => pairLabel(p) !== undefined) ? 'prompt' : 'response') : opts.position;
+export function embedPairs(
+  model: CausalLM,
+  tok: ModelTokenizer,
+  pairs: PreferencePair[],
+  opts: { position: EmbedPosition | 'auto'; batchSize: number; limits: TruncationLimits; onProgress?: OnProgress },
+): { data: Float32Array; d: number; rows: EmbeddingRow[]; position: EmbedPosition; note: string | undefined } {
+  const position =
+    opts.position === 'auto' ? (pairs.every((p) => pairLabel(p) !== undefined) ? 'prompt' : 'response') : opts.position;
   const labels = pairs.map((pair) => {
     const label = pairLabel(pair);
     if (position === 'prompt' && label === undefined) {
-      throw new UserError(`pair ${pair.id}: no Yes/No label, so its prompt embedding has no side; use --position response (embeds prompt + chosen and prompt + rejected)`);
+      throw new UserError(
+        `pair ${pair.id}: no Yes/No label, so its prompt embedding has no side; use --position response (embeds prompt + chosen and prompt + rejected)`,
+      );
     }
     return label;
   });
@@ -79,7 +90,10 @@ export function embedPairs(model: CausalLM, tok: ModelTokenizer, pairs: Preferen
       seqs.push(Array.from(t.prompt));
       rows.push({ id: pair.id, group: pair.group, label: labels[i]! });
     } else {
-      for (const [side, response, label] of [['chosen', t.chosen, 1], ['rejected', t.rejected, -1]] as const) {
+      for (const [side, response, label] of [
+        ['chosen', t.chosen, 1],
+        ['rejected', t.rejected, -1],
+      ] as const) {
         seqs.push([...Array.from(t.prompt), ...Array.from(response)]);
         rows.push({ id: `${pair.id}/${side}`, group: pair.group, label });
       }

@@ -6,9 +6,7 @@
 // Tensor names are GPT2Model's (no "transformer." prefix; the checkpoint reader removes it); PEFT names
 // its adapters by the GPT2LMHeadModel path, with the prefix.
 // Shapes: B batch, T time, d hidden, H heads, hd = d/H, V vocab.
-import {
-  add, embedding, gelu, layernorm, packedCausalAttention, reshape,
-} from '../tensor/ops/index.js';
+import { add, embedding, gelu, layernorm, packedCausalAttention, reshape } from '../tensor/ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Gpt2Config } from './config.js';
 import { checkSequenceLength } from './context-length.js';
@@ -17,7 +15,10 @@ import { CausalLM, type ForwardOptions, type ProjectionInfo } from './model.js';
 export class Gpt2 extends CausalLM {
   readonly unembeddingName: string;
 
-  constructor(readonly config: Gpt2Config, weights: Map<string, Tensor>) {
+  constructor(
+    readonly config: Gpt2Config,
+    weights: Map<string, Tensor>,
+  ) {
     super(weights);
     this.unembeddingName = config.tieWordEmbeddings ? 'wte.weight' : 'lm_head.weight';
   }
@@ -29,10 +30,19 @@ export class Gpt2 extends CausalLM {
     for (let l = 0; l < this.config.numHiddenLayers; l++) {
       const p = `h.${l}`;
       const shapes: [string, number, number][] = [
-        ['attn.c_attn', d, 3 * d], ['attn.c_proj', d, d], ['mlp.c_fc', d, f], ['mlp.c_proj', f, d],
+        ['attn.c_attn', d, 3 * d],
+        ['attn.c_proj', d, d],
+        ['mlp.c_fc', d, f],
+        ['mlp.c_proj', f, d],
       ];
       for (const [name, inF, outF] of shapes) {
-        out.push({ path: `${p}.${name}`, peftPath: `transformer.${p}.${name}`, inFeatures: inF, outFeatures: outF, layout: 'conv1d' });
+        out.push({
+          path: `${p}.${name}`,
+          peftPath: `transformer.${p}.${name}`,
+          inFeatures: inF,
+          outFeatures: outF,
+          layout: 'conv1d',
+        });
       }
     }
     return out;
@@ -43,8 +53,10 @@ export class Gpt2 extends CausalLM {
     checkSequenceLength(c, T);
     const positions = new Int32Array(B * T);
     for (let i = 0; i < B * T; i++) positions[i] = i % T;
-    let x = add(embedding(this.param('wte.weight'), ids, [B, T]),
-      embedding(this.param('wpe.weight'), positions, [B, T])); // [B,T,d]
+    let x = add(
+      embedding(this.param('wte.weight'), ids, [B, T]),
+      embedding(this.param('wpe.weight'), positions, [B, T]),
+    ); // [B,T,d]
     for (let l = 0; l < c.numHiddenLayers; l++) {
       const p = `h.${l}`;
       x = add(x, this.attention(p, this.norm(`${p}.ln_1`, x), B, T, opts));

@@ -45,44 +45,89 @@ export function parseSizeSpec(spec: string, arch: Arch): SizeSpec {
     }
     const [key, value, ...rest] = part.split('=');
     if (value === undefined || rest.length > 0 || !(KEYS as readonly string[]).includes(key!)) {
-      throw new UserError(`--size: "${part}" is not a preset (${Object.keys(presets).join(', ')}) or KEY=VALUE with KEY one of ${KEYS.join(', ')}`);
+      throw new UserError(
+        `--size: "${part}" is not a preset (${Object.keys(presets).join(', ')}) or KEY=VALUE with KEY one of ${KEYS.join(', ')}`,
+      );
     }
     if (key === 'tied') {
-      if (value !== 'true' && value !== 'false') throw new UserError(`--size: tied must be true or false, got "${value}"`);
+      if (value !== 'true' && value !== 'false')
+        throw new UserError(`--size: tied must be true or false, got "${value}"`);
       out.tied = value === 'true';
     } else {
       const n = Number(value);
       const ok = key === 'theta' ? n > 0 : Number.isSafeInteger(n) && n > 0;
-      if (!ok) throw new UserError(`--size: ${key} must be a positive ${key === 'theta' ? 'number' : 'integer'}, got "${value}"`);
+      if (!ok)
+        throw new UserError(
+          `--size: ${key} must be a positive ${key === 'theta' ? 'number' : 'integer'}, got "${value}"`,
+        );
       (out as Record<string, number>)[key!] = n;
     }
   }
   for (const key of ['d', 'layers', 'heads'] as const) {
-    if (out[key] === undefined) throw new UserError(`--size "${spec}": ${key} is missing (e.g. "d=64,layers=2,heads=4" or a preset: ${Object.keys(presets).join(', ')})`);
+    if (out[key] === undefined)
+      throw new UserError(
+        `--size "${spec}": ${key} is missing (e.g. "d=64,layers=2,heads=4" or a preset: ${Object.keys(presets).join(', ')})`,
+      );
   }
   return out as SizeSpec;
 }
 
 /** The Hugging Face config of a new model, parsed (and so validated) like any config.json. */
-export function initConfig(arch: Arch, size: SizeSpec, vocab: number, special: { bos?: number; eos?: number } = {}): ModelConfig {
+export function initConfig(
+  arch: Arch,
+  size: SizeSpec,
+  vocab: number,
+  special: { bos?: number; eos?: number } = {},
+): ModelConfig {
   if (arch === 'gpt2' && (size.kv !== undefined || size.theta !== undefined || size.tied === false)) {
-    throw new UserError('--size: kv, theta and tied=false are Llama options; GPT-2 has neither grouped-query attention nor RoPE, and ties lm_head');
+    throw new UserError(
+      '--size: kv, theta and tied=false are Llama options; GPT-2 has neither grouped-query attention nor RoPE, and ties lm_head',
+    );
   }
   const ctx = size.ctx ?? 512;
-  const ids = { ...(special.bos !== undefined ? { bos_token_id: special.bos } : {}), ...(special.eos !== undefined ? { eos_token_id: special.eos } : {}) };
-  const json = arch === 'llama'
-    ? {
-      architectures: ['LlamaForCausalLM'], model_type: 'llama', vocab_size: vocab, hidden_size: size.d,
-      intermediate_size: size.ffn ?? Math.ceil((8 * size.d) / 3 / 16) * 16, num_hidden_layers: size.layers,
-      num_attention_heads: size.heads, num_key_value_heads: size.kv ?? size.heads, hidden_act: 'silu',
-      max_position_embeddings: ctx, rms_norm_eps: 1e-5, rope_theta: size.theta ?? 10000, tie_word_embeddings: size.tied ?? true,
-      attention_bias: false, mlp_bias: false, initializer_range: INITIALIZER_RANGE, torch_dtype: 'float32', ...ids,
-    }
-    : {
-      architectures: ['GPT2LMHeadModel'], model_type: 'gpt2', vocab_size: vocab, n_embd: size.d, n_layer: size.layers,
-      n_head: size.heads, n_inner: size.ffn ?? 4 * size.d, n_positions: ctx, n_ctx: ctx, layer_norm_epsilon: 1e-5,
-      activation_function: 'gelu_new', initializer_range: INITIALIZER_RANGE, tie_word_embeddings: true, torch_dtype: 'float32', ...ids,
-    };
+  const ids = {
+    ...(special.bos !== undefined ? { bos_token_id: special.bos } : {}),
+    ...(special.eos !== undefined ? { eos_token_id: special.eos } : {}),
+  };
+  const json =
+    arch === 'llama'
+      ? {
+          architectures: ['LlamaForCausalLM'],
+          model_type: 'llama',
+          vocab_size: vocab,
+          hidden_size: size.d,
+          intermediate_size: size.ffn ?? Math.ceil((8 * size.d) / 3 / 16) * 16,
+          num_hidden_layers: size.layers,
+          num_attention_heads: size.heads,
+          num_key_value_heads: size.kv ?? size.heads,
+          hidden_act: 'silu',
+          max_position_embeddings: ctx,
+          rms_norm_eps: 1e-5,
+          rope_theta: size.theta ?? 10000,
+          tie_word_embeddings: size.tied ?? true,
+          attention_bias: false,
+          mlp_bias: false,
+          initializer_range: INITIALIZER_RANGE,
+          torch_dtype: 'float32',
+          ...ids,
+        }
+      : {
+          architectures: ['GPT2LMHeadModel'],
+          model_type: 'gpt2',
+          vocab_size: vocab,
+          n_embd: size.d,
+          n_layer: size.layers,
+          n_head: size.heads,
+          n_inner: size.ffn ?? 4 * size.d,
+          n_positions: ctx,
+          n_ctx: ctx,
+          layer_norm_epsilon: 1e-5,
+          activation_function: 'gelu_new',
+          initializer_range: INITIALIZER_RANGE,
+          tie_word_embeddings: true,
+          torch_dtype: 'float32',
+          ...ids,
+        };
   return parseModelConfig(json, '--size');
 }
 

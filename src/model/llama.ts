@@ -3,9 +3,7 @@
 // and lm_head (tied to the embedding when tie_word_embeddings). Attention: RoPE (rotate_half, rope_theta)
 // on q and k, grouped-query heads (num_key_value_heads), causal. MLP: down(silu(gate(x)) * up(x)).
 // Shapes: B batch, T time, d hidden, H heads, Hkv kv heads, hd head dim, V vocab.
-import {
-  add, causalAttention, embedding, reshape, rmsnorm, rope, swiglu,
-} from '../tensor/ops/index.js';
+import { add, causalAttention, embedding, reshape, rmsnorm, rope, swiglu } from '../tensor/ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { LlamaConfig } from './config.js';
 import { checkSequenceLength } from './context-length.js';
@@ -14,7 +12,10 @@ import { CausalLM, type ForwardOptions, type ProjectionInfo } from './model.js';
 export class Llama extends CausalLM {
   readonly unembeddingName: string;
 
-  constructor(readonly config: LlamaConfig, weights: Map<string, Tensor>) {
+  constructor(
+    readonly config: LlamaConfig,
+    weights: Map<string, Tensor>,
+  ) {
     super(weights);
     this.unembeddingName = config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
   }
@@ -26,11 +27,22 @@ export class Llama extends CausalLM {
     for (let l = 0; l < this.config.numHiddenLayers; l++) {
       const p = `model.layers.${l}`;
       const shapes: [string, number, number][] = [
-        ['self_attn.q_proj', d, H * hd], ['self_attn.k_proj', d, Hkv * hd], ['self_attn.v_proj', d, Hkv * hd],
-        ['self_attn.o_proj', H * hd, d], ['mlp.gate_proj', d, f], ['mlp.up_proj', d, f], ['mlp.down_proj', f, d],
+        ['self_attn.q_proj', d, H * hd],
+        ['self_attn.k_proj', d, Hkv * hd],
+        ['self_attn.v_proj', d, Hkv * hd],
+        ['self_attn.o_proj', H * hd, d],
+        ['mlp.gate_proj', d, f],
+        ['mlp.up_proj', d, f],
+        ['mlp.down_proj', f, d],
       ];
       for (const [name, inF, outF] of shapes) {
-        out.push({ path: `${p}.${name}`, peftPath: `${p}.${name}`, inFeatures: inF, outFeatures: outF, layout: 'linear' });
+        out.push({
+          path: `${p}.${name}`,
+          peftPath: `${p}.${name}`,
+          inFeatures: inF,
+          outFeatures: outF,
+          layout: 'linear',
+        });
       }
     }
     return out;

@@ -19,7 +19,10 @@ export async function loadModel(dir: string): Promise<CausalLM> {
 }
 
 /** A model folder's model and tokenizer (checked against vocab_size), with a PEFT adapter attached if given. */
-export async function loadModelForScoring(dir: string, adapterDir?: string): Promise<{ model: CausalLM; tokenizer: ModelTokenizer }> {
+export async function loadModelForScoring(
+  dir: string,
+  adapterDir?: string,
+): Promise<{ model: CausalLM; tokenizer: ModelTokenizer }> {
   const model = await loadModel(dir);
   const tokenizer = loadTokenizer(dir, { vocabSize: model.config.vocabSize });
   if (adapterDir !== undefined) LoraAdapter.read(adapterDir, model).attachTo(model);

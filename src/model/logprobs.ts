@@ -40,7 +40,8 @@ export function rightPadded(seqs: ArrayLike<number>[]): { ids: Int32Array; B: nu
  */
 export function responseLogProbs(model: CausalLM, items: ScoredSequence[], opts: ForwardOptions = {}): Tensor {
   for (const [i, it] of items.entries()) {
-    if (it.prompt.length === 0) throw new Error(`responseLogProbs: sequence ${i} has an empty prompt (nothing predicts its first token)`);
+    if (it.prompt.length === 0)
+      throw new Error(`responseLogProbs: sequence ${i} has an empty prompt (nothing predicts its first token)`);
     if (it.response.length === 0) throw new Error(`responseLogProbs: sequence ${i} has an empty response`);
   }
   const { ids, B, T } = rightPadded(items.map((it) => [...Array.from(it.prompt), ...Array.from(it.response)]));
@@ -67,8 +68,12 @@ export function responseLogProbs(model: CausalLM, items: ScoredSequence[], opts:
  * log pi(answer | prompt) for single-token answers, one forward of the prompts:
  * answers[k] gives one token id per prompt; returns one Tensor [N] per k.
  */
-export function nextTokenLogProbs(model: CausalLM, prompts: ArrayLike<number>[], answers: Int32Array[],
-  opts: ForwardOptions = {}): Tensor[] {
+export function nextTokenLogProbs(
+  model: CausalLM,
+  prompts: ArrayLike<number>[],
+  answers: Int32Array[],
+  opts: ForwardOptions = {},
+): Tensor[] {
   prompts.forEach((p, i) => {
     if (p.length === 0) throw new Error(`nextTokenLogProbs: prompt ${i} is empty`);
   });
@@ -94,8 +99,14 @@ function scoringOrder(pairs: PairTokens[]): number[] {
  * Contract 6's numbers for every pair, in input order, no gradients, in batches of `batchSize` pairs
  * taken in scoringOrder. Batches whose pairs all have single-token responses take the one-forward path.
  */
-export function pairLogProbs(model: CausalLM, pairs: PairTokens[], batchSize: number, onProgress?: OnProgress): PairLogProbs[] {
-  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
+export function pairLogProbs(
+  model: CausalLM,
+  pairs: PairTokens[],
+  batchSize: number,
+  onProgress?: OnProgress,
+): PairLogProbs[] {
+  if (!(Number.isInteger(batchSize) && batchSize > 0))
+    throw new Error(`batch size must be a positive integer, got ${batchSize}`);
   const out = new Array<PairLogProbs>(pairs.length);
   const order = scoringOrder(pairs);
   noGrad(() => {
@@ -105,8 +116,11 @@ export function pairLogProbs(model: CausalLM, pairs: PairTokens[], batchSize: nu
       let chosen: Float32Array;
       let rejected: Float32Array;
       if (batch.every(isSingleToken)) {
-        const [c, r] = nextTokenLogProbs(model, batch.map((p) => p.prompt),
-          [Int32Array.from(batch, (p) => p.chosen[0]!), Int32Array.from(batch, (p) => p.rejected[0]!)]);
+        const [c, r] = nextTokenLogProbs(
+          model,
+          batch.map((p) => p.prompt),
+          [Int32Array.from(batch, (p) => p.chosen[0]!), Int32Array.from(batch, (p) => p.rejected[0]!)],
+        );
         chosen = c!.data;
         rejected = r!.data;
       } else {
@@ -117,9 +131,15 @@ export function pairLogProbs(model: CausalLM, pairs: PairTokens[], batchSize: nu
         chosen = both.subarray(0, batch.length);
         rejected = both.subarray(batch.length);
       }
-      batch.forEach((p, b) => (out[idx[b]!] = {
-        logpChosen: chosen[b]!, logpRejected: rejected[b]!, nTokensChosen: p.chosen.length, nTokensRejected: p.rejected.length,
-      }));
+      batch.forEach(
+        (p, b) =>
+          (out[idx[b]!] = {
+            logpChosen: chosen[b]!,
+            logpRejected: rejected[b]!,
+            nTokensChosen: p.chosen.length,
+            nTokensRejected: p.rejected.length,
+          }),
+      );
       onProgress?.(start + batch.length, pairs.length);
     }
   });

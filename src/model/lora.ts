@@ -27,7 +27,13 @@ export interface LoraConfig {
 }
 
 /** The paper's setting (theory.md section 6): r = 8, alpha = 32, dropout 0.05 on q_proj and v_proj. */
-export const PAPER_LORA: LoraConfig = { r: 8, alpha: 32, dropout: 0.05, targetModules: ['q_proj', 'v_proj'], useRslora: false };
+export const PAPER_LORA: LoraConfig = {
+  r: 8,
+  alpha: 32,
+  dropout: 0.05,
+  targetModules: ['q_proj', 'v_proj'],
+  useRslora: false,
+};
 
 interface LoraPair {
   info: ProjectionInfo;
@@ -38,7 +44,10 @@ interface LoraPair {
 export class LoraAdapter implements ProjectionAdapter {
   readonly scaling: number;
 
-  private constructor(readonly config: LoraConfig, private readonly pairs: Map<string, LoraPair>) {
+  private constructor(
+    readonly config: LoraConfig,
+    private readonly pairs: Map<string, LoraPair>,
+  ) {
     this.scaling = config.useRslora ? config.alpha / Math.sqrt(config.r) : config.alpha / config.r;
   }
 
@@ -71,18 +80,29 @@ export class LoraAdapter implements ProjectionAdapter {
         const read = (part: 'A' | 'B', shape: number[]): Tensor => {
           const name = peftName(info.peftPath, part);
           expected.add(name);
-          if (!st.has(name)) throw new UserError(`${file}: tensor "${name}" missing (adapter_config.json targets ${config.targetModules.join(', ')})`);
+          if (!st.has(name))
+            throw new UserError(
+              `${file}: tensor "${name}" missing (adapter_config.json targets ${config.targetModules.join(', ')})`,
+            );
           const got = st.info(name).shape;
           if (got.join(',') !== shape.join(',')) {
-            throw new UserError(`${file}: tensor "${name}" has shape [${got.join(', ')}], expected [${shape.join(', ')}] (r = ${config.r})`);
+            throw new UserError(
+              `${file}: tensor "${name}" has shape [${got.join(', ')}], expected [${shape.join(', ')}] (r = ${config.r})`,
+            );
           }
           return new Tensor(st.readF32(name), shape, { name });
         };
-        pairs.set(info.path, { info, A: read('A', [config.r, info.inFeatures]), B: read('B', [info.outFeatures, config.r]) });
+        pairs.set(info.path, {
+          info,
+          A: read('A', [config.r, info.inFeatures]),
+          B: read('B', [info.outFeatures, config.r]),
+        });
       }
       const extra = st.names().filter((n) => !expected.has(n));
       if (extra.length > 0) {
-        throw new UserError(`${file}: tensor "${extra[0]}" is not a LoRA matrix of a targeted module of this model (${extra.length} such)`);
+        throw new UserError(
+          `${file}: tensor "${extra[0]}" is not a LoRA matrix of a targeted module of this model (${extra.length} such)`,
+        );
       }
       return new LoraAdapter(config, pairs);
     } finally {
@@ -94,14 +114,26 @@ export class LoraAdapter implements ProjectionAdapter {
   write(dir: string, baseModel: string): void {
     const fanInFanOut = [...this.pairs.values()].some((p) => p.info.layout === 'conv1d');
     const config = {
-      peft_type: 'LORA', task_type: 'CAUSAL_LM', base_model_name_or_path: baseModel, r: this.config.r,
-      lora_alpha: this.config.alpha, lora_dropout: this.config.dropout, target_modules: this.config.targetModules,
-      use_rslora: this.config.useRslora, fan_in_fan_out: fanInFanOut, bias: 'none', inference_mode: true, modules_to_save: null,
+      peft_type: 'LORA',
+      task_type: 'CAUSAL_LM',
+      base_model_name_or_path: baseModel,
+      r: this.config.r,
+      lora_alpha: this.config.alpha,
+      lora_dropout: this.config.dropout,
+      target_modules: this.config.targetModules,
+      use_rslora: this.config.useRslora,
+      fan_in_fan_out: fanInFanOut,
+      bias: 'none',
+      inference_mode: true,
+      modules_to_save: null,
     };
     writeFolderAtomic(dir, (tmp) => {
       fs.writeFileSync(path.join(tmp, 'adapter_config.json'), JSON.stringify(config, null, 2) + '\n');
-      writeSafetensors(path.join(tmp, 'adapter_model.safetensors'),
-        [...this.params()].map(([name, t]) => ({ name, shape: t.shape, data: t.data })), { format: 'pt' });
+      writeSafetensors(
+        path.join(tmp, 'adapter_model.safetensors'),
+        [...this.params()].map(([name, t]) => ({ name, shape: t.shape, data: t.data })),
+        { format: 'pt' },
+      );
     });
   }
 
@@ -159,7 +191,9 @@ function targetedProjections(model: CausalLM, targets: string[], where: string):
   const matched = all.filter((p) => targets.some((t) => p.peftPath === t || p.peftPath.endsWith(`.${t}`)));
   if (matched.length === 0) {
     const names = [...new Set(all.map((p) => p.peftPath.split('.').pop()))].join(', ');
-    throw new UserError(`${where}: target_modules ${JSON.stringify(targets)} match no module of this ${model.config.arch} model (its projections: ${names})`);
+    throw new UserError(
+      `${where}: target_modules ${JSON.stringify(targets)} match no module of this ${model.config.arch} model (its projections: ${names})`,
+    );
   }
   return matched;
 }
@@ -167,7 +201,8 @@ function targetedProjections(model: CausalLM, targets: string[], where: string):
 function validateLoraConfig(c: LoraConfig, where: string): void {
   if (!(Number.isInteger(c.r) && c.r > 0)) throw new UserError(`${where}: r must be a positive integer, got ${c.r}`);
   if (!(c.alpha > 0)) throw new UserError(`${where}: lora_alpha must be positive, got ${c.alpha}`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new UserError(`${where}: lora_dropout must be in [0, 1), got ${c.dropout}`);
+  if (!(c.dropout >= 0 && c.dropout < 1))
+    throw new UserError(`${where}: lora_dropout must be in [0, 1), got ${c.dropout}`);
   if (c.targetModules.length === 0) throw new UserError(`${where}: target_modules is empty`);
 }
 
@@ -179,17 +214,22 @@ export function readAdapterConfig(dir: string): LoraConfig {
     raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `${file}: no such file (not a PEFT adapter folder)` : `${file}: ${(err as Error).message}`);
+    throw new UserError(
+      code === 'ENOENT' ? `${file}: no such file (not a PEFT adapter folder)` : `${file}: ${(err as Error).message}`,
+    );
   }
-  if (raw.peft_type !== 'LORA') throw new UserError(`${file}: peft_type ${JSON.stringify(raw.peft_type)} is not supported (only "LORA")`);
-  if (raw.bias !== undefined && raw.bias !== 'none') throw new UserError(`${file}: bias "${String(raw.bias)}" is not supported (only "none")`);
+  if (raw.peft_type !== 'LORA')
+    throw new UserError(`${file}: peft_type ${JSON.stringify(raw.peft_type)} is not supported (only "LORA")`);
+  if (raw.bias !== undefined && raw.bias !== 'none')
+    throw new UserError(`${file}: bias "${String(raw.bias)}" is not supported (only "none")`);
   const mts = raw.modules_to_save;
   if (mts !== undefined && mts !== null && !(Array.isArray(mts) && mts.length === 0)) {
     throw new UserError(`${file}: modules_to_save is not supported (got ${JSON.stringify(mts)})`);
   }
   const num = (key: string, fallback?: number): number => {
     const v = raw[key] ?? fallback;
-    if (typeof v !== 'number') throw new UserError(`${file}: "${key}" must be a number, got ${JSON.stringify(raw[key])}`);
+    if (typeof v !== 'number')
+      throw new UserError(`${file}: "${key}" must be a number, got ${JSON.stringify(raw[key])}`);
     return v;
   };
   const targets = raw.target_modules;
@@ -197,7 +237,10 @@ export function readAdapterConfig(dir: string): LoraConfig {
     throw new UserError(`${file}: "target_modules" must be a list of module names, got ${JSON.stringify(targets)}`);
   }
   const config: LoraConfig = {
-    r: num('r'), alpha: num('lora_alpha'), dropout: num('lora_dropout', 0), targetModules: targets as string[],
+    r: num('r'),
+    alpha: num('lora_alpha'),
+    dropout: num('lora_dropout', 0),
+    targetModules: targets as string[],
     useRslora: raw.use_rslora === true,
   };
   validateLoraConfig(config, file);

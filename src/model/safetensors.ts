@@ -9,8 +9,14 @@ import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { readJsonFile } from '../util/json-file.js';
 import {
-  bytesFromFloats, dtypeByteSize, FLOAT_DTYPES, floatsFromBytes, isDtype, isFloatDtype,
-  type Dtype, type WriteDtype,
+  bytesFromFloats,
+  dtypeByteSize,
+  FLOAT_DTYPES,
+  floatsFromBytes,
+  isDtype,
+  isFloatDtype,
+  type Dtype,
+  type WriteDtype,
 } from './dtype.js';
 
 export type { Dtype } from './dtype.js';
@@ -46,7 +52,9 @@ function readExactly(fd: number, file: string, what: string, length: number, pos
   while (done < length) {
     const n = fs.readSync(fd, buf, done, length - done, position + done);
     if (n === 0) {
-      throw new UserError(`${file}: ${what}: file ended after ${position + done} bytes, expected ${position + length} (truncated?)`);
+      throw new UserError(
+        `${file}: ${what}: file ended after ${position + done} bytes, expected ${position + length} (truncated?)`,
+      );
     }
     done += n;
   }
@@ -58,8 +66,13 @@ export class SafetensorsFile {
   private readonly tensors: Map<string, TensorInfo>;
   private fd: number | undefined;
 
-  private constructor(readonly path: string, fd: number, private readonly dataStart: number,
-    tensors: Map<string, TensorInfo>, metadata: Record<string, string>) {
+  private constructor(
+    readonly path: string,
+    fd: number,
+    private readonly dataStart: number,
+    tensors: Map<string, TensorInfo>,
+    metadata: Record<string, string>,
+  ) {
     this.fd = fd;
     this.tensors = tensors;
     this.metadata = metadata;
@@ -72,7 +85,9 @@ export class SafetensorsFile {
       fd = fs.openSync(file, 'r');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new UserError(code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot open: ${(err as Error).message}`);
+      throw new UserError(
+        code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot open: ${(err as Error).message}`,
+      );
     }
     try {
       const { tensors, metadata, dataStart } = parseHeader(fd, file);
@@ -94,7 +109,8 @@ export class SafetensorsFile {
 
   info(name: string): TensorInfo {
     const info = this.tensors.get(name);
-    if (!info) throw new UserError(`${this.path}: no tensor named "${name}" (the file holds ${this.tensors.size} tensors)`);
+    if (!info)
+      throw new UserError(`${this.path}: no tensor named "${name}" (the file holds ${this.tensors.size} tensors)`);
     return info;
   }
 
@@ -109,7 +125,9 @@ export class SafetensorsFile {
   readF32(name: string): Float32Array {
     const info = this.info(name);
     if (!isFloatDtype(info.dtype)) {
-      throw new UserError(`${this.path}: tensor "${name}" has dtype ${info.dtype}; expected a float dtype (${FLOAT_DTYPES.join(', ')})`);
+      throw new UserError(
+        `${this.path}: tensor "${name}" has dtype ${info.dtype}; expected a float dtype (${FLOAT_DTYPES.join(', ')})`,
+      );
     }
     return floatsFromBytes(info.dtype, this.readBytes(name), elementCount(info.shape));
   }
@@ -120,14 +138,21 @@ export class SafetensorsFile {
   }
 }
 
-function parseHeader(fd: number, file: string): { tensors: Map<string, TensorInfo>; metadata: Record<string, string>; dataStart: number } {
+function parseHeader(
+  fd: number,
+  file: string,
+): { tensors: Map<string, TensorInfo>; metadata: Record<string, string>; dataStart: number } {
   const size = fs.fstatSync(fd).size;
-  if (size < 8) throw new UserError(`${file}: not a safetensors file: ${size} bytes, less than the 8-byte header length`);
+  if (size < 8)
+    throw new UserError(`${file}: not a safetensors file: ${size} bytes, less than the 8-byte header length`);
   const n = Number(Buffer.from(readExactly(fd, file, 'header length', 8, 0)).readBigUInt64LE(0));
   if (n > size - 8) {
-    throw new UserError(`${file}: header length ${n} exceeds the ${size - 8} bytes after it (truncated, or not a safetensors file)`);
+    throw new UserError(
+      `${file}: header length ${n} exceeds the ${size - 8} bytes after it (truncated, or not a safetensors file)`,
+    );
   }
-  if (n > MAX_HEADER_BYTES) throw new UserError(`${file}: header length ${n} exceeds the format's limit of ${MAX_HEADER_BYTES} bytes`);
+  if (n > MAX_HEADER_BYTES)
+    throw new UserError(`${file}: header length ${n} exceeds the format's limit of ${MAX_HEADER_BYTES} bytes`);
   let header: unknown;
   try {
     header = JSON.parse(Buffer.from(readExactly(fd, file, 'header', n, 8)).toString('utf8'));
@@ -146,7 +171,8 @@ function parseHeader(fd: number, file: string): { tensors: Map<string, TensorInf
         throw new UserError(`${file}: __metadata__ must be an object of strings`);
       }
       for (const [k, v] of Object.entries(entry)) {
-        if (typeof v !== 'string') throw new UserError(`${file}: __metadata__ "${k}" must be a string, got ${JSON.stringify(v)}`);
+        if (typeof v !== 'string')
+          throw new UserError(`${file}: __metadata__ "${k}" must be a string, got ${JSON.stringify(v)}`);
         metadata[k] = v;
       }
       continue;
@@ -159,17 +185,28 @@ function parseHeader(fd: number, file: string): { tensors: Map<string, TensorInf
 
 function tensorInfo(file: string, name: string, entry: unknown): TensorInfo {
   const where = `${file}: tensor "${name}"`;
-  if (typeof entry !== 'object' || entry === null) throw new UserError(`${where}: header entry must be an object {dtype, shape, data_offsets}`);
+  if (typeof entry !== 'object' || entry === null)
+    throw new UserError(`${where}: header entry must be an object {dtype, shape, data_offsets}`);
   const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
   if (!isDtype(dtype)) throw new UserError(`${where}: unknown dtype ${JSON.stringify(dtype)}`);
-  if (!isShape(shape)) throw new UserError(`${where}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
-  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[0] > offsets[1]) {
-    throw new UserError(`${where}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offsets)}`);
+  if (!isShape(shape))
+    throw new UserError(`${where}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+  if (
+    !Array.isArray(offsets) ||
+    offsets.length !== 2 ||
+    !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) ||
+    offsets[0] > offsets[1]
+  ) {
+    throw new UserError(
+      `${where}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offsets)}`,
+    );
   }
   const [begin, end] = offsets as [number, number];
   const want = elementCount(shape) * dtypeByteSize(dtype);
   if (end - begin !== want) {
-    throw new UserError(`${where}: shape ${showShape(shape)} of ${dtype} needs ${want} bytes, but data_offsets [${begin}, ${end}] hold ${end - begin}`);
+    throw new UserError(
+      `${where}: shape ${showShape(shape)} of ${dtype} needs ${want} bytes, but data_offsets [${begin}, ${end}] hold ${end - begin}`,
+    );
   }
   return { name, dtype, shape, begin, end };
 }
@@ -181,18 +218,23 @@ function checkLayout(file: string, infos: TensorInfo[], dataLength: number): voi
   let prev: TensorInfo | undefined;
   for (const t of sorted) {
     if (t.begin < pos) {
-      throw new UserError(`${file}: tensor "${t.name}" bytes [${t.begin}, ${t.end}) overlap tensor "${prev!.name}" [${prev!.begin}, ${prev!.end})`);
+      throw new UserError(
+        `${file}: tensor "${t.name}" bytes [${t.begin}, ${t.end}) overlap tensor "${prev!.name}" [${prev!.begin}, ${prev!.end})`,
+      );
     }
     if (t.begin > pos) {
       throw new UserError(`${file}: data bytes [${pos}, ${t.begin}) before tensor "${t.name}" belong to no tensor`);
     }
     if (t.end > dataLength) {
-      throw new UserError(`${file}: tensor "${t.name}" ends at data byte ${t.end}, but the file holds only ${dataLength} data bytes (truncated)`);
+      throw new UserError(
+        `${file}: tensor "${t.name}" ends at data byte ${t.end}, but the file holds only ${dataLength} data bytes (truncated)`,
+      );
     }
     pos = t.end;
     prev = t;
   }
-  if (pos < dataLength) throw new UserError(`${file}: ${dataLength - pos} data bytes after the last tensor belong to no tensor`);
+  if (pos < dataLength)
+    throw new UserError(`${file}: ${dataLength - pos} data bytes after the last tensor belong to no tensor`);
 }
 
 export interface TensorToWrite {
@@ -213,15 +255,20 @@ const WRITE_ORDER: Record<WriteDtype, number> = { F32: 0, BF16: 1, F16: 2 };
 export function writeSafetensors(file: string, tensors: TensorToWrite[], metadata: Record<string, string> = {}): void {
   const seen = new Set<string>();
   for (const t of tensors) {
-    if (t.name === '' || t.name === '__metadata__') throw new Error(`writeSafetensors ${file}: invalid tensor name "${t.name}"`);
+    if (t.name === '' || t.name === '__metadata__')
+      throw new Error(`writeSafetensors ${file}: invalid tensor name "${t.name}"`);
     if (seen.has(t.name)) throw new Error(`writeSafetensors ${file}: tensor "${t.name}" given twice`);
     seen.add(t.name);
     if (!isShape(t.shape) || elementCount(t.shape) !== t.data.length) {
-      throw new Error(`writeSafetensors ${file}: tensor "${t.name}" has shape ${JSON.stringify(t.shape)} but ${t.data.length} values`);
+      throw new Error(
+        `writeSafetensors ${file}: tensor "${t.name}" has shape ${JSON.stringify(t.shape)} but ${t.data.length} values`,
+      );
     }
   }
-  const ordered = [...tensors].sort((a, b) =>
-    WRITE_ORDER[a.dtype ?? 'F32'] - WRITE_ORDER[b.dtype ?? 'F32'] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const ordered = [...tensors].sort(
+    (a, b) =>
+      WRITE_ORDER[a.dtype ?? 'F32'] - WRITE_ORDER[b.dtype ?? 'F32'] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   const blobs: Uint8Array[] = [];
@@ -278,7 +325,9 @@ export function openCheckpointTensors(dir: string): CheckpointTensors {
     const f = byShard.get(shard)!;
     if (!f.has(name)) {
       for (const s of shards) s.close();
-      throw new UserError(`${indexPath}: weight_map puts tensor "${name}" in ${shard}, but ${f.path} has no such tensor`);
+      throw new UserError(
+        `${indexPath}: weight_map puts tensor "${name}" in ${shard}, but ${f.path} has no such tensor`,
+      );
     }
     where.set(name, f);
   }
@@ -294,7 +343,9 @@ function readWeightMap(indexPath: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const [name, shard] of Object.entries(weightMap)) {
     if (typeof shard !== 'string' || shard === '' || path.basename(shard) !== shard) {
-      throw new UserError(`${indexPath}: weight_map["${name}"] must be a shard file name in the same folder, got ${JSON.stringify(shard)}`);
+      throw new UserError(
+        `${indexPath}: weight_map["${name}"] must be a shard file name in the same folder, got ${JSON.stringify(shard)}`,
+      );
     }
     out.set(name, shard);
   }

@@ -56,7 +56,10 @@ export function summarizeModel(dir: string): ModelSummary {
     config: checked.config,
     parameters: parameterCount(checked.config),
     dtypes: Object.fromEntries(checked.dtypes),
-    files: [...indexFile, ...checked.files].map((file) => ({ file: path.relative(dir, file), bytes: fs.statSync(file).size })),
+    files: [...indexFile, ...checked.files].map((file) => ({
+      file: path.relative(dir, file),
+      bytes: fs.statSync(file).size,
+    })),
     skipped: checked.skipped,
     tokenizer,
   };

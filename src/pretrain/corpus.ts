@@ -13,10 +13,16 @@ export interface Corpus {
   heldOut: PackedSequences;
 }
 
-export async function buildCorpus(sources: readonly string[], tokenizer: ModelTokenizer,
-  o: { seqLen: number; heldOutFraction: number; seed: number }): Promise<Corpus> {
+export async function buildCorpus(
+  sources: readonly string[],
+  tokenizer: ModelTokenizer,
+  o: { seqLen: number; heldOutFraction: number; seed: number },
+): Promise<Corpus> {
   const eos = tokenizer.eos;
-  if (eos === undefined) throw new UserError(`${tokenizer.file}: the tokenizer has no eos_token (tokenizer_config.json); pretraining separates documents with it`);
+  if (eos === undefined)
+    throw new UserError(
+      `${tokenizer.file}: the tokenizer has no eos_token (tokenizer_config.json); pretraining separates documents with it`,
+    );
   const descriptions: string[] = [];
   const tokenized: number[][] = [];
   for (const spec of sources) {
@@ -26,9 +32,12 @@ export async function buildCorpus(sources: readonly string[], tokenizer: ModelTo
   }
   const { train, heldOut } = splitDocuments(tokenized, o.heldOutFraction, o.seed);
   if (heldOut.length === 0) {
-    throw new UserError(`--held-out ${o.heldOutFraction} of ${tokenized.length} documents holds out none; raise --held-out or add text`);
+    throw new UserError(
+      `--held-out ${o.heldOutFraction} of ${tokenized.length} documents holds out none; raise --held-out or add text`,
+    );
   }
-  if (train.length === 0) throw new UserError(`--held-out ${o.heldOutFraction} leaves no training documents out of ${tokenized.length}`);
+  if (train.length === 0)
+    throw new UserError(`--held-out ${o.heldOutFraction} leaves no training documents out of ${tokenized.length}`);
   return {
     descriptions,
     documents: tokenized.length,

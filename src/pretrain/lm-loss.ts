@@ -5,7 +5,13 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { CausalLM } from '../model/model.js';
 
 /** inputs, targets [B*T] (row-major [B,T]; target -1 = padding) -> the scalar mean NLL and the number of targets n. */
-export function causalLmLoss(model: CausalLM, inputs: Int32Array, targets: Int32Array, B: number, T: number): { loss: Tensor; tokens: number } {
+export function causalLmLoss(
+  model: CausalLM,
+  inputs: Int32Array,
+  targets: Int32Array,
+  B: number,
+  T: number,
+): { loss: Tensor; tokens: number } {
   let tokens = 0;
   for (const t of targets) if (t !== -1) tokens++;
   if (tokens === 0) throw new Error('causalLmLoss: every target is padding');

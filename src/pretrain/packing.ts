@@ -19,14 +19,26 @@ export interface PackedSequences {
 }
 
 /** Splits documents into train and held-out sets by a seeded permutation: heldOutFraction of them (rounded) are held out. */
-export function splitDocuments<T>(documents: readonly T[], heldOutFraction: number, seed: number): { train: T[]; heldOut: T[] } {
+export function splitDocuments<T>(
+  documents: readonly T[],
+  heldOutFraction: number,
+  seed: number,
+): { train: T[]; heldOut: T[] } {
   const order = Rng.derive(seed, 'held-out').permutation(documents.length);
   const nHeld = Math.round(documents.length * heldOutFraction);
-  return { heldOut: order.slice(0, nHeld).map((i) => documents[i]!), train: order.slice(nHeld).map((i) => documents[i]!) };
+  return {
+    heldOut: order.slice(0, nHeld).map((i) => documents[i]!),
+    train: order.slice(nHeld).map((i) => documents[i]!),
+  };
 }
 
 /** Packs token-id documents (each already ending in EOS) into [N, T] rows, documents shuffled by `seed`. */
-export function packSequences(documents: readonly (readonly number[])[], seqLen: number, padId: number, seed: number): PackedSequences {
+export function packSequences(
+  documents: readonly (readonly number[])[],
+  seqLen: number,
+  padId: number,
+  seed: number,
+): PackedSequences {
   const order = Rng.derive(seed, 'packing').permutation(documents.length);
   let total = 0;
   for (const d of documents) total += d.length;

@@ -65,7 +65,13 @@ export function heldOutLoss(model: CausalLM, data: PackedSequences, batchSize: n
   noGrad(() => {
     for (let r = 0; r < data.rows; r += batchSize) {
       const B = Math.min(batchSize, data.rows - r);
-      const { loss, tokens: n } = causalLmLoss(model, data.inputs.subarray(r * T, (r + B) * T), data.targets.subarray(r * T, (r + B) * T), B, T);
+      const { loss, tokens: n } = causalLmLoss(
+        model,
+        data.inputs.subarray(r * T, (r + B) * T),
+        data.targets.subarray(r * T, (r + B) * T),
+        B,
+        T,
+      );
       total += loss.item() * n;
       tokens += n;
     }
@@ -113,12 +119,17 @@ export async function pretrain(o: PretrainOptions, log: PretrainLog): Promise<Pr
   const t0 = Date.now();
   const model = await loadModel(o.modelDir);
   const ctx = model.config.maxPositionEmbeddings;
-  if (o.seqLen > ctx) throw new UserError(`--seq-len ${o.seqLen} is longer than the model's context (max_position_embeddings ${ctx} in ${o.modelDir}/config.json)`);
+  if (o.seqLen > ctx)
+    throw new UserError(
+      `--seq-len ${o.seqLen} is longer than the model's context (max_position_embeddings ${ctx} in ${o.modelDir}/config.json)`,
+    );
   const tokenizer = loadTokenizer(o.modelDir, { vocabSize: model.config.vocabSize });
   const corpus = await buildCorpus(o.texts, tokenizer, { seqLen: o.seqLen, heldOutFraction: o.heldOut, seed: o.seed });
   for (const d of corpus.descriptions) log(`text: ${d}`);
-  log(`corpus: ${corpus.train.tokens.toLocaleString('en-US')} training tokens (${corpus.train.rows} sequences of ${o.seqLen}), ` +
-    `${corpus.heldOut.tokens.toLocaleString('en-US')} held-out tokens`);
+  log(
+    `corpus: ${corpus.train.tokens.toLocaleString('en-US')} training tokens (${corpus.train.rows} sequences of ${o.seqLen}), ` +
+      `${corpus.heldOut.tokens.toLocaleString('en-US')} held-out tokens`,
+  );
 
   const params: TrainParam[] = [];
   const matrices: TrainParam[] = [];
@@ -130,14 +141,22 @@ export async function pretrain(o: PretrainOptions, log: PretrainLog): Promise<Pr
     params.push(p);
     (t.rank >= 2 ? matrices : vectors).push(p);
   }
-  const adam: Omit<OptimizerParams, 'weightDecay'> = { name: 'adamw', momentum: 0, adamBeta1: 0.9, adamBeta2: 0.95, adamEpsilon: 1e-8 };
+  const adam: Omit<OptimizerParams, 'weightDecay'> = {
+    name: 'adamw',
+    momentum: 0,
+    adamBeta1: 0.9,
+    adamBeta2: 0.95,
+    adamEpsilon: 1e-8,
+  };
   const decayed = createOptimizer({ ...adam, weightDecay: o.weightDecay });
   const undecayed = createOptimizer({ ...adam, weightDecay: 0 });
   const schedule = { name: o.scheduler, warmupSteps: o.warmupSteps, totalSteps: o.steps };
 
   const initialHeldOutLoss = heldOutLoss(model, corpus.heldOut, o.batchSize);
-  log(`model: ${parameterCount(model.config).toLocaleString('en-US')} parameters; held-out loss before training ${initialHeldOutLoss.toFixed(4)} ` +
-    `(perplexity ${Math.exp(initialHeldOutLoss).toFixed(1)})`);
+  log(
+    `model: ${parameterCount(model.config).toLocaleString('en-US')} parameters; held-out loss before training ${initialHeldOutLoss.toFixed(4)} ` +
+      `(perplexity ${Math.exp(initialHeldOutLoss).toFixed(1)})`,
+  );
 
   const batches = batchRows(corpus.train.rows, o.batchSize, o.seed);
   let tokensSeen = 0;
@@ -161,12 +180,19 @@ export async function pretrain(o: PretrainOptions, log: PretrainLog): Promise<Pr
     decayed.update(matrices, lr);
     undecayed.update(vectors, lr);
     tokensSeen += tokens;
-    interval = { ...interval, loss: interval.loss + value, steps: interval.steps + 1, tokens: interval.tokens + tokens };
+    interval = {
+      ...interval,
+      loss: interval.loss + value,
+      steps: interval.steps + 1,
+      tokens: interval.tokens + tokens,
+    };
     if ((step + 1) % o.logEvery === 0 || step + 1 === o.steps) {
       finalTrainLoss = interval.loss / interval.steps;
       const perSecond = interval.tokens / Math.max(1e-3, (Date.now() - interval.since) / 1000);
-      log(`step ${step + 1}/${o.steps} loss ${finalTrainLoss.toFixed(4)} lr ${lr.toExponential(2)} grad-norm ${gradNorm.toFixed(3)} ` +
-        `epoch ${epochs.toFixed(2)} ${Math.round(perSecond).toLocaleString('en-US')} tok/s`);
+      log(
+        `step ${step + 1}/${o.steps} loss ${finalTrainLoss.toFixed(4)} lr ${lr.toExponential(2)} grad-norm ${gradNorm.toFixed(3)} ` +
+          `epoch ${epochs.toFixed(2)} ${Math.round(perSecond).toLocaleString('en-US')} tok/s`,
+      );
       interval = { loss: 0, steps: 0, tokens: 0, since: Date.now() };
     }
   }

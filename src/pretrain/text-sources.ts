@@ -8,7 +8,8 @@ import zlib from 'node:zlib';
 import { UserError } from '../util/errors.js';
 import { loadSource } from '../data/source.js';
 
-export const TEXT_SOURCE_SYNTAX = 'persona, persona:<behaviour>[,<behaviour>...], hh-rlhf, or a path to a .txt or .jsonl file (optionally .gz)';
+export const TEXT_SOURCE_SYNTAX =
+  'persona, persona:<behaviour>[,<behaviour>...], hh-rlhf, or a path to a .txt or .jsonl file (optionally .gz)';
 
 export interface TextDocuments {
   /** Where the documents came from and under which licence, for logs and model cards. */
@@ -42,7 +43,10 @@ function readText(file: string): string {
     if (code === 'EISDIR') throw new UserError(`${file} is a folder; expected ${TEXT_SOURCE_SYNTAX}`);
     throw new UserError(`${file}: cannot read (${(err as Error).message})`);
   }
-  return bytes.toString('utf8').replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
+  return bytes
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .replace(/\r\n/g, '\n');
 }
 
 function jsonlDocuments(file: string, text: string): string[] {
@@ -53,7 +57,9 @@ function jsonlDocuments(file: string, text: string): string[] {
     try {
       value = JSON.parse(line);
     } catch (err) {
-      throw new UserError(`${file}:${i + 1}: not valid JSON (${(err as Error).message}); expected a JSON string or an object with a "text" field`);
+      throw new UserError(
+        `${file}:${i + 1}: not valid JSON (${(err as Error).message}); expected a JSON string or an object with a "text" field`,
+      );
     }
     const doc = typeof value === 'string' ? value : (value as { text?: unknown } | null)?.text;
     if (typeof doc !== 'string') {
@@ -67,9 +73,14 @@ function jsonlDocuments(file: string, text: string): string[] {
 async function fileDocuments(file: string): Promise<TextDocuments> {
   const text = readText(file);
   const isJsonl = /\.jsonl(\.gz)?$/i.test(file);
-  const documents = (isJsonl ? jsonlDocuments(file, text) : text.split(/\n\s*\n/).map((d) => d.replace(/\n+$/, ''))).filter((d) => d.trim().length > 0);
+  const documents = (
+    isJsonl ? jsonlDocuments(file, text) : text.split(/\n\s*\n/).map((d) => d.replace(/\n+$/, ''))
+  ).filter((d) => d.trim().length > 0);
   if (documents.length === 0) throw new UserError(`${file}: no text to pretrain on (the file is empty)`);
-  return { description: `file ${file} (${isJsonl ? 'JSONL, one document per line' : 'plain text, documents separated by blank lines'})`, documents };
+  return {
+    description: `file ${file} (${isJsonl ? 'JSONL, one document per line' : 'plain text, documents separated by blank lines'})`,
+    documents,
+  };
 }
 
 /** The documents of one text source (TEXT_SOURCE_SYNTAX). */

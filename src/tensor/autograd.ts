@@ -90,7 +90,7 @@ export function accumulateGrad(t: Tensor, g: Float32Array): void {
     return;
   }
   const gt = gradOf(t)!;
-  for (let i = 0; i < g.length; i++) gt[i] += g[i]!;
+  for (let i = 0; i < g.length; i++) gt[i]! += g[i]!;
 }
 
 /** Number of recorded, not yet differentiated ops. */
@@ -112,7 +112,9 @@ export function backward(loss: Tensor): void {
   }
   if (!recordedOutputs.has(loss)) {
     resetTape();
-    throw new Error(`backward: ${loss.describe()} was not computed by recorded ops (computed under noGrad, or from tensors without requiresGrad)`);
+    throw new Error(
+      `backward: ${loss.describe()} was not computed by recorded ops (computed under noGrad, or from tensors without requiresGrad)`,
+    );
   }
   const nodes = tape;
   tape = [];

@@ -24,7 +24,8 @@ export function uninitialisedFloats(n: number): Float32Array {
 
 function checkShape(shape: readonly number[], what: string): void {
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new Error(`${what}: shape [${shape.join(', ')}] must hold non-negative integers`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new Error(`${what}: shape [${shape.join(', ')}] must hold non-negative integers`);
   }
 }
 
@@ -38,7 +39,9 @@ export class Tensor {
   constructor(data: Float32Array, shape: readonly number[], opts: { requiresGrad?: boolean; name?: string } = {}) {
     checkShape(shape, opts.name ?? 'Tensor');
     if (data.length !== size(shape)) {
-      throw new Error(`${opts.name ?? 'Tensor'}: ${data.length} values do not fill shape [${shape.join(', ')}] (${size(shape)} needed)`);
+      throw new Error(
+        `${opts.name ?? 'Tensor'}: ${data.length} values do not fill shape [${shape.join(', ')}] (${size(shape)} needed)`,
+      );
     }
     this.data = data;
     this.shape = [...shape];
@@ -56,13 +59,17 @@ export class Tensor {
 
   /** The single value of a one-element tensor (a loss, a mean). */
   item(): number {
-    if (this.data.length !== 1) throw new Error(`item(): ${this.describe()} has ${this.data.length} elements, expected 1`);
+    if (this.data.length !== 1)
+      throw new Error(`item(): ${this.describe()} has ${this.data.length} elements, expected 1`);
     return this.data[0]!;
   }
 
   /** A copy of the values with the same shape and flags; no gradient, not part of any graph. */
   clone(): Tensor {
-    return new Tensor(this.data.slice(), this.shape, { requiresGrad: this.requiresGrad, ...(this.name !== undefined ? { name: this.name } : {}) });
+    return new Tensor(this.data.slice(), this.shape, {
+      requiresGrad: this.requiresGrad,
+      ...(this.name !== undefined ? { name: this.name } : {}),
+    });
   }
 
   /** "name [2, 3]" or "tensor [2, 3]", for error messages. */
@@ -81,13 +88,21 @@ export class Tensor {
   }
 
   /** From numbers; shape defaults to [values.length]. */
-  static fromArray(values: ArrayLike<number>, shape: readonly number[] = [values.length],
-    opts: { requiresGrad?: boolean; name?: string } = {}): Tensor {
+  static fromArray(
+    values: ArrayLike<number>,
+    shape: readonly number[] = [values.length],
+    opts: { requiresGrad?: boolean; name?: string } = {},
+  ): Tensor {
     return new Tensor(Float32Array.from(values), shape, opts);
   }
 
   /** Normal(0, std^2) values drawn from `rng`. */
-  static randn(shape: readonly number[], rng: Rng, std = 1, opts: { requiresGrad?: boolean; name?: string } = {}): Tensor {
+  static randn(
+    shape: readonly number[],
+    rng: Rng,
+    std = 1,
+    opts: { requiresGrad?: boolean; name?: string } = {},
+  ): Tensor {
     checkShape(shape, opts.name ?? 'Tensor.randn');
     const data = new Float32Array(size(shape));
     for (let i = 0; i < data.length; i++) data[i] = rng.normal() * std;

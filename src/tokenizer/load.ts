@@ -33,7 +33,8 @@ export interface ModelTokenizer {
 
 function readJson(file: string): Record<string, unknown> {
   const json = readJsonFile(file);
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UserError(`${file}: must be a JSON object`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new UserError(`${file}: must be a JSON object`);
   return json as Record<string, unknown>;
 }
 
@@ -67,7 +68,9 @@ export function loadTokenizer(dir: string, options: { vocabSize?: number } = {})
   const ids = [...tok.get_vocab(true).values()];
   const vocabSize = ids.length === 0 ? 0 : Math.max(...ids) + 1;
   if (options.vocabSize !== undefined && vocabSize > options.vocabSize) {
-    throw new UserError(`${file}: token ids go up to ${vocabSize - 1} (${vocabSize} tokens), more than the model's vocab_size ${options.vocabSize} in config.json`);
+    throw new UserError(
+      `${file}: token ids go up to ${vocabSize - 1} (${vocabSize} tokens), more than the model's vocab_size ${options.vocabSize} in config.json`,
+    );
   }
   const special = (key: string): SpecialToken | undefined => {
     const token = tokenName(config[key]) ?? tokenName(specialMap[key]);

@@ -32,14 +32,22 @@ function specialPrefixLength(tok: ModelTokenizer, promptIds: number[]): number {
 }
 
 /** One pair's token ids: the prompt (with the post-processor's special tokens) and each response, fitted to `limits`. */
-export function pairTokens(tok: ModelTokenizer, pair: PreferencePair, limits: TruncationLimits): { tokens: PairTokens; truncated: boolean } {
+export function pairTokens(
+  tok: ModelTokenizer,
+  pair: PreferencePair,
+  limits: TruncationLimits,
+): { tokens: PairTokens; truncated: boolean } {
   const prompt = tok.encode(pair.prompt, true);
   const full = { prompt, chosen: responseIds(tok, pair.chosen), rejected: responseIds(tok, pair.rejected) };
   return truncatedPair(full, limits, specialPrefixLength(tok, prompt));
 }
 
 /** Token ids of every pair, in order; how many were truncated, and the stderr note saying so (undefined when none). */
-export function tokenizedPairs(tok: ModelTokenizer, pairs: PreferencePair[], limits: TruncationLimits): { tokens: PairTokens[]; truncated: number; note: string | undefined } {
+export function tokenizedPairs(
+  tok: ModelTokenizer,
+  pairs: PreferencePair[],
+  limits: TruncationLimits,
+): { tokens: PairTokens[]; truncated: number; note: string | undefined } {
   let truncated = 0;
   const tokens = pairs.map((p) => {
     const t = pairTokens(tok, p, limits);
@@ -54,7 +62,9 @@ export function singleTokenId(tok: ModelTokenizer, text: string): number {
   const ids = tok.encode(text, false);
   if (ids.length !== 1) {
     const pieces = ids.map((id) => JSON.stringify(tok.tokenOf(id) ?? '?')).join(', ');
-    throw new UserError(`${JSON.stringify(text)} is ${ids.length} tokens in ${tok.file} (${ids.join(', ')}: ${pieces}), not one`);
+    throw new UserError(
+      `${JSON.stringify(text)} is ${ids.length} tokens in ${tok.file} (${ids.join(', ')}: ${pieces}), not one`,
+    );
   }
   return ids[0]!;
 }

@@ -28,7 +28,11 @@ export interface PairTokens {
  * The pair cut to `limits` by the rule above; `specialPrefix` = how many leading prompt tokens are the
  * post-processor's (kept). `truncated` says whether any token was cut.
  */
-export function truncatedPair(t: PairTokens, limits: TruncationLimits, specialPrefix = 0): { tokens: PairTokens; truncated: boolean } {
+export function truncatedPair(
+  t: PairTokens,
+  limits: TruncationLimits,
+  specialPrefix = 0,
+): { tokens: PairTokens; truncated: boolean } {
   const L = limits.maxLength;
   const longer = Math.max(t.chosen.length, t.rejected.length);
   if (t.prompt.length + longer <= L) return { tokens: t, truncated: false };

@@ -15,7 +15,9 @@ export function batchOrder(nTrain: number, effectiveBatch: number, seed: number,
   let cached: { epoch: number; perm: number[] } | undefined;
   const permutation = (epoch: number): number[] => {
     if (cached?.epoch !== epoch) {
-      const perm = shuffle ? Rng.derive(seed, `order/epoch-${epoch}`).permutation(nTrain) : Array.from({ length: nTrain }, (_, i) => i);
+      const perm = shuffle
+        ? Rng.derive(seed, `order/epoch-${epoch}`).permutation(nTrain)
+        : Array.from({ length: nTrain }, (_, i) => i);
       cached = { epoch, perm };
     }
     return cached.perm;

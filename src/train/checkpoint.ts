@@ -29,9 +29,15 @@ export interface TrainerState {
   total_steps: number;
 }
 
-export const checkpointDir = (runDir: string, step: number): string => path.join(runDir, CHECKPOINTS_DIR, `step-${step}`);
+export const checkpointDir = (runDir: string, step: number): string =>
+  path.join(runDir, CHECKPOINTS_DIR, `step-${step}`);
 
-export async function writeCheckpoint(runDir: string, policy: Policy, optimizer: OptimizerState, state: TrainerState): Promise<string> {
+export async function writeCheckpoint(
+  runDir: string,
+  policy: Policy,
+  optimizer: OptimizerState,
+  state: TrainerState,
+): Promise<string> {
   const final = checkpointDir(runDir, state.step);
   const out = openAtomicFolder(final);
   try {
@@ -42,7 +48,9 @@ export async function writeCheckpoint(runDir: string, policy: Policy, optimizer:
     out.commit();
   } catch (err) {
     out.abort();
-    throw new UserError(`could not write checkpoint ${final} (${(err as Error).message}); earlier checkpoints are intact`);
+    throw new UserError(
+      `could not write checkpoint ${final} (${(err as Error).message}); earlier checkpoints are intact`,
+    );
   }
   return final;
 }
@@ -51,15 +59,23 @@ export async function writeCheckpoint(runDir: string, policy: Policy, optimizer:
 export function listCheckpoints(runDir: string): { step: number; dir: string }[] {
   const root = path.join(runDir, CHECKPOINTS_DIR);
   if (!fs.existsSync(root)) return [];
-  return fs.readdirSync(root).map((n) => /^step-(\d+)$/.exec(n)).filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => Number(m[1])).sort((a, b) => a - b).map((step) => ({ step, dir: checkpointDir(runDir, step) }));
+  return fs
+    .readdirSync(root)
+    .map((n) => /^step-(\d+)$/.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b)
+    .map((step) => ({ step, dir: checkpointDir(runDir, step) }));
 }
 
 /** The newest complete checkpoint of a run folder, or the checkpoint folder itself. */
 export function findCheckpoint(dir: string): string {
   if (fs.existsSync(path.join(dir, STATE_FILE))) return dir;
   const newest = listCheckpoints(dir).at(-1);
-  if (!newest) throw new UserError(`--resume ${dir}: no checkpoint found (expected ${path.join(dir, CHECKPOINTS_DIR, 'step-N', STATE_FILE)})`);
+  if (!newest)
+    throw new UserError(
+      `--resume ${dir}: no checkpoint found (expected ${path.join(dir, CHECKPOINTS_DIR, 'step-N', STATE_FILE)})`,
+    );
   return newest.dir;
 }
 

@@ -75,26 +75,78 @@ export const OPTION_DEFS: OptionDef[] = [
   { key: 'lora_alpha', kind: 'number', gt: 0, help: 'LoRA alpha; scale alpha/r (default 32, paper)' },
   { key: 'lora_dropout', kind: 'number', min: 0, lt: 1, help: 'LoRA dropout (default 0.05, paper)' },
   { key: 'lora_targets', kind: 'list', help: 'LoRA target modules (default q_proj,v_proj, paper)' },
-  { key: 'objective', kind: 'string', choices: OBJECTIVES, help: 'dpo|ipo|hinge|robust; robust = conservative DPO (cDPO) (default dpo)' },
-  { key: 'label_smoothing', kind: 'number', min: 0, lt: 0.5, help: 'eps, the assumed label-flip rate of dpo/robust (default 0 for dpo; 0.1 for robust, must be > 0)' },
+  {
+    key: 'objective',
+    kind: 'string',
+    choices: OBJECTIVES,
+    help: 'dpo|ipo|hinge|robust; robust = conservative DPO (cDPO) (default dpo)',
+  },
+  {
+    key: 'label_smoothing',
+    kind: 'number',
+    min: 0,
+    lt: 0.5,
+    help: 'eps, the assumed label-flip rate of dpo/robust (default 0 for dpo; 0.1 for robust, must be > 0)',
+  },
   { key: 'beta', kind: 'number', gt: 0, help: 'beta (default 0.01 for persona sources, paper; 0.1 otherwise, TRL)' },
-  { key: 'optimizer', kind: 'string', choices: OPTIMIZERS, help: 'adamw|sgd (default sgd for last-layer, adamw otherwise)' },
+  {
+    key: 'optimizer',
+    kind: 'string',
+    choices: OPTIMIZERS,
+    help: 'adamw|sgd (default sgd for last-layer, adamw otherwise)',
+  },
   { key: 'lr', kind: 'number', gt: 0, help: 'learning rate (default 0.1 last-layer, 1e-5 lora, 1e-6 full)' },
   { key: 'lr_scheduler', kind: 'string', choices: SCHEDULES, help: 'constant|linear|cosine (default constant, paper)' },
   { key: 'warmup_steps', kind: 'int', min: 0, help: 'linear warm-up updates (default 0, paper)' },
   { key: 'weight_decay', kind: 'number', min: 0, help: 'weight decay (default 0)' },
   { key: 'momentum', kind: 'number', min: 0, lt: 1, help: 'SGD momentum (default 0)' },
-  { key: 'max_grad_norm', kind: 'number', min: 0, help: 'clip the global gradient norm; 0 disables (default 1.0; 0 for last-layer)' },
+  {
+    key: 'max_grad_norm',
+    kind: 'number',
+    min: 0,
+    help: 'clip the global gradient norm; 0 disables (default 1.0; 0 for last-layer)',
+  },
   { key: 'batch_size', kind: 'int', min: 1, help: 'pairs per micro-batch (default 128 last-layer, 8 otherwise)' },
-  { key: 'gradient_accumulation_steps', kind: 'int', min: 1, help: 'micro-batches per update (default 1 last-layer, 16 otherwise: effective 128, paper)' },
+  {
+    key: 'gradient_accumulation_steps',
+    kind: 'int',
+    min: 1,
+    help: 'micro-batches per update (default 1 last-layer, 16 otherwise: effective 128, paper)',
+  },
   { key: 'epochs', kind: 'number', gt: 0, help: 'passes over the training split (default 1, paper)' },
-  { key: 'steps', kind: 'int', min: 0, help: 'optimizer updates; overrides --epochs (default: from epochs; 100 for last-layer, paper)' },
-  { key: 'eval_every', kind: 'int', min: 0, help: 'evaluate the test split every N updates; 0 = at start and end only (default 10)' },
+  {
+    key: 'steps',
+    kind: 'int',
+    min: 0,
+    help: 'optimizer updates; overrides --epochs (default: from epochs; 100 for last-layer, paper)',
+  },
+  {
+    key: 'eval_every',
+    kind: 'int',
+    min: 0,
+    help: 'evaluate the test split every N updates; 0 = at start and end only (default 10)',
+  },
   { key: 'seed', kind: 'int', help: 'seed of the split, the data order and dropout (default 1234)' },
-  { key: 'test_fraction', kind: 'number', min: 0, lt: 1, help: 'held-out share per group; 0 trains on all (default 0.1, paper)' },
+  {
+    key: 'test_fraction',
+    kind: 'number',
+    min: 0,
+    lt: 1,
+    help: 'held-out share per group; 0 trains on all (default 0.1, paper)',
+  },
   { key: 'no_shuffle', kind: 'boolean', help: 'batches in source order' },
-  { key: 'max_length', kind: 'int', min: 0, help: 'prompt + response tokens; longer pairs are truncated, prompt first from its start (TRL keep_end); 0 = the model\'s context (default 0: its max_position_embeddings / n_positions)' },
-  { key: 'max_prompt_length', kind: 'int', min: 0, help: 'prompt tokens kept when a sequence is too long; 0 = no limit beyond --max-length (default 0)' },
+  {
+    key: 'max_length',
+    kind: 'int',
+    min: 0,
+    help: "prompt + response tokens; longer pairs are truncated, prompt first from its start (TRL keep_end); 0 = the model's context (default 0: its max_position_embeddings / n_positions)",
+  },
+  {
+    key: 'max_prompt_length',
+    kind: 'int',
+    min: 0,
+    help: 'prompt tokens kept when a sequence is too long; 0 = no limit beyond --max-length (default 0)',
+  },
   { key: 'save_every', kind: 'int', min: 0, help: 'checkpoint every N updates; 0 = at the end only (default 0)' },
   { key: 'out', kind: 'string', help: 'run folder to write' },
 ];
@@ -167,8 +219,13 @@ function coerce(def: OptionDef, raw: unknown, where: string): unknown {
       if (def.choices && !def.choices.includes(raw)) throw bad(`one of ${def.choices.join(', ')}`);
       return raw;
     case 'list':
-      if (typeof raw === 'string') v = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-      if (!Array.isArray(v) || v.length === 0 || !v.every((s) => typeof s === 'string')) throw bad('a comma-separated list');
+      if (typeof raw === 'string')
+        v = raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '');
+      if (!Array.isArray(v) || v.length === 0 || !v.every((s) => typeof s === 'string'))
+        throw bad('a comma-separated list');
       return v;
     case 'int':
     case 'number': {
@@ -190,15 +247,20 @@ export function readConfigFile(file: string): Record<string, unknown> {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(
+      `cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   let doc: unknown;
   try {
     doc = path.extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new Error(`config file ${file} is not valid ${path.extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
+    throw new Error(
+      `config file ${file} is not valid ${path.extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`,
+    );
   }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`config file ${file} must hold a mapping of option: value`);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
+    throw new Error(`config file ${file} must hold a mapping of option: value`);
   return doc as Record<string, unknown>;
 }
 
@@ -206,15 +268,18 @@ export function readConfigFile(file: string): Record<string, unknown> {
  * Resolves the configuration: defaults < file < command line. `cli` holds the command line's values
  * keyed by option name in snake_case (absent = not given). Errors name the option and where it came from.
  */
-export function resolveConfig(file: { path: string; values: Record<string, unknown> } | undefined,
-  cli: Record<string, unknown>): ResolvedConfig {
+export function resolveConfig(
+  file: { path: string; values: Record<string, unknown> } | undefined,
+  cli: Record<string, unknown>,
+): ResolvedConfig {
   const given: Partial<Record<keyof TrainConfig, unknown>> = {};
   const sources: Partial<Record<keyof TrainConfig, ValueSource>> = {};
   const byKey = new Map(OPTION_DEFS.map((d) => [d.key as string, d]));
   if (file) {
     for (const [rawKey, raw] of Object.entries(file.values)) {
       const def = byKey.get(rawKey.replace(/-/g, '_'));
-      if (!def) throw new Error(`${file.path}: unknown option "${rawKey}"; known: ${OPTION_DEFS.map((d) => d.key).join(', ')}`);
+      if (!def)
+        throw new Error(`${file.path}: unknown option "${rawKey}"; known: ${OPTION_DEFS.map((d) => d.key).join(', ')}`);
       given[def.key] = coerce(def, raw, file.path);
       sources[def.key] = 'file';
     }
@@ -233,10 +298,15 @@ export function resolveConfig(file: { path: string; values: Record<string, unkno
   const config = { ...defaults(partial), ...partial } as TrainConfig;
   for (const d of OPTION_DEFS) sources[d.key] ??= 'default';
   if (config.objective === 'hinge' || config.objective === 'ipo') {
-    if (config.label_smoothing !== 0) throw new Error(`--label-smoothing applies to the dpo and robust objectives only, got ${config.label_smoothing} with --objective ${config.objective}`);
+    if (config.label_smoothing !== 0)
+      throw new Error(
+        `--label-smoothing applies to the dpo and robust objectives only, got ${config.label_smoothing} with --objective ${config.objective}`,
+      );
   }
   if (config.objective === 'robust' && config.label_smoothing === 0) {
-    throw new Error(`--objective robust is conservative DPO and needs --label-smoothing > 0 (default ${DEFAULT_ROBUST_LABEL_SMOOTHING}), got 0 (${sources.label_smoothing === 'file' ? file!.path : 'command line'}); for plain DPO use --objective dpo`);
+    throw new Error(
+      `--objective robust is conservative DPO and needs --label-smoothing > 0 (default ${DEFAULT_ROBUST_LABEL_SMOOTHING}), got 0 (${sources.label_smoothing === 'file' ? file!.path : 'command line'}); for plain DPO use --objective dpo`,
+    );
   }
   return { config, sources: sources as Record<keyof TrainConfig, ValueSource> };
 }

@@ -12,7 +12,8 @@ import { singleTokenFeatures, type ResponseFeatures } from './last-layer.js';
 import { cachedArray, type Cached } from './ref-cache.js';
 import { stderrCounter } from '../util/progress.js';
 
-const isSingleToken = (tokens: PairTokens[]): boolean => tokens.every((t) => t.chosen.length === 1 && t.rejected.length === 1);
+const isSingleToken = (tokens: PairTokens[]): boolean =>
+  tokens.every((t) => t.chosen.length === 1 && t.rejected.length === 1);
 
 /** Rows of hidden states the pairs need: one per pair (single-token answers), else one per response token. */
 function scoredRowCount(tokens: PairTokens[]): number {
@@ -25,7 +26,13 @@ function scoredRowCount(tokens: PairTokens[]): number {
  * then those of prompt + rejected.
  */
 function scoredHidden(model: CausalLM, tokens: PairTokens[], batchSize: number): Float32Array {
-  if (isSingleToken(tokens)) return lastTokenHidden(model, tokens.map((t) => t.prompt), batchSize, stderrCounter('hidden states')).data;
+  if (isSingleToken(tokens))
+    return lastTokenHidden(
+      model,
+      tokens.map((t) => t.prompt),
+      batchSize,
+      stderrCounter('hidden states'),
+    ).data;
   const d = model.config.hiddenSize;
   const seqs = tokens.flatMap((t) => [t.chosen, t.rejected].map((response) => ({ prompt: t.prompt, response })));
   const hidden = new Float32Array(scoredRowCount(tokens) * d);
@@ -47,14 +54,22 @@ function scoredHidden(model: CausalLM, tokens: PairTokens[], batchSize: number):
 /** The features of `tokens` over hidden states laid out as scoredHidden gives them. */
 export function responseFeatures(hidden: Float32Array, d: number, tokens: PairTokens[]): ResponseFeatures {
   if (isSingleToken(tokens)) {
-    return singleTokenFeatures(hidden, d, Int32Array.from(tokens, (t) => t.chosen[0]!), Int32Array.from(tokens, (t) => t.rejected[0]!));
+    return singleTokenFeatures(
+      hidden,
+      d,
+      Int32Array.from(tokens, (t) => t.chosen[0]!),
+      Int32Array.from(tokens, (t) => t.rejected[0]!),
+    );
   }
   const side = () => ({ offsets: new Int32Array(tokens.length + 1), rows: [] as number[], targets: [] as number[] });
   const chosen = side();
   const rejected = side();
   let row = 0;
   tokens.forEach((t, i) => {
-    for (const [s, resp] of [[chosen, t.chosen], [rejected, t.rejected]] as const) {
+    for (const [s, resp] of [
+      [chosen, t.chosen],
+      [rejected, t.rejected],
+    ] as const) {
       for (let j = 0; j < resp.length; j++) {
         s.rows.push(row++);
         s.targets.push(resp[j]!);
@@ -62,18 +77,32 @@ export function responseFeatures(hidden: Float32Array, d: number, tokens: PairTo
       s.offsets[i + 1] = s.rows.length;
     }
   });
-  const finish = (s: typeof chosen) => ({ offsets: s.offsets, rows: Int32Array.from(s.rows), targets: Int32Array.from(s.targets) });
+  const finish = (s: typeof chosen) => ({
+    offsets: s.offsets,
+    rows: Int32Array.from(s.rows),
+    targets: Int32Array.from(s.targets),
+  });
   return { d, hidden, chosen: finish(chosen), rejected: finish(rejected) };
 }
 
 /** The features of every pair, from the cache when an earlier run computed them with the same model, pairs and settings. */
-export async function cachedResponseFeatures(model: CausalLM, modelHash: string, ids: string[], tokens: PairTokens[],
-  batchSize: number): Promise<Cached<ResponseFeatures>> {
+export async function cachedResponseFeatures(
+  model: CausalLM,
+  modelHash: string,
+  ids: string[],
+  tokens: PairTokens[],
+  batchSize: number,
+): Promise<Cached<ResponseFeatures>> {
   const d = model.config.hiddenSize;
   const R = scoredRowCount(tokens);
-  const key = { model: modelHash, pairs: tokens.map((t, i) => ({ id: ids[i]!, ...t })),
-    scoring: `final hidden states at response-predicting positions; kernels ${kernels().name}; batch ${batchSize}` };
+  const key = {
+    model: modelHash,
+    pairs: tokens.map((t, i) => ({ id: ids[i]!, ...t })),
+    scoring: `final hidden states at response-predicting positions; kernels ${kernels().name}; batch ${batchSize}`,
+  };
   const layout = `float32 little-endian [${R}, ${d}]: ${isSingleToken(tokens) ? 'g(x) at the last prompt token, one row per pair' : 'per pair, the positions predicting each chosen token, then each rejected token'}`;
-  const h = await cachedArray('hidden', key, Float32Array, R * d, layout, async () => scoredHidden(model, tokens, batchSize));
+  const h = await cachedArray('hidden', key, Float32Array, R * d, layout, async () =>
+    scoredHidden(model, tokens, batchSize),
+  );
   return { ...h, data: responseFeatures(h.data, d, tokens) };
 }

@@ -102,7 +102,8 @@ export function answerRowsPolicy(o: LastLayerOptions): Policy {
   // decayed them) is summed once.
   let restDelta2 = 0;
   if (sparse) {
-    for (let v = 0; v < V; v++) if (slot[v] === -1) restDelta2 += deltaNorm(w.subarray(v * d, (v + 1) * d), w0.subarray(v * d, (v + 1) * d)) ** 2;
+    for (let v = 0; v < V; v++)
+      if (slot[v] === -1) restDelta2 += deltaNorm(w.subarray(v * d, (v + 1) * d), w0.subarray(v * d, (v + 1) * d)) ** 2;
   }
   const lseRest = sparse ? restLse(hidden, d, w, V, answers) : undefined;
   const rowOf = (i: number) => chosen.rows[chosen.offsets[i]!]!;
@@ -149,7 +150,8 @@ export function answerRowsPolicy(o: LastLayerOptions): Policy {
 
   return {
     params: [param],
-    description: `${o.description}; single-token answers: gradient in the ${K} answer rows only` +
+    description:
+      `${o.description}; single-token answers: gradient in the ${K} answer rows only` +
       (sparse ? ', the only rows trained (weight decay 0)' : ', weight decay on every row'),
     logps(indices, training): ResponseLogps {
       const out = { chosen: new Float64Array(indices.length), rejected: new Float64Array(indices.length) };
@@ -165,10 +167,15 @@ export function answerRowsPolicy(o: LastLayerOptions): Policy {
         // Non-finite values pass into the gradient, where the trainer reports them with the step.
         const sum = dChosen[b]! + dRejected[b]!;
         if (sum !== 0 && Number.isFinite(sum)) {
-          throw new Error(`last-layer: single-token gradients need dRejected = -dChosen (a loss of the margin); pair ${i} has ${dChosen[b]} and ${dRejected[b]}`);
+          throw new Error(
+            `last-layer: single-token gradients need dRejected = -dChosen (a loss of the margin); pair ${i} has ${dChosen[b]} and ${dRejected[b]}`,
+          );
         }
         const r = rowOf(i);
-        for (const [t, dlogp] of [[chosenToken(i), dChosen[b]!], [rejectedToken(i), dRejected[b]!]] as const) {
+        for (const [t, dlogp] of [
+          [chosenToken(i), dChosen[b]!],
+          [rejectedToken(i), dRejected[b]!],
+        ] as const) {
           const at = slot[t]! * d;
           for (let j = 0; j < d; j++) g[at + j] = g[at + j]! + dlogp * hidden[r * d + j]!;
         }

@@ -21,13 +21,22 @@ export interface ResponseFeatures {
   rejected: { offsets: Int32Array; rows: Int32Array; targets: Int32Array };
 }
 
-
 /** Features for single-token responses: pair i scores token chosenIds[i] / rejectedIds[i] at row i of g. */
-export function singleTokenFeatures(g: Float32Array, d: number, chosenIds: Int32Array, rejectedIds: Int32Array): ResponseFeatures {
+export function singleTokenFeatures(
+  g: Float32Array,
+  d: number,
+  chosenIds: Int32Array,
+  rejectedIds: Int32Array,
+): ResponseFeatures {
   const n = chosenIds.length;
   const offsets = Int32Array.from({ length: n + 1 }, (_, i) => i);
   const rows = Int32Array.from({ length: n }, (_, i) => i);
-  return { d, hidden: g, chosen: { offsets, rows, targets: chosenIds }, rejected: { offsets, rows: rows.slice(), targets: rejectedIds } };
+  return {
+    d,
+    hidden: g,
+    chosen: { offsets, rows, targets: chosenIds },
+    rejected: { offsets, rows: rows.slice(), targets: rejectedIds },
+  };
 }
 
 interface SavedForward {
@@ -61,7 +70,8 @@ export interface LastLayerOptions {
 export function lastLayerPolicy(o: LastLayerOptions): Policy {
   const V = o.vocabSize;
   const { d } = o.features;
-  if (o.w0.length !== V * d) throw new Error(`last-layer: unembedding has ${o.w0.length} values, expected V*d = ${V}*${d}`);
+  if (o.w0.length !== V * d)
+    throw new Error(`last-layer: unembedding has ${o.w0.length} values, expected V*d = ${V}*${d}`);
   return isSharedSingleToken(o.features) ? answerRowsPolicy(o) : tokenPositionsPolicy(o);
 }
 

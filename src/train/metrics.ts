@@ -31,8 +31,16 @@ export function pairLosses(objective: ObjectiveName, p: ObjectiveParams, lp: Pai
   return { loss, slope };
 }
 
-export const METRIC_KEYS = ['loss', 'rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies',
-  'policy/accuracies', 'logps/chosen', 'logps/rejected'] as const;
+export const METRIC_KEYS = [
+  'loss',
+  'rewards/chosen',
+  'rewards/rejected',
+  'rewards/margins',
+  'rewards/accuracies',
+  'policy/accuracies',
+  'logps/chosen',
+  'logps/rejected',
+] as const;
 export type MetricKey = (typeof METRIC_KEYS)[number];
 
 export interface GroupMetrics {
@@ -46,7 +54,12 @@ export interface GroupMetrics {
  * shifted by the group's first value, x0 + sum(x - x0)/n, so equal values (step 0: every loss ln 2)
  * average to exactly that value.
  */
-export function groupMetrics(groups: readonly string[], beta: number, lp: PairLogps, losses: Float64Array): GroupMetrics[] {
+export function groupMetrics(
+  groups: readonly string[],
+  beta: number,
+  lp: PairLogps,
+  losses: Float64Array,
+): GroupMetrics[] {
   type Acc = { n: number; x0: number[]; s: Float64Array };
   const sums = new Map<string, Acc>();
   const newAcc = (row: number[]): Acc => ({ n: 0, x0: row, s: new Float64Array(METRIC_KEYS.length) });
@@ -54,8 +67,16 @@ export function groupMetrics(groups: readonly string[], beta: number, lp: PairLo
   for (let i = 0; i < groups.length; i++) {
     const rc = beta * (lp.policyChosen[i]! - lp.refChosen[i]!);
     const rr = beta * (lp.policyRejected[i]! - lp.refRejected[i]!);
-    const row = [losses[i]!, rc, rr, rc - rr, rc - rr > 0 ? 1 : 0, lp.policyChosen[i]! > lp.policyRejected[i]! ? 1 : 0,
-      lp.policyChosen[i]!, lp.policyRejected[i]!];
+    const row = [
+      losses[i]!,
+      rc,
+      rr,
+      rc - rr,
+      rc - rr > 0 ? 1 : 0,
+      lp.policyChosen[i]! > lp.policyRejected[i]! ? 1 : 0,
+      lp.policyChosen[i]!,
+      lp.policyRejected[i]!,
+    ];
     let g = sums.get(groups[i]!);
     if (!g) sums.set(groups[i]!, (g = newAcc(row)));
     all ??= newAcc(row);

@@ -29,15 +29,30 @@ export function layerOf(name: string): string | undefined {
 }
 
 /** Logits are only needed where answers are predicted: single-token pairs take one forward of the prompt. */
-function scorePairs(model: CausalLM, tokens: PairTokens[], training: boolean, rng: Rng): { chosen: Tensor; rejected: Tensor } {
+function scorePairs(
+  model: CausalLM,
+  tokens: PairTokens[],
+  training: boolean,
+  rng: Rng,
+): { chosen: Tensor; rejected: Tensor } {
   const opts = { training, rng };
   if (tokens.every((t) => t.chosen.length === 1 && t.rejected.length === 1)) {
-    const [chosen, rejected] = nextTokenLogProbs(model, tokens.map((t) => t.prompt),
-      [Int32Array.from(tokens, (t) => t.chosen[0]!), Int32Array.from(tokens, (t) => t.rejected[0]!)], opts);
+    const [chosen, rejected] = nextTokenLogProbs(
+      model,
+      tokens.map((t) => t.prompt),
+      [Int32Array.from(tokens, (t) => t.chosen[0]!), Int32Array.from(tokens, (t) => t.rejected[0]!)],
+      opts,
+    );
     return { chosen: chosen!, rejected: rejected! };
   }
-  const both = responseLogProbs(model, [...tokens.map((t) => ({ prompt: t.prompt, response: t.chosen })),
-    ...tokens.map((t) => ({ prompt: t.prompt, response: t.rejected }))], opts);
+  const both = responseLogProbs(
+    model,
+    [
+      ...tokens.map((t) => ({ prompt: t.prompt, response: t.chosen })),
+      ...tokens.map((t) => ({ prompt: t.prompt, response: t.rejected })),
+    ],
+    opts,
+  );
   const n = tokens.length;
   return { chosen: narrow(both, 0, 0, n), rejected: narrow(both, 0, n, n) };
 }
@@ -58,7 +73,9 @@ export function modelPolicy(o: ModelPolicyOptions): Policy {
     description: o.description,
     logps(indices, training, rng) {
       const tokens = indices.map((i) => o.tokens[i]!);
-      const out = training ? scorePairs(o.model, tokens, true, rng) : noGrad(() => scorePairs(o.model, tokens, false, rng));
+      const out = training
+        ? scorePairs(o.model, tokens, true, rng)
+        : noGrad(() => scorePairs(o.model, tokens, false, rng));
       kept = training ? out : undefined;
       return { chosen: Float64Array.from(out.chosen.data), rejected: Float64Array.from(out.rejected.data) };
     },
@@ -74,7 +91,9 @@ export function modelPolicy(o: ModelPolicyOptions): Policy {
       }
     },
     weightNorms() {
-      const out: Record<string, number> = { 'weights/unembed_delta_norm': deltaNorm(unembed.data, o.initial.get(o.model.unembeddingName)!) };
+      const out: Record<string, number> = {
+        'weights/unembed_delta_norm': deltaNorm(unembed.data, o.initial.get(o.model.unembeddingName)!),
+      };
       const perLayer = new Map<string, number>();
       for (const p of params) {
         const layer = layerOf(p.name);

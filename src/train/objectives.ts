@@ -56,5 +56,5 @@ export function objectiveLoss(name: ObjectiveName, h: number, p: ObjectiveParams
 
 /** The margin logit h of one pair from policy (pc, pr) and reference (rc, rr) response log-probs. */
 export function marginLogit(beta: number, pc: number, pr: number, rc: number, rr: number): number {
-  return beta * ((pc - rc) - (pr - rr));
+  return beta * (pc - rc - (pr - rr));
 }

@@ -38,7 +38,10 @@ function buffer(state: OptimizerState, name: string, n: number): Float32Array {
   return b;
 }
 
-export function createOptimizer(p: OptimizerParams, state: OptimizerState = { step: 0, buffers: new Map() }): Optimizer {
+export function createOptimizer(
+  p: OptimizerParams,
+  state: OptimizerState = { step: 0, buffers: new Map() },
+): Optimizer {
   if (p.name === 'adamw') {
     return {
       state,
@@ -47,8 +50,19 @@ export function createOptimizer(p: OptimizerParams, state: OptimizerState = { st
         const k = kernels();
         for (const q of params) {
           const n = q.data.length;
-          k.adamw(q.data, q.grad, buffer(state, `${q.name}/exp_avg`, n), buffer(state, `${q.name}/exp_avg_sq`, n), n,
-            lr, p.adamBeta1, p.adamBeta2, p.adamEpsilon, p.weightDecay, state.step);
+          k.adamw(
+            q.data,
+            q.grad,
+            buffer(state, `${q.name}/exp_avg`, n),
+            buffer(state, `${q.name}/exp_avg_sq`, n),
+            n,
+            lr,
+            p.adamBeta1,
+            p.adamBeta2,
+            p.adamEpsilon,
+            p.weightDecay,
+            state.step,
+          );
         }
       },
     };

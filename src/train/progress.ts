@@ -16,7 +16,9 @@ export function stderrProgress(startStep: number): Progress {
       if (tty) {
         const width = 30;
         const fill = Math.round((width * done) / total);
-        process.stderr.write(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} loss ${loss.toFixed(4)} eta ${eta(done, total)}  `);
+        process.stderr.write(
+          `\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} loss ${loss.toFixed(4)} eta ${eta(done, total)}  `,
+        );
         drawn = true;
       } else if (done === total || done % Math.max(1, Math.round(total / 20)) === 0) {
         process.stderr.write(`step ${done}/${total} loss ${loss.toFixed(4)} eta ${eta(done, total)}\n`);

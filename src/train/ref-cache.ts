@@ -24,7 +24,10 @@ export interface CacheKey {
 export function fingerprint(purpose: CachePurpose, key: CacheKey): string {
   const h = crypto.createHash('sha256');
   h.update(`purpose ${purpose}\nmodel ${key.model}\nscoring ${key.scoring}\n`);
-  for (const p of key.pairs) h.update(`${p.id}\0${Array.from(p.prompt).join(',')}\0${Array.from(p.chosen).join(',')}\0${Array.from(p.rejected).join(',')}\n`);
+  for (const p of key.pairs)
+    h.update(
+      `${p.id}\0${Array.from(p.prompt).join(',')}\0${Array.from(p.chosen).join(',')}\0${Array.from(p.rejected).join(',')}\n`,
+    );
   return h.digest('hex');
 }
 
@@ -37,8 +40,8 @@ export interface Cached<T> {
 
 type FloatArray = Float32Array | Float64Array;
 interface FloatArrayType<T extends FloatArray> {
-  new(n: number): T;
-  new(buffer: ArrayBuffer): T;
+  new (n: number): T;
+  new (buffer: ArrayBuffer): T;
   readonly BYTES_PER_ELEMENT: number;
 }
 
@@ -46,19 +49,37 @@ interface FloatArrayType<T extends FloatArray> {
  * The cached array for (purpose, key), or `compute()`'s, then stored atomically for next time. A
  * stored file of the wrong size (an interrupted copy, another layout) is recomputed and replaced.
  */
-export async function cachedArray<T extends FloatArray>(purpose: CachePurpose, key: CacheKey, type: FloatArrayType<T>,
-  length: number, layout: string, compute: () => Promise<T>): Promise<Cached<T>> {
+export async function cachedArray<T extends FloatArray>(
+  purpose: CachePurpose,
+  key: CacheKey,
+  type: FloatArrayType<T>,
+  length: number,
+  layout: string,
+  compute: () => Promise<T>,
+): Promise<Cached<T>> {
   const fp = fingerprint(purpose, key);
   const dir = cacheDir(purpose);
   const bin = path.join(dir, `${fp}.bin`);
   if (fs.existsSync(bin) && fs.statSync(bin).size === length * type.BYTES_PER_ELEMENT) {
     const buf = fs.readFileSync(bin);
-    return { data: new type(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)), cached: true, file: bin };
+    return {
+      data: new type(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)),
+      cached: true,
+      file: bin,
+    };
   }
   const data = await compute();
   if (data.length !== length) throw new Error(`${purpose} cache: computed ${data.length} values, expected ${length}`);
   writeFileAtomic(bin, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  const meta = { fingerprint: fp, purpose, model_hash: key.model, scoring: key.scoring, n_pairs: key.pairs.length, layout, ids: key.pairs.map((p) => p.id) };
+  const meta = {
+    fingerprint: fp,
+    purpose,
+    model_hash: key.model,
+    scoring: key.scoring,
+    n_pairs: key.pairs.length,
+    layout,
+    ids: key.pairs.map((p) => p.id),
+  };
   writeFileAtomic(path.join(dir, `${fp}.json`), JSON.stringify(meta) + '\n');
   return { data, cached: false, file: bin };
 }
@@ -71,18 +92,27 @@ export interface RefLogps {
 }
 
 /** Reference log-probs of every pair of `key`, cached; `compute` gives them in pair order. */
-export async function cachedRefLogps(key: CacheKey,
-  compute: () => Promise<{ chosen: Float64Array; rejected: Float64Array }>): Promise<RefLogps> {
+export async function cachedRefLogps(
+  key: CacheKey,
+  compute: () => Promise<{ chosen: Float64Array; rejected: Float64Array }>,
+): Promise<RefLogps> {
   const n = key.pairs.length;
-  const r = await cachedArray('ref-logps', key, Float64Array, 2 * n, 'float64 little-endian [N, 2]: chosen, rejected', async () => {
-    const { chosen, rejected } = await compute();
-    const all = new Float64Array(2 * n);
-    for (let i = 0; i < n; i++) {
-      all[2 * i] = chosen[i]!;
-      all[2 * i + 1] = rejected[i]!;
-    }
-    return all;
-  });
+  const r = await cachedArray(
+    'ref-logps',
+    key,
+    Float64Array,
+    2 * n,
+    'float64 little-endian [N, 2]: chosen, rejected',
+    async () => {
+      const { chosen, rejected } = await compute();
+      const all = new Float64Array(2 * n);
+      for (let i = 0; i < n; i++) {
+        all[2 * i] = chosen[i]!;
+        all[2 * i + 1] = rejected[i]!;
+      }
+      return all;
+    },
+  );
   const chosen = new Float64Array(n);
   const rejected = new Float64Array(n);
   for (let i = 0; i < n; i++) {

@@ -21,8 +21,13 @@ export interface MetricsLine {
   [key: string]: number | string;
 }
 
-export function metricLines(step: number, epoch: number, split: 'train' | 'test', metrics: GroupMetrics[],
-  weights: Record<string, number>): MetricsLine[] {
+export function metricLines(
+  step: number,
+  epoch: number,
+  split: 'train' | 'test',
+  metrics: GroupMetrics[],
+  weights: Record<string, number>,
+): MetricsLine[] {
   return metrics.map((m) => ({ step, epoch, split, group: m.group, n: m.n, ...m.values, ...weights }));
 }
 
@@ -31,7 +36,10 @@ export class MetricsWriter {
   bytes: number;
 
   /** Opens metrics.jsonl for appending; `truncateTo` cuts it back to a checkpoint's length first. */
-  constructor(readonly runDir: string, truncateTo?: number) {
+  constructor(
+    readonly runDir: string,
+    truncateTo?: number,
+  ) {
     const file = path.join(runDir, METRICS_FILE);
     if (truncateTo !== undefined) fs.truncateSync(file, truncateTo);
     this.fd = fs.openSync(file, truncateTo === undefined ? 'w' : 'a');
@@ -63,9 +71,15 @@ interface RunConfigFile {
  * reads the same pairs into the same groups; default: the loaders' defaults); max_length 0 (the model's context) is recorded as the
  * length it resolved to.
  */
-export function writeRunConfig(runDir: string, resolved: ResolvedConfig, setup: RunSetup, source: RunSourceOptions = {}): void {
+export function writeRunConfig(
+  runDir: string,
+  resolved: ResolvedConfig,
+  setup: RunSetup,
+  source: RunSourceOptions = {},
+): void {
   const saved: RunConfigFile & { sources: ResolvedConfig['sources'] } = {
-    config: { ...resolved.config, max_length: setup.truncation.max_length }, sources: resolved.sources,
+    config: { ...resolved.config, max_length: setup.truncation.max_length },
+    sources: resolved.sources,
     source: { skip_invalid: source.skipInvalid ?? false, fields: source.fields ?? {} },
   };
   writeJsonAtomic(path.join(runDir, 'config.json'), saved);
@@ -75,15 +89,27 @@ export function writeRunConfig(runDir: string, resolved: ResolvedConfig, setup: 
 export function readRunConfig(runDir: string): { file: string; config: TrainConfig; source: RunSourceOptions } {
   const file = path.join(runDir, 'config.json');
   const saved = readJsonFile(file) as RunConfigFile;
-  return { file, config: saved.config, source: { skipInvalid: saved.source?.skip_invalid ?? false, fields: saved.source?.fields ?? {} } };
+  return {
+    file,
+    config: saved.config,
+    source: { skipInvalid: saved.source?.skip_invalid ?? false, fields: saved.source?.fields ?? {} },
+  };
 }
 
 /** summary.json: how the run ended, what was trained on what, the last metrics and the checkpoints (result.checkpoints, oldest first). */
 export function writeRunSummary(runDir: string, resolved: ResolvedConfig, setup: RunSetup, result: TrainResult): void {
   writeJsonAtomic(path.join(runDir, 'summary.json'), {
-    status: result.status, steps: result.steps, total_steps: result.totalSteps, policy: setup.policy.description,
-    beta: resolved.config.beta, beta_source: resolved.sources.beta, n_pairs: setup.pairs.length,
-    n_train: setup.data.train.length, n_test: setup.data.test.length, truncation: setup.truncation, notes: setup.notes,
+    status: result.status,
+    steps: result.steps,
+    total_steps: result.totalSteps,
+    policy: setup.policy.description,
+    beta: resolved.config.beta,
+    beta_source: resolved.sources.beta,
+    n_pairs: setup.pairs.length,
+    n_train: setup.data.train.length,
+    n_test: setup.data.test.length,
+    truncation: setup.truncation,
+    notes: setup.notes,
     final_train: result.lastTrain?.map((m) => ({ group: m.group, n: m.n, ...m.values })),
     final_test: result.lastTest?.map((m) => ({ group: m.group, n: m.n, ...m.values })),
     checkpoints: result.checkpoints.map((p) => path.relative(runDir, p)),

@@ -52,23 +52,36 @@ export interface TruncationRecord {
 async function loadPairs(c: TrainConfig, source: SourceOptions): Promise<{ pairs: PreferencePair[]; nTrain: number }> {
   const loaded = await loadSource(c.data, { ...source, flip: c.flip });
   if (loaded.pairs.length === 0) {
-    throw new UserError(`${c.data}: no pairs to train on${loaded.skipped.length ? ` (${loaded.skipped.length} rows skipped)` : ''}`);
+    throw new UserError(
+      `${c.data}: no pairs to train on${loaded.skipped.length ? ` (${loaded.skipped.length} rows skipped)` : ''}`,
+    );
   }
   const { train, test } = splitPairs(loaded.pairs, { testFraction: c.test_fraction, seed: c.seed });
-  if (train.length === 0) throw new UserError(`${c.data}: the training split is empty (--test-fraction ${c.test_fraction} of ${loaded.pairs.length} pairs)`);
+  if (train.length === 0)
+    throw new UserError(
+      `${c.data}: the training split is empty (--test-fraction ${c.test_fraction} of ${loaded.pairs.length} pairs)`,
+    );
   return { pairs: [...train, ...test], nTrain: train.length };
 }
 
 /** The limits of pair truncation: the config's, 0 meaning the model's context (max_length) or none (max_prompt_length). */
 function configLimits(c: TrainConfig, model: ModelConfig): TruncationLimits {
-  return truncationLimits({ maxLength: c.max_length || undefined, maxPromptLength: c.max_prompt_length || undefined }, model);
+  return truncationLimits(
+    { maxLength: c.max_length || undefined, maxPromptLength: c.max_prompt_length || undefined },
+    model,
+  );
 }
 
 /**
  * Token ids of every pair with the policy's tokenizer, truncated to `limits`; the reference's must give
  * the same ids. `note` reports the truncation.
  */
-function tokenize(c: TrainConfig, pairs: PreferencePair[], vocabSize: number, limits: TruncationLimits): { tokens: PairTokens[]; note: string | undefined; truncated: number } {
+function tokenize(
+  c: TrainConfig,
+  pairs: PreferencePair[],
+  vocabSize: number,
+  limits: TruncationLimits,
+): { tokens: PairTokens[]; note: string | undefined; truncated: number } {
   const tok = loadTokenizer(c.model, { vocabSize });
   const { tokens, note, truncated } = tokenizedPairs(tok, pairs, limits);
   if (path.resolve(c.ref_model) !== path.resolve(c.model)) {
@@ -78,8 +91,10 @@ function tokenize(c: TrainConfig, pairs: PreferencePair[], vocabSize: number, li
       const t = tokens[i]!;
       for (const side of ['prompt', 'chosen', 'rejected'] as const) {
         if (Array.from(r[side]).join(',') !== Array.from(t[side]).join(',')) {
-          throw new UserError(`incompatible tokenizers: ${path.join(c.model, 'tokenizer.json')} and ${path.join(c.ref_model, 'tokenizer.json')} ` +
-            `give different token ids for the ${side} of pair ${p.id}; the reference must share the policy's tokenizer`);
+          throw new UserError(
+            `incompatible tokenizers: ${path.join(c.model, 'tokenizer.json')} and ${path.join(c.ref_model, 'tokenizer.json')} ` +
+              `give different token ids for the ${side} of pair ${p.id}; the reference must share the policy's tokenizer`,
+          );
         }
       }
     });
@@ -87,7 +102,8 @@ function tokenize(c: TrainConfig, pairs: PreferencePair[], vocabSize: number, li
   return { tokens, note, truncated };
 }
 
-const weightsOf = (model: CausalLM): Weights => new Map([...model.params()].map(([n, t]) => [n, { shape: [...t.shape], data: t.data }]));
+const weightsOf = (model: CausalLM): Weights =>
+  new Map([...model.params()].map(([n, t]) => [n, { shape: [...t.shape], data: t.data }]));
 
 export async function setupRun(c: TrainConfig, source: SourceOptions, checkpoint?: string): Promise<RunSetup> {
   const notes: string[] = [];
@@ -99,7 +115,10 @@ export async function setupRun(c: TrainConfig, source: SourceOptions, checkpoint
   const tokens = tokenized.tokens;
   if (tokenized.note) notes.push(tokenized.note);
   const truncation: TruncationRecord = {
-    max_length: limits.maxLength, max_prompt_length: limits.maxPromptLength ?? 0, truncated_pairs: tokenized.truncated, n_pairs: pairs.length,
+    max_length: limits.maxLength,
+    max_prompt_length: limits.maxPromptLength ?? 0,
+    truncated_pairs: tokenized.truncated,
+    n_pairs: pairs.length,
   };
   const V = base.config.vocabSize;
   const sameModel = path.resolve(c.ref_model) === path.resolve(c.model);
@@ -107,7 +126,8 @@ export async function setupRun(c: TrainConfig, source: SourceOptions, checkpoint
     groups: pairs.map((p) => p.group),
     train: Array.from({ length: nTrain }, (_, i) => i),
     test: Array.from({ length: pairs.length - nTrain }, (_, i) => nTrain + i),
-    refChosen, refRejected,
+    refChosen,
+    refRejected,
     // LoRA starts with B = 0 and last-layer at W0: with the same model, the step-0 policy is the reference.
     startsAtReference: sameModel,
   });
@@ -115,55 +135,109 @@ export async function setupRun(c: TrainConfig, source: SourceOptions, checkpoint
 
   if (c.mode === 'last-layer') {
     if (!sameModel) {
-      throw new UserError('--mode last-layer trains the reference model\'s own lm_head on its hidden states; --ref-model must be the starting model');
+      throw new UserError(
+        "--mode last-layer trains the reference model's own lm_head on its hidden states; --ref-model must be the starting model",
+      );
     }
     const cached = await cachedResponseFeatures(model, folderHash(c.model), ids, tokens, c.batch_size);
-    notes.push(cached.cached ? `hidden states read from ${cached.file}` : `hidden states computed and cached in ${cached.file}`);
+    notes.push(
+      cached.cached ? `hidden states read from ${cached.file}` : `hidden states computed and cached in ${cached.file}`,
+    );
     const features = cached.data;
     const w0 = model.params().get(model.unembeddingName)!.data;
-    if (base.config.tieWordEmbeddings) notes.push('the model ties lm_head to the token embedding; last-layer mode trains an untied copy of it');
+    if (base.config.tieWordEmbeddings)
+      notes.push('the model ties lm_head to the token embedding; last-layer mode trains an untied copy of it');
     const w = checkpoint ? readLastLayerCheckpoint(checkpoint) : undefined;
     const policy = lastLayerPolicy({
-      w0, w, vocabSize: V, features, weightDecay: c.weight_decay,
+      w0,
+      w,
+      vocabSize: V,
+      features,
+      weightDecay: c.weight_decay,
       description: `last-layer: lm_head [${V}, ${features.d}] on hidden states of ${c.model}`,
       save: async (dir, wTrained) => saveLastLayer(dir, c.model, model, wTrained),
     });
     // The reference is the policy at W0, scored the same way: every step-0 margin is exactly 0.
-    const atW0 = w ? lastLayerPolicy({ w0, vocabSize: V, features, weightDecay: c.weight_decay, description: '', save: async () => {} }) : policy;
-    const ref = atW0.logps(pairs.map((_, i) => i), false, new Rng(0));
+    const atW0 = w
+      ? lastLayerPolicy({
+          w0,
+          vocabSize: V,
+          features,
+          weightDecay: c.weight_decay,
+          description: '',
+          save: async () => {},
+        })
+      : policy;
+    const ref = atW0.logps(
+      pairs.map((_, i) => i),
+      false,
+      new Rng(0),
+    );
     return { pairs, data: data(ref.chosen, ref.rejected), policy, notes, truncation };
   }
 
   // Reference log-probs, cached: the starting model is the reference unless --ref-model says otherwise.
-  const ref = await cachedRefLogps({ model: folderHash(c.ref_model), pairs: tokens.map((t, i) => ({ id: ids[i]!, ...t })),
-    scoring: `summed response log-probs; kernels ${kernels().name}; batch ${c.batch_size}` }, async () => {
-    const refModel = sameModel ? model : await loadRefModel(c.ref_model, V);
-    const lp = pairLogProbs(refModel, tokens, c.batch_size, stderrCounter('reference log-probs'));
-    return { chosen: Float64Array.from(lp, (x) => x.logpChosen), rejected: Float64Array.from(lp, (x) => x.logpRejected) };
-  });
-  notes.push(ref.cached ? `reference log-probs read from ${ref.file}` : `reference log-probs computed and cached in ${ref.file}`);
+  const ref = await cachedRefLogps(
+    {
+      model: folderHash(c.ref_model),
+      pairs: tokens.map((t, i) => ({ id: ids[i]!, ...t })),
+      scoring: `summed response log-probs; kernels ${kernels().name}; batch ${c.batch_size}`,
+    },
+    async () => {
+      const refModel = sameModel ? model : await loadRefModel(c.ref_model, V);
+      const lp = pairLogProbs(refModel, tokens, c.batch_size, stderrCounter('reference log-probs'));
+      return {
+        chosen: Float64Array.from(lp, (x) => x.logpChosen),
+        rejected: Float64Array.from(lp, (x) => x.logpRejected),
+      };
+    },
+  );
+  notes.push(
+    ref.cached ? `reference log-probs read from ${ref.file}` : `reference log-probs computed and cached in ${ref.file}`,
+  );
   const initial = new Map([...model.params()].map(([n, t]) => [n, t.data.slice()]));
 
   if (c.mode === 'lora') {
-    const lora = { r: c.lora_r, alpha: c.lora_alpha, dropout: c.lora_dropout, targetModules: c.lora_targets, useRslora: false };
-    const adapter = checkpoint ? LoraAdapter.read(checkpoint, model) : LoraAdapter.create(model, lora, Rng.derive(c.seed, 'lora-init'));
+    const lora = {
+      r: c.lora_r,
+      alpha: c.lora_alpha,
+      dropout: c.lora_dropout,
+      targetModules: c.lora_targets,
+      useRslora: false,
+    };
+    const adapter = checkpoint
+      ? LoraAdapter.read(checkpoint, model)
+      : LoraAdapter.create(model, lora, Rng.derive(c.seed, 'lora-init'));
     adapter.attachTo(model);
     for (const t of model.params().values()) t.requiresGrad = false;
-    const policy = modelPolicy({ model, tokens, adapter, initial, description: `lora: r=${c.lora_r} alpha=${c.lora_alpha} on ${c.lora_targets.join(',')}`,
-      save: async (dir) => adapter.write(dir, c.model) });
+    const policy = modelPolicy({
+      model,
+      tokens,
+      adapter,
+      initial,
+      description: `lora: r=${c.lora_r} alpha=${c.lora_alpha} on ${c.lora_targets.join(',')}`,
+      save: async (dir) => adapter.write(dir, c.model),
+    });
     return { pairs, data: data(ref.chosen, ref.rejected), policy, notes, truncation };
   }
 
   const policyModel = checkpoint ? modelFromWeights(base.config, (await loadWeights(checkpoint)).weights) : model;
-  const policy = modelPolicy({ model: policyModel, tokens, initial, description: `full: all ${policyModel.params().size} tensors`,
-    save: async (dir) => saveCheckpoint(dir, base.config, weightsOf(policyModel), c.model) });
+  const policy = modelPolicy({
+    model: policyModel,
+    tokens,
+    initial,
+    description: `full: all ${policyModel.params().size} tensors`,
+    save: async (dir) => saveCheckpoint(dir, base.config, weightsOf(policyModel), c.model),
+  });
   return { pairs, data: data(ref.chosen, ref.rejected), policy, notes, truncation };
 }
 
 async function loadRefModel(dir: string, vocabSize: number): Promise<CausalLM> {
   const ref = await loadWeights(dir);
   if (ref.config.vocabSize !== vocabSize) {
-    throw new UserError(`--ref-model ${dir} has vocab_size ${ref.config.vocabSize}, the policy ${vocabSize}: the reference must share the policy's tokenizer`);
+    throw new UserError(
+      `--ref-model ${dir} has vocab_size ${ref.config.vocabSize}, the policy ${vocabSize}: the reference must share the policy's tokenizer`,
+    );
   }
   return modelFromWeights(ref.config, ref.weights);
 }
@@ -176,7 +250,12 @@ async function saveLastLayer(dir: string, modelDir: string, model: CausalLM, w: 
   const cfg = model.config;
   const weights = weightsOf(model);
   weights.set('lm_head.weight', { shape: [cfg.vocabSize, cfg.hiddenSize], data: w });
-  saveCheckpoint(dir, { ...cfg, tieWordEmbeddings: false, raw: { ...cfg.raw, tie_word_embeddings: false } }, weights, modelDir);
+  saveCheckpoint(
+    dir,
+    { ...cfg, tieWordEmbeddings: false, raw: { ...cfg.raw, tie_word_embeddings: false } },
+    weights,
+    modelDir,
+  );
 }
 
 function readLastLayerCheckpoint(dir: string): Float32Array {

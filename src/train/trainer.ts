@@ -73,25 +73,43 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const c = o.config;
   const E = effectiveBatch(c);
   if (o.data.train.length < E) {
-    throw new UserError(`the effective batch (--batch-size ${c.batch_size} x --gradient-accumulation-steps ${c.gradient_accumulation_steps} = ${E}) is larger than the training split (${o.data.train.length} pairs); lower --batch-size or --test-fraction`);
+    throw new UserError(
+      `the effective batch (--batch-size ${c.batch_size} x --gradient-accumulation-steps ${c.gradient_accumulation_steps} = ${E}) is larger than the training split (${o.data.train.length} pairs); lower --batch-size or --test-fraction`,
+    );
   }
   const total = o.resume?.state.total_steps ?? totalSteps(c, o.data.train.length);
   const order = batchOrder(o.data.train.length, E, c.seed, !c.no_shuffle);
   const rng = Rng.derive(c.seed, 'dropout');
   if (o.resume) rng.setState(o.resume.state.rng);
-  const optimizer = createOptimizer({ name: c.optimizer, weightDecay: c.weight_decay, momentum: c.momentum,
-    adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8 }, o.resume?.optimizer);
+  const optimizer = createOptimizer(
+    {
+      name: c.optimizer,
+      weightDecay: c.weight_decay,
+      momentum: c.momentum,
+      adamBeta1: 0.9,
+      adamBeta2: 0.999,
+      adamEpsilon: 1e-8,
+    },
+    o.resume?.optimizer,
+  );
   const writer = new MetricsWriter(o.runDir, o.resume?.state.metrics_bytes);
   const resumedAt = o.resume?.state.step ?? 0;
-  const earlier = o.resume ? listCheckpoints(o.runDir).filter((k) => k.step <= resumedAt).map((k) => k.dir) : [];
+  const earlier = o.resume
+    ? listCheckpoints(o.runDir)
+        .filter((k) => k.step <= resumedAt)
+        .map((k) => k.dir)
+    : [];
   const result: TrainResult = { steps: resumedAt, totalSteps: total, status: 'completed', checkpoints: earlier };
 
   /** Checkpoints the weights after `step` updates; `at` is the dropout RNG and metrics length that go with them. */
   const checkpoint = async (step: number, at = { rng: rng.getState(), bytes: writer.bytes }) => {
     const state: TrainerState = {
-      step, epoch: order.epochAt(step), total_steps: total,
+      step,
+      epoch: order.epochAt(step),
+      total_steps: total,
       data_order: { seed: c.seed, shuffle: !c.no_shuffle, effective_batch: E, next_step: step },
-      rng: at.rng, metrics_bytes: at.bytes,
+      rng: at.rng,
+      metrics_bytes: at.bytes,
     };
     result.checkpoints.push(await writeCheckpoint(o.runDir, o.policy, optimizer.state, state));
   };
@@ -105,11 +123,14 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       const bad = trainStep(o, order, optimizer, rng, writer, step, total, result);
       if (bad) {
         await checkpoint(step, before);
-        throw new NonFiniteError(`${bad} at step ${step}; stopped before the update, last good weights saved in ${result.checkpoints.at(-1)}`);
+        throw new NonFiniteError(
+          `${bad} at step ${step}; stopped before the update, last good weights saved in ${result.checkpoints.at(-1)}`,
+        );
       }
       result.steps = step + 1;
       const last = step + 1 === total;
-      if (last || (c.eval_every > 0 && (step + 1) % c.eval_every === 0)) result.lastTest = evaluate(o, order, writer, step + 1);
+      if (last || (c.eval_every > 0 && (step + 1) % c.eval_every === 0))
+        result.lastTest = evaluate(o, order, writer, step + 1);
       o.progress?.step(step + 1, total, result.lastTrain?.at(-1)?.values.loss ?? NaN);
       await yieldToEventLoop(); // a step is synchronous: this is when a Ctrl-C handler gets to run
       const stop = !last && (o.stopRequested?.() ?? false);
@@ -132,8 +153,16 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
  * lines, clip, and apply the optimizer. Returns a description of what went non-finite, if anything
  * (then no update was applied).
  */
-function trainStep(o: TrainOptions, order: BatchOrder, optimizer: Optimizer, rng: Rng, writer: MetricsWriter,
-  step: number, total: number, result: TrainResult): string | undefined {
+function trainStep(
+  o: TrainOptions,
+  order: BatchOrder,
+  optimizer: Optimizer,
+  rng: Rng,
+  writer: MetricsWriter,
+  step: number,
+  total: number,
+  result: TrainResult,
+): string | undefined {
   const c = o.config;
   const E = effectiveBatch(c);
   const batch = order.indicesOf(step).map((i) => o.data.train[i]!);
@@ -152,16 +181,25 @@ function trainStep(o: TrainOptions, order: BatchOrder, optimizer: Optimizer, rng
     losses.set(loss, start);
     // The loss of the update is the mean over its E pairs: dL/dpc = beta l'(h) / E, dL/dpr = -beta l'(h) / E.
     const dC = slope.map((s) => (c.beta * s) / E);
-    o.policy.backward(dC, dC.map((x) => -x));
+    o.policy.backward(
+      dC,
+      dC.map((x) => -x),
+    );
   }
   const groups = batch.map((i) => o.data.groups[i]!);
-  const metrics = groupMetrics(groups, c.beta, { ...refLogps(o.data, batch), policyChosen: pc, policyRejected: pr }, losses);
+  const metrics = groupMetrics(
+    groups,
+    c.beta,
+    { ...refLogps(o.data, batch), policyChosen: pc, policyRejected: pr },
+    losses,
+  );
   const badGroup = firstNonFiniteGroup(metrics);
   if (badGroup !== undefined) return `non-finite loss or log-prob in group "${badGroup}"`;
   writer.append(metricLines(step, order.epochAt(step), 'train', metrics, o.policy.weightNorms()));
   result.lastTrain = metrics;
   const norm = clipGradNorm(params, c.max_grad_norm);
-  if (!Number.isFinite(norm)) return `non-finite gradient (norm ${norm}) for a batch of groups ${[...new Set(groups)].join(', ')}`;
+  if (!Number.isFinite(norm))
+    return `non-finite gradient (norm ${norm}) for a batch of groups ${[...new Set(groups)].join(', ')}`;
   const lr = c.lr * lrFactor({ name: c.lr_scheduler, warmupSteps: c.warmup_steps, totalSteps: total }, step);
   optimizer.update(params, lr);
   return undefined;
@@ -183,7 +221,12 @@ function evaluate(o: TrainOptions, order: BatchOrder, writer: MetricsWriter, ste
   }
   const lp = { ...refLogps(o.data, test), policyChosen: pc, policyRejected: pr };
   const { loss } = pairLosses(c.objective, { beta: c.beta, labelSmoothing: c.label_smoothing }, lp);
-  const metrics = groupMetrics(test.map((i) => o.data.groups[i]!), c.beta, lp, loss);
+  const metrics = groupMetrics(
+    test.map((i) => o.data.groups[i]!),
+    c.beta,
+    lp,
+    loss,
+  );
   writer.append(metricLines(step, order.epochAt(step), 'test', metrics, o.policy.weightNorms()));
   return metrics;
 }

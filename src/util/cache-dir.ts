@@ -2,7 +2,7 @@
 //   file-hashes/  SHA-256 of model files, memoised by (path, size, mtime, inode)  (file-hash.ts)
 //   ref-logps/    reference log-probs of the pairs of a run                        (train/ref-cache.ts)
 //   hidden/       last-layer mode's precomputed final hidden states               (train/features.ts)
-//   embeddings/   `analyze --model`'s embeddings files                             (analysis/embedForAnalysis.ts)
+//   embeddings/   `analyze --model`'s embeddings files                             (analysis/embed-for-analysis.ts)
 import path from 'node:path';
 
 export type CachePurpose = 'file-hashes' | 'ref-logps' | 'hidden' | 'embeddings';

@@ -3,7 +3,10 @@
 
 /** A mistake the user can fix (bad file, bad option value): exit code `exitCode` (default 1). */
 export class UserError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
     this.name = 'UserError';
   }

@@ -36,7 +36,13 @@ export function fileHash(file: string): string {
   const memoFile = path.join(cacheDir('file-hashes'), `${crypto.createHash('sha256').update(abs).digest('hex')}.json`);
   try {
     const memo = JSON.parse(fs.readFileSync(memoFile, 'utf8')) as FileHashMemo;
-    if (memo.path === abs && memo.size === st.size && memo.mtimeMs === st.mtimeMs && memo.ino === st.ino && /^[0-9a-f]{64}$/.test(memo.sha256)) {
+    if (
+      memo.path === abs &&
+      memo.size === st.size &&
+      memo.mtimeMs === st.mtimeMs &&
+      memo.ino === st.ino &&
+      /^[0-9a-f]{64}$/.test(memo.sha256)
+    ) {
       return memo.sha256;
     }
   } catch {

@@ -8,7 +8,9 @@ export function readJsonFile(file: string): unknown {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read: ${(err as Error).message}`);
+    throw new UserError(
+      code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read: ${(err as Error).message}`,
+    );
   }
   try {
     return JSON.parse(text);

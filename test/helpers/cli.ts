@@ -19,7 +19,10 @@ export interface CliResult {
 /** The cache of commands run by tests that name none: one temporary folder per test process, never the repository's. */
 let defaultCacheDir: string | undefined;
 
-export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): CliResult {
+export function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+): CliResult {
   defaultCacheDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-test-cache-'));
   const res = spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'src', 'cli', 'main.js'), ...args], {
     cwd: opts.cwd ?? repoRoot,

@@ -12,7 +12,10 @@ export const parityDir = path.join(fixturesDir, 'parity');
 
 /** The fixture batch: ids [B,T] right-padded, loss targets [B*T] (-1 masked). */
 export function parityInputs(): { ids: Int32Array; targets: Int32Array; B: number; T: number } {
-  const json = JSON.parse(fs.readFileSync(path.join(parityDir, 'inputs.json'), 'utf8')) as { ids: number[][]; targets: number[][] };
+  const json = JSON.parse(fs.readFileSync(path.join(parityDir, 'inputs.json'), 'utf8')) as {
+    ids: number[][];
+    targets: number[][];
+  };
   const B = json.ids.length;
   const T = json.ids[0]!.length;
   return { ids: Int32Array.from(json.ids.flat()), targets: Int32Array.from(json.targets.flat()), B, T };
@@ -54,7 +57,10 @@ export function assertClose(name: string, a: ArrayLike<number>, b: ArrayLike<num
 }
 
 /** Forward + backward of the fixture loss; returns logits, hidden and loss. */
-export function forwardBackwardNll(model: CausalLM, backward: (loss: Tensor) => void): { logits: Tensor; hidden: Tensor; loss: Tensor } {
+export function forwardBackwardNll(
+  model: CausalLM,
+  backward: (loss: Tensor) => void,
+): { logits: Tensor; hidden: Tensor; loss: Tensor } {
   const { ids, targets, B, T } = parityInputs();
   const { hidden, logits } = model.forward(ids, B, T);
   const loss = maskedNll(logits!, targets);

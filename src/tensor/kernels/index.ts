@@ -15,8 +15,11 @@ export function kernels(): Kernels {
   if (want === 'js') return (chosen = jsKernels);
   const native = loadNativeKernels();
   if (native.kernels) return (chosen = native.kernels);
-  if (want === 'native') throw new Error(`PREFDYN_KERNELS=native, but the native kernels are unavailable: ${native.reason}`);
-  process.stderr.write(`prefdyn: using the TypeScript kernels (native kernels unavailable: ${native.reason}); run \`prefdyn doctor\` for the fast path\n`);
+  if (want === 'native')
+    throw new Error(`PREFDYN_KERNELS=native, but the native kernels are unavailable: ${native.reason}`);
+  process.stderr.write(
+    `prefdyn: using the TypeScript kernels (native kernels unavailable: ${native.reason}); run \`prefdyn doctor\` for the fast path\n`,
+  );
   return (chosen = jsKernels);
 }
 

@@ -18,8 +18,18 @@ export interface Kernels {
    * transA: A is stored [K,M] (op(A) = A^T); transB: B is stored [N,K]. Never materialise a transpose.
    * beta = 0 overwrites C (its old contents, even NaN, are ignored); beta = 1 accumulates.
    */
-  sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
-    A: Float32Array, B: Float32Array, beta: number, C: Float32Array): void;
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    B: Float32Array,
+    beta: number,
+    C: Float32Array,
+  ): void;
 
   /**
    * `batch` independent sgemms on matrices stored inside larger arrays, read and written in place:
@@ -28,27 +38,85 @@ export interface Kernels {
    * A is stored [M,K] (or [K,M] when transA), B [K,N] (or [N,K]), C [M,N]; each ld is at least its
    * stored row length. A stride of 0 reuses the same matrix for every batch entry (shared K/V heads).
    */
-  sgemmBatched(transA: boolean, transB: boolean, batch: number, M: number, N: number, K: number, alpha: number,
-    A: Float32Array, lda: number, strideA: number, B: Float32Array, ldb: number, strideB: number, beta: number,
-    C: Float32Array, ldc: number, strideC: number): void;
+  sgemmBatched(
+    transA: boolean,
+    transB: boolean,
+    batch: number,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    lda: number,
+    strideA: number,
+    B: Float32Array,
+    ldb: number,
+    strideB: number,
+    beta: number,
+    C: Float32Array,
+    ldc: number,
+    strideC: number,
+  ): void;
 
   /** RMSNorm (write): out[r,:] = x[r,:] * rstd[r] * w;  rstd[r] = 1/sqrt(mean(x[r,:]^2) + eps). x,out [R,C], w [C], rstd [R]. */
-  rmsnormForward(x: Float32Array, w: Float32Array, R: number, C: number, eps: number, out: Float32Array, rstd: Float32Array): void;
+  rmsnormForward(
+    x: Float32Array,
+    w: Float32Array,
+    R: number,
+    C: number,
+    eps: number,
+    out: Float32Array,
+    rstd: Float32Array,
+  ): void;
   /** RMSNorm backward (accumulate into dx [R,C] and dw [C]); rstd from the forward pass. */
-  rmsnormBackward(dout: Float32Array, x: Float32Array, w: Float32Array, rstd: Float32Array, R: number, C: number,
-    dx: Float32Array, dw: Float32Array): void;
+  rmsnormBackward(
+    dout: Float32Array,
+    x: Float32Array,
+    w: Float32Array,
+    rstd: Float32Array,
+    R: number,
+    C: number,
+    dx: Float32Array,
+    dw: Float32Array,
+  ): void;
 
   /** LayerNorm (write): out = (x - mean) * rstd * w + b. x,out [R,C]; w,b [C]; mean,rstd [R]. */
-  layernormForward(x: Float32Array, w: Float32Array, b: Float32Array, R: number, C: number, eps: number,
-    out: Float32Array, mean: Float32Array, rstd: Float32Array): void;
+  layernormForward(
+    x: Float32Array,
+    w: Float32Array,
+    b: Float32Array,
+    R: number,
+    C: number,
+    eps: number,
+    out: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+  ): void;
   /** LayerNorm backward (accumulate into dx [R,C], dw [C], db [C]). */
-  layernormBackward(dout: Float32Array, x: Float32Array, w: Float32Array, mean: Float32Array, rstd: Float32Array,
-    R: number, C: number, dx: Float32Array, dw: Float32Array, db: Float32Array): void;
+  layernormBackward(
+    dout: Float32Array,
+    x: Float32Array,
+    w: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    R: number,
+    C: number,
+    dx: Float32Array,
+    dw: Float32Array,
+    db: Float32Array,
+  ): void;
 
   /** SwiGLU (write): out = silu(gate) * up, elementwise over n. */
   swigluForward(gate: Float32Array, up: Float32Array, n: number, out: Float32Array): void;
   /** SwiGLU backward (accumulate into dgate, dup). */
-  swigluBackward(dout: Float32Array, gate: Float32Array, up: Float32Array, n: number, dgate: Float32Array, dup: Float32Array): void;
+  swigluBackward(
+    dout: Float32Array,
+    gate: Float32Array,
+    up: Float32Array,
+    n: number,
+    dgate: Float32Array,
+    dup: Float32Array,
+  ): void;
 
   /** GELU, tanh approximation (GPT-2's "gelu_new"), write: out = 0.5 x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))). */
   geluForward(x: Float32Array, n: number, out: Float32Array): void;
@@ -65,23 +133,55 @@ export interface Kernels {
    * dscores[t,s] = scale * p[t,s] * (dp[t,s] - sum_u dp[t,u] p[t,u]); zero for s > t.
    * dp and dscores may be the same array.
    */
-  causalSoftmaxBackward(dp: Float32Array, p: Float32Array, BH: number, T: number, scale: number, dscores: Float32Array): void;
+  causalSoftmaxBackward(
+    dp: Float32Array,
+    p: Float32Array,
+    BH: number,
+    T: number,
+    scale: number,
+    dscores: Float32Array,
+  ): void;
 
   /**
    * Log-softmax of each row of logits [R,V] gathered at targets [R] (write):
    * logp[r] = logits[r, targets[r]] - lse[r], lse[r] = log sum_v exp(logits[r,v]).
    * A target of -1 means "masked": logp[r] = 0 (lse still written). Never forms the [R,V] log-softmax.
    */
-  logSoftmaxGather(logits: Float32Array, targets: Int32Array, R: number, V: number, logp: Float32Array, lse: Float32Array): void;
+  logSoftmaxGather(
+    logits: Float32Array,
+    targets: Int32Array,
+    R: number,
+    V: number,
+    logp: Float32Array,
+    lse: Float32Array,
+  ): void;
   /** Backward (accumulate into dlogits [R,V]): dlogits[r,v] += dlogp[r] * (1[v == t_r] - softmax(logits[r])[v]); masked rows untouched. */
-  logSoftmaxGatherBackward(dlogp: Float32Array, logits: Float32Array, targets: Int32Array, lse: Float32Array,
-    R: number, V: number, dlogits: Float32Array): void;
+  logSoftmaxGatherBackward(
+    dlogp: Float32Array,
+    logits: Float32Array,
+    targets: Int32Array,
+    lse: Float32Array,
+    R: number,
+    V: number,
+    dlogits: Float32Array,
+  ): void;
 
   /**
    * One AdamW step over n parameters, in place (PyTorch semantics, decoupled weight decay):
    * p -= lr*wd*p;  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
    * p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).   t = step, starting at 1.
    */
-  adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, n: number,
-    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): void;
+  adamw(
+    param: Float32Array,
+    grad: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    n: number,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    step: number,
+  ): void;
 }

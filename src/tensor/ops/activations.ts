@@ -44,10 +44,14 @@ export function gelu(x: Tensor): Tensor {
 
 /** silu(x) = x * sigmoid(x). */
 export function silu(x: Tensor): Tensor {
-  return pointwise(x, (v) => v * sigmoidOf(v), (v) => {
-    const sg = sigmoidOf(v);
-    return sg * (1 + v * (1 - sg));
-  });
+  return pointwise(
+    x,
+    (v) => v * sigmoidOf(v),
+    (v) => {
+      const sg = sigmoidOf(v);
+      return sg * (1 + v * (1 - sg));
+    },
+  );
 }
 
 /** sigmoid(x) = 1 / (1 + e^-x); d/dx = s (1 - s). */
@@ -57,7 +61,11 @@ export function sigmoid(x: Tensor): Tensor {
 
 /** log sigmoid(x) = -softplus(-x), stable for large |x|; d/dx = sigmoid(-x). */
 export function logSigmoid(x: Tensor): Tensor {
-  return pointwise(x, (v) => (v < 0 ? v - Math.log1p(Math.exp(v)) : -Math.log1p(Math.exp(-v))), (v) => sigmoidOf(-v));
+  return pointwise(
+    x,
+    (v) => (v < 0 ? v - Math.log1p(Math.exp(v)) : -Math.log1p(Math.exp(-v))),
+    (v) => sigmoidOf(-v),
+  );
 }
 
 /** softplus(x) = log(1 + e^x), stable; d/dx = sigmoid(x). */

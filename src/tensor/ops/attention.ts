@@ -45,15 +45,49 @@ function attend(q: Heads, k: Heads, v: Heads, { B, T, H, Hkv, hd }: Dims): Tenso
   const out = uninitialisedFloats(B * T * ldo);
   for (let b = 0; b < B; b++) {
     for (let r = 0; r < rep; r++) {
-      kern.sgemmBatched(false, true, Hkv, T, T, hd, 1, q.tensor.data.subarray(qAt(b, r)), q.ld, rep * hd,
-        k.tensor.data.subarray(kvAt(k, b)), k.ld, hd, 0, p.subarray(pAt(b, r)), T, rep * TT);
+      kern.sgemmBatched(
+        false,
+        true,
+        Hkv,
+        T,
+        T,
+        hd,
+        1,
+        q.tensor.data.subarray(qAt(b, r)),
+        q.ld,
+        rep * hd,
+        k.tensor.data.subarray(kvAt(k, b)),
+        k.ld,
+        hd,
+        0,
+        p.subarray(pAt(b, r)),
+        T,
+        rep * TT,
+      );
     }
   }
   kern.causalSoftmaxForward(p, B * H, T, scale);
   for (let b = 0; b < B; b++) {
     for (let r = 0; r < rep; r++) {
-      kern.sgemmBatched(false, false, Hkv, T, hd, T, 1, p.subarray(pAt(b, r)), T, rep * TT,
-        v.tensor.data.subarray(kvAt(v, b)), v.ld, hd, 0, out.subarray(oAt(b, r)), ldo, rep * hd);
+      kern.sgemmBatched(
+        false,
+        false,
+        Hkv,
+        T,
+        hd,
+        T,
+        1,
+        p.subarray(pAt(b, r)),
+        T,
+        rep * TT,
+        v.tensor.data.subarray(kvAt(v, b)),
+        v.ld,
+        hd,
+        0,
+        out.subarray(oAt(b, r)),
+        ldo,
+        rep * hd,
+      );
     }
   }
 
@@ -64,8 +98,25 @@ function attend(q: Heads, k: Heads, v: Heads, { B, T, H, Hkv, hd }: Dims): Tenso
       // dV_g [T, hd] += sum_r P_h^T [T, T] @ dO_h [T, hd]
       for (let b = 0; b < B; b++) {
         for (let r = 0; r < rep; r++) {
-          kb.sgemmBatched(true, false, Hkv, T, hd, T, 1, p.subarray(pAt(b, r)), T, rep * TT,
-            g.subarray(oAt(b, r)), ldo, rep * hd, 1, gv.subarray(kvAt(v, b)), v.ld, hd);
+          kb.sgemmBatched(
+            true,
+            false,
+            Hkv,
+            T,
+            hd,
+            T,
+            1,
+            p.subarray(pAt(b, r)),
+            T,
+            rep * TT,
+            g.subarray(oAt(b, r)),
+            ldo,
+            rep * hd,
+            1,
+            gv.subarray(kvAt(v, b)),
+            v.ld,
+            hd,
+          );
         }
       }
     }
@@ -76,8 +127,25 @@ function attend(q: Heads, k: Heads, v: Heads, { B, T, H, Hkv, hd }: Dims): Tenso
     const ds = uninitialisedFloats(p.length);
     for (let b = 0; b < B; b++) {
       for (let r = 0; r < rep; r++) {
-        kb.sgemmBatched(false, true, Hkv, T, T, hd, 1, g.subarray(oAt(b, r)), ldo, rep * hd,
-          v.tensor.data.subarray(kvAt(v, b)), v.ld, hd, 0, ds.subarray(pAt(b, r)), T, rep * TT);
+        kb.sgemmBatched(
+          false,
+          true,
+          Hkv,
+          T,
+          T,
+          hd,
+          1,
+          g.subarray(oAt(b, r)),
+          ldo,
+          rep * hd,
+          v.tensor.data.subarray(kvAt(v, b)),
+          v.ld,
+          hd,
+          0,
+          ds.subarray(pAt(b, r)),
+          T,
+          rep * TT,
+        );
       }
     }
     kb.causalSoftmaxBackward(ds, p, B * H, T, scale, ds);
@@ -85,13 +153,47 @@ function attend(q: Heads, k: Heads, v: Heads, { B, T, H, Hkv, hd }: Dims): Tenso
       for (let r = 0; r < rep; r++) {
         // dQ_h [T, hd] += dS_h @ K_g
         if (gq) {
-          kb.sgemmBatched(false, false, Hkv, T, hd, T, 1, ds.subarray(pAt(b, r)), T, rep * TT,
-            k.tensor.data.subarray(kvAt(k, b)), k.ld, hd, 1, gq.subarray(qAt(b, r)), q.ld, rep * hd);
+          kb.sgemmBatched(
+            false,
+            false,
+            Hkv,
+            T,
+            hd,
+            T,
+            1,
+            ds.subarray(pAt(b, r)),
+            T,
+            rep * TT,
+            k.tensor.data.subarray(kvAt(k, b)),
+            k.ld,
+            hd,
+            1,
+            gq.subarray(qAt(b, r)),
+            q.ld,
+            rep * hd,
+          );
         }
         // dK_g [T, hd] += sum_r dS_h^T @ Q_h
         if (gk) {
-          kb.sgemmBatched(true, false, Hkv, T, hd, T, 1, ds.subarray(pAt(b, r)), T, rep * TT,
-            q.tensor.data.subarray(qAt(b, r)), q.ld, rep * hd, 1, gk.subarray(kvAt(k, b)), k.ld, hd);
+          kb.sgemmBatched(
+            true,
+            false,
+            Hkv,
+            T,
+            hd,
+            T,
+            1,
+            ds.subarray(pAt(b, r)),
+            T,
+            rep * TT,
+            q.tensor.data.subarray(qAt(b, r)),
+            q.ld,
+            rep * hd,
+            1,
+            gk.subarray(kvAt(k, b)),
+            k.ld,
+            hd,
+          );
         }
       }
     }
@@ -101,16 +203,24 @@ function attend(q: Heads, k: Heads, v: Heads, { B, T, H, Hkv, hd }: Dims): Tenso
 /** causalAttention(q [B,T,H,hd], k [B,T,Hkv,hd], v [B,T,Hkv,hd]) -> [B,T,H,hd]. */
 export function causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
   if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) {
-    throw new Error(`causalAttention: q ${q.describe()}, k ${k.describe()}, v ${v.describe()} must all be [B, T, heads, head_dim]`);
+    throw new Error(
+      `causalAttention: q ${q.describe()}, k ${k.describe()}, v ${v.describe()} must all be [B, T, heads, head_dim]`,
+    );
   }
   const [B, T, H, hd] = q.shape as [number, number, number, number];
   const Hkv = k.shape[2]!;
   if (k.shape[0] !== B || k.shape[1] !== T || k.shape[3] !== hd || v.shape.some((d, i) => d !== k.shape[i])) {
-    throw new Error(`causalAttention: k ${k.describe()} and v ${v.describe()} must both be [${B}, ${T}, kv_heads, ${hd}] to match q ${q.describe()}`);
+    throw new Error(
+      `causalAttention: k ${k.describe()} and v ${v.describe()} must both be [${B}, ${T}, kv_heads, ${hd}] to match q ${q.describe()}`,
+    );
   }
   if (H % Hkv !== 0) throw new Error(`causalAttention: ${H} query heads are not a multiple of ${Hkv} kv heads`);
-  return attend({ tensor: q, offset: 0, ld: H * hd }, { tensor: k, offset: 0, ld: Hkv * hd }, { tensor: v, offset: 0, ld: Hkv * hd },
-    { B, T, H, Hkv, hd });
+  return attend(
+    { tensor: q, offset: 0, ld: H * hd },
+    { tensor: k, offset: 0, ld: Hkv * hd },
+    { tensor: v, offset: 0, ld: Hkv * hd },
+    { B, T, H, Hkv, hd },
+  );
 }
 
 /**
@@ -120,13 +230,23 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
  */
 export function packedCausalAttention(qkv: Tensor, H: number, Hkv = H): Tensor {
   const width = qkv.shape[2];
-  if (qkv.rank !== 3 || width === undefined || !(Number.isInteger(H) && Number.isInteger(Hkv) && H > 0 && Hkv > 0)
-    || width % (H + 2 * Hkv) !== 0) {
-    throw new Error(`packedCausalAttention: ${qkv.describe()} must be [B, T, (heads + 2*kv_heads) * head_dim] with ${H} heads and ${Hkv} kv heads`);
+  if (
+    qkv.rank !== 3 ||
+    width === undefined ||
+    !(Number.isInteger(H) && Number.isInteger(Hkv) && H > 0 && Hkv > 0) ||
+    width % (H + 2 * Hkv) !== 0
+  ) {
+    throw new Error(
+      `packedCausalAttention: ${qkv.describe()} must be [B, T, (heads + 2*kv_heads) * head_dim] with ${H} heads and ${Hkv} kv heads`,
+    );
   }
   if (H % Hkv !== 0) throw new Error(`packedCausalAttention: ${H} query heads are not a multiple of ${Hkv} kv heads`);
   const [B, T] = qkv.shape as [number, number];
   const hd = width / (H + 2 * Hkv);
-  return attend({ tensor: qkv, offset: 0, ld: width }, { tensor: qkv, offset: H * hd, ld: width },
-    { tensor: qkv, offset: (H + Hkv) * hd, ld: width }, { B, T, H, Hkv, hd });
+  return attend(
+    { tensor: qkv, offset: 0, ld: width },
+    { tensor: qkv, offset: H * hd, ld: width },
+    { tensor: qkv, offset: (H + Hkv) * hd, ld: width },
+    { B, T, H, Hkv, hd },
+  );
 }

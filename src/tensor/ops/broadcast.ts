@@ -45,7 +45,9 @@ export function broadcastShapes(a: Tensor, b: Tensor, op: string): Broadcast {
     const da = a.shape[a.rank - rank + d] ?? 1;
     const db = b.shape[b.rank - rank + d] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      throw new Error(`${op}: cannot broadcast ${a.describe()} with ${b.describe()} (axis ${d} from the right-aligned start: ${da} vs ${db}; sizes must match or be 1)`);
+      throw new Error(
+        `${op}: cannot broadcast ${a.describe()} with ${b.describe()} (axis ${d} from the right-aligned start: ${da} vs ${db}; sizes must match or be 1)`,
+      );
     }
     shape.push(da === 1 ? db : da);
   }

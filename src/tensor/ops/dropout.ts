@@ -16,6 +16,6 @@ export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tens
   for (let i = 0; i < out.length; i++) out[i] = X[i]! * mask[i]!;
   return record(new Tensor(out, x.shape), [x], (g) => {
     const gx = gradOf(x)!;
-    for (let i = 0; i < g.length; i++) gx[i] += g[i]! * mask[i]!;
+    for (let i = 0; i < g.length; i++) gx[i]! += g[i]! * mask[i]!;
   });
 }

@@ -15,7 +15,7 @@ export function pointwise(x: Tensor, f: (v: number) => number, df: (v: number, y
   for (let i = 0; i < X.length; i++) out[i] = f(X[i]!);
   return record(new Tensor(out, x.shape), [x], (g) => {
     const gx = gradOf(x)!;
-    for (let i = 0; i < g.length; i++) gx[i] += g[i]! * df(X[i]!, out[i]!);
+    for (let i = 0; i < g.length; i++) gx[i]! += g[i]! * df(X[i]!, out[i]!);
   });
 }
 
@@ -30,9 +30,15 @@ function binary(kind: BinaryKind, a: Tensor, b: Tensor): Tensor {
       if (!ia && !ib) for (let i = 0; i < n; i++) out[i] = A[i]! + B[i]!;
       else for (let i = 0; i < n; i++) out[i] = A[ia ? ia[i]! : i]! + B[ib ? ib[i]! : i]!;
       break;
-    case 'sub': for (let i = 0; i < n; i++) out[i] = A[ia ? ia[i]! : i]! - B[ib ? ib[i]! : i]!; break;
-    case 'mul': for (let i = 0; i < n; i++) out[i] = A[ia ? ia[i]! : i]! * B[ib ? ib[i]! : i]!; break;
-    case 'div': for (let i = 0; i < n; i++) out[i] = A[ia ? ia[i]! : i]! / B[ib ? ib[i]! : i]!; break;
+    case 'sub':
+      for (let i = 0; i < n; i++) out[i] = A[ia ? ia[i]! : i]! - B[ib ? ib[i]! : i]!;
+      break;
+    case 'mul':
+      for (let i = 0; i < n; i++) out[i] = A[ia ? ia[i]! : i]! * B[ib ? ib[i]! : i]!;
+      break;
+    case 'div':
+      for (let i = 0; i < n; i++) out[i] = A[ia ? ia[i]! : i]! / B[ib ? ib[i]! : i]!;
+      break;
   }
   return record(new Tensor(out, shape), [a, b], (g) => {
     // d(a+b) = (1, 1); d(a-b) = (1, -1); d(ab) = (b, a); d(a/b) = (1/b, -a/b^2).
@@ -45,13 +51,19 @@ function binary(kind: BinaryKind, a: Tensor, b: Tensor): Tensor {
     const gb = bPassThrough ? null : gradOf(b);
     if (gb) {
       switch (kind) {
-        case 'add': for (let i = 0; i < n; i++) gb[ib ? ib[i]! : i] += g[i]!; break;
-        case 'sub': for (let i = 0; i < n; i++) gb[ib ? ib[i]! : i] -= g[i]!; break;
-        case 'mul': for (let i = 0; i < n; i++) gb[ib ? ib[i]! : i] += g[i]! * A[ia ? ia[i]! : i]!; break;
+        case 'add':
+          for (let i = 0; i < n; i++) gb[ib ? ib[i]! : i]! += g[i]!;
+          break;
+        case 'sub':
+          for (let i = 0; i < n; i++) gb[ib ? ib[i]! : i]! -= g[i]!;
+          break;
+        case 'mul':
+          for (let i = 0; i < n; i++) gb[ib ? ib[i]! : i]! += g[i]! * A[ia ? ia[i]! : i]!;
+          break;
         case 'div':
           for (let i = 0; i < n; i++) {
             const y = B[ib ? ib[i]! : i]!;
-            gb[ib ? ib[i]! : i] -= (g[i]! * A[ia ? ia[i]! : i]!) / (y * y);
+            gb[ib ? ib[i]! : i]! -= (g[i]! * A[ia ? ia[i]! : i]!) / (y * y);
           }
           break;
       }
@@ -63,9 +75,16 @@ function binary(kind: BinaryKind, a: Tensor, b: Tensor): Tensor {
     const ga = gradOf(a);
     if (ga) {
       switch (kind) {
-        case 'add': case 'sub': for (let i = 0; i < n; i++) ga[ia ? ia[i]! : i] += g[i]!; break;
-        case 'mul': for (let i = 0; i < n; i++) ga[ia ? ia[i]! : i] += g[i]! * B[ib ? ib[i]! : i]!; break;
-        case 'div': for (let i = 0; i < n; i++) ga[ia ? ia[i]! : i] += g[i]! / B[ib ? ib[i]! : i]!; break;
+        case 'add':
+        case 'sub':
+          for (let i = 0; i < n; i++) ga[ia ? ia[i]! : i]! += g[i]!;
+          break;
+        case 'mul':
+          for (let i = 0; i < n; i++) ga[ia ? ia[i]! : i]! += g[i]! * B[ib ? ib[i]! : i]!;
+          break;
+        case 'div':
+          for (let i = 0; i < n; i++) ga[ia ? ia[i]! : i]! += g[i]! / B[ib ? ib[i]! : i]!;
+          break;
       }
     }
   });
@@ -95,7 +114,7 @@ export function scale(x: Tensor, c: number): Tensor {
   for (let i = 0; i < X.length; i++) out[i] = X[i]! * c;
   return record(new Tensor(out, x.shape), [x], (g) => {
     const gx = gradOf(x)!;
-    for (let i = 0; i < g.length; i++) gx[i] += g[i]! * c;
+    for (let i = 0; i < g.length; i++) gx[i]! += g[i]! * c;
   });
 }
 
@@ -111,13 +130,17 @@ export function addScalar(x: Tensor, c: number): Tensor {
   for (let i = 0; i < X.length; i++) out[i] = X[i]! + c;
   return record(new Tensor(out, x.shape), [x], (g) => {
     const gx = gradOf(x)!;
-    for (let i = 0; i < g.length; i++) gx[i] += g[i]!;
+    for (let i = 0; i < g.length; i++) gx[i]! += g[i]!;
   });
 }
 
 /** x^2. */
 export function square(x: Tensor): Tensor {
-  return pointwise(x, (v) => v * v, (v) => 2 * v);
+  return pointwise(
+    x,
+    (v) => v * v,
+    (v) => 2 * v,
+  );
 }
 
 /** sqrt(x); d/dx = 1 / (2 sqrt(x)). */
@@ -133,6 +156,6 @@ export function clamp(x: Tensor, lo: number, hi: number): Tensor {
   for (let i = 0; i < X.length; i++) out[i] = Math.min(Math.max(X[i]!, lo), hi);
   return record(new Tensor(out, x.shape), [x], (g) => {
     const gx = gradOf(x)!;
-    for (let i = 0; i < g.length; i++) if (X[i]! >= lo && X[i]! <= hi) gx[i] += g[i]!;
+    for (let i = 0; i < g.length; i++) if (X[i]! >= lo && X[i]! <= hi) gx[i]! += g[i]!;
   });
 }

@@ -19,7 +19,7 @@ function gatherRowsOf(src: Tensor, C: number, idx: Int32Array, outShape: number[
     const gs = gradOf(src)!;
     for (let i = 0; i < idx.length; i++) {
       const o = idx[i]! * C;
-      for (let c = 0; c < C; c++) gs[o + c] += g[i * C + c]!;
+      for (let c = 0; c < C; c++) gs[o + c]! += g[i * C + c]!;
     }
   });
 }
@@ -27,7 +27,8 @@ function gatherRowsOf(src: Tensor, C: number, idx: Int32Array, outShape: number[
 /** embedding(weight [V, D], ids [prod(shape)], shape) -> [...shape, D]. */
 export function embedding(weight: Tensor, ids: Int32Array, shape: number[]): Tensor {
   if (weight.rank !== 2) throw new Error(`embedding: weight ${weight.describe()} must be [vocab, dim]`);
-  if (ids.length !== size(shape)) throw new Error(`embedding: ${ids.length} ids do not fill shape [${shape.join(', ')}]`);
+  if (ids.length !== size(shape))
+    throw new Error(`embedding: ${ids.length} ids do not fill shape [${shape.join(', ')}]`);
   const [V, D] = weight.shape as [number, number];
   checkIndices(ids, V, 'embedding', 'ids');
   return gatherRowsOf(weight, D, ids, [...shape, D]);

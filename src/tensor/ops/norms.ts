@@ -7,7 +7,8 @@ function channels(x: Tensor, params: Tensor[], op: string): number {
   const C = x.shape[x.rank - 1];
   if (C === undefined) throw new Error(`${op}: ${x.describe()} needs at least one axis`);
   for (const p of params) {
-    if (p.rank !== 1 || p.shape[0] !== C) throw new Error(`${op}: ${p.describe()} must be [${C}] to match input ${x.describe()}`);
+    if (p.rank !== 1 || p.shape[0] !== C)
+      throw new Error(`${op}: ${p.describe()} must be [${C}] to match input ${x.describe()}`);
   }
   return C;
 }

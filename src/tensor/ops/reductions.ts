@@ -21,14 +21,15 @@ function scaledTotal(x: Tensor, c: number): Tensor {
   return record(Tensor.scalar(s * c), [x], (g) => {
     const gx = gradOf(x)!;
     const d = g[0]! * c;
-    for (let i = 0; i < gx.length; i++) gx[i] += d;
+    for (let i = 0; i < gx.length; i++) gx[i]! += d;
   });
 }
 
 /** Sums over one axis (negative counts from the end), which is removed: [..., n, ...] -> [..., ...]. */
 export function sumAxis(x: Tensor, axis: number): Tensor {
   const a = axis < 0 ? axis + x.rank : axis;
-  if (!(Number.isInteger(a) && a >= 0 && a < x.rank)) throw new Error(`sumAxis: axis ${axis} is out of range for ${x.describe()}`);
+  if (!(Number.isInteger(a) && a >= 0 && a < x.rank))
+    throw new Error(`sumAxis: axis ${axis} is out of range for ${x.describe()}`);
   const n = x.shape[a]!;
   const outer = x.shape.slice(0, a).reduce((p, d) => p * d, 1);
   const inner = x.shape.slice(a + 1).reduce((p, d) => p * d, 1);
@@ -37,7 +38,7 @@ export function sumAxis(x: Tensor, axis: number): Tensor {
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < n; j++) {
       const src = (o * n + j) * inner;
-      for (let i = 0; i < inner; i++) acc[o * inner + i] += X[src + i]!;
+      for (let i = 0; i < inner; i++) acc[o * inner + i]! += X[src + i]!;
     }
   }
   const shape = [...x.shape.slice(0, a), ...x.shape.slice(a + 1)];
@@ -46,7 +47,7 @@ export function sumAxis(x: Tensor, axis: number): Tensor {
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < n; j++) {
         const dst = (o * n + j) * inner;
-        for (let i = 0; i < inner; i++) gx[dst + i] += g[o * inner + i]!;
+        for (let i = 0; i < inner; i++) gx[dst + i]! += g[o * inner + i]!;
       }
     }
   });
@@ -64,7 +65,8 @@ export function sumLastAxis(x: Tensor): Tensor {
 export function maskedSum(x: Tensor, mask: Float32Array): Tensor {
   if (x.rank !== 2) throw new Error(`maskedSum: ${x.describe()} must be [B, T]`);
   const [B, T] = x.shape as [number, number];
-  if (mask.length !== x.size) throw new Error(`maskedSum: mask has ${mask.length} values, ${x.describe()} needs ${x.size}`);
+  if (mask.length !== x.size)
+    throw new Error(`maskedSum: mask has ${mask.length} values, ${x.describe()} needs ${x.size}`);
   const X = x.data;
   const out = new Float32Array(B);
   for (let b = 0; b < B; b++) {
@@ -74,6 +76,6 @@ export function maskedSum(x: Tensor, mask: Float32Array): Tensor {
   }
   return record(new Tensor(out, [B]), [x], (g) => {
     const gx = gradOf(x)!;
-    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) gx[b * T + t] += g[b]! * mask[b * T + t]!;
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) gx[b * T + t]! += g[b]! * mask[b * T + t]!;
   });
 }

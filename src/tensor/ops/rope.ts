@@ -24,8 +24,17 @@ function rotaryTables(T: number, half: number, theta: number): { cos: Float32Arr
  * (u cos - v sin, v cos + u sin), or by the inverse rotation when `inverse` (the backward pass).
  * Writes (inverse = false) or accumulates (inverse = true) into out. x, out: [B, T, H, hd].
  */
-function rotate(x: Float32Array, out: Float32Array, B: number, T: number, H: number, hd: number,
-  cos: Float32Array, sin: Float32Array, inverse: boolean): void {
+function rotate(
+  x: Float32Array,
+  out: Float32Array,
+  B: number,
+  T: number,
+  H: number,
+  hd: number,
+  cos: Float32Array,
+  sin: Float32Array,
+  inverse: boolean,
+): void {
   const half = hd / 2;
   const sign = inverse ? -1 : 1;
   for (let b = 0; b < B; b++) {
@@ -39,8 +48,8 @@ function rotate(x: Float32Array, out: Float32Array, B: number, T: number, H: num
           const u = x[o + i]!;
           const v = x[o + i + half]!;
           if (inverse) {
-            out[o + i] += u * c - v * s;
-            out[o + i + half] += v * c + u * s;
+            out[o + i]! += u * c - v * s;
+            out[o + i + half]! += v * c + u * s;
           } else {
             out[o + i] = u * c - v * s;
             out[o + i + half] = v * c + u * s;

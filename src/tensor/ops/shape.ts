@@ -5,7 +5,8 @@ import { rowMajorStrides, stridedPositions } from './strided.js';
 
 function normaliseAxis(axis: number, rank: number, op: string, x: Tensor): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (!(Number.isInteger(a) && a >= 0 && a < rank)) throw new Error(`${op}: axis ${axis} is out of range for ${x.describe()}`);
+  if (!(Number.isInteger(a) && a >= 0 && a < rank))
+    throw new Error(`${op}: axis ${axis} is out of range for ${x.describe()}`);
   return a;
 }
 
@@ -20,26 +21,43 @@ export function reshape(x: Tensor, shape: number[]): Tensor {
     }
     resolved = shape.map((d) => (d === -1 ? x.size / known : d));
   }
-  if (size(resolved) !== x.size) throw new Error(`reshape: ${x.describe()} has ${x.size} elements, [${resolved.join(', ')}] needs ${size(resolved)}`);
+  if (size(resolved) !== x.size)
+    throw new Error(
+      `reshape: ${x.describe()} has ${x.size} elements, [${resolved.join(', ')}] needs ${size(resolved)}`,
+    );
   return record(new Tensor(x.data, resolved), [x], (g) => accumulateGrad(x, g));
 }
 
 /** transpose(x, perm): out.shape[d] = x.shape[perm[d]] (e.g. [B,T,H,hd] -> [B,H,T,hd] with [0,2,1,3]). */
 export function transpose(x: Tensor, perm: number[]): Tensor {
   const seen = new Set(perm);
-  if (perm.length !== x.rank || seen.size !== x.rank || perm.some((p) => !(Number.isInteger(p) && p >= 0 && p < x.rank))) {
+  if (
+    perm.length !== x.rank ||
+    seen.size !== x.rank ||
+    perm.some((p) => !(Number.isInteger(p) && p >= 0 && p < x.rank))
+  ) {
     throw new Error(`transpose: [${perm.join(', ')}] is not a permutation of the ${x.rank} axes of ${x.describe()}`);
   }
   const inStrides = rowMajorStrides(x.shape);
   // position i of the output reads x at map[i]
-  const map = stridedPositions(perm.map((p) => x.shape[p]!), perm.map((p) => inStrides[p]!));
+  const map = stridedPositions(
+    perm.map((p) => x.shape[p]!),
+    perm.map((p) => inStrides[p]!),
+  );
   const X = x.data;
   const out = new Float32Array(x.size);
   for (let i = 0; i < out.length; i++) out[i] = X[map[i]!]!;
-  return record(new Tensor(out, perm.map((p) => x.shape[p]!)), [x], (g) => {
-    const gx = gradOf(x)!;
-    for (let i = 0; i < g.length; i++) gx[map[i]!] += g[i]!;
-  });
+  return record(
+    new Tensor(
+      out,
+      perm.map((p) => x.shape[p]!),
+    ),
+    [x],
+    (g) => {
+      const gx = gradOf(x)!;
+      for (let i = 0; i < g.length; i++) gx[map[i]!]! += g[i]!;
+    },
+  );
 }
 
 /** narrow(x, axis, start, length): positions start..start+length-1 along axis (a copy). */
@@ -64,7 +82,7 @@ export function narrow(x: Tensor, axis: number, start: number, length: number): 
     for (let o = 0; o < outer; o++) {
       const dst = (o * n + start) * inner;
       const src = o * length * inner;
-      for (let i = 0; i < length * inner; i++) gx[dst + i] += g[src + i]!;
+      for (let i = 0; i < length * inner; i++) gx[dst + i]! += g[src + i]!;
     }
   });
 }
@@ -105,7 +123,7 @@ export function concat(xs: Tensor[], axis: number): Tensor {
       const run = x.shape[a]! * inner;
       for (let o = 0; o < outer; o++) {
         const src = (o * total + offsets[k]!) * inner;
-        for (let i = 0; i < run; i++) gx[o * run + i] += g[src + i]!;
+        for (let i = 0; i < run; i++) gx[o * run + i]! += g[src + i]!;
       }
     });
   });

@@ -35,7 +35,7 @@ export function softmax(x: Tensor): Tensor {
       const o = r * C;
       let dot = 0;
       for (let c = 0; c < C; c++) dot += g[o + c]! * p[o + c]!;
-      for (let c = 0; c < C; c++) gx[o + c] += p[o + c]! * (g[o + c]! - dot);
+      for (let c = 0; c < C; c++) gx[o + c]! += p[o + c]! * (g[o + c]! - dot);
     }
   });
 }
@@ -51,7 +51,7 @@ export function logSoftmax(x: Tensor): Tensor {
       const o = r * C;
       let sum = 0;
       for (let c = 0; c < C; c++) sum += g[o + c]!;
-      for (let c = 0; c < C; c++) gx[o + c] += g[o + c]! - Math.exp(out[o + c]!) * sum;
+      for (let c = 0; c < C; c++) gx[o + c]! += g[o + c]! - Math.exp(out[o + c]!) * sum;
     }
   });
 }
@@ -63,10 +63,12 @@ export function logSoftmax(x: Tensor): Tensor {
 export function gatherLogProbs(logits: Tensor, targets: Int32Array): Tensor {
   if (logits.rank !== 2) throw new Error(`gatherLogProbs: logits ${logits.describe()} must be [rows, vocab]`);
   const [R, V] = logits.shape as [number, number];
-  if (targets.length !== R) throw new Error(`gatherLogProbs: ${targets.length} targets for ${R} rows of ${logits.describe()}`);
+  if (targets.length !== R)
+    throw new Error(`gatherLogProbs: ${targets.length} targets for ${R} rows of ${logits.describe()}`);
   for (let r = 0; r < R; r++) {
     const t = targets[r]!;
-    if (!(t === -1 || (t >= 0 && t < V))) throw new Error(`gatherLogProbs: targets[${r}] = ${t} is outside [0, ${V}) and not -1 (masked)`);
+    if (!(t === -1 || (t >= 0 && t < V)))
+      throw new Error(`gatherLogProbs: targets[${r}] = ${t} is outside [0, ${V}) and not -1 (masked)`);
   }
   const logp = new Float32Array(R);
   const lse = new Float32Array(R);

@@ -11,8 +11,14 @@ export function swigluForward(gate: Float32Array, up: Float32Array, n: number, o
 }
 
 // silu(g) = g sig(g);  silu'(g) = sig(g) (1 + g (1 - sig(g))).
-export function swigluBackward(dout: Float32Array, gate: Float32Array, up: Float32Array, n: number,
-  dgate: Float32Array, dup: Float32Array): void {
+export function swigluBackward(
+  dout: Float32Array,
+  gate: Float32Array,
+  up: Float32Array,
+  n: number,
+  dgate: Float32Array,
+  dup: Float32Array,
+): void {
   for (let i = 0; i < n; i++) {
     const g = gate[i]!;
     const sig = 1 / (1 + Math.exp(-g));

@@ -1,7 +1,18 @@
 // AdamW with PyTorch semantics (decoupled weight decay, bias-corrected moments), in place.
 
-export function adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, n: number,
-  lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): void {
+export function adamw(
+  param: Float32Array,
+  grad: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  n: number,
+  lr: number,
+  beta1: number,
+  beta2: number,
+  eps: number,
+  weightDecay: number,
+  step: number,
+): void {
   const bc1 = 1 - Math.pow(beta1, step);
   const bc2 = 1 - Math.pow(beta2, step);
   const decay = 1 - lr * weightDecay;

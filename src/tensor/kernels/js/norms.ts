@@ -1,7 +1,14 @@
 // RMSNorm and LayerNorm over the last axis, rows of length C. Sums in float64.
 
-export function rmsnormForward(x: Float32Array, w: Float32Array, R: number, C: number, eps: number,
-  out: Float32Array, rstd: Float32Array): void {
+export function rmsnormForward(
+  x: Float32Array,
+  w: Float32Array,
+  R: number,
+  C: number,
+  eps: number,
+  out: Float32Array,
+  rstd: Float32Array,
+): void {
   for (let r = 0; r < R; r++) {
     const o = r * C;
     let ss = 0;
@@ -14,8 +21,16 @@ export function rmsnormForward(x: Float32Array, w: Float32Array, R: number, C: n
 
 // y_c = w_c x_c s, s = (mean x^2 + eps)^(-1/2):
 // dx_c = s * (dy_c w_c - x_c * s^2 * mean_j(dy_j w_j x_j)),  dw_c = sum_r dy_c x_c s.
-export function rmsnormBackward(dout: Float32Array, x: Float32Array, w: Float32Array, rstd: Float32Array,
-  R: number, C: number, dx: Float32Array, dw: Float32Array): void {
+export function rmsnormBackward(
+  dout: Float32Array,
+  x: Float32Array,
+  w: Float32Array,
+  rstd: Float32Array,
+  R: number,
+  C: number,
+  dx: Float32Array,
+  dw: Float32Array,
+): void {
   for (let r = 0; r < R; r++) {
     const o = r * C;
     const s = rstd[r]!;
@@ -29,8 +44,17 @@ export function rmsnormBackward(dout: Float32Array, x: Float32Array, w: Float32A
   }
 }
 
-export function layernormForward(x: Float32Array, w: Float32Array, b: Float32Array, R: number, C: number, eps: number,
-  out: Float32Array, mean: Float32Array, rstd: Float32Array): void {
+export function layernormForward(
+  x: Float32Array,
+  w: Float32Array,
+  b: Float32Array,
+  R: number,
+  C: number,
+  eps: number,
+  out: Float32Array,
+  mean: Float32Array,
+  rstd: Float32Array,
+): void {
   for (let r = 0; r < R; r++) {
     const o = r * C;
     let sum = 0;
@@ -50,8 +74,18 @@ export function layernormForward(x: Float32Array, w: Float32Array, b: Float32Arr
 
 // xhat = (x - mean) s, g = dy * w:  dx = s * (g - mean(g) - xhat * mean(g * xhat)),
 // dw += dy * xhat, db += dy. mean and rstd are the float32 values the forward stored.
-export function layernormBackward(dout: Float32Array, x: Float32Array, w: Float32Array, mean: Float32Array,
-  rstd: Float32Array, R: number, C: number, dx: Float32Array, dw: Float32Array, db: Float32Array): void {
+export function layernormBackward(
+  dout: Float32Array,
+  x: Float32Array,
+  w: Float32Array,
+  mean: Float32Array,
+  rstd: Float32Array,
+  R: number,
+  C: number,
+  dx: Float32Array,
+  dw: Float32Array,
+  db: Float32Array,
+): void {
   for (let r = 0; r < R; r++) {
     const o = r * C;
     const m = mean[r]!;

@@ -36,7 +36,16 @@ function scaleC(C: Float32Array, cOff: number, M: number, N: number, ldc: number
  * Packs op(A)[i0..i0+mc, k0..k0+kc] as ceil(mc/MR) tiles, each kc steps of MR values (zero-padded):
  * packedA[(tile*kc + k)*MR + r] = op(A)[i0 + tile*MR + r, k0 + k]. op(A)[i,k] = A[aOff + i*sAi + k*sAk].
  */
-function packA(A: Float32Array, aOff: number, sAi: number, sAk: number, i0: number, mc: number, k0: number, kc: number): void {
+function packA(
+  A: Float32Array,
+  aOff: number,
+  sAi: number,
+  sAk: number,
+  i0: number,
+  mc: number,
+  k0: number,
+  kc: number,
+): void {
   const P = packedA;
   let p = 0;
   for (let it = 0; it < mc; it += MR) {
@@ -49,7 +58,16 @@ function packA(A: Float32Array, aOff: number, sAi: number, sAk: number, i0: numb
 }
 
 /** Packs op(B)[k0..k0+kc, j0..j0+nc] the same way: packedB[(tile*kc + k)*NR + c] = op(B)[k0 + k, j0 + tile*NR + c]. */
-function packB(B: Float32Array, bOff: number, sBk: number, sBj: number, k0: number, kc: number, j0: number, nc: number): void {
+function packB(
+  B: Float32Array,
+  bOff: number,
+  sBk: number,
+  sBj: number,
+  k0: number,
+  kc: number,
+  j0: number,
+  nc: number,
+): void {
   const P = packedB;
   let p = 0;
   for (let jt = 0; jt < nc; jt += NR) {
@@ -62,8 +80,17 @@ function packB(B: Float32Array, bOff: number, sBk: number, sBj: number, k0: numb
 }
 
 /** C[i0.., j0..] += alpha * (packed A block) @ (packed B panel), tile by tile. */
-function multiplyPacked(mc: number, nc: number, kc: number, alpha: number, C: Float32Array, cOff: number, ldc: number,
-  i0: number, j0: number): void {
+function multiplyPacked(
+  mc: number,
+  nc: number,
+  kc: number,
+  alpha: number,
+  C: Float32Array,
+  cOff: number,
+  ldc: number,
+  i0: number,
+  j0: number,
+): void {
   const PA = packedA;
   const PB = packedB;
   for (let jt = 0; jt < nc; jt += NR) {
@@ -71,43 +98,114 @@ function multiplyPacked(mc: number, nc: number, kc: number, alpha: number, C: Fl
     const cols = Math.min(NR, nc - jt);
     for (let it = 0; it < mc; it += MR) {
       const aBase = (it / MR) * kc * MR;
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-      let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      let c00 = 0,
+        c01 = 0,
+        c02 = 0,
+        c03 = 0;
+      let c10 = 0,
+        c11 = 0,
+        c12 = 0,
+        c13 = 0;
+      let c20 = 0,
+        c21 = 0,
+        c22 = 0,
+        c23 = 0;
+      let c30 = 0,
+        c31 = 0,
+        c32 = 0,
+        c33 = 0;
       for (let k = 0, a = aBase, b = bBase; k < kc; k++, a += MR, b += NR) {
-        const a0 = PA[a]!, a1 = PA[a + 1]!, a2 = PA[a + 2]!, a3 = PA[a + 3]!;
-        const b0 = PB[b]!, b1 = PB[b + 1]!, b2 = PB[b + 2]!, b3 = PB[b + 3]!;
-        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+        const a0 = PA[a]!,
+          a1 = PA[a + 1]!,
+          a2 = PA[a + 2]!,
+          a3 = PA[a + 3]!;
+        const b0 = PB[b]!,
+          b1 = PB[b + 1]!,
+          b2 = PB[b + 2]!,
+          b3 = PB[b + 3]!;
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+        c33 += a3 * b3;
       }
       const rows = Math.min(MR, mc - it);
       const c0 = cOff + (i0 + it) * ldc + j0 + jt;
       if (rows === MR && cols === NR) {
-        C[c0] += alpha * c00; C[c0 + 1] += alpha * c01; C[c0 + 2] += alpha * c02; C[c0 + 3] += alpha * c03;
+        C[c0]! += alpha * c00;
+        C[c0 + 1]! += alpha * c01;
+        C[c0 + 2]! += alpha * c02;
+        C[c0 + 3]! += alpha * c03;
         const c1 = c0 + ldc;
-        C[c1] += alpha * c10; C[c1 + 1] += alpha * c11; C[c1 + 2] += alpha * c12; C[c1 + 3] += alpha * c13;
+        C[c1]! += alpha * c10;
+        C[c1 + 1]! += alpha * c11;
+        C[c1 + 2]! += alpha * c12;
+        C[c1 + 3]! += alpha * c13;
         const c2 = c1 + ldc;
-        C[c2] += alpha * c20; C[c2 + 1] += alpha * c21; C[c2 + 2] += alpha * c22; C[c2 + 3] += alpha * c23;
+        C[c2]! += alpha * c20;
+        C[c2 + 1]! += alpha * c21;
+        C[c2 + 2]! += alpha * c22;
+        C[c2 + 3]! += alpha * c23;
         const c3 = c2 + ldc;
-        C[c3] += alpha * c30; C[c3 + 1] += alpha * c31; C[c3 + 2] += alpha * c32; C[c3 + 3] += alpha * c33;
+        C[c3]! += alpha * c30;
+        C[c3 + 1]! += alpha * c31;
+        C[c3 + 2]! += alpha * c32;
+        C[c3 + 3]! += alpha * c33;
       } else {
         // edge tile: write only the rows and columns inside C
         const t = edgeTile;
-        t[0] = c00; t[1] = c01; t[2] = c02; t[3] = c03; t[4] = c10; t[5] = c11; t[6] = c12; t[7] = c13;
-        t[8] = c20; t[9] = c21; t[10] = c22; t[11] = c23; t[12] = c30; t[13] = c31; t[14] = c32; t[15] = c33;
-        for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) C[c0 + r * ldc + c] += alpha * t[r * NR + c]!;
+        t[0] = c00;
+        t[1] = c01;
+        t[2] = c02;
+        t[3] = c03;
+        t[4] = c10;
+        t[5] = c11;
+        t[6] = c12;
+        t[7] = c13;
+        t[8] = c20;
+        t[9] = c21;
+        t[10] = c22;
+        t[11] = c23;
+        t[12] = c30;
+        t[13] = c31;
+        t[14] = c32;
+        t[15] = c33;
+        for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) C[c0 + r * ldc + c]! += alpha * t[r * NR + c]!;
       }
     }
   }
 }
 
 /** One sgemm on matrices starting at the given element offsets, rows lda/ldb/ldc apart. */
-function sgemmAt(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
-  A: Float32Array, aOff: number, lda: number, B: Float32Array, bOff: number, ldb: number, beta: number,
-  C: Float32Array, cOff: number, ldc: number): void {
+function sgemmAt(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  A: Float32Array,
+  aOff: number,
+  lda: number,
+  B: Float32Array,
+  bOff: number,
+  ldb: number,
+  beta: number,
+  C: Float32Array,
+  cOff: number,
+  ldc: number,
+): void {
   scaleC(C, cOff, M, N, ldc, beta);
   if (alpha === 0 || K === 0 || M === 0 || N === 0) return;
   const sAi = transA ? 1 : lda;
@@ -128,14 +226,40 @@ function sgemmAt(transA: boolean, transB: boolean, M: number, N: number, K: numb
   }
 }
 
-export function sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
-  A: Float32Array, B: Float32Array, beta: number, C: Float32Array): void {
+export function sgemm(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  A: Float32Array,
+  B: Float32Array,
+  beta: number,
+  C: Float32Array,
+): void {
   sgemmAt(transA, transB, M, N, K, alpha, A, 0, transA ? M : K, B, 0, transB ? K : N, beta, C, 0, N);
 }
 
-export function sgemmBatched(transA: boolean, transB: boolean, batch: number, M: number, N: number, K: number,
-  alpha: number, A: Float32Array, lda: number, strideA: number, B: Float32Array, ldb: number, strideB: number,
-  beta: number, C: Float32Array, ldc: number, strideC: number): void {
+export function sgemmBatched(
+  transA: boolean,
+  transB: boolean,
+  batch: number,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  A: Float32Array,
+  lda: number,
+  strideA: number,
+  B: Float32Array,
+  ldb: number,
+  strideB: number,
+  beta: number,
+  C: Float32Array,
+  ldc: number,
+  strideC: number,
+): void {
   for (let i = 0; i < batch; i++) {
     sgemmAt(transA, transB, M, N, K, alpha, A, i * strideA, lda, B, i * strideB, ldb, beta, C, i * strideC, ldc);
   }

@@ -19,8 +19,14 @@ export function causalSoftmaxForward(scores: Float32Array, BH: number, T: number
   }
 }
 
-export function causalSoftmaxBackward(dp: Float32Array, p: Float32Array, BH: number, T: number, scale: number,
-  dscores: Float32Array): void {
+export function causalSoftmaxBackward(
+  dp: Float32Array,
+  p: Float32Array,
+  BH: number,
+  T: number,
+  scale: number,
+  dscores: Float32Array,
+): void {
   for (let bh = 0; bh < BH; bh++) {
     for (let t = 0; t < T; t++) {
       const o = (bh * T + t) * T;
@@ -33,8 +39,14 @@ export function causalSoftmaxBackward(dp: Float32Array, p: Float32Array, BH: num
   }
 }
 
-export function logSoftmaxGather(logits: Float32Array, targets: Int32Array, R: number, V: number,
-  logp: Float32Array, lse: Float32Array): void {
+export function logSoftmaxGather(
+  logits: Float32Array,
+  targets: Int32Array,
+  R: number,
+  V: number,
+  logp: Float32Array,
+  lse: Float32Array,
+): void {
   for (let r = 0; r < R; r++) {
     const o = r * V;
     let max = -Infinity;
@@ -48,8 +60,15 @@ export function logSoftmaxGather(logits: Float32Array, targets: Int32Array, R: n
   }
 }
 
-export function logSoftmaxGatherBackward(dlogp: Float32Array, logits: Float32Array, targets: Int32Array,
-  lse: Float32Array, R: number, V: number, dlogits: Float32Array): void {
+export function logSoftmaxGatherBackward(
+  dlogp: Float32Array,
+  logits: Float32Array,
+  targets: Int32Array,
+  lse: Float32Array,
+  R: number,
+  V: number,
+  dlogits: Float32Array,
+): void {
   for (let r = 0; r < R; r++) {
     const t = targets[r]!;
     if (t < 0) continue;

@@ -2,12 +2,24 @@
 // the environment variables that change either, and how to get the fast path when it is missing.
 import os from 'node:os';
 import path from 'node:path';
-import { blasThreadCount, loadNativeKernels, nativeBuildRecord, type BlasInfo, type NativeBuildRecord } from './load.js';
+import {
+  blasThreadCount,
+  loadNativeKernels,
+  nativeBuildRecord,
+  type BlasInfo,
+  type NativeBuildRecord,
+} from './load.js';
 
 export const FAST_PATH_HINT =
   'apt-get install build-essential libopenblas-dev && npm rebuild prefdyn (or, in a checkout: npm run build:native)';
 
-const ENV_VARS = ['PREFDYN_KERNELS', 'PREFDYN_THREADS', 'OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE', 'OPENBLAS_NUM_THREADS'] as const;
+const ENV_VARS = [
+  'PREFDYN_KERNELS',
+  'PREFDYN_THREADS',
+  'OPENBLAS_CORETYPE',
+  'OPENBLAS_L2_SIZE',
+  'OPENBLAS_NUM_THREADS',
+] as const;
 
 export interface KernelDiagnosis {
   /** The set `kernels()` picks in this environment, or null when it would refuse to start. */
@@ -28,8 +40,13 @@ function chosenSet(want: string, nativeAvailable: boolean, reason: string): Pick
   if (want !== 'native' && want !== 'auto') {
     return { kernels: null, why: `PREFDYN_KERNELS must be "js" or "native", got "${want}"` };
   }
-  if (nativeAvailable) return { kernels: 'native', why: want === 'native' ? 'PREFDYN_KERNELS=native' : 'default: the native addon is built' };
-  if (want === 'native') return { kernels: null, why: `PREFDYN_KERNELS=native, but the native kernels are unavailable: ${reason}` };
+  if (nativeAvailable)
+    return {
+      kernels: 'native',
+      why: want === 'native' ? 'PREFDYN_KERNELS=native' : 'default: the native addon is built',
+    };
+  if (want === 'native')
+    return { kernels: null, why: `PREFDYN_KERNELS=native, but the native kernels are unavailable: ${reason}` };
   return { kernels: 'js', why: `native kernels unavailable: ${reason}` };
 }
 

@@ -33,9 +33,21 @@ export interface NativeLoad {
 }
 
 const KERNEL_FUNCTIONS: (keyof KernelFunctions)[] = [
-  'sgemm', 'sgemmBatched', 'rmsnormForward', 'rmsnormBackward', 'layernormForward', 'layernormBackward',
-  'swigluForward', 'swigluBackward', 'geluForward', 'geluBackward', 'causalSoftmaxForward',
-  'causalSoftmaxBackward', 'logSoftmaxGather', 'logSoftmaxGatherBackward', 'adamw',
+  'sgemm',
+  'sgemmBatched',
+  'rmsnormForward',
+  'rmsnormBackward',
+  'layernormForward',
+  'layernormBackward',
+  'swigluForward',
+  'swigluBackward',
+  'geluForward',
+  'geluBackward',
+  'causalSoftmaxForward',
+  'causalSoftmaxBackward',
+  'logSoftmaxGather',
+  'logSoftmaxGatherBackward',
+  'adamw',
 ];
 
 export const nativeAddonPath = packagePath('build', 'Release', 'prefdyn_native.node');
@@ -51,8 +63,12 @@ export interface NativeBuildRecord {
 /** The last build's record, or undefined when the build script has not run (or its record is unreadable). */
 export function nativeBuildRecord(): NativeBuildRecord | undefined {
   try {
-    const r = JSON.parse(readFileSync(path.join(packageRoot, 'build', 'native-build.json'), 'utf8')) as NativeBuildRecord;
-    return typeof r.built === 'boolean' && typeof r.openblas === 'boolean' && typeof r.reason === 'string' ? r : undefined;
+    const r = JSON.parse(
+      readFileSync(path.join(packageRoot, 'build', 'native-build.json'), 'utf8'),
+    ) as NativeBuildRecord;
+    return typeof r.built === 'boolean' && typeof r.openblas === 'boolean' && typeof r.reason === 'string'
+      ? r
+      : undefined;
   } catch {
     return undefined;
   }
@@ -88,7 +104,10 @@ function tryLoad(): NativeLoad {
   }
   const missing = KERNEL_FUNCTIONS.filter((k) => typeof addon[k] !== 'function');
   if (missing.length > 0) {
-    return { addonPath, reason: `the addon is out of date (missing ${missing.join(', ')}); rebuild it with \`npm run build:native\`` };
+    return {
+      addonPath,
+      reason: `the addon is out of date (missing ${missing.join(', ')}); rebuild it with \`npm run build:native\``,
+    };
   }
   let threads: number;
   try {
@@ -100,7 +119,12 @@ function tryLoad(): NativeLoad {
   const blas = addon.blasInfo();
   const kernels: Kernels = {
     name: 'native',
-    ...Object.fromEntries(KERNEL_FUNCTIONS.map((k) => [k, addon[k]])) as KernelFunctions,
+    ...(Object.fromEntries(KERNEL_FUNCTIONS.map((k) => [k, addon[k]])) as KernelFunctions),
   };
-  return { kernels, blas, addonPath, reason: `built and loaded (OpenBLAS ${blas.corename}, ${blas.threads} BLAS thread${blas.threads === 1 ? '' : 's'})` };
+  return {
+    kernels,
+    blas,
+    addonPath,
+    reason: `built and loaded (OpenBLAS ${blas.corename}, ${blas.threads} BLAS thread${blas.threads === 1 ? '' : 's'})`,
+  };
 }

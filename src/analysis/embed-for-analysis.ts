@@ -13,7 +13,7 @@ import { truncationLimits, truncationMetadata, type TruncationRequest } from '..
 import { writeSafetensors } from '../model/safetensors.js';
 import { fileHash, folderHash } from '../util/file-hash.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { embeddingsPaths } from './embeddingsFile.js';
+import { embeddingsPaths } from './embeddings-file.js';
 import { stderrCounter } from '../util/progress.js';
 
 export interface EmbedRequest {
@@ -33,7 +33,9 @@ export function embeddingsFingerprint(req: EmbedRequest): string {
   h.update(`data=${req.data}\n`);
   if (fs.existsSync(req.data) && fs.statSync(req.data).isFile()) h.update(`data-file=${fileHash(req.data)}\n`);
   h.update(JSON.stringify({ flip: req.source.flip ?? false, fields: req.source.fields ?? {} }));
-  h.update(`\ntruncation=${JSON.stringify({ max_length: req.truncation.maxLength ?? 'model', max_prompt_length: req.truncation.maxPromptLength ?? 'none' })}\n`);
+  h.update(
+    `\ntruncation=${JSON.stringify({ max_length: req.truncation.maxLength ?? 'model', max_prompt_length: req.truncation.maxPromptLength ?? 'none' })}\n`,
+  );
   return h.digest('hex').slice(0, 16);
 }
 
@@ -41,18 +43,33 @@ export function embeddingsFingerprint(req: EmbedRequest): string {
  * The embeddings file's NAME (cached or freshly written), whether it came from the cache, and, when
  * freshly written, the note on truncated pairs (undefined when none were cut).
  */
-export async function embeddingsForAnalysis(req: EmbedRequest): Promise<{ name: string; cached: boolean; note?: string }> {
+export async function embeddingsForAnalysis(
+  req: EmbedRequest,
+): Promise<{ name: string; cached: boolean; note?: string }> {
   const name = path.join(req.cacheDir, `embeddings-${embeddingsFingerprint(req)}`);
   const paths = embeddingsPaths(name);
   if (fs.existsSync(paths.tensors) && fs.existsSync(paths.rows)) return { name, cached: true };
   const { pairs } = await loadSource(req.data, req.source);
   const { model, tokenizer } = await loadModelForScoring(req.model);
   const limits = truncationLimits(req.truncation, model.config);
-  const { data, d, rows, position, note } = embedPairs(model, tokenizer, pairs, { position: 'auto', batchSize: req.batchSize, limits, onProgress: stderrCounter('embedding') });
+  const { data, d, rows, position, note } = embedPairs(model, tokenizer, pairs, {
+    position: 'auto',
+    batchSize: req.batchSize,
+    limits,
+    onProgress: stderrCounter('embedding'),
+  });
   // embedPairs writes one row per pair ('prompt') or two, chosen then rejected ('response').
   const perPair = position === 'prompt' ? 1 : 2;
   // Rows first, tensors last: a cache entry counts only when both exist, so an interrupted run is redone.
-  writeFileAtomic(paths.rows, rows.map((r, i) => JSON.stringify({ ...r, prompt: pairs[Math.floor(i / perPair)]!.prompt }) + '\n').join(''));
-  writeSafetensors(paths.tensors, [{ name: 'embeddings', shape: [rows.length, d], data }], { position, model: req.model, data: req.data, ...truncationMetadata(limits) });
+  writeFileAtomic(
+    paths.rows,
+    rows.map((r, i) => JSON.stringify({ ...r, prompt: pairs[Math.floor(i / perPair)]!.prompt }) + '\n').join(''),
+  );
+  writeSafetensors(paths.tensors, [{ name: 'embeddings', shape: [rows.length, d], data }], {
+    position,
+    model: req.model,
+    data: req.data,
+    ...truncationMetadata(limits),
+  });
   return { name, cached: false, note };
 }

@@ -18,8 +18,12 @@ const REQUIRED = ['step', 'split', 'group', 'loss', 'policy/accuracies', 'reward
 export function readRunMetrics(runDir: string): RunSeries {
   const file = path.join(runDir, 'metrics.jsonl');
   if (!fs.existsSync(runDir)) throw new UserError(`${runDir}: no such run folder`);
-  if (!fs.existsSync(file)) throw new UserError(`${file}: no such file (a run folder holds config.json, metrics.jsonl and summary.json)`);
-  const series: RunSeries = new Map([['train', new Map()], ['test', new Map()]]);
+  if (!fs.existsSync(file))
+    throw new UserError(`${file}: no such file (a run folder holds config.json, metrics.jsonl and summary.json)`);
+  const series: RunSeries = new Map([
+    ['train', new Map()],
+    ['test', new Map()],
+  ]);
   const lines = fs.readFileSync(file, 'utf8').split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
@@ -33,12 +37,16 @@ export function readRunMetrics(runDir: string): RunSeries {
     }
     for (const key of REQUIRED) if (!(key in obj)) throw new UserError(`${where}: missing "${key}"`);
     const { step, split, group } = obj;
-    if (!Number.isInteger(step) || (step as number) < 0) throw new UserError(`${where}: "step" must be a non-negative integer, got ${JSON.stringify(step)}`);
-    if (split !== 'train' && split !== 'test') throw new UserError(`${where}: "split" must be "train" or "test", got ${JSON.stringify(split)}`);
-    if (typeof group !== 'string') throw new UserError(`${where}: "group" must be a string, got ${JSON.stringify(group)}`);
+    if (!Number.isInteger(step) || (step as number) < 0)
+      throw new UserError(`${where}: "step" must be a non-negative integer, got ${JSON.stringify(step)}`);
+    if (split !== 'train' && split !== 'test')
+      throw new UserError(`${where}: "split" must be "train" or "test", got ${JSON.stringify(split)}`);
+    if (typeof group !== 'string')
+      throw new UserError(`${where}: "group" must be a string, got ${JSON.stringify(group)}`);
     const numbers = ['loss', 'policy/accuracies', 'rewards/margins'].map((k) => {
       const v = obj[k];
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new UserError(`${where}: "${k}" must be a finite number, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new UserError(`${where}: "${k}" must be a finite number, got ${JSON.stringify(v)}`);
       return v;
     });
     const byGroup = series.get(split)!;

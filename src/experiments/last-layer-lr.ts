@@ -9,10 +9,12 @@
 // scale 3 the label imbalance of each sampled batch already pushes every margin to and fro along it;
 // at scale 20 the loss diverges.
 
-export const LR_RULE = 'lr = scale / (beta^2 * E||g||^2), E||g||^2 over the base model\'s prompt embeddings of the analysed behaviours';
+export const LR_RULE =
+  "lr = scale / (beta^2 * E||g||^2), E||g||^2 over the base model's prompt embeddings of the analysed behaviours";
 
 export function lastLayerLr(beta: number, meanSquaredNorm: number, scale: number): number {
-  if (!(meanSquaredNorm > 0)) throw new Error(`the embeddings have zero norm (E||g||^2 = ${meanSquaredNorm}); cannot scale the learning rate`);
+  if (!(meanSquaredNorm > 0))
+    throw new Error(`the embeddings have zero norm (E||g||^2 = ${meanSquaredNorm}); cannot scale the learning rate`);
   // Three significant digits: a number a reader can type into `prefdyn train --lr`.
   return Number((scale / (beta * beta * meanSquaredNorm)).toPrecision(3));
 }

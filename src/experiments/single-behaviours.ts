@@ -2,14 +2,14 @@
 // their distinguishability Delta (measured before training) against how fast each was learned.
 import path from 'node:path';
 import type { AnalysisReport } from '../analysis/analyze.js';
-import { compareRun, type AnalysisInput, type Correlation } from '../analysis/compareRun.js';
+import { compareRun, type AnalysisInput, type Correlation } from '../analysis/compare-run.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
-import type { RunSeries } from '../analysis/runMetrics.js';
+import type { RunSeries } from '../analysis/run-metrics.js';
 import { PAPER_BEHAVIOURS } from './behaviours.js';
 import { compareStep, seconds, type ExperimentContext } from './context.js';
-import { lastLayerLr, LR_RULE } from './lastLayerLr.js';
-import { analyzeModel } from './modelAnalysis.js';
-import { trainRun } from './trainRun.js';
+import { lastLayerLr, LR_RULE } from './last-layer-lr.js';
+import { analyzeModel } from './model-analysis.js';
+import { trainRun } from './train-run.js';
 import { correlationStatus, HEADLINE_MEASURE, type FindingStatus } from './verdicts.js';
 
 export interface SingleBehaviour {
@@ -25,7 +25,7 @@ export interface SingleBehaviour {
   /** The run folder, relative to the output folder. */
   run: string;
   final_test: { loss: number; policy_accuracy: number } | null;
-  /** Raw observed speeds per measure (src/analysis/observedSpeed.ts); null: not reached. */
+  /** Raw observed speeds per measure (src/analysis/observed-speed.ts); null: not reached. */
   observed: Record<string, number | null>;
 }
 
@@ -54,47 +54,88 @@ export async function singleBehaviours(ctx: ExperimentContext): Promise<SingleBe
   const steps = profile.lastLayer.steps;
   const t0 = Date.now();
   const analysisFile = path.join(dir, 'analysis.json');
-  const analysis = await analyzeModel(ctx.model, ctx.data.source(PAPER_BEHAVIOURS, 'five'), { bootstrap: profile.bootstrap, seed, jsonFile: analysisFile });
+  const analysis = await analyzeModel(ctx.model, ctx.data.source(PAPER_BEHAVIOURS, 'five'), {
+    bootstrap: profile.bootstrap,
+    seed,
+    jsonFile: analysisFile,
+  });
   const lr = lastLayerLr(profile.beta, analysis.meanSquaredNorm, profile.lastLayer.lrScale);
-  ctx.log(`[a] analysed ${PAPER_BEHAVIOURS.length} behaviours (${analysis.cached ? 'cached embeddings' : 'embedded'}), E||g||^2 = ${analysis.meanSquaredNorm.toFixed(1)} -> last-layer lr ${lr} (${seconds(t0)})`);
+  ctx.log(
+    `[a] analysed ${PAPER_BEHAVIOURS.length} behaviours (${analysis.cached ? 'cached embeddings' : 'embedded'}), E||g||^2 = ${analysis.meanSquaredNorm.toFixed(1)} -> last-layer lr ${lr} (${seconds(t0)})`,
+  );
 
-  const series: RunSeries = new Map([['train', new Map()], ['test', new Map()]]);
+  const series: RunSeries = new Map([
+    ['train', new Map()],
+    ['test', new Map()],
+  ]);
   const runs = new Map<string, { run: string; finalTest: SingleBehaviour['final_test'] }>();
   for (const [i, b] of PAPER_BEHAVIOURS.entries()) {
     const t = Date.now();
     const run = await trainRun({
-      dir: path.join(dir, 'runs', b), model: ctx.model, data: ctx.data.source([b], b), mode: 'last-layer', steps, lr,
-      beta: profile.beta, batchSize: profile.lastLayer.batchSize, evalEvery: profile.lastLayer.evalEvery, seed,
+      dir: path.join(dir, 'runs', b),
+      model: ctx.model,
+      data: ctx.data.source([b], b),
+      mode: 'last-layer',
+      steps,
+      lr,
+      beta: profile.beta,
+      batchSize: profile.lastLayer.batchSize,
+      evalEvery: profile.lastLayer.evalEvery,
+      seed,
     });
     // Each run holds one behaviour (and "all"): together they are the series of five independent runs.
     for (const split of ['train', 'test'] as const) series.get(split)!.set(b, run.series.get(split)!.get(b) ?? []);
     const last = run.series.get('test')!.get(b)?.at(-1);
     const finalTest = last ? { loss: last.loss, policy_accuracy: last.policyAccuracy } : null;
     runs.set(b, { run: path.relative(ctx.out, run.dir), finalTest });
-    ctx.log(`[a] ${i + 1}/${PAPER_BEHAVIOURS.length} last-layer DPO on ${b}: ${steps} steps, test loss ${finalTest?.loss.toFixed(4) ?? '-'} (${seconds(t)})`);
+    ctx.log(
+      `[a] ${i + 1}/${PAPER_BEHAVIOURS.length} last-layer DPO on ${b}: ${steps} steps, test loss ${finalTest?.loss.toFixed(4) ?? '-'} (${seconds(t)})`,
+    );
   }
 
   const k = compareStep(steps);
-  const comparison = compareRun(independentRunsInput(analysis.report), series, { k, bootstrap: profile.bootstrap, seed });
+  const comparison = compareRun(independentRunsInput(analysis.report), series, {
+    k,
+    bootstrap: profile.bootstrap,
+    seed,
+  });
   writeJsonAtomic(path.join(dir, 'compare.json'), comparison);
   const byName = new Map(analysis.report.groups.map((g) => [g.group, g]));
-  const rankBy = (score: (b: string) => number) => (b: string) => 1 + PAPER_BEHAVIOURS.filter((o) => score(o) > score(b)).length;
-  const soloVelocity = (b: string) => analysis.report.gram.cc[analysis.report.gram.groups.indexOf(b)]![analysis.report.gram.groups.indexOf(b)]!;
+  const rankBy = (score: (b: string) => number) => (b: string) =>
+    1 + PAPER_BEHAVIOURS.filter((o) => score(o) > score(b)).length;
+  const soloVelocity = (b: string) =>
+    analysis.report.gram.cc[analysis.report.gram.groups.indexOf(b)]![analysis.report.gram.groups.indexOf(b)]!;
   const delta = (b: string) => byName.get(b)!.delta;
-  const behaviours: SingleBehaviour[] = [...PAPER_BEHAVIOURS].sort((x, y) => delta(y) - delta(x)).map((b) => {
-    const g = byName.get(b)!;
-    return {
-      group: b, n_pairs: g.n_pos + g.n_neg, delta: g.delta, delta_ci: g.delta_ci, concentration: g.concentration,
-      solo_velocity: soloVelocity(b), rank_by_delta: rankBy(delta)(b), rank_by_velocity: rankBy(soloVelocity)(b),
-      run: runs.get(b)!.run, final_test: runs.get(b)!.finalTest,
-      observed: comparison.groups.find((c) => c.group === b)!.observed,
-    };
-  });
+  const behaviours: SingleBehaviour[] = [...PAPER_BEHAVIOURS]
+    .sort((x, y) => delta(y) - delta(x))
+    .map((b) => {
+      const g = byName.get(b)!;
+      return {
+        group: b,
+        n_pairs: g.n_pos + g.n_neg,
+        delta: g.delta,
+        delta_ci: g.delta_ci,
+        concentration: g.concentration,
+        solo_velocity: soloVelocity(b),
+        rank_by_delta: rankBy(delta)(b),
+        rank_by_velocity: rankBy(soloVelocity)(b),
+        run: runs.get(b)!.run,
+        final_test: runs.get(b)!.finalTest,
+        observed: comparison.groups.find((c) => c.group === b)!.observed,
+      };
+    });
   const headline = comparison.correlations.find((c) => c.predictor === 'delta' && c.measure === HEADLINE_MEASURE)!;
   return {
     result: {
-      analysis: path.relative(ctx.out, analysisFile), mean_squared_norm: analysis.meanSquaredNorm, lr, lr_rule: LR_RULE, k,
-      behaviours, correlations: comparison.correlations, headline, status: correlationStatus(headline),
+      analysis: path.relative(ctx.out, analysisFile),
+      mean_squared_norm: analysis.meanSquaredNorm,
+      lr,
+      lr_rule: LR_RULE,
+      k,
+      behaviours,
+      correlations: comparison.correlations,
+      headline,
+      status: correlationStatus(headline),
     },
     report: analysis.report,
   };
@@ -111,9 +152,14 @@ export function independentRunsInput(a: AnalysisReport): AnalysisInput {
     return row.n_pos + row.n_neg;
   });
   const total = counts.reduce((s, n) => s + n, 0);
-  const diagonal = (m: number[][], scale: (i: number) => number) => m.map((row, i) => row.map((v, j) => (i === j ? v * scale(i) : 0)));
+  const diagonal = (m: number[][], scale: (i: number) => number) =>
+    m.map((row, i) => row.map((v, j) => (i === j ? v * scale(i) : 0)));
   return {
     groups: a.groups,
-    gram: { groups: a.gram.groups, dd: diagonal(a.gram.dd, () => 1), cc: diagonal(a.gram.cc, (i) => total / counts[i]!) },
+    gram: {
+      groups: a.gram.groups,
+      dd: diagonal(a.gram.dd, () => 1),
+      cc: diagonal(a.gram.cc, (i) => total / counts[i]!),
+    },
   };
 }

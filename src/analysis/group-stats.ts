@@ -1,6 +1,6 @@
 // Per-group distinguishability quantities (theory.md section 3) from the group's embeddings.
-import { norm, sideMoments, type SideMoments } from './sideMoments.js';
-import { fitTail, type TailFit } from './tailFit.js';
+import { norm, sideMoments, type SideMoments } from './side-moments.js';
+import { fitTail, type TailFit } from './tail-fit.js';
 
 /** One group's rows: x: [n, d] float32, labels[i] = +1 (preferred answer on the positive side) or -1. */
 export interface GroupRows {
@@ -42,7 +42,7 @@ export function sideRows(rows: GroupRows, label: 1 | -1): { x: Float32Array; n: 
   const out = new Float32Array(n * d);
   let r = 0;
   for (let i = 0; i < labels.length; i++) {
-    if (labels[i] === label) out.set(x.subarray(i * d, (i + 1) * d), (r++) * d);
+    if (labels[i] === label) out.set(x.subarray(i * d, (i + 1) * d), r++ * d);
   }
   return { x: out, n };
 }
@@ -63,7 +63,8 @@ export function groupStats(rows: GroupRows): GroupStats {
   }
   const delta = norm(meanGap);
   const concentration = Math.max(plus.topEigenvalue, minus.topEigenvalue);
-  const projections = delta > 0 ? [...projectCentred(plus, meanGap, delta, d), ...projectCentred(minus, meanGap, delta, d)] : [];
+  const projections =
+    delta > 0 ? [...projectCentred(plus, meanGap, delta, d), ...projectCentred(minus, meanGap, delta, d)] : [];
   const varSum = sampleVariance(projections.slice(0, pos.n)) + sampleVariance(projections.slice(pos.n));
   return {
     group: rows.group,

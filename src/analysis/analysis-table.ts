@@ -13,19 +13,42 @@ const GROUP_COLUMN = 1;
 /** Rows of cells -> aligned text (the group column left-aligned, the rest right-aligned). */
 export function alignColumns(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (c === GROUP_COLUMN ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => (c === GROUP_COLUMN ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function analysisTable(report: AnalysisReport): string {
   const close = new Set(report.order.too_close.map((p) => `${p.a}\u0000${p.b}`));
-  const header = ['rank', 'group', 'n+', 'n-', 'delta', 'delta 95% CI', 'conc', 'delta/sqrt(conc)', 'fisher', 'tail a', 'velocity', 'rank CI', 'acc1', '>= bound'];
+  const header = [
+    'rank',
+    'group',
+    'n+',
+    'n-',
+    'delta',
+    'delta 95% CI',
+    'conc',
+    'delta/sqrt(conc)',
+    'fisher',
+    'tail a',
+    'velocity',
+    'rank CI',
+    'acc1',
+    '>= bound',
+  ];
   const rows = report.groups.map((g, i) => {
     const next = report.groups[i + 1];
     const tie = next && close.has(`${g.group}\u0000${next.group}`) ? '~' : '';
     return [
       `${g.predicted_rank}${tie}`,
       g.group + (g.in_mix ? '' : ' (not in mix)'),
-      String(g.n_pos), String(g.n_neg),
+      String(g.n_pos),
+      String(g.n_neg),
       formatNumber(g.delta),
       g.delta_ci ? `[${formatNumber(g.delta_ci[0])}, ${formatNumber(g.delta_ci[1])}]` : '-',
       formatNumber(g.concentration),

@@ -9,22 +9,38 @@ import type { PreferencePair } from '../data/pair.js';
 import { Rng } from '../util/rng.js';
 
 export class DataSources {
-  private constructor(private readonly dir: string, private readonly subsets: Map<string, PreferencePair[]> | null,
+  private constructor(
+    private readonly dir: string,
+    private readonly subsets: Map<string, PreferencePair[]> | null,
     /** Pairs per behaviour, in the order the behaviours were given. */
-    readonly counts: Map<string, number>) {}
+    readonly counts: Map<string, number>,
+  ) {}
 
   /** Loads the behaviours (all pairs, or `perBehaviour` of each drawn with a seeded permutation). */
-  static async open(behaviours: readonly string[], perBehaviour: number | null, seed: number, dir: string): Promise<DataSources> {
+  static async open(
+    behaviours: readonly string[],
+    perBehaviour: number | null,
+    seed: number,
+    dir: string,
+  ): Promise<DataSources> {
     const { pairs } = await loadSource(`persona:${behaviours.join(',')}`);
     const byGroup = new Map<string, PreferencePair[]>(behaviours.map((b) => [b, []]));
     for (const p of pairs) byGroup.get(p.group)!.push(p);
-    if (perBehaviour === null) return new DataSources(dir, null, new Map([...byGroup].map(([b, ps]) => [b, ps.length])));
+    if (perBehaviour === null)
+      return new DataSources(dir, null, new Map([...byGroup].map(([b, ps]) => [b, ps.length])));
     const subsets = new Map<string, PreferencePair[]>();
     for (const [b, ps] of byGroup) {
-      if (ps.length < perBehaviour) throw new UserError(`--pairs ${perBehaviour}: persona:${b} has only ${ps.length} pairs`);
+      if (ps.length < perBehaviour)
+        throw new UserError(`--pairs ${perBehaviour}: persona:${b} has only ${ps.length} pairs`);
       // Drawn in permutation order, then put back in source order so the split sees the file's order.
-      const pick = Rng.derive(seed, `subset/${b}`).permutation(ps.length).slice(0, perBehaviour).sort((x, y) => x - y);
-      subsets.set(b, pick.map((i) => ps[i]!));
+      const pick = Rng.derive(seed, `subset/${b}`)
+        .permutation(ps.length)
+        .slice(0, perBehaviour)
+        .sort((x, y) => x - y);
+      subsets.set(
+        b,
+        pick.map((i) => ps[i]!),
+      );
     }
     return new DataSources(dir, subsets, new Map([...subsets].map(([b, ps]) => [b, ps.length])));
   }
@@ -36,7 +52,10 @@ export class DataSources {
     const lines = behaviours.flatMap((b) => {
       const ps = this.subsets!.get(b);
       if (!ps) throw new Error(`behaviour ${b} was not loaded`);
-      return ps.map((p) => JSON.stringify({ id: p.id, group: p.group, prompt: p.prompt, chosen: p.chosen, rejected: p.rejected }) + '\n');
+      return ps.map(
+        (p) =>
+          JSON.stringify({ id: p.id, group: p.group, prompt: p.prompt, chosen: p.chosen, rejected: p.rejected }) + '\n',
+      );
     });
     writeFileAtomic(file, lines.join(''));
     return file;

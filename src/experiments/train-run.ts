@@ -1,7 +1,7 @@
 // One training run of an experiment, through the library (what `prefdyn train` does, minus the
 // command line): resolved config -> setup -> train -> a run folder of contract 4, read back as series.
 import fs from 'node:fs';
-import { readRunMetrics, type RunSeries } from '../analysis/runMetrics.js';
+import { readRunMetrics, type RunSeries } from '../analysis/run-metrics.js';
 import { resolveConfig, type TrainMode } from '../train/config.js';
 import { writeRunConfig, writeRunSummary } from '../train/run-folder.js';
 import { setupRun } from '../train/setup.js';
@@ -32,9 +32,18 @@ export interface FinishedRun {
 
 export async function trainRun(spec: RunSpec): Promise<FinishedRun> {
   const resolved = resolveConfig(undefined, {
-    model: spec.model, data: spec.data, out: spec.dir, flip: spec.flip ?? false, mode: spec.mode, steps: spec.steps,
-    lr: spec.lr, beta: spec.beta, batch_size: spec.batchSize, gradient_accumulation_steps: spec.gradientAccumulationSteps ?? 1,
-    eval_every: spec.evalEvery, seed: spec.seed,
+    model: spec.model,
+    data: spec.data,
+    out: spec.dir,
+    flip: spec.flip ?? false,
+    mode: spec.mode,
+    steps: spec.steps,
+    lr: spec.lr,
+    beta: spec.beta,
+    batch_size: spec.batchSize,
+    gradient_accumulation_steps: spec.gradientAccumulationSteps ?? 1,
+    eval_every: spec.evalEvery,
+    seed: spec.seed,
   });
   const { config } = resolved;
   const setup = await setupRun(config, {});

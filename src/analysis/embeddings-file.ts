@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { UserError } from '../util/errors.js';
 import { SafetensorsFile } from '../model/safetensors.js';
-import type { GroupRows } from './groupStats.js';
+import type { GroupRows } from './group-stats.js';
 
 export const EMBEDDINGS_TENSOR = 'embeddings';
 
@@ -44,12 +44,17 @@ export function parseRowsJsonl(file: string, text: string): RowInfo[] {
     } catch (err) {
       throw new UserError(`${where}: not valid JSON (${(err as Error).message})`);
     }
-    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new UserError(`${where}: expected an object {"id", "group", "label"}`);
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
+      throw new UserError(`${where}: expected an object {"id", "group", "label"}`);
     const { id, group, label, prompt } = obj as Record<string, unknown>;
-    if (typeof id !== 'string' && typeof id !== 'number') throw new UserError(`${where}: "id" must be a string or number, got ${JSON.stringify(id)}`);
-    if (typeof group !== 'string' || group === '') throw new UserError(`${where}: "group" must be a non-empty string, got ${JSON.stringify(group)}`);
-    if (label !== 1 && label !== -1) throw new UserError(`${where}: "label" must be 1 or -1, got ${JSON.stringify(label)}`);
-    if (prompt !== undefined && typeof prompt !== 'string') throw new UserError(`${where}: "prompt" must be a string when present, got ${JSON.stringify(prompt)}`);
+    if (typeof id !== 'string' && typeof id !== 'number')
+      throw new UserError(`${where}: "id" must be a string or number, got ${JSON.stringify(id)}`);
+    if (typeof group !== 'string' || group === '')
+      throw new UserError(`${where}: "group" must be a non-empty string, got ${JSON.stringify(group)}`);
+    if (label !== 1 && label !== -1)
+      throw new UserError(`${where}: "label" must be 1 or -1, got ${JSON.stringify(label)}`);
+    if (prompt !== undefined && typeof prompt !== 'string')
+      throw new UserError(`${where}: "prompt" must be a string when present, got ${JSON.stringify(prompt)}`);
     rows.push(prompt === undefined ? { id: String(id), group, label } : { id: String(id), group, label, prompt });
   }
   return rows;
@@ -61,16 +66,25 @@ export function groupsInOrder(rows: readonly RowInfo[]): string[] {
 
 export function openEmbeddingsFile(name: string): EmbeddingSource {
   const paths = embeddingsPaths(name);
-  if (!fs.existsSync(paths.rows)) throw new UserError(`${paths.rows}: no such file (an embeddings file is ${paths.tensors} + ${paths.rows})`);
+  if (!fs.existsSync(paths.rows))
+    throw new UserError(`${paths.rows}: no such file (an embeddings file is ${paths.tensors} + ${paths.rows})`);
   const rows = parseRowsJsonl(paths.rows, fs.readFileSync(paths.rows, 'utf8'));
   const file = SafetensorsFile.open(paths.tensors);
   try {
     const info = file.info(EMBEDDINGS_TENSOR);
-    if (info.dtype !== 'F32') throw new UserError(`${paths.tensors}: tensor "${EMBEDDINGS_TENSOR}" has dtype ${info.dtype}; expected F32`);
-    if (info.shape.length !== 2) throw new UserError(`${paths.tensors}: tensor "${EMBEDDINGS_TENSOR}" has shape [${info.shape.join(', ')}]; expected [N, d]`);
+    if (info.dtype !== 'F32')
+      throw new UserError(`${paths.tensors}: tensor "${EMBEDDINGS_TENSOR}" has dtype ${info.dtype}; expected F32`);
+    if (info.shape.length !== 2)
+      throw new UserError(
+        `${paths.tensors}: tensor "${EMBEDDINGS_TENSOR}" has shape [${info.shape.join(', ')}]; expected [N, d]`,
+      );
     const [n, d] = info.shape as [number, number];
-    if (n !== rows.length) throw new UserError(`${paths.tensors}: tensor "${EMBEDDINGS_TENSOR}" has ${n} rows but ${paths.rows} has ${rows.length} lines; they must match row for row`);
-    if (n === 0 || d === 0) throw new UserError(`${paths.tensors}: tensor "${EMBEDDINGS_TENSOR}" is empty ([${n}, ${d}])`);
+    if (n !== rows.length)
+      throw new UserError(
+        `${paths.tensors}: tensor "${EMBEDDINGS_TENSOR}" has ${n} rows but ${paths.rows} has ${rows.length} lines; they must match row for row`,
+      );
+    if (n === 0 || d === 0)
+      throw new UserError(`${paths.tensors}: tensor "${EMBEDDINGS_TENSOR}" is empty ([${n}, ${d}])`);
     // Row reads go straight to the file: data section start = 8 + header length (safetensors layout).
     const fd = fs.openSync(paths.tensors, 'r');
     const lengthBytes = Buffer.alloc(8);
@@ -88,8 +102,13 @@ class FileSource implements EmbeddingSource {
   readonly groups: string[];
   private readonly indices = new Map<string, number[]>();
 
-  constructor(private readonly path: string, private readonly fd: number, private readonly dataStart: number,
-    readonly d: number, readonly rows: readonly RowInfo[]) {
+  constructor(
+    private readonly path: string,
+    private readonly fd: number,
+    private readonly dataStart: number,
+    readonly d: number,
+    readonly rows: readonly RowInfo[],
+  ) {
     this.groups = groupsInOrder(rows);
     rows.forEach((r, i) => {
       const list = this.indices.get(r.group);
@@ -106,7 +125,7 @@ class FileSource implements EmbeddingSource {
     const bytes = new Uint8Array(x.buffer);
     const rowBytes = d * 4;
     // Contiguous runs of rows are read in one call.
-    for (let start = 0; start < idx.length; ) {
+    for (let start = 0; start < idx.length;) {
       let end = start + 1;
       while (end < idx.length && idx[end] === idx[end - 1]! + 1) end++;
       const length = (end - start) * rowBytes;

@@ -64,7 +64,9 @@ export const GRAM_MAX_SIDE = 1024;
  * operator v -> A^T (A v), never forming a d x d matrix. See GRAM_MAX_SIDE for the cost rule.
  */
 export function topEigenvalueOfGram(a: Float32Array, n: number, d: number): number {
-  return Math.min(n, d) <= GRAM_MAX_SIDE ? topEigenvalueViaExplicitGram(a, n, d) : topEigenvalueViaImplicitGram(a, n, d);
+  return Math.min(n, d) <= GRAM_MAX_SIDE
+    ? topEigenvalueViaExplicitGram(a, n, d)
+    : topEigenvalueViaImplicitGram(a, n, d);
 }
 
 /**
@@ -76,7 +78,8 @@ export function topEigenvalueViaExplicitGram(a: Float32Array, n: number, d: numb
   const k = kernels();
   const m = Math.min(n, d);
   const gram = new Float32Array(m * m);
-  if (n <= d) k.sgemm(false, true, n, n, d, 1, a, a, 0, gram); // A A^T: [n, n]
+  if (n <= d)
+    k.sgemm(false, true, n, n, d, 1, a, a, 0, gram); // A A^T: [n, n]
   else k.sgemm(true, false, d, d, n, 1, a, a, 0, gram); // A^T A: [d, d]
   // The product is symmetric up to the order of float32 summation; average the two halves so Lanczos
   // sees an exactly symmetric operator.
@@ -102,12 +105,16 @@ export function topEigenvalueViaImplicitGram(a: Float32Array, n: number, d: numb
   const v32 = new Float32Array(d);
   const av = new Float32Array(n);
   const atav = new Float32Array(d);
-  return largestEigenvalueLanczos(d, (v, out) => {
-    for (let i = 0; i < d; i++) v32[i] = v[i]!;
-    k.sgemm(false, false, n, 1, d, 1, a, v32, 0, av);
-    k.sgemm(true, false, d, 1, n, 1, a, av, 0, atav);
-    for (let i = 0; i < d; i++) out[i] = atav[i]!;
-  }, Math.min(n, d));
+  return largestEigenvalueLanczos(
+    d,
+    (v, out) => {
+      for (let i = 0; i < d; i++) v32[i] = v[i]!;
+      k.sgemm(false, false, n, 1, d, 1, a, v32, 0, av);
+      k.sgemm(true, false, d, 1, n, 1, a, av, 0, atav);
+      for (let i = 0; i < d; i++) out[i] = atav[i]!;
+    },
+    Math.min(n, d),
+  );
 }
 
 const LANCZOS_MAX_STEPS = 60;
@@ -118,7 +125,11 @@ const LANCZOS_REL_TOL = 1e-7;
  * apply(v, out): out = M v (v, out: [dim], float64), by Lanczos with full reorthogonalisation.
  * rank bounds the number of useful steps (Krylov space dimension). Stops when the top Ritz value is stable.
  */
-export function largestEigenvalueLanczos(dim: number, apply: (v: Float64Array, out: Float64Array) => void, rank = dim): number {
+export function largestEigenvalueLanczos(
+  dim: number,
+  apply: (v: Float64Array, out: Float64Array) => void,
+  rank = dim,
+): number {
   const steps = Math.min(LANCZOS_MAX_STEPS, dim, rank);
   const basis: Float64Array[] = [];
   const alphas: number[] = [];

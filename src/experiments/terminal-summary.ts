@@ -11,7 +11,9 @@ export function terminalSummary(s: ReproduceSummary, out: string): string {
   const lines = [
     `(a) single behaviours, last-layer DPO (lr ${a.lr}, ${s.profile.lastLayer.steps} steps):`,
     `    ${'behaviour'.padEnd(width)}  Delta   mean train loss`,
-    ...a.behaviours.map((r) => `    ${r.group.padEnd(width)}  ${fmt(r.delta).padStart(5)}   ${fmt(r.observed[HEADLINE_MEASURE], 4)}`),
+    ...a.behaviours.map(
+      (r) => `    ${r.group.padEnd(width)}  ${fmt(r.delta).padStart(5)}   ${fmt(r.observed[HEADLINE_MEASURE], 4)}`,
+    ),
     `    Spearman(Delta, speed) ${fmt(a.headline.spearman, 2)} ${interval(a.headline.spearman_ci)}, Kendall ${fmt(a.headline.kendall_tau_b, 2)}`,
     `(b) prioritisation:`,
     ...s.prioritisation.pairs.map((p) => {

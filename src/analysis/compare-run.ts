@@ -2,10 +2,10 @@
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { interval95 } from './bootstrap.js';
-import { MEASURES, observedSpeeds, type ObservedGroup } from './observedSpeed.js';
+import { MEASURES, observedSpeeds, type ObservedGroup } from './observed-speed.js';
 import { marginVelocity, mixWeights, priorityGapMatrix } from './priority.js';
-import { kendallTauB, spearman } from './rankCorrelation.js';
-import type { RunSeries } from './runMetrics.js';
+import { kendallTauB, spearman } from './rank-correlation.js';
+import type { RunSeries } from './run-metrics.js';
 
 /** The parts of the analysis JSON (contract 5) that compare needs. */
 export interface AnalysisInput {
@@ -42,7 +42,13 @@ export interface PriorityCheck {
 export interface ComparisonReport {
   run_groups: string[];
   k: number;
-  groups: { group: string; margin_velocity: number; delta: number; predicted_rank: number; observed: Record<string, number | null> }[];
+  groups: {
+    group: string;
+    margin_velocity: number;
+    delta: number;
+    predicted_rank: number;
+    observed: Record<string, number | null>;
+  }[];
   correlations: Correlation[];
   priority: PriorityCheck[];
   findings: string[];
@@ -52,7 +58,10 @@ export interface ComparisonReport {
 /** Validates the analysis JSON's shape, naming the first bad field. */
 export function checkAnalysisInput(file: string, value: unknown): AnalysisInput {
   const a = value as Partial<AnalysisInput> | null;
-  if (!a || typeof a !== 'object' || !Array.isArray(a.groups)) throw new UserError(`${file}: not an analysis file: "groups" must be an array (write one with \`prefdyn analyze --json\`)`);
+  if (!a || typeof a !== 'object' || !Array.isArray(a.groups))
+    throw new UserError(
+      `${file}: not an analysis file: "groups" must be an array (write one with \`prefdyn analyze --json\`)`,
+    );
   a.groups.forEach((g, i) => {
     for (const key of ['n_pos', 'n_neg', 'delta'] as const) {
       if (typeof g?.[key] !== 'number') throw new UserError(`${file}: groups[${i}].${key} must be a number`);
@@ -68,7 +77,11 @@ export function checkAnalysisInput(file: string, value: unknown): AnalysisInput 
 }
 
 function isSquare(m: unknown, b: number): boolean {
-  return Array.isArray(m) && m.length === b && m.every((row) => Array.isArray(row) && row.length === b && row.every((v) => typeof v === 'number'));
+  return (
+    Array.isArray(m) &&
+    m.length === b &&
+    m.every((row) => Array.isArray(row) && row.length === b && row.every((v) => typeof v === 'number'))
+  );
 }
 
 export function compareRun(analysis: AnalysisInput, series: RunSeries, options: CompareOptions): ComparisonReport {
@@ -76,22 +89,37 @@ export function compareRun(analysis: AnalysisInput, series: RunSeries, options: 
   const known = new Set(analysis.gram.groups);
   const notes: string[] = [];
   const missing = inRun.filter((g) => !known.has(g));
-  if (missing.length) notes.push(`${missing.length} group(s) of the run are not in the analysis and are left out: ${missing.slice(0, 5).join(', ')}`);
+  if (missing.length)
+    notes.push(
+      `${missing.length} group(s) of the run are not in the analysis and are left out: ${missing.slice(0, 5).join(', ')}`,
+    );
   const groups = inRun.filter((g) => known.has(g));
-  if (groups.length < 2) throw new UserError(`the run and the analysis share ${groups.length} group(s); a comparison needs at least 2 (run groups: ${inRun.slice(0, 5).join(', ') || 'none'})`);
+  if (groups.length < 2)
+    throw new UserError(
+      `the run and the analysis share ${groups.length} group(s); a comparison needs at least 2 (run groups: ${inRun.slice(0, 5).join(', ') || 'none'})`,
+    );
 
   // Predictions redone for the run's own mix: w_b = the group's share of pairs among the run's groups.
   const idx = groups.map((g) => analysis.gram.groups.indexOf(g));
   const sub = (m: number[][]) => idx.map((i) => idx.map((j) => m[i]![j]!));
   const byName = new Map(analysis.groups.map((g) => [g.group, g]));
   const counts = groups.map((g) => byName.get(g)!.n_pos + byName.get(g)!.n_neg);
-  const velocity = marginVelocity(sub(analysis.gram.cc), mixWeights(counts, groups.map(() => true)));
+  const velocity = marginVelocity(
+    sub(analysis.gram.cc),
+    mixWeights(
+      counts,
+      groups.map(() => true),
+    ),
+  );
   const delta = groups.map((g) => byName.get(g)!.delta);
   const gap = priorityGapMatrix(sub(analysis.gram.dd));
   const observed = observedSpeeds(series, groups, options.k);
 
   const correlations: Correlation[] = [];
-  for (const [predictor, scores] of [['margin_velocity', velocity], ['delta', delta]] as const) {
+  for (const [predictor, scores] of [
+    ['margin_velocity', velocity],
+    ['delta', delta],
+  ] as const) {
     for (const m of MEASURES) correlations.push(correlate(predictor, scores, m.name, observed, options));
   }
   const priority = MEASURES.map((m) => priorityCheck(groups, gap, observed, m.name));
@@ -103,7 +131,13 @@ export function compareRun(analysis: AnalysisInput, series: RunSeries, options: 
   return {
     run_groups: groups,
     k: options.k,
-    groups: groups.map((g, i) => ({ group: g, margin_velocity: velocity[i]!, delta: delta[i]!, predicted_rank: rank[i]!, observed: observed[i]!.raw })),
+    groups: groups.map((g, i) => ({
+      group: g,
+      margin_velocity: velocity[i]!,
+      delta: delta[i]!,
+      predicted_rank: rank[i]!,
+      observed: observed[i]!.raw,
+    })),
     correlations,
     priority,
     findings,
@@ -116,7 +150,13 @@ function ranksOf(scores: readonly number[]): number[] {
   return scores.map((s) => 1 + scores.filter((t) => t > s).length);
 }
 
-function correlate(predictor: Correlation['predictor'], scores: readonly number[], measure: string, observed: readonly ObservedGroup[], options: CompareOptions): Correlation {
+function correlate(
+  predictor: Correlation['predictor'],
+  scores: readonly number[],
+  measure: string,
+  observed: readonly ObservedGroup[],
+  options: CompareOptions,
+): Correlation {
   const speed = observed.map((o) => o.speed[measure]!);
   const n = scores.length;
   const rho = spearman(scores, speed);
@@ -140,24 +180,46 @@ function correlate(predictor: Correlation['predictor'], scores: readonly number[
     if (rhos.length) rhoCi = interval95(rhos);
     if (taus.length) tauCi = interval95(taus);
   }
-  return { predictor, measure, n, spearman: rho, spearman_ci: rhoCi, kendall_tau_b: tau, kendall_ci: tauCi, verdict: correlationVerdict(predictor, measure, n, rho, rhoCi) };
+  return {
+    predictor,
+    measure,
+    n,
+    spearman: rho,
+    spearman_ci: rhoCi,
+    kendall_tau_b: tau,
+    kendall_ci: tauCi,
+    verdict: correlationVerdict(predictor, measure, n, rho, rhoCi),
+  };
 }
 
 /** Below this many groups a bootstrap over groups is degenerate (few distinct resamples). */
 export const MIN_GROUPS_FOR_VERDICT = 5;
 
-function correlationVerdict(predictor: string, measure: string, n: number, rho: number, ci: [number, number] | null): string {
+function correlationVerdict(
+  predictor: string,
+  measure: string,
+  n: number,
+  rho: number,
+  ci: [number, number] | null,
+): string {
   const what = `${predictor} vs ${measure} (${n} groups): Spearman ${fmt(rho)}${ci ? ` [${fmt(ci[0])}, ${fmt(ci[1])}]` : ''}`;
-  if (Number.isNaN(rho)) return `${what}: no verdict, the observed speeds do not vary (e.g. no group reached the target)`;
+  if (Number.isNaN(rho))
+    return `${what}: no verdict, the observed speeds do not vary (e.g. no group reached the target)`;
   const direction = rho > 0 ? 'same direction as predicted' : 'opposite to the prediction';
   if (!ci) return `${what}: too few groups for an interval; ${direction}`;
-  if (n < MIN_GROUPS_FOR_VERDICT) return `${what}: ${direction}, but ${n} groups are too few for a bootstrap interval to mean much`;
+  if (n < MIN_GROUPS_FOR_VERDICT)
+    return `${what}: ${direction}, but ${n} groups are too few for a bootstrap interval to mean much`;
   if (ci[0] > 0) return `${what}: the prediction holds (faster predicted, faster observed; interval above 0)`;
   if (ci[1] < 0) return `${what}: the prediction is contradicted (interval below 0)`;
   return `${what}: inconclusive (the interval includes 0)`;
 }
 
-function priorityCheck(groups: readonly string[], gap: number[][], observed: readonly ObservedGroup[], measure: string): PriorityCheck {
+function priorityCheck(
+  groups: readonly string[],
+  gap: number[][],
+  observed: readonly ObservedGroup[],
+  measure: string,
+): PriorityCheck {
   const pairs: PriorityCheck['pairs'] = [];
   let decided = 0;
   let hits = 0;
@@ -182,7 +244,14 @@ function priorityCheck(groups: readonly string[], gap: number[][], observed: rea
 function priorityVerdict(p: PriorityCheck): string {
   if (p.decided === 0) return `priority by ${p.measure}: no pair was decided (observed ties)`;
   const share = p.hits / p.decided;
-  const verdict = share >= 0.75 ? 'mostly came true' : share > 0.5 ? 'came true more often than not' : share === 0.5 ? 'no better than chance' : 'mostly failed';
+  const verdict =
+    share >= 0.75
+      ? 'mostly came true'
+      : share > 0.5
+        ? 'came true more often than not'
+        : share === 0.5
+          ? 'no better than chance'
+          : 'mostly failed';
   return `priority by ${p.measure}: ${p.hits} of ${p.decided} pairwise predictions came true (${(100 * share).toFixed(0)}%): ${verdict}`;
 }
 

@@ -14,7 +14,8 @@ export interface TailFit {
   points: number;
 }
 
-export const TAIL_METHOD = 'Weibull-tail regression: least squares of log(-log S) on log t over the upper half of |z| (S = k/(n+1) for the k-th largest), P(|Z|>t) ~ exp(-(t/K)^alpha)';
+export const TAIL_METHOD =
+  'Weibull-tail regression: least squares of log(-log S) on log t over the upper half of |z| (S = k/(n+1) for the k-th largest), P(|Z|>t) ~ exp(-(t/K)^alpha)';
 
 /** Needs at least 8 values; returns null when too few points or no spread. */
 export function fitTail(values: ArrayLike<number>): TailFit | null {

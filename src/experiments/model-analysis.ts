@@ -1,9 +1,9 @@
 // Distinguishability of a model's prompt embeddings (theory.md s.3), as `prefdyn analyze --model
 // --data` computes it (same embeddings cache), plus the mean squared embedding norm that scales the
-// last-layer learning rate (lastLayerLr.ts).
+// last-layer learning rate (last-layer-lr.ts).
 import { analyzeEmbeddings, type AnalysisReport } from '../analysis/analyze.js';
-import { embeddingsForAnalysis } from '../analysis/embedForAnalysis.js';
-import { openEmbeddingsFile, type EmbeddingSource } from '../analysis/embeddingsFile.js';
+import { embeddingsForAnalysis } from '../analysis/embed-for-analysis.js';
+import { openEmbeddingsFile, type EmbeddingSource } from '../analysis/embeddings-file.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { cacheDir } from '../util/cache-dir.js';
 
@@ -15,8 +15,19 @@ export interface ModelAnalysis {
 }
 
 /** Analyses `model` on `data` (all groups as one mix) and writes the analysis JSON (contract 5) to `jsonFile`. */
-export async function analyzeModel(model: string, data: string, o: { bootstrap: number; seed: number; jsonFile: string }): Promise<ModelAnalysis> {
-  const made = await embeddingsForAnalysis({ model, data, source: {}, batchSize: 8, truncation: {}, cacheDir: cacheDir('embeddings') });
+export async function analyzeModel(
+  model: string,
+  data: string,
+  o: { bootstrap: number; seed: number; jsonFile: string },
+): Promise<ModelAnalysis> {
+  const made = await embeddingsForAnalysis({
+    model,
+    data,
+    source: {},
+    batchSize: 8,
+    truncation: {},
+    cacheDir: cacheDir('embeddings'),
+  });
   const source = openEmbeddingsFile(made.name);
   try {
     const report = analyzeEmbeddings(source, { bootstrap: o.bootstrap, seed: o.seed });

@@ -23,7 +23,12 @@ export interface OneStepInput {
 }
 
 /** v = mean_{j in batch} s_j g_j: [d], float64. */
-export function signedBatchMean(embeddings: Float32Array, d: number, labels: ArrayLike<number>, batch: readonly number[]): Float64Array {
+export function signedBatchMean(
+  embeddings: Float32Array,
+  d: number,
+  labels: ArrayLike<number>,
+  batch: readonly number[],
+): Float64Array {
   const v = new Float64Array(d);
   for (const j of batch) {
     const s = labels[j]!;
@@ -38,7 +43,8 @@ export function signedBatchMean(embeddings: Float32Array, d: number, labels: Arr
 export function predictOneStepMargins(input: OneStepInput): Float64Array {
   const { embeddings, d, labels, lr, beta } = input;
   const n = labels.length;
-  if (embeddings.length !== n * d) throw new Error(`predictOneStepMargins: embeddings hold ${embeddings.length} values, expected ${n} x ${d}`);
+  if (embeddings.length !== n * d)
+    throw new Error(`predictOneStepMargins: embeddings hold ${embeddings.length} values, expected ${n} x ${d}`);
   const batch = input.batch ?? Array.from({ length: n }, (_, i) => i);
   const v = signedBatchMean(embeddings, d, labels, batch);
   const out = new Float64Array(n);
@@ -62,7 +68,8 @@ export interface OneStepAccuracy {
   cantelliLowerBound: number;
 }
 
-export const ACCURACY_BOUND = "Cantelli's inequality on z_i = s_i g_i . v (v = mean over the mix of s_j g_j): accuracy >= m^2/(m^2 + sigma^2), m and sigma^2 the group's mean and variance of z";
+export const ACCURACY_BOUND =
+  "Cantelli's inequality on z_i = s_i g_i . v (v = mean over the mix of s_j g_j): accuracy >= m^2/(m^2 + sigma^2), m and sigma^2 the group's mean and variance of z";
 
 /** z: the group's projections s_i g_i . v. */
 export function oneStepAccuracy(z: ArrayLike<number>): OneStepAccuracy {

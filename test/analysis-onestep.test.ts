@@ -1,9 +1,9 @@
 // predictOneStepMargins against one SGD step of an explicit softmax model with a hand-written DPO loss
-// and a finite-difference gradient (theory.md s.2; the derivation is in src/analysis/oneStep.ts).
+// and a finite-difference gradient (theory.md s.2; the derivation is in src/analysis/one-step.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../src/util/rng.js';
-import { predictOneStepMargins } from '../src/analysis/oneStep.js';
+import { predictOneStepMargins } from '../src/analysis/one-step.js';
 
 const V = 5;
 const D = 4;
@@ -27,16 +27,30 @@ function margins(w: Float64Array, w0: Float64Array, g: Float32Array, s: number[]
   return s.map((si, i) => {
     const gi = g.subarray(i * D, (i + 1) * D);
     const [yw, yl] = si === 1 ? [YES, NO] : [NO, YES];
-    return beta * ((logProb(w, gi, yw) - logProb(w0, gi, yw)) - (logProb(w, gi, yl) - logProb(w0, gi, yl)));
+    return beta * (logProb(w, gi, yw) - logProb(w0, gi, yw) - (logProb(w, gi, yl) - logProb(w0, gi, yl)));
   });
 }
 
-function dpoLoss(w: Float64Array, w0: Float64Array, g: Float32Array, s: number[], beta: number, batch: number[]): number {
+function dpoLoss(
+  w: Float64Array,
+  w0: Float64Array,
+  g: Float32Array,
+  s: number[],
+  beta: number,
+  batch: number[],
+): number {
   const m = margins(w, w0, g, s, beta);
   return batch.reduce((sum, i) => sum + Math.log1p(Math.exp(-m[i]!)), 0) / batch.length;
 }
 
-function oneSgdStep(w0: Float64Array, g: Float32Array, s: number[], beta: number, lr: number, batch: number[]): Float64Array {
+function oneSgdStep(
+  w0: Float64Array,
+  g: Float32Array,
+  s: number[],
+  beta: number,
+  lr: number,
+  batch: number[],
+): Float64Array {
   const h = 1e-5;
   const w1 = Float64Array.from(w0);
   for (let p = 0; p < w0.length; p++) {
@@ -50,7 +64,10 @@ function oneSgdStep(w0: Float64Array, g: Float32Array, s: number[], beta: number
   return w1;
 }
 
-for (const [label, batch] of [['full batch', [0, 1, 2, 3, 4, 5, 6]], ['a sub-batch', [0, 2, 5]]] as const) {
+for (const [label, batch] of [
+  ['full batch', [0, 1, 2, 3, 4, 5, 6]],
+  ['a sub-batch', [0, 2, 5]],
+] as const) {
   test(`predictOneStepMargins equals one finite-difference SGD step of explicit softmax DPO (${label})`, () => {
     const rng = new Rng(21);
     const w0 = Float64Array.from({ length: V * D }, () => rng.normal());
@@ -61,7 +78,10 @@ for (const [label, batch] of [['full batch', [0, 1, 2, 3, 4, 5, 6]], ['a sub-bat
     const observed = margins(oneSgdStep(w0, g, s, beta, lr, [...batch]), w0, g, s, beta);
     const predicted = predictOneStepMargins({ embeddings: g, d: D, labels: s, lr, beta, batch: [...batch] });
     for (let i = 0; i < s.length; i++) {
-      assert.ok(Math.abs(predicted[i]! - observed[i]!) < 1e-7 * Math.max(1, Math.abs(observed[i]!)), `row ${i}: ${predicted[i]} vs ${observed[i]}`);
+      assert.ok(
+        Math.abs(predicted[i]! - observed[i]!) < 1e-7 * Math.max(1, Math.abs(observed[i]!)),
+        `row ${i}: ${predicted[i]} vs ${observed[i]}`,
+      );
     }
   });
 }
@@ -72,7 +92,7 @@ test("one balanced group: the margin is theory.md's (lr beta^2 / 2) s_i (mu+ - m
   const muGap = [(1 + 3) / 2 - (0 + -1) / 2, (2 + 1) / 2 - (1 + 0) / 2];
   const m = predictOneStepMargins({ embeddings: g, d: 2, labels: s, lr: 0.1, beta: 2 });
   for (let i = 0; i < 4; i++) {
-    const expected = (0.1 * 4 / 2) * s[i]! * (muGap[0]! * g[2 * i]! + muGap[1]! * g[2 * i + 1]!);
+    const expected = ((0.1 * 4) / 2) * s[i]! * (muGap[0]! * g[2 * i]! + muGap[1]! * g[2 * i + 1]!);
     assert.ok(Math.abs(m[i]! - expected) < 1e-12);
   }
 });

@@ -12,9 +12,16 @@ let dir = '';
 const D = 6;
 
 /** Groups a (gap 3 on axis 0), b (gap 1 on axis 1), c (gap 2 on axis 2), rows interleaved across groups. */
-function writeEmbeddings(name: string, rowsOf: (i: number, group: string, label: number) => Record<string, unknown>): void {
+function writeEmbeddings(
+  name: string,
+  rowsOf: (i: number, group: string, label: number) => Record<string, unknown>,
+): void {
   const rng = new Rng(4);
-  const groups: [string, number][] = [['a', 3], ['b', 1], ['c', 2]];
+  const groups: [string, number][] = [
+    ['a', 3],
+    ['b', 1],
+    ['c', 2],
+  ];
   const n = 240;
   const x = new Float32Array(n * D);
   const lines: string[] = [];
@@ -31,7 +38,12 @@ function writeEmbeddings(name: string, rowsOf: (i: number, group: string, label:
 
 before(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-analyze-'));
-  writeEmbeddings('emb', (i, group, label) => ({ id: `r${i}`, group, label, prompt: i === 0 || i === 4 ? 'Is the sky blue?\n' : `q${i}` }));
+  writeEmbeddings('emb', (i, group, label) => ({
+    id: `r${i}`,
+    group,
+    label,
+    prompt: i === 0 || i === 4 ? 'Is the sky blue?\n' : `q${i}`,
+  }));
 });
 
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -42,8 +54,22 @@ test('analyze ranks the groups by distinguishability and writes contract 5 JSON'
   assert.equal(res.code, 0, res.stderr);
   assert.match(res.stdout, /3 groups, 240 rows, d = 6/);
   const report = JSON.parse(fs.readFileSync(json, 'utf8'));
-  assert.deepEqual(report.groups.map((g: { group: string }) => g.group), ['a', 'c', 'b']);
-  for (const key of ['group', 'n_pos', 'n_neg', 'delta', 'concentration', 'trace', 'fisher', 'tail_alpha', 'margin_velocity', 'rank_ci']) {
+  assert.deepEqual(
+    report.groups.map((g: { group: string }) => g.group),
+    ['a', 'c', 'b'],
+  );
+  for (const key of [
+    'group',
+    'n_pos',
+    'n_neg',
+    'delta',
+    'concentration',
+    'trace',
+    'fisher',
+    'tail_alpha',
+    'margin_velocity',
+    'rank_ci',
+  ]) {
     assert.ok(key in report.groups[0], key);
   }
   assert.deepEqual(report.priority.groups, ['a', 'b', 'c']);
@@ -59,7 +85,17 @@ test('analyze ranks the groups by distinguishability and writes contract 5 JSON'
 
 test('analyze --mix restricts the shared update; an unknown group is a one-line error with exit 1', () => {
   const json = path.join(dir, 'mix.json');
-  const ok = runCli(['analyze', '--embeddings', path.join(dir, 'emb'), '--mix', 'b,c', '--bootstrap', '0', '--json', json]);
+  const ok = runCli([
+    'analyze',
+    '--embeddings',
+    path.join(dir, 'emb'),
+    '--mix',
+    'b,c',
+    '--bootstrap',
+    '0',
+    '--json',
+    json,
+  ]);
   assert.equal(ok.code, 0, ok.stderr);
   const report = JSON.parse(fs.readFileSync(json, 'utf8'));
   const a = report.groups.find((g: { group: string }) => g.group === 'a');
@@ -67,7 +103,10 @@ test('analyze --mix restricts the shared update; an unknown group is a one-line 
   assert.equal(a.mix_weight, 0);
   const bad = runCli(['analyze', '--embeddings', path.join(dir, 'emb'), '--mix', 'b,zzz']);
   assert.equal(bad.code, 1);
-  assert.equal(bad.stderr, 'prefdyn: --mix names 1 group(s) not in the data: zzz (the data has 3 groups, e.g. a, b, c)\n');
+  assert.equal(
+    bad.stderr,
+    'prefdyn: --mix names 1 group(s) not in the data: zzz (the data has 3 groups, e.g. a, b, c)\n',
+  );
 });
 
 test('analyze rejects a bad label with the file and line, and a row-count mismatch', () => {
@@ -81,7 +120,10 @@ test('analyze rejects a bad label with the file and line, and a row-count mismat
   fs.writeFileSync(rowsFile, fs.readFileSync(rowsFile, 'utf8').split('\n').slice(0, 10).join('\n'));
   const short = runCli(['analyze', '--embeddings', path.join(dir, 'short')]);
   assert.equal(short.code, 1);
-  assert.equal(short.stderr, `prefdyn: ${path.join(dir, 'short.safetensors')}: tensor "embeddings" has 240 rows but ${rowsFile} has 10 lines; they must match row for row\n`);
+  assert.equal(
+    short.stderr,
+    `prefdyn: ${path.join(dir, 'short.safetensors')}: tensor "embeddings" has 240 rows but ${rowsFile} has 10 lines; they must match row for row\n`,
+  );
 
   const missing = runCli(['analyze']);
   assert.equal(missing.code, 2);

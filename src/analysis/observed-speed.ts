@@ -1,5 +1,5 @@
 // How fast each group was learned in a run, measured several ways (larger `speed` = faster for all).
-import type { MetricPoint, RunSeries } from './runMetrics.js';
+import type { MetricPoint, RunSeries } from './run-metrics.js';
 
 export const ACCURACY_TARGET = 0.9;
 
@@ -54,11 +54,36 @@ export function initialMarginSlope(points: readonly MetricPoint[], k: number): n
 const slowestIfNull = (sign: number) => (raw: number | null) => (raw === null ? -Infinity : sign * raw);
 
 export const MEASURES: Measure[] = [
-  { name: 'steps_to_90_train', description: `first step with train policy accuracy >= ${ACCURACY_TARGET}`, value: (tr) => stepsToAccuracy(tr), speed: slowestIfNull(-1) },
-  { name: 'steps_to_90_test', description: `first eval step with test policy accuracy >= ${ACCURACY_TARGET}`, value: (_tr, te) => stepsToAccuracy(te), speed: slowestIfNull(-1) },
-  { name: 'loss_after_k', description: 'train loss at step k', value: (tr, _te, k) => lossAfter(tr, k), speed: slowestIfNull(-1) },
-  { name: 'loss_area', description: 'area under the train loss curve / steps (mean loss)', value: (tr) => meanLossArea(tr), speed: slowestIfNull(-1) },
-  { name: 'initial_margin_slope', description: 'slope of the train reward margin over steps 0..k', value: (tr, _te, k) => initialMarginSlope(tr, k), speed: slowestIfNull(1) },
+  {
+    name: 'steps_to_90_train',
+    description: `first step with train policy accuracy >= ${ACCURACY_TARGET}`,
+    value: (tr) => stepsToAccuracy(tr),
+    speed: slowestIfNull(-1),
+  },
+  {
+    name: 'steps_to_90_test',
+    description: `first eval step with test policy accuracy >= ${ACCURACY_TARGET}`,
+    value: (_tr, te) => stepsToAccuracy(te),
+    speed: slowestIfNull(-1),
+  },
+  {
+    name: 'loss_after_k',
+    description: 'train loss at step k',
+    value: (tr, _te, k) => lossAfter(tr, k),
+    speed: slowestIfNull(-1),
+  },
+  {
+    name: 'loss_area',
+    description: 'area under the train loss curve / steps (mean loss)',
+    value: (tr) => meanLossArea(tr),
+    speed: slowestIfNull(-1),
+  },
+  {
+    name: 'initial_margin_slope',
+    description: 'slope of the train reward margin over steps 0..k',
+    value: (tr, _te, k) => initialMarginSlope(tr, k),
+    speed: slowestIfNull(1),
+  },
 ];
 
 export interface ObservedGroup {
