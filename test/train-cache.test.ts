@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { fileHash, folderHash } from '../src/util/file-hash.js';
-import { runCli, fixturesDir } from './helpers/cli.js';
+import { initTinyLlama, runCli, fixturesDir } from './helpers/cli.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-cache-'));
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
@@ -54,23 +54,7 @@ test('file hashes are content hashes, memoised until the file changes; a changed
 test('a repeated last-layer run reads its hidden states from the cache and logs the same numbers; a changed model recomputes them', () => {
   const model = path.join(tmp, 'tiny');
   const data = path.join(fixturesDir, 'train', 'pairs.jsonl');
-  assert.equal(
-    runCli([
-      'model',
-      'init',
-      '--arch',
-      'llama',
-      '--size',
-      'd=32,layers=2,heads=4,kv=2',
-      '--tokenizer',
-      path.join(fixturesDir, 'tokenizers', 'gpt2-small'),
-      '--out',
-      model,
-      '--seed',
-      '3',
-    ]).code,
-    0,
-  );
+  initTinyLlama(model);
   const env = { PREFDYN_CACHE_DIR: path.join(tmp, 'cache-cli') };
   const train = (out: string) =>
     runCli(

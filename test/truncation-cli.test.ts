@@ -12,7 +12,8 @@ import { responseLogProbs } from '../src/model/logprobs.js';
 import { loadTokenizer } from '../src/tokenizer/load.js';
 import { pairTokens, tokenizedPairs } from '../src/tokenizer/pair.js';
 import { loadSource } from '../src/data/source.js';
-import { embeddingsFingerprint } from '../src/analysis/embed-for-analysis.js';
+import { embeddingsKey } from '../src/analysis/embed-for-analysis.js';
+import { entryFingerprint } from '../src/train/disk-cache.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-trunc-'));
 const gpt2 = path.join(parityDir, 'gpt2'); // n_positions 64
@@ -87,9 +88,11 @@ test('embed: the same truncation, reported once, recorded in the file header', (
   assert.equal(meta.max_length, '64');
 });
 
-test('analyze --model: the embeddings cache is keyed by the truncation options', () => {
+test('analyze --model: the embeddings cache is keyed by the truncation options', async () => {
   process.env.PREFDYN_CACHE_DIR = env.PREFDYN_CACHE_DIR; // the fingerprint memoises file hashes there, not in ./.cache
   const req = { model: gpt2, data, source: {}, batchSize: 8, cacheDir: tmp };
+  const { pairs: loaded } = await loadSource(data, {});
+  const embeddingsFingerprint = (r: Parameters<typeof embeddingsKey>[0]) => entryFingerprint(embeddingsKey(r, loaded));
   const byDefault = embeddingsFingerprint({ ...req, truncation: {} });
   assert.notEqual(byDefault, embeddingsFingerprint({ ...req, truncation: { maxLength: 32 } }));
   assert.notEqual(

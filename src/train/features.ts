@@ -1,15 +1,15 @@
 // Last-layer mode's inputs, computed once from the reference model without gradients and cached on
-// disk (ref-cache.ts, purpose "hidden"): the final hidden state at every position that predicts a
+// disk (disk-cache.ts, purpose "hidden"): the final hidden state at every position that predicts a
 // response token (theory.md s.2: for single-token answers only g(x), the state at the last prompt
 // token, shared by chosen and rejected).
 import { noGrad } from '../tensor/autograd.js';
-import { kernels } from '../tensor/kernels/index.js';
 import { gatherRows, reshape } from '../tensor/ops/index.js';
 import type { CausalLM } from '../model/model.js';
 import { lastTokenHidden } from '../model/embed.js';
 import { rightPadded, type PairTokens } from '../model/logprobs.js';
 import { singleTokenFeatures, type ResponseFeatures } from './last-layer.js';
-import { cachedArray, type Cached } from './ref-cache.js';
+import { cachedArray, pairTokensDigest, type Cached } from './disk-cache.js';
+import { cacheDir } from '../util/cache-dir.js';
 import { stderrCounter } from '../util/progress.js';
 
 const isSingleToken = (tokens: PairTokens[]): boolean =>
@@ -96,13 +96,19 @@ export async function cachedResponseFeatures(
   const d = model.config.hiddenSize;
   const R = scoredRowCount(tokens);
   const key = {
+    purpose: 'hidden' as const,
     model: modelHash,
-    pairs: tokens.map((t, i) => ({ id: ids[i]!, ...t })),
-    scoring: `final hidden states at response-predicting positions; kernels ${kernels().name}; batch ${batchSize}`,
+    inputs: pairTokensDigest(tokens.map((t, i) => ({ id: ids[i]!, ...t }))),
+    settings: `final hidden states at response-predicting positions; batch ${batchSize}`,
   };
   const layout = `float32 little-endian [${R}, ${d}]: ${isSingleToken(tokens) ? 'g(x) at the last prompt token, one row per pair' : 'per pair, the positions predicting each chosen token, then each rejected token'}`;
-  const h = await cachedArray('hidden', key, Float32Array, R * d, layout, async () =>
-    scoredHidden(model, tokens, batchSize),
+  const h = await cachedArray(
+    cacheDir('hidden'),
+    key,
+    Float32Array,
+    R * d,
+    { layout, n_pairs: tokens.length, ids },
+    async () => scoredHidden(model, tokens, batchSize),
   );
   return { ...h, data: responseFeatures(h.data, d, tokens) };
 }

@@ -3,6 +3,8 @@
 //   ref-logps/    reference log-probs of the pairs of a run                        (train/ref-cache.ts)
 //   hidden/       last-layer mode's precomputed final hidden states               (train/features.ts)
 //   embeddings/   `analyze --model`'s embeddings files                             (analysis/embed-for-analysis.ts)
+// The last three are entries of the one disk cache (train/disk-cache.ts): one key rule (kernels, model,
+// inputs, settings) and a checksummed manifest per entry, verified on every read.
 import path from 'node:path';
 
 export type CachePurpose = 'file-hashes' | 'ref-logps' | 'hidden' | 'embeddings';

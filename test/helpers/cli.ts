@@ -33,3 +33,22 @@ export function runCli(
   });
   return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
 }
+
+/** `prefdyn model init` of a tiny Llama (d=32, 2 layers) with the small GPT-2 fixture tokenizer at `out`. */
+export function initTinyLlama(out: string, seed = 3): void {
+  const r = runCli([
+    'model',
+    'init',
+    '--arch',
+    'llama',
+    '--size',
+    'd=32,layers=2,heads=4,kv=2',
+    '--tokenizer',
+    path.join(fixturesDir, 'tokenizers', 'gpt2-small'),
+    '--out',
+    out,
+    '--seed',
+    String(seed),
+  ]);
+  if (r.code !== 0) throw new Error(`model init failed: ${r.stderr}`);
+}
