@@ -1,8 +1,10 @@
 // Reads the embeddings file of architecture.md contract 3, one group at a time: `<name>.safetensors`
 // (tensor "embeddings" [N, d] F32) + `<name>.rows.jsonl` ({"id", "group", "label", "prompt"?} per row).
 // Only one group's rows are in memory at once, so 133k x 4096 floats stream through a few MB.
+// A row holding NaN or +-Infinity is refused when its group is read (it would rank its group first).
 import fs from 'node:fs';
 import { UserError } from '../util/errors.js';
+import { firstNonFinite } from '../util/finite.js';
 import { SafetensorsFile } from '../model/safetensors.js';
 import type { GroupRows } from './group-stats.js';
 
@@ -133,6 +135,7 @@ class FileSource implements EmbeddingSource {
       if (got !== length) throw new UserError(`${this.path}: file ended inside row ${idx[start]} (truncated?)`);
       start = end;
     }
+    refuseNonFinite(this.path, x, d, idx, this.rows);
     const labels = Int8Array.from(idx, (i) => this.rows[i]!.label);
     return { group, x, labels, d };
   }
@@ -140,6 +143,18 @@ class FileSource implements EmbeddingSource {
   close(): void {
     fs.closeSync(this.fd);
   }
+}
+
+/** A UserError naming the first non-finite value of x: [idx.length, d], the rows `idx` of `where`. */
+function refuseNonFinite(where: string, x: Float32Array, d: number, idx: readonly number[], rows: readonly RowInfo[]) {
+  const bad = firstNonFinite(x);
+  if (bad < 0) return;
+  const i = idx[Math.floor(bad / d)]!;
+  const row = rows[i]!;
+  throw new UserError(
+    `${where}: row ${i} (id ${JSON.stringify(row.id)}, group ${JSON.stringify(row.group)}) is ${x[bad]} at dimension ${bad % d}; ` +
+      'analyze needs finite embeddings',
+  );
 }
 
 function readFully(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number {
@@ -164,6 +179,7 @@ export function memorySource(x: Float32Array, d: number, rows: readonly RowInfo[
       const idx = rows.flatMap((r, i) => (r.group === group ? [i] : []));
       const out = new Float32Array(idx.length * d);
       idx.forEach((i, r) => out.set(x.subarray(i * d, (i + 1) * d), r * d));
+      refuseNonFinite('embeddings', out, d, idx, rows);
       return { group, x: out, labels: Int8Array.from(idx, (i) => rows[i]!.label), d };
     },
     close() {},

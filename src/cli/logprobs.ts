@@ -36,7 +36,13 @@ Example:
     const { model, tokenizer } = await loadModelForScoring(args.model, values.adapter as string | undefined);
     const { tokens, note } = tokenizedPairs(tokenizer, pairs, truncationLimits(args.truncation, model.config));
     if (note) process.stderr.write(`prefdyn: ${note}\n`);
-    const scores = pairLogProbs(model, tokens, args.batchSize, stderrCounter('scoring'));
+    const scores = pairLogProbs(
+      model,
+      tokens,
+      args.batchSize,
+      stderrCounter('scoring'),
+      pairs.map((p) => p.id),
+    );
     const lines = pairs.map((p, i) => {
       const s = scores[i]!;
       return JSON.stringify({

@@ -5,6 +5,7 @@
 import { gatherRows, reshape } from '../tensor/ops/index.js';
 import { noGrad } from '../tensor/autograd.js';
 import { UserError } from '../util/errors.js';
+import { firstNonFinite } from '../util/finite.js';
 import { pairLabel, type PreferencePair } from '../data/pair.js';
 import type { ModelTokenizer } from '../tokenizer/load.js';
 import { tokenizedPairs } from '../tokenizer/pair.js';
@@ -16,12 +17,14 @@ import { rightPadded } from './logprobs.js';
 /**
  * Hidden state at the last token of each sequence: [N*d] row-major ([N,d]), no gradients. Sequences
  * are batched in order of length (stable), so a batch pads little; rows come back in input order.
+ * A non-finite value is a UserError naming the row (its id from `rowIds` when given).
  */
 export function lastTokenHidden(
   model: CausalLM,
   seqs: ArrayLike<number>[],
   batchSize: number,
   onProgress?: OnProgress,
+  rowIds?: readonly string[],
 ): { data: Float32Array; d: number } {
   if (!(Number.isInteger(batchSize) && batchSize > 0))
     throw new Error(`batch size must be a positive integer, got ${batchSize}`);
@@ -39,6 +42,14 @@ export function lastTokenHidden(
       const { hidden } = model.forward(ids, B, T, { logits: 'none' }); // [B,T,d]
       const last = Int32Array.from(batch, (s, b) => b * T + s.length - 1);
       const rows = gatherRows(reshape(hidden, [B * T, d]), last).data; // [B,d]
+      const bad = firstNonFinite(rows);
+      if (bad >= 0) {
+        const i = idx[Math.floor(bad / d)]!;
+        throw new UserError(
+          `hidden state of row ${i + 1}${rowIds ? ` (${JSON.stringify(rowIds[i])})` : ''} is ${rows[bad]} at dimension ${bad % d}: ` +
+            "the model's weights or activations are not finite",
+        );
+      }
       idx.forEach((i, b) => data.set(rows.subarray(b * d, (b + 1) * d), i * d));
       onProgress?.(start + batch.length, seqs.length);
     }
@@ -99,5 +110,16 @@ export function embedPairs(
       }
     }
   });
-  return { ...lastTokenHidden(model, seqs, opts.batchSize, opts.onProgress), rows, position, note };
+  return {
+    ...lastTokenHidden(
+      model,
+      seqs,
+      opts.batchSize,
+      opts.onProgress,
+      rows.map((r) => r.id),
+    ),
+    rows,
+    position,
+    note,
+  };
 }

@@ -9,6 +9,8 @@ import { gatherLogProbs, matmul, reshape } from '../tensor/ops/index.js';
 import { noGrad } from '../tensor/autograd.js';
 import type { PairTokens } from '../tokenizer/pair.js';
 import type { OnProgress } from '../util/progress.js';
+import { UserError } from '../util/errors.js';
+import { firstNonFinite } from '../util/finite.js';
 import type { CausalLM, ForwardOptions } from './model.js';
 
 export interface ScoredSequence {
@@ -98,12 +100,15 @@ function scoringOrder(pairs: PairTokens[]): number[] {
 /**
  * Contract 6's numbers for every pair, in input order, no gradients, in batches of `batchSize` pairs
  * taken in scoringOrder. Batches whose pairs all have single-token responses take the one-forward path.
+ * A non-finite log-prob (NaN weights, overflowing activations) is a UserError naming the pair (its id
+ * from `ids` when given) before anything is returned.
  */
 export function pairLogProbs(
   model: CausalLM,
   pairs: PairTokens[],
   batchSize: number,
   onProgress?: OnProgress,
+  ids?: readonly string[],
 ): PairLogProbs[] {
   if (!(Number.isInteger(batchSize) && batchSize > 0))
     throw new Error(`batch size must be a positive integer, got ${batchSize}`);
@@ -130,6 +135,19 @@ export function pairLogProbs(
         ]).data;
         chosen = both.subarray(0, batch.length);
         rejected = both.subarray(batch.length);
+      }
+      for (const [key, values] of [
+        ['logp_chosen', chosen],
+        ['logp_rejected', rejected],
+      ] as const) {
+        const b = firstNonFinite(values);
+        if (b >= 0) {
+          const i = idx[b]!;
+          throw new UserError(
+            `${key} of pair ${i + 1}${ids ? ` (${JSON.stringify(ids[i])})` : ''} is ${values[b]}: ` +
+              "the model's weights or activations are not finite",
+          );
+        }
       }
       batch.forEach(
         (p, b) =>

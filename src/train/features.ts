@@ -11,6 +11,8 @@ import { singleTokenFeatures, type ResponseFeatures } from './last-layer.js';
 import { cachedArray, pairTokensDigest, type Cached } from './disk-cache.js';
 import { cacheDir } from '../util/cache-dir.js';
 import { stderrCounter } from '../util/progress.js';
+import { UserError } from '../util/errors.js';
+import { firstNonFinite } from '../util/finite.js';
 
 const isSingleToken = (tokens: PairTokens[]): boolean =>
   tokens.every((t) => t.chosen.length === 1 && t.rejected.length === 1);
@@ -25,13 +27,14 @@ function scoredRowCount(tokens: PairTokens[]): number {
  * prompt, or, for longer responses, per pair the positions |x|-1 .. |x|+|y|-2 of prompt + chosen,
  * then those of prompt + rejected.
  */
-function scoredHidden(model: CausalLM, tokens: PairTokens[], batchSize: number): Float32Array {
+function scoredHidden(model: CausalLM, ids: string[], tokens: PairTokens[], batchSize: number): Float32Array {
   if (isSingleToken(tokens))
     return lastTokenHidden(
       model,
       tokens.map((t) => t.prompt),
       batchSize,
       stderrCounter('hidden states'),
+      ids,
     ).data;
   const d = model.config.hiddenSize;
   const seqs = tokens.flatMap((t) => [t.chosen, t.rejected].map((response) => ({ prompt: t.prompt, response })));
@@ -40,10 +43,20 @@ function scoredHidden(model: CausalLM, tokens: PairTokens[], batchSize: number):
   noGrad(() => {
     for (let start = 0; start < seqs.length; start += batchSize) {
       const batch = seqs.slice(start, start + batchSize);
-      const { ids, B, T } = rightPadded(batch.map((s) => [...Array.from(s.prompt), ...Array.from(s.response)]));
-      const out = model.forward(ids, B, T, { logits: 'none' }).hidden; // [B,T,d]
+      const padded = rightPadded(batch.map((s) => [...Array.from(s.prompt), ...Array.from(s.response)]));
+      const { B, T } = padded;
+      const out = model.forward(padded.ids, B, T, { logits: 'none' }).hidden; // [B,T,d]
       const positions = batch.flatMap((s, b) => Array.from(s.response, (_, j) => b * T + s.prompt.length - 1 + j));
       const rows = gatherRows(reshape(out, [B * T, d]), Int32Array.from(positions)).data;
+      const bad = firstNonFinite(rows);
+      if (bad >= 0) {
+        // seqs hold chosen then rejected of each pair; positions[r] lies in sequence b = floor(positions[r] / T)
+        const pair = Math.floor((start + Math.floor(positions[Math.floor(bad / d)]! / T)) / 2);
+        throw new UserError(
+          `hidden state of pair ${pair + 1} (${JSON.stringify(ids[pair])}) is ${rows[bad]}: ` +
+            "the model's weights or activations are not finite",
+        );
+      }
       hidden.set(rows, offset);
       offset += rows.length;
     }
@@ -108,7 +121,7 @@ export async function cachedResponseFeatures(
     Float32Array,
     R * d,
     { layout, n_pairs: tokens.length, ids },
-    async () => scoredHidden(model, tokens, batchSize),
+    async () => scoredHidden(model, ids, tokens, batchSize),
   );
   return { ...h, data: responseFeatures(h.data, d, tokens) };
 }

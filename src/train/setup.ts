@@ -185,7 +185,7 @@ export async function setupRun(c: TrainConfig, source: SourceOptions, checkpoint
     },
     async () => {
       const refModel = sameModel ? model : await loadRefModel(c.ref_model, V);
-      const lp = pairLogProbs(refModel, tokens, c.batch_size, stderrCounter('reference log-probs'));
+      const lp = pairLogProbs(refModel, tokens, c.batch_size, stderrCounter('reference log-probs'), ids);
       return {
         chosen: Float64Array.from(lp, (x) => x.logpChosen),
         rejected: Float64Array.from(lp, (x) => x.logpRejected),
