@@ -241,7 +241,7 @@ test('Unicode, a BOM, CRLF line ends and a very long line are read correctly fro
     [['bom-crlf', 2, 1]],
   );
   const file = path.join(tempDir(), 'long.jsonl');
-  const prompt = 'Ünïcödé 😀 '.repeat(300_000); // 3.3 million UTF-16 units on one line, several read chunks
+  const prompt = 'Ünïcödé 😀 '.repeat(90_000); // 990,000 UTF-16 units (the most is 1,000,000), 1.5 MB: two read chunks
   fs.writeFileSync(
     file,
     `${JSON.stringify({ prompt, chosen: ' Yes', rejected: ' No' })}\r\n${JSON.stringify({ prompt: 'short', chosen: ' No', rejected: ' Yes' })}\r\n`,

@@ -1,6 +1,8 @@
 // Chat-format rows ([{role, content}] message lists) rendered as text in the HH-RLHF transcript
 // format, "\n\nHuman: ...\n\nAssistant: ...", so every pair is prompt/chosen/rejected strings with the
 // prompt ending in the speaker tag of the response and each response starting with " " (as hh-rlhf does).
+// Roles: "user" (or "human") renders as Human, "assistant" as Assistant, "system" as System; any other
+// role is an error naming the field and the role.
 import { DataError, type RowLocation } from './errors.js';
 import { isJsonObject, jsonTypeName } from './json-row.js';
 
@@ -12,7 +14,7 @@ export interface ChatMessage {
 const SPEAKERS: Record<string, string> = { user: 'Human', human: 'Human', assistant: 'Assistant', system: 'System' };
 
 function speaker(role: string): string {
-  return SPEAKERS[role] ?? role;
+  return SPEAKERS[role]!;
 }
 
 /** `value` checked as a non-empty list of {role, content} strings; errors name e.g. "chosen[1].content". */
@@ -26,7 +28,10 @@ export function chatMessages(value: unknown[], field: string, loc: RowLocation):
         throw new DataError({ ...loc, field: `${field}[${i}].${key}` }, got);
       }
     }
-    return { role: m.role as string, content: m.content as string };
+    const role = m.role as string;
+    if (!Object.hasOwn(SPEAKERS, role))
+      throw new DataError({ ...loc, field: `${field}[${i}].role` }, `is "${role}"; expected system, user or assistant (or human)`);
+    return { role, content: m.content as string };
   });
 }
 

@@ -1,6 +1,8 @@
 // Rows of a user's .jsonl/.json file -> pairs. Columns (renamable, see FieldMap): prompt (optional),
 // chosen, rejected, group, id. Values are all strings or all chat message lists; without a prompt,
 // chosen and rejected hold the whole conversation and the prompt is their shared beginning.
+// A column named by a --*-field option must be in every row. Each text (prompt, chosen, rejected, as
+// rendered) may hold at most MAX_TEXT_CHARS characters: longer ones are refused before tokenising.
 import { chatMessages, renderChatPair, splitChatConversations, type TextPair } from './chat.js';
 import { DataError, type RowLocation } from './errors.js';
 import { jsonTypeName, type JsonObject } from './json-row.js';
@@ -8,9 +10,14 @@ import { yesNoLabel, type PreferencePair } from './pair.js';
 import { splitSharedPrefix } from './shared-prefix.js';
 import { DEFAULT_FIELDS, DEFAULT_GROUP_FIELDS, type FieldMap } from './source-options.js';
 
+/** The most characters (UTF-16 code units) a prompt or response may hold: a bound on tokenising time and memory. */
+export const MAX_TEXT_CHARS = 1_000_000;
+
 export interface GenericRowContext {
   loc: RowLocation;
   fields: FieldMap;
+  /** True when --prompt-field named the prompt column: every row must have it. */
+  promptRequired: boolean;
   /** The file name without extension: the group when rows have none, and the stem of generated ids. */
   fileStem: string;
   /** 0-based line index (.jsonl) or array index (.json): generated ids are "<fileStem>/<index>". */
@@ -32,8 +39,11 @@ function requiredSide(row: JsonObject, field: string, role: string, flag: string
   return value;
 }
 
-function textPair(row: JsonObject, fields: FieldMap, loc: RowLocation): { text: TextPair; chat?: unknown } {
+function textPair(row: JsonObject, ctx: GenericRowContext): { text: TextPair; chat?: unknown } {
+  const { fields, loc } = ctx;
   const prompt = sideValue(row, fields.prompt, loc);
+  if (prompt === undefined && ctx.promptRequired)
+    throw new DataError({ ...loc, field: fields.prompt }, 'missing; --prompt-field names a column every row must have');
   const chosen = requiredSide(row, fields.chosen, 'chosen', '--chosen-field', loc);
   const rejected = requiredSide(row, fields.rejected, 'rejected', '--rejected-field', loc);
   const isChat = Array.isArray(chosen);
@@ -85,7 +95,15 @@ function idOf(row: JsonObject, ctx: GenericRowContext): string {
 
 /** One row as a pair; throws DataError naming the field when the row is not usable. */
 export function genericPair(row: JsonObject, ctx: GenericRowContext): PreferencePair {
-  const { text, chat } = textPair(row, ctx.fields, ctx.loc);
+  const { text, chat } = textPair(row, ctx);
+  for (const side of ['prompt', 'chosen', 'rejected'] as const) {
+    const n = text[side].length;
+    if (n > MAX_TEXT_CHARS)
+      throw new DataError(
+        { ...ctx.loc, field: ctx.fields[side] },
+        `holds ${n.toLocaleString('en-US')} characters; a text may hold at most ${MAX_TEXT_CHARS.toLocaleString('en-US')}`,
+      );
+  }
   for (const [field, value] of [[ctx.fields.chosen, text.chosen], [ctx.fields.rejected, text.rejected]] as const) {
     if (value.length === 0) throw new DataError({ ...ctx.loc, field }, 'is empty; a response needs at least one character');
   }

@@ -4,13 +4,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { UserError } from '../util/errors.js';
+import { UsageError, UserError } from '../util/errors.js';
 import { HH_RLHF_GROUP, bundledDataDir, hhRlhfFile, personaBehaviours, personaFile } from './bundled.js';
 import { DataError, type RowLocation, type SkippedRow } from './errors.js';
 import { fieldMap, genericPair } from './generic.js';
 import { hhRlhfPair } from './hh-rlhf.js';
 import { parseJsonLine, requireObject, jsonTypeName, type JsonObject } from './json-row.js';
-import { readLineBatches } from './lines.js';
+import { decodeUtf8Lines, readLineBatches } from './lines.js';
 import { flippedPair, type PreferencePair } from './pair.js';
 import { personaPair } from './persona.js';
 import type { SourceOptions } from './source-options.js';
@@ -89,7 +89,7 @@ interface RawRow {
 /** The rows of a .jsonl file: blank lines are not rows; a file with no rows is an error. */
 async function* jsonlRows(file: string, shown: string): AsyncGenerator<RawRow[]> {
   let rows = 0;
-  for await (const lines of readLineBatches(file)) {
+  for await (const lines of readLineBatches(file, shown)) {
     const batch: RawRow[] = [];
     for (const { line, text } of lines) {
       if (text.trim().length === 0) continue;
@@ -105,7 +105,7 @@ async function* jsonlRows(file: string, shown: string): AsyncGenerator<RawRow[]>
 async function* jsonArrayRows(file: string, shown: string): AsyncGenerator<RawRow[]> {
   let bytes = await fs.promises.readFile(file);
   if (file.toLowerCase().endsWith('.gz')) bytes = zlib.gunzipSync(bytes);
-  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+  const text = decodeUtf8Lines(bytes, shown).replace(/^\uFEFF/, '');
   if (text.trim().length === 0) throw new DataError({ file: shown }, 'no rows: the file is empty; expected a JSON array of row objects');
   let value: unknown;
   try {
@@ -176,7 +176,13 @@ function fileBatches(file: string, format: 'jsonl' | 'json', opts: SourceOptions
   const firstSeen = new Map<string, string>();
   const rows = withReadErrors(format === 'jsonl' ? jsonlRows(file, file) : jsonArrayRows(file, file), file);
   return pairBatches(rows, (row, raw) => {
-    const pair = genericPair(row, { loc: raw.loc, fields, fileStem: stem, index: raw.index });
+    const pair = genericPair(row, {
+      loc: raw.loc,
+      fields,
+      promptRequired: opts.fields?.prompt !== undefined,
+      fileStem: stem,
+      index: raw.index,
+    });
     const where = raw.loc.line !== undefined ? `line ${raw.loc.line}` : `row ${raw.loc.row}`;
     const earlier = firstSeen.get(pair.id);
     if (earlier !== undefined) throw new DataError({ ...raw.loc, field: fields.id ?? 'id' }, `"${pair.id}" is already the id of ${earlier}; ids must be unique`);
@@ -192,6 +198,9 @@ export interface PairStream {
 
 export function streamSource(spec: string, opts: SourceOptions = {}): PairStream {
   const source = parseSourceSpec(spec);
+  const mapped = Object.entries(opts.fields ?? {}).find(([, name]) => name !== undefined);
+  if (mapped && source.kind !== 'file')
+    throw new UsageError(`--${mapped[0]}-field maps the columns of .jsonl/.json files; ${spec} has fixed columns`);
   const flipped = opts.flip ? ', chosen and rejected flipped' : '';
   switch (source.kind) {
     case 'persona': {
