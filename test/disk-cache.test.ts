@@ -146,3 +146,23 @@ test('another kernel set (PREFDYN_KERNELS) uses another entry', (t) => {
   assert.equal(kernelsOf(files[0]!), 'js');
   assert.match(kernelsOf(files[1]!), /^native \(OpenBLAS .+\)$/);
 });
+
+test('a cache that cannot be written is one line naming it, exit 1, not an internal error', () => {
+  const file = path.join(tmp, 'not-a-folder');
+  fs.writeFileSync(file, '');
+  const r = train('nf', { PREFDYN_CACHE_DIR: file });
+  assert.deepEqual(
+    [r.code, r.stderr],
+    [1, `prefdyn: PREFDYN_CACHE_DIR=${file}: the cache must be a folder, this is a file\n`],
+  );
+  // file-hashes/ and ref-logps/ blocked by files: the hash memo is skipped, the entry cannot be written.
+  const cache = path.join(tmp, 'blocked');
+  fs.mkdirSync(cache);
+  for (const purpose of ['file-hashes', 'ref-logps']) fs.writeFileSync(path.join(cache, purpose), '');
+  const blocked = train('blocked', { PREFDYN_CACHE_DIR: cache });
+  assert.equal(blocked.code, 1, blocked.stderr);
+  assert.match(
+    blocked.stderr,
+    /^prefdyn: cannot write the cache entry \S+\/ref-logps\/[0-9a-f]{64}\.json: ENOTDIR: not a directory, .* \(PREFDYN_CACHE_DIR names the cache folder\)\n$/,
+  );
+});

@@ -16,6 +16,7 @@ import { loadNativeKernels } from '../tensor/kernels/native/load.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CachePurpose } from '../util/cache-dir.js';
 import { sha256OfFile } from '../util/file-hash.js';
+import { UserError } from '../util/errors.js';
 
 /** What a cached value depends on besides the kernels (which the fingerprint adds itself). */
 export interface EntryKey {
@@ -121,8 +122,35 @@ export async function cachedEntry<T>(req: CacheRequest<T>): Promise<Cached<T>> {
   if (problem === undefined) return { data: req.read(files), cached: true, file: files[0]! };
   if (problem !== 'missing')
     process.stderr.write(`prefdyn: cache entry ${manifestFile} is damaged (${problem}); recomputing it\n`);
-  fs.rmSync(manifestFile, { force: true }); // the entry counts again only once its files are rewritten
-  const data = await req.compute(files);
+  return cannotWriteAsUserError(req.dir, manifestFile, async () => {
+    fs.rmSync(manifestFile, { force: true }); // the entry counts again only once its files are rewritten
+    const data = await req.compute(files);
+    writeManifest(manifestFile, fingerprint, req, files);
+    return { data, cached: false, file: files[0]! };
+  });
+}
+
+/** System calls that fail without naming a path while a file is written. */
+const WRITE_CALLS = new Set(['write', 'fsync', 'close']);
+
+/** `step`, with an error writing into `dir` (a read-only or full cache, ...) turned into one line naming the entry. */
+async function cannotWriteAsUserError<T>(dir: string, manifestFile: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const inCache =
+      e.path !== undefined
+        ? path.resolve(e.path).startsWith(path.resolve(dir) + path.sep)
+        : typeof e.syscall === 'string' && WRITE_CALLS.has(e.syscall);
+    if (!inCache) throw err;
+    throw new UserError(
+      `cannot write the cache entry ${manifestFile}: ${(err as Error).message} (PREFDYN_CACHE_DIR names the cache folder)`,
+    );
+  }
+}
+
+function writeManifest<T>(manifestFile: string, fingerprint: string, req: CacheRequest<T>, files: string[]): void {
   const manifest: Manifest = {
     fingerprint,
     purpose: req.key.purpose,
@@ -134,7 +162,6 @@ export async function cachedEntry<T>(req: CacheRequest<T>): Promise<Cached<T>> {
     files: files.map((f) => ({ name: path.basename(f), bytes: fs.statSync(f).size, sha256: sha256OfFile(f) })),
   };
   writeFileAtomic(manifestFile, JSON.stringify(manifest) + '\n');
-  return { data, cached: false, file: files[0]! };
 }
 
 type FloatArray = Float32Array | Float64Array;

@@ -5,10 +5,18 @@
 //   embeddings/   `analyze --model`'s embeddings files                             (analysis/embed-for-analysis.ts)
 // The last three are entries of the one disk cache (train/disk-cache.ts): one key rule (kernels, model,
 // inputs, settings) and a checksummed manifest per entry, verified on every read.
+import fs from 'node:fs';
 import path from 'node:path';
+import { UserError } from './errors.js';
 
 export type CachePurpose = 'file-hashes' | 'ref-logps' | 'hidden' | 'embeddings';
 
+/** <cache>/<purpose>; a <cache> that exists but is not a folder is a UserError. */
 export function cacheDir(purpose: CachePurpose): string {
-  return path.join(process.env.PREFDYN_CACHE_DIR ?? '.cache', purpose);
+  const root = process.env.PREFDYN_CACHE_DIR ?? '.cache';
+  if (fs.existsSync(root) && !fs.statSync(root).isDirectory())
+    throw new UserError(
+      `${process.env.PREFDYN_CACHE_DIR ? 'PREFDYN_CACHE_DIR=' : ''}${root}: the cache must be a folder, this is a file`,
+    );
+  return path.join(root, purpose);
 }

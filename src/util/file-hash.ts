@@ -50,7 +50,11 @@ export function fileHash(file: string): string {
     // no memo yet, or an unreadable one: hash the file
   }
   const sha256 = sha256OfFile(abs);
-  writeFileAtomic(memoFile, JSON.stringify({ ...stamp, sha256 } satisfies FileHashMemo) + '\n');
+  try {
+    writeFileAtomic(memoFile, JSON.stringify({ ...stamp, sha256 } satisfies FileHashMemo) + '\n');
+  } catch {
+    // a read-only or full cache: the hash is right all the same, only the next call reads the file again
+  }
   return sha256;
 }
 
