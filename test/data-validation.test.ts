@@ -1,18 +1,17 @@
 // Input the loaders used to pass on silently is refused with one line naming file, line and field:
 // a --prompt-field column missing from a row, bytes that are not UTF-8, a chat role prefdyn does not
 // know, a text longer than MAX_TEXT_CHARS (refused before tokenising), field options on bundled data.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { loadSource } from '../src/data/source.js';
 import { MAX_TEXT_CHARS } from '../src/data/generic.js';
 import { initTinyLlama, runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-data-validation-'));
-after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('prefdyn-data-validation-');
 
 const row = (i: number, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ id: `r${i}`, question: `Q${i}?\n`, chosen: ' Yes', rejected: ' No', ...extra });

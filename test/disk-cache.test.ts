@@ -1,16 +1,15 @@
 // The one disk cache (src/train/disk-cache.ts): every entry carries a manifest with each file's size
 // and SHA-256, checked on read; a damaged entry (same size, other bytes) or a truncated one is
 // recomputed with one line on stderr, never used; the kernel set is part of every key.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { loadNativeKernels } from '../src/tensor/kernels/native/load.js';
 import { initTinyLlama, runCli, fixturesDir } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-disk-cache-'));
-after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('prefdyn-disk-cache-');
 const model = path.join(tmp, 'tiny');
 const data = path.join(fixturesDir, 'train', 'pairs.jsonl');
 const DAMAGED = /^prefdyn: cache entry (\S+\.json) is damaged \((.*)\); recomputing it$/m;

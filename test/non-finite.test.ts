@@ -1,17 +1,16 @@
 // Non-finite values stop every command where they appear, naming the row, and nothing half-done is
 // written: a NaN weight in `logprobs`, `embed` and `train`'s cached passes; a NaN or Inf row of an
 // embeddings file in `analyze`. analyze's JSON stays readable by `compare` for degenerate groups.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { writeSafetensors } from '../src/model/safetensors.js';
 import { checkAnalysisInput } from '../src/analysis/compare-run.js';
 import { initTinyLlama, runCli, fixturesDir } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-non-finite-'));
-after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('prefdyn-non-finite-');
 const env = { PREFDYN_CACHE_DIR: path.join(tmp, 'cache') };
 const data = path.join(fixturesDir, 'train', 'pairs.jsonl');
 const model = path.join(tmp, 'nan-model');
