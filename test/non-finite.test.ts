@@ -15,9 +15,8 @@ const env = { PREFDYN_CACHE_DIR: path.join(tmp, 'cache') };
 const data = path.join(fixturesDir, 'train', 'pairs.jsonl');
 const model = path.join(tmp, 'nan-model');
 
-/** Sets the first float of tensor `name` in `dir`/model.safetensors (F32) to `value`, in place. */
-function poison(dir: string, name: string, value: number): void {
-  const file = path.join(dir, 'model.safetensors');
+/** Sets the first float of tensor `name` (F32) in the safetensors `file` to `value`, in place. */
+function poison(file: string, name: string, value: number): void {
   const bytes = fs.readFileSync(file);
   const n = Number(bytes.readBigUInt64LE(0));
   const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8'));
@@ -30,7 +29,7 @@ const NOT_FINITE = "the model's weights or activations are not finite";
 
 test('setup: a tiny model with one NaN weight in its final norm', () => {
   initTinyLlama(model);
-  poison(model, 'model.norm.weight', NaN);
+  poison(path.join(model, 'model.safetensors'), 'model.norm.weight', NaN);
 });
 
 test('logprobs with a NaN weight stops naming the pair and writes nothing (it wrote null for every row)', () => {
@@ -73,6 +72,28 @@ test("train's reference log-probs and hidden states are checked before they are 
   }
   for (const purpose of ['ref-logps', 'hidden'])
     assert.equal(fs.existsSync(path.join(env.PREFDYN_CACHE_DIR, purpose)), false, `nothing cached in ${purpose}/`);
+});
+
+test('model merge with an infinite adapter weight stops naming the merged tensor and writes no folder', () => {
+  const adapter = path.join(tmp, 'adapter');
+  fs.cpSync(path.join(fixturesDir, 'parity', 'lora-llama'), adapter, { recursive: true });
+  poison(
+    path.join(adapter, 'adapter_model.safetensors'),
+    'base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight',
+    Infinity,
+  );
+  const base = path.join(fixturesDir, 'parity', 'llama-gqa-tied');
+  const out = path.join(tmp, 'merged');
+  const r = runCli(['model', 'merge', '--model', base, '--adapter', adapter, '--out', out]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `^prefdyn: tensor "model\\.layers\\.0\\.self_attn\\.q_proj\\.weight" of the merged model is (-?Infinity|NaN) at index \\d+: ` +
+        `${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} or ${adapter.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} holds non-finite weights\\n$`,
+    ),
+  );
+  assert.equal(fs.existsSync(out), false);
 });
 
 /** An embeddings file: groups a (gap on axis 0) and b (gap on axis 1), 8 rows each, d = 3; `edit` may change x. */
