@@ -6,8 +6,7 @@ import { writeJsonAtomic } from '../util/atomic-write.js';
 import type { SourceOptions } from '../data/source-options.js';
 import type { ResolvedConfig, TrainConfig } from './config.js';
 import type { GroupMetrics } from './metrics.js';
-import type { RunSetup } from './setup.js';
-import type { TrainResult } from './trainer.js';
+import type { RunSetup, TrainResult } from './run-types.js';
 import { readJsonFile } from '../util/json-file.js';
 
 export const METRICS_FILE = 'metrics.jsonl';

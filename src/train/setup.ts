@@ -7,8 +7,8 @@ import { loadSource } from '../data/source.js';
 import type { SourceOptions } from '../data/source-options.js';
 import { splitPairs } from '../data/split.js';
 import type { PreferencePair } from '../data/pair.js';
-import { loadWeights, saveCheckpoint, type Weights } from '../model/checkpoint.js';
-import { modelFromWeights } from '../model/load.js';
+import { loadWeights, saveCheckpoint } from '../model/checkpoint.js';
+import { modelFromWeights, weightsOf } from '../model/load.js';
 import { LoraAdapter } from '../model/lora.js';
 import { pairLogProbs } from '../model/logprobs.js';
 import { truncationLimits } from '../model/context-length.js';
@@ -25,28 +25,9 @@ import { cachedResponseFeatures } from './features.js';
 import { folderHash } from '../util/file-hash.js';
 import { lastLayerPolicy } from './last-layer.js';
 import { modelPolicy } from './model-policy.js';
-import type { Policy } from './policy.js';
 import { cachedRefLogps } from './ref-cache.js';
-import type { TrainData } from './trainer.js';
+import type { RunSetup, TrainData, TruncationRecord } from './run-types.js';
 import { stderrCounter } from '../util/progress.js';
-
-export interface RunSetup {
-  pairs: PreferencePair[];
-  data: TrainData;
-  policy: Policy;
-  notes: string[];
-  /** For config.json and summary.json: the limits used and how many pairs they cut. */
-  truncation: TruncationRecord;
-}
-
-export interface TruncationRecord {
-  /** The resolved --max-length (the model's context when 0 was asked). */
-  max_length: number;
-  /** 0 = none beyond max_length. */
-  max_prompt_length: number;
-  truncated_pairs: number;
-  n_pairs: number;
-}
 
 /** Pairs of the source, split per group; train pairs come first in the returned list. */
 async function loadPairs(c: TrainConfig, source: SourceOptions): Promise<{ pairs: PreferencePair[]; nTrain: number }> {
@@ -101,9 +82,6 @@ function tokenize(
   }
   return { tokens, note, truncated };
 }
-
-const weightsOf = (model: CausalLM): Weights =>
-  new Map([...model.params()].map(([n, t]) => [n, { shape: [...t.shape], data: t.data }]));
 
 export async function setupRun(c: TrainConfig, source: SourceOptions, checkpoint?: string): Promise<RunSetup> {
   const notes: string[] = [];

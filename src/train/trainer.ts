@@ -12,31 +12,11 @@ import { clipGradNorm, zeroGrads } from './gradients.js';
 import { firstNonFiniteGroup, groupMetrics, pairLosses, type GroupMetrics, type PairLogps } from './metrics.js';
 import { createOptimizer, type Optimizer, type OptimizerState } from './optimizers.js';
 import type { Policy, ResponseLogps } from './policy.js';
+import type { Progress, TrainData, TrainResult } from './run-types.js';
 import { metricLines, MetricsWriter } from './run-folder.js';
 import { lrFactor } from './schedules.js';
 
-/** The pairs a run sees: indices into the policy's pair list, their groups and reference log-probs. */
-export interface TrainData {
-  /** Group of every pair the policy knows, by pair index. */
-  groups: string[];
-  train: number[];
-  test: number[];
-  /** Reference response log-probs by pair index. */
-  refChosen: Float64Array;
-  refRejected: Float64Array;
-  /**
-   * True when the starting policy is the reference (same model; LoRA starts at B = 0; last-layer at
-   * W0). Then step 0 scores the policy with the reference log-probs themselves, so every step-0
-   * margin is exactly 0 and the loss exactly ln 2, whatever rounding a different batching gives.
-   */
-  startsAtReference: boolean;
-}
-
-export interface Progress {
-  step(done: number, total: number, loss: number): void;
-  message(text: string): void;
-  end(): void;
-}
+export type { Progress, TrainData, TrainResult } from './run-types.js';
 
 export interface TrainOptions {
   config: TrainConfig;
@@ -48,16 +28,6 @@ export interface TrainOptions {
   progress?: Progress;
   /** Polled after each update: true stops the run with a checkpoint (Ctrl-C). */
   stopRequested?: () => boolean;
-}
-
-export interface TrainResult {
-  steps: number;
-  totalSteps: number;
-  status: 'completed' | 'interrupted';
-  lastTrain?: GroupMetrics[];
-  lastTest?: GroupMetrics[];
-  /** Every checkpoint of the run so far, oldest first: on resume, those up to the resumed step, then the new ones. */
-  checkpoints: string[];
 }
 
 /** Raised when a loss or gradient is not finite; the checkpoint of the last good weights is written first. */
