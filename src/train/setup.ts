@@ -29,8 +29,14 @@ import { cachedRefLogps } from './ref-cache.js';
 import type { RunSetup, TrainData, TruncationRecord } from './run-types.js';
 import { stderrCounter } from '../util/progress.js';
 
+/** A run's pairs: train pairs first, then test. */
+export interface RunPairs {
+  pairs: PreferencePair[];
+  nTrain: number;
+}
+
 /** Pairs of the source, split per group; train pairs come first in the returned list. */
-async function loadPairs(c: TrainConfig, source: SourceOptions): Promise<{ pairs: PreferencePair[]; nTrain: number }> {
+export async function loadRunPairs(c: TrainConfig, source: SourceOptions): Promise<RunPairs> {
   const loaded = await loadSource(c.data, { ...source, flip: c.flip });
   if (loaded.pairs.length === 0) {
     throw new UserError(
@@ -83,9 +89,10 @@ function tokenize(
   return { tokens, note, truncated };
 }
 
-export async function setupRun(c: TrainConfig, source: SourceOptions, checkpoint?: string): Promise<RunSetup> {
+/** The run of config `c` on `loaded` (loadRunPairs), at the weights of `checkpoint` when given. */
+export async function setupRun(c: TrainConfig, loaded: RunPairs, checkpoint?: string): Promise<RunSetup> {
   const notes: string[] = [];
-  const { pairs, nTrain } = await loadPairs(c, source);
+  const { pairs, nTrain } = loaded;
   const base = await loadWeights(c.model);
   const model = modelFromWeights(base.config, base.weights);
   const limits = configLimits(c, base.config);

@@ -39,14 +39,20 @@ export function totalSteps(c: TrainConfig, nTrain: number): number {
   return c.steps > 0 ? c.steps : stepsForEpochs(c.epochs, nTrain, effectiveBatch(c));
 }
 
+/** Refuses an effective batch larger than the training split (checked before any compute by run-training.ts). */
+export function checkBatchFits(c: TrainConfig, nTrain: number): void {
+  const E = effectiveBatch(c);
+  if (nTrain < E) {
+    throw new UserError(
+      `the effective batch (--batch-size ${c.batch_size} x --gradient-accumulation-steps ${c.gradient_accumulation_steps} = ${E}) is larger than the training split (${nTrain} pairs); lower --batch-size or --test-fraction`,
+    );
+  }
+}
+
 export async function train(o: TrainOptions): Promise<TrainResult> {
   const c = o.config;
   const E = effectiveBatch(c);
-  if (o.data.train.length < E) {
-    throw new UserError(
-      `the effective batch (--batch-size ${c.batch_size} x --gradient-accumulation-steps ${c.gradient_accumulation_steps} = ${E}) is larger than the training split (${o.data.train.length} pairs); lower --batch-size or --test-fraction`,
-    );
-  }
+  checkBatchFits(c, o.data.train.length);
   const total = o.resume?.state.total_steps ?? totalSteps(c, o.data.train.length);
   const order = batchOrder(o.data.train.length, E, c.seed, !c.no_shuffle);
   const rng = Rng.derive(c.seed, 'dropout');

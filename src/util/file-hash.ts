@@ -16,7 +16,8 @@ interface FileHashMemo {
   sha256: string;
 }
 
-function sha256OfFile(file: string): string {
+/** SHA-256 (hex) of a file's bytes, read now (no memo). */
+export function sha256OfFile(file: string): string {
   const h = crypto.createHash('sha256');
   const fd = fs.openSync(file, 'r');
   try {
