@@ -79,8 +79,11 @@ export function listCheckpoints(runDir: string): { step: number; dir: string }[]
     .map((step) => ({ step, dir: checkpointDir(runDir, step) }));
 }
 
+/** A checkpoint's trainer_state.json. */
+export const readTrainerState = (dir: string): TrainerState => readJsonFile(path.join(dir, STATE_FILE)) as TrainerState;
+
 export function readCheckpoint(dir: string): { state: TrainerState; optimizer: OptimizerState } {
-  const state = readJsonFile(path.join(dir, STATE_FILE)) as TrainerState;
+  const state = readTrainerState(dir);
   const f = SafetensorsFile.open(path.join(dir, OPTIMIZER_FILE));
   try {
     const buffers = new Map(f.names().map((n) => [n, f.readF32(n)] as const));
@@ -91,7 +94,8 @@ export function readCheckpoint(dir: string): { state: TrainerState; optimizer: O
 }
 
 /** What differs between checkpoint `dir`'s files and the hashes its trainer_state.json recorded (none when it recorded none). */
-export function checkpointChanges(dir: string, state: TrainerState): string[] {
+export function checkpointChanges(dir: string): string[] {
+  const state = readTrainerState(dir);
   if (!state.files) return [];
   const changes: string[] = [];
   for (const [name, sha256] of Object.entries(state.files)) {

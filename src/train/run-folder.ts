@@ -78,6 +78,7 @@ interface RunConfigFile {
   config: TrainConfig;
   /** Absent in run folders written before the source options were recorded: they used the defaults. */
   source?: { skip_invalid: boolean; fields: NonNullable<SourceOptions['fields']> };
+  sources?: ResolvedConfig['sources'];
   /** Absent in run folders of older versions: their inputs cannot be checked on --resume. */
   fingerprints?: RunFingerprints;
 }
@@ -87,6 +88,8 @@ export interface SavedRun {
   file: string;
   config: TrainConfig;
   source: RunSourceOptions;
+  /** Where each value came from when the run started (absent in very old run folders). */
+  sources: ResolvedConfig['sources'] | undefined;
   fingerprints: RunFingerprints | undefined;
 }
 
@@ -103,7 +106,7 @@ export function writeRunConfig(
   source: RunSourceOptions,
   fingerprints: RunFingerprints,
 ): void {
-  const saved: RunConfigFile & { sources: ResolvedConfig['sources']; provenance: unknown } = {
+  const saved: RunConfigFile & { provenance: unknown } = {
     config: { ...resolved.config, max_length: setup.truncation.max_length },
     sources: resolved.sources,
     source: { skip_invalid: source.skipInvalid ?? false, fields: source.fields ?? {} },
@@ -123,6 +126,7 @@ export function readRunConfig(runDir: string): SavedRun {
     file,
     config: saved.config,
     source: { skipInvalid: saved.source?.skip_invalid ?? false, fields: saved.source?.fields ?? {} },
+    sources: saved.sources,
     fingerprints: saved.fingerprints,
   };
 }

@@ -94,7 +94,9 @@ function plan(req: TrainingRequest, where: { runDir: string; checkpoint?: string
   const { runDir } = where;
   if (req.resume !== undefined) {
     const saved = readRunConfig(runDir);
-    const resolved = resolveConfig({ path: saved.file, values: { ...saved.config } }, {});
+    // The values come back from the file; where each came from originally is recorded beside them.
+    const fromFile = resolveConfig({ path: saved.file, values: { ...saved.config } }, {});
+    const resolved = { config: fromFile.config, sources: saved.sources ?? fromFile.sources };
     const stale = removeStaleCheckpointTemporaries(runDir);
     if (stale.length)
       req.notice(`removed ${stale.length} unfinished checkpoint write(s) of an earlier process: ${stale.join(', ')}`);
@@ -125,10 +127,9 @@ async function runLocked(req: TrainingRequest, p: Plan): Promise<TrainingOutcome
   const loaded = await loadRunPairs(c, { ...p.source, onSkip: req.onSkip });
   checkBatchFits(c, loaded.nTrain);
   const fingerprints = runFingerprints(c, loaded.pairs, loaded.nTrain);
-  const checkpoint = p.checkpoint ? readCheckpoint(p.checkpoint) : undefined;
   if (p.resuming) {
     const changes = p.saved?.fingerprints ? fingerprintChanges(c, p.saved.fingerprints, fingerprints) : [];
-    if (p.checkpoint && checkpoint) changes.push(...checkpointChanges(p.checkpoint, checkpoint.state));
+    if (p.checkpoint) changes.push(...checkpointChanges(p.checkpoint));
     if (!p.saved?.fingerprints)
       req.notice(`${p.runDir}: config.json records no input fingerprints (an older prefdyn): inputs not checked`);
     if (changes.length && !req.force)
@@ -136,6 +137,7 @@ async function runLocked(req: TrainingRequest, p: Plan): Promise<TrainingOutcome
     for (const change of changes) req.notice(`WARNING: --force: continuing although ${change}`);
   }
 
+  const checkpoint = p.checkpoint ? readCheckpoint(p.checkpoint) : undefined;
   if (checkpoint && checkpoint.state.step >= checkpoint.state.total_steps) {
     const state = checkpoint.state;
     const result: TrainResult = {
