@@ -1,5 +1,5 @@
 // `prefdyn train`: options and config file in, run folder out (architecture.md contract 4).
-import { type Command } from './command.js';
+import { notice, type Command } from './command.js';
 import { UserError } from '../util/errors.js';
 import { checkOutputFolder } from '../util/output-path.js';
 import { addSourceOptions, reportSkip, sourceOptionsFromArgs, SOURCE_OPTIONS_HELP } from './data-options.js';
@@ -55,7 +55,7 @@ export const command: Command = {
   async run(args) {
     const v = args.values;
     const request: TrainingRequest = {
-      notice: (text) => process.stderr.write(`prefdyn: ${text}\n`),
+      notice,
       onSkip: reportSkip,
       progress: stderrProgress,
       stopRequested: () => signal !== undefined,

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { SkippedRow } from '../data/errors.js';
 import { UserError } from '../util/errors.js';
-import { lockFolder } from '../util/folder-lock.js';
+import { withFolderLock } from '../util/folder-lock.js';
 import { readJsonFile } from '../util/json-file.js';
 import { checkpointChanges, listCheckpoints, readCheckpoint, removeStaleCheckpointTemporaries } from './checkpoint.js';
 import { resolveConfig, type ResolvedConfig } from './config.js';
@@ -68,12 +68,7 @@ interface Plan {
 export async function runTraining(req: TrainingRequest): Promise<TrainingOutcome> {
   const where = locate(req);
   if (req.replace) fs.rmSync(where.runDir, { recursive: true, force: true });
-  const lock = lockFolder(where.runDir, req.notice);
-  try {
-    return await runLocked(req, plan(req, where));
-  } finally {
-    lock.release();
-  }
+  return withFolderLock(where.runDir, req.notice, () => runLocked(req, plan(req, where)));
 }
 
 /** The run folder, and the checkpoint folder when --resume names one. */

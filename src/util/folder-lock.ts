@@ -118,3 +118,17 @@ export function lockFolder(dir: string, notice: (text: string) => void): FolderL
   process.on('exit', release);
   return { file, release };
 }
+
+/** Runs `work` holding the lock of output folder `dir` (lockFolder), released however `work` ends. */
+export async function withFolderLock<T>(
+  dir: string,
+  notice: (text: string) => void,
+  work: () => Promise<T>,
+): Promise<T> {
+  const lock = lockFolder(dir, notice);
+  try {
+    return await work();
+  } finally {
+    lock.release();
+  }
+}
