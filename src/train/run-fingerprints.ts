@@ -1,8 +1,9 @@
 // Content fingerprints of what a run was started on, recorded in its config.json: the base model's and
 // the reference's files (util/file-hash.ts folderHash, as the caches key them) and the data: the pairs
 // as loaded and split (train pairs first, then test) and the source file when the source is one. --resume
-// recomputes them and refuses a run whose inputs changed (fingerprintChanges). The per-group pair counts
-// let `prefdyn compare` check that an analysis describes the same data.
+// recomputes them and refuses a run whose inputs changed (fingerprintChanges). The per-group
+// fingerprints let `prefdyn compare` check that an analysis describes the same data (analyze records
+// the same per-group fingerprints).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { PreferencePair } from '../data/pair.js';
@@ -16,8 +17,32 @@ export interface DataFingerprint {
   source_file: string | null;
   n_train: number;
   n_test: number;
-  /** Pairs per group, train and test together. */
-  groups: Record<string, number>;
+  /** Per group (train and test together): its pairs and their fingerprint (groupFingerprints). */
+  groups: Record<string, GroupFingerprint>;
+}
+
+/** A group's pairs: how many, and SHA-256 over them in id order (null where only the count is known). */
+export interface GroupFingerprint {
+  n: number;
+  sha256: string | null;
+}
+
+/** Each group's pair count and fingerprint, independent of the order and split of the pairs. */
+export function groupFingerprints(pairs: readonly PreferencePair[]): Record<string, GroupFingerprint> {
+  const byGroup = new Map<string, PreferencePair[]>();
+  for (const p of pairs) {
+    const list = byGroup.get(p.group);
+    if (list) list.push(p);
+    else byGroup.set(p.group, [p]);
+  }
+  const out: Record<string, GroupFingerprint> = {};
+  for (const [group, list] of byGroup) {
+    const h = crypto.createHash('sha256');
+    const sorted = [...list].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (const p of sorted) h.update(JSON.stringify([p.id, p.prompt, p.chosen, p.rejected]) + '\n');
+    out[group] = { n: list.length, sha256: h.digest('hex') };
+  }
+  return out;
 }
 
 export interface RunFingerprints {
@@ -31,15 +56,13 @@ export function dataFingerprint(source: string, pairs: readonly PreferencePair[]
   const h = crypto.createHash('sha256');
   h.update(`train ${nTrain} of ${pairs.length}\n`);
   for (const p of pairs) h.update(JSON.stringify([p.id, p.group, p.prompt, p.chosen, p.rejected]) + '\n');
-  const groups: Record<string, number> = {};
-  for (const p of pairs) groups[p.group] = (groups[p.group] ?? 0) + 1;
   const isFile = fs.existsSync(source) && fs.statSync(source).isFile();
   return {
     pairs: h.digest('hex'),
     source_file: isFile ? fileHash(source) : null,
     n_train: nTrain,
     n_test: pairs.length - nTrain,
-    groups,
+    groups: groupFingerprints(pairs),
   };
 }
 

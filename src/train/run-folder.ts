@@ -5,7 +5,7 @@ import path from 'node:path';
 import { writeAll, writeJsonAtomic } from '../util/atomic-write.js';
 import { UserError } from '../util/errors.js';
 import { provenance } from '../tensor/kernels/provenance.js';
-import type { RunFingerprints } from './run-fingerprints.js';
+import type { DataFingerprint, RunFingerprints } from './run-fingerprints.js';
 import type { SourceOptions } from '../data/source-options.js';
 import type { ResolvedConfig, TrainConfig } from './config.js';
 import type { GroupMetrics } from './metrics.js';
@@ -129,6 +129,14 @@ export function readRunConfig(runDir: string): SavedRun {
     sources: saved.sources,
     fingerprints: saved.fingerprints,
   };
+}
+
+/** The data fingerprint a run folder's config.json records, if it records one (older runs do not). */
+export function runDataFingerprint(runDir: string): DataFingerprint | undefined {
+  const file = path.join(runDir, CONFIG_FILE);
+  if (!fs.existsSync(file)) return undefined;
+  const saved = readJsonFile(file) as Partial<RunConfigFile> | null;
+  return saved?.fingerprints?.data;
 }
 
 /**
