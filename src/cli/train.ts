@@ -1,6 +1,6 @@
 // `prefdyn train`: options and config file in, run folder out (architecture.md contract 4).
 import { notice, type Command } from './command.js';
-import { UserError } from '../util/errors.js';
+import { UsageError, UserError } from '../util/errors.js';
 import { checkOutputFolder } from '../util/output-path.js';
 import { addSourceOptions, reportSkip, sourceOptionsFromArgs, SOURCE_OPTIONS_HELP } from './data-options.js';
 import { cliName, OPTION_DEFS, readConfigFile, resolveConfig, trainOptionSpec } from '../train/config.js';
@@ -71,7 +71,7 @@ export const command: Command = {
       request.resume = v.resume;
       request.force = v.force === true;
     } else {
-      if (v.force !== undefined) throw new UserError('--force applies to --resume only');
+      if (v.force !== undefined) throw new UsageError('--force applies to --resume only');
       const cli: Record<string, unknown> = {};
       for (const d of OPTION_DEFS) {
         const raw = v[cliName(d.key)];
