@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli, fixturesDir } from './helpers/cli.js';
+import { initTinyLlama } from './helpers/tiny-model.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-compare-data-'));
 const model = path.join(tmp, 'tiny');
@@ -24,21 +25,7 @@ function analyze(data: string, json: string): void {
 const compare = (json: string) => runCli(['compare', '--analysis', json, '--run', run, '--bootstrap', '0'], { env });
 
 before(() => {
-  const init = runCli([
-    'model',
-    'init',
-    '--arch',
-    'llama',
-    '--size',
-    'd=32,layers=2,heads=4,kv=2',
-    '--tokenizer',
-    path.join(fixturesDir, 'tokenizers', 'gpt2-small'),
-    '--out',
-    model,
-    '--seed',
-    '3',
-  ]);
-  assert.equal(init.code, 0, init.stderr);
+  initTinyLlama(model);
   const args = ['--test-fraction', '0.25', '--batch-size', '4', '--mode', 'last-layer', '--steps', '4'];
   const r = runCli(['train', '--model', model, '--data', fixture, ...args, '--out', run], { env });
   assert.equal(r.code, 0, r.stderr);

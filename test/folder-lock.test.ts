@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli, repoRoot, fixturesDir } from './helpers/cli.js';
+import { initTinyLlama } from './helpers/tiny-model.js';
 import { lockFile } from '../src/util/folder-lock.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-lock-'));
@@ -48,21 +49,7 @@ function deadPid(): number {
 }
 
 before(() => {
-  const r = runCli([
-    'model',
-    'init',
-    '--arch',
-    'llama',
-    '--size',
-    'd=32,layers=2,heads=4,kv=2',
-    '--tokenizer',
-    path.join(fixturesDir, 'tokenizers', 'gpt2-small'),
-    '--out',
-    model,
-    '--seed',
-    '3',
-  ]);
-  assert.equal(r.code, 0, r.stderr);
+  initTinyLlama(model);
   assert.ok(!fs.existsSync(lockFile(model)), 'model init releases its lock');
 });
 

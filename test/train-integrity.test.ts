@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli, fixturesDir, repoRoot } from './helpers/cli.js';
+import { initTinyLlama } from './helpers/tiny-model.js';
 import { checkpointDir } from '../src/train/checkpoint.js';
 import { MetricsWriter } from '../src/train/run-folder.js';
 import { UserError } from '../src/util/errors.js';
@@ -49,21 +50,7 @@ const refusal = (run: string, changes: string[]) =>
   `prefdyn: --resume ${run}: ${changes.join('; ')}; refusing to continue (--force overrides)\n`;
 
 before(() => {
-  const r = runCli([
-    'model',
-    'init',
-    '--arch',
-    'llama',
-    '--size',
-    'd=32,layers=2,heads=4,kv=2',
-    '--tokenizer',
-    path.join(fixturesDir, 'tokenizers', 'gpt2-small'),
-    '--out',
-    model,
-    '--seed',
-    '3',
-  ]);
-  assert.equal(r.code, 0, r.stderr);
+  initTinyLlama(model);
 });
 
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
