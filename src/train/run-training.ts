@@ -24,8 +24,9 @@ import {
   writeRunConfig,
   writeRunSummary,
   type RunSourceOptions,
+  type SavedRun,
 } from './run-folder.js';
-import type { Progress, RunSetup, TrainResult } from './run-types.js';
+import type { Progress, TrainResult } from './run-types.js';
 import { loadRunPairs, setupRun } from './setup.js';
 import { checkBatchFits, train } from './trainer.js';
 
@@ -52,7 +53,6 @@ export interface TrainingOutcome {
   result: TrainResult;
   /** The run had finished already: nothing was trained (summary.json is written if it was missing). */
   alreadyComplete: boolean;
-  setup?: RunSetup;
 }
 
 /** Where a request trains: the run folder, the config, and on resume the checkpoint folder (none: from step 0). */
@@ -62,7 +62,7 @@ interface Plan {
   source: RunSourceOptions;
   resuming: boolean;
   checkpoint?: string;
-  saved?: ReturnType<typeof readRunConfig>;
+  saved?: SavedRun;
 }
 
 export async function runTraining(req: TrainingRequest): Promise<TrainingOutcome> {
@@ -149,7 +149,7 @@ async function runLocked(req: TrainingRequest, p: Plan): Promise<TrainingOutcome
     if (test.length) result.lastTest = test;
     writeRunSummary(p.runDir, p.resolved, setup, result);
     req.notice(`${p.runDir}: the run had finished but had no summary.json; wrote it`);
-    return { runDir: p.runDir, result, alreadyComplete: true, setup };
+    return { runDir: p.runDir, result, alreadyComplete: true };
   }
 
   const setup = await setupRun(c, loaded, p.checkpoint);
@@ -166,7 +166,7 @@ async function runLocked(req: TrainingRequest, p: Plan): Promise<TrainingOutcome
     stopRequested: req.stopRequested,
   });
   writeRunSummary(p.runDir, p.resolved, setup, result);
-  return { runDir: p.runDir, result, alreadyComplete: false, setup };
+  return { runDir: p.runDir, result, alreadyComplete: false };
 }
 
 /** True when summary.json exists and reports `step` steps. */
