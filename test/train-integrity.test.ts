@@ -182,6 +182,13 @@ test('--steps 0 is refused naming the option', () => {
   });
 });
 
+test('--force without --resume is a usage error', () => {
+  const r = runCli(['train', '--model', model, '--data', fixture, '--force', '--out', path.join(tmp, 'force')], {
+    env,
+  });
+  assert.deepEqual(r, { code: 2, stdout: '', stderr: 'prefdyn: --force applies to --resume only\n' });
+});
+
 test('a batch larger than the training split is refused before reference log-probs are computed', () => {
   const cache = path.join(tmp, 'batch-cache');
   const r = runCli(

@@ -54,6 +54,8 @@ export const command: Command = {
   }),
   async run(args) {
     const v = args.values;
+    // SIGINT (Ctrl-C) and SIGTERM (timeout, Slurm, docker stop) stop after the current step; a second one quits now.
+    let signal: 'SIGINT' | 'SIGTERM' | undefined;
     const request: TrainingRequest = {
       notice,
       onSkip: reportSkip,
@@ -88,8 +90,6 @@ export const command: Command = {
       request.start = { resolved, source: sourceOptionsFromArgs(v) };
     }
 
-    // SIGINT (Ctrl-C) and SIGTERM (timeout, Slurm, docker stop) stop after the current step; a second one quits now.
-    let signal: 'SIGINT' | 'SIGTERM' | undefined;
     const exitCode = { SIGINT: 130, SIGTERM: 143 } as const;
     const onSignal = (s: 'SIGINT' | 'SIGTERM') => {
       if (signal) process.exit(exitCode[s]);
