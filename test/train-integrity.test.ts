@@ -267,6 +267,18 @@ test('a full disk during the metrics append ends the run with one line naming th
   }
 });
 
+test('a metrics.jsonl that cannot be cut back on resume is a one-line error naming the file', () => {
+  const run = path.join(tmp, 'uncut');
+  fs.mkdirSync(run);
+  fs.symlinkSync('/dev/full', path.join(run, 'metrics.jsonl'));
+  assert.throws(
+    () => new MetricsWriter(run, 10),
+    (err: Error) =>
+      err instanceof UserError &&
+      err.message.startsWith(`${path.join(run, 'metrics.jsonl')}: cannot open for writing: EINVAL: invalid argument`),
+  );
+});
+
 test('--resume after a torn last metrics line (a full disk) continues the file exactly', () => {
   const { run } = makeRun('torn');
   const whole = readText(path.join(run, 'metrics.jsonl'));

@@ -45,8 +45,12 @@ export class MetricsWriter {
     truncateTo?: number,
   ) {
     const file = path.join(runDir, METRICS_FILE);
-    if (truncateTo !== undefined) fs.truncateSync(file, truncateTo);
-    this.fd = fs.openSync(file, truncateTo === undefined ? 'w' : 'a');
+    try {
+      if (truncateTo !== undefined) fs.truncateSync(file, truncateTo);
+      this.fd = fs.openSync(file, truncateTo === undefined ? 'w' : 'a');
+    } catch (err) {
+      throw new UserError(`${file}: cannot open for writing: ${(err as Error).message}`);
+    }
     this.bytes = truncateTo ?? 0;
   }
 
