@@ -182,6 +182,17 @@ test('--steps 0 is refused naming the option', () => {
   });
 });
 
+test('--resume of a folder that holds no run says so in one line', () => {
+  const nope = path.join(tmp, 'nope');
+  const r = runCli(['train', '--resume', nope], { env });
+  assert.deepEqual(r, {
+    code: 1,
+    stdout: '',
+    stderr: `prefdyn: --resume ${nope}: not a run folder (no ${path.join(nope, 'config.json')})\n`,
+  });
+  assert.ok(!fs.existsSync(nope), 'nothing was created');
+});
+
 test('--force without --resume is a usage error', () => {
   const r = runCli(['train', '--model', model, '--data', fixture, '--force', '--out', path.join(tmp, 'force')], {
     env,
