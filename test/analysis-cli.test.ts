@@ -2,11 +2,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Rng } from '../src/util/rng.js';
 import { writeSafetensors } from '../src/model/safetensors.js';
 import { runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
 
 let dir = '';
 const D = 6;
@@ -37,7 +37,7 @@ function writeEmbeddings(
 }
 
 before(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-analyze-'));
+  dir = tempDir('prefdyn-analyze-');
   writeEmbeddings('emb', (i, group, label) => ({
     id: `r${i}`,
     group,

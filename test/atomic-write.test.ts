@@ -3,15 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { openAtomic, writeAll, writeFileAtomic, writeFolderAtomic } from '../src/util/atomic-write.js';
 import { UserError } from '../src/util/errors.js';
-
-const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-atomic-'));
+import { tempDir } from './helpers/temp.js';
 
 test('writeFileAtomic writes text, bytes and byte parts, creating missing folders and leaving no temporary', () => {
-  const root = tempDir();
+  const root = tempDir('prefdyn-atomic-');
   const file = path.join(root, 'a', 'b', 'f.bin');
   writeFileAtomic(file, 'héllo\n');
   assert.equal(fs.readFileSync(file, 'utf8'), 'héllo\n');
@@ -26,7 +24,7 @@ test('writeFileAtomic writes text, bytes and byte parts, creating missing folder
 });
 
 test('writeFileAtomic: a failed rename removes the temporary and leaves the target as it was', () => {
-  const root = tempDir();
+  const root = tempDir('prefdyn-atomic-');
   const target = path.join(root, 'taken');
   fs.mkdirSync(target);
   fs.writeFileSync(path.join(target, 'keep.txt'), 'keep');
@@ -36,7 +34,7 @@ test('writeFileAtomic: a failed rename removes the temporary and leaves the targ
 });
 
 test('openAtomic: an aborted stream keeps the previous file; a committed one replaces it', () => {
-  const root = tempDir();
+  const root = tempDir('prefdyn-atomic-');
   const file = path.join(root, 'lines.jsonl');
   fs.writeFileSync(file, 'old\n');
   const aborted = openAtomic(file);
@@ -54,7 +52,7 @@ test('openAtomic: an aborted stream keeps the previous file; a committed one rep
 });
 
 test('an aborted write removes the folders it created, and only those', () => {
-  const root = tempDir();
+  const root = tempDir('prefdyn-atomic-');
   fs.mkdirSync(path.join(root, 'kept'));
   const out = openAtomic(path.join(root, 'kept', 'new', 'deeper', 'f.jsonl'));
   out.abort();
@@ -70,7 +68,7 @@ test('an aborted write removes the folders it created, and only those', () => {
 });
 
 test('writeFolderAtomic creates a new folder (and its parents) and replaces a previous one whole', () => {
-  const root = tempDir();
+  const root = tempDir('prefdyn-atomic-');
   const dir = path.join(root, 'x', 'model');
   writeFolderAtomic(dir, (tmp) => fs.writeFileSync(path.join(tmp, 'one.txt'), '1'));
   assert.deepEqual(fs.readdirSync(dir), ['one.txt']);
@@ -80,7 +78,7 @@ test('writeFolderAtomic creates a new folder (and its parents) and replaces a pr
 });
 
 test('writeFolderAtomic: a failing fill keeps the previous folder and leaves no temporary', () => {
-  const root = tempDir();
+  const root = tempDir('prefdyn-atomic-');
   const dir = path.join(root, 'ckpt');
   writeFolderAtomic(dir, (tmp) => fs.writeFileSync(path.join(tmp, 'w.bin'), 'good'));
   const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
@@ -97,7 +95,7 @@ test('writeFolderAtomic: a failing fill keeps the previous folder and leaves no 
 });
 
 test('writeFolderAtomic refuses a target that is a file, before filling anything', () => {
-  const root = tempDir();
+  const root = tempDir('prefdyn-atomic-');
   const file = path.join(root, 'f');
   fs.writeFileSync(file, 'keep');
   let filled = false;

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { loadWeights, saveCheckpoint, validateCheckpoint, type Weights } from '../src/model/checkpoint.js';
 import { expectedTensors, parseModelConfig, type ModelConfig } from '../src/model/config.js';
 import { bf16BitsToF32, f32ToBf16Bits } from '../src/model/dtype.js';
 import { SafetensorsFile, writeSafetensors } from '../src/model/safetensors.js';
 import { fixturesDir, runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
 
 const LLAMA = {
   model_type: 'llama',
@@ -22,10 +22,6 @@ const LLAMA = {
 };
 const GPT2 = { model_type: 'gpt2', n_embd: 16, n_layer: 2, n_head: 2, n_positions: 32, vocab_size: 1025 };
 const SMALL_TOKENIZER = path.join(fixturesDir, 'tokenizers', 'gpt2-small');
-
-function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-ckpt-'));
-}
 
 /** Distinct, deterministic values for every weight of `cfg`. */
 function weightsFor(cfg: ModelConfig): Weights {
@@ -42,7 +38,7 @@ test('saveCheckpoint then loadWeights round-trips a Llama model with GQA (untied
   for (const tie of [false, true]) {
     const cfg = parseModelConfig({ ...LLAMA, tie_word_embeddings: tie }, 'config.json');
     const weights = weightsFor(cfg);
-    const dir = path.join(tempDir(), 'model');
+    const dir = path.join(tempDir('prefdyn-ckpt-'), 'model');
     saveCheckpoint(dir, cfg, weights, SMALL_TOKENIZER);
     assert.deepEqual(fs.readdirSync(dir).sort(), [
       'config.json',
@@ -63,7 +59,7 @@ test('saveCheckpoint then loadWeights round-trips a Llama model with GQA (untied
 test('a BF16 checkpoint loads as the BF16-rounded values and says so in config.json', async () => {
   const cfg = parseModelConfig(GPT2, 'config.json');
   const weights = weightsFor(cfg);
-  const dir = path.join(tempDir(), 'bf16');
+  const dir = path.join(tempDir('prefdyn-ckpt-'), 'bf16');
   saveCheckpoint(dir, cfg, weights, undefined, { dtype: 'BF16' });
   assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).torch_dtype, 'bfloat16');
   const { weights: loaded } = await loadWeights(dir);
@@ -80,7 +76,7 @@ test('a BF16 checkpoint loads as the BF16-rounded values and says so in config.j
 test('GPT2LMHeadModel checkpoints: "transformer." prefix and attention buffers are accepted', async () => {
   const cfg = parseModelConfig(GPT2, 'config.json');
   const weights = weightsFor(cfg);
-  const dir = tempDir();
+  const dir = tempDir('prefdyn-ckpt-');
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(GPT2));
   writeSafetensors(path.join(dir, 'model.safetensors'), [
     ...[...weights].map(([name, w]) => ({ name: `transformer.${name}`, shape: w.shape, data: w.data })),
@@ -95,7 +91,7 @@ test('a wrong checkpoint is refused before any weight is read, naming file and t
   const cfg = parseModelConfig(LLAMA, 'config.json');
   const weights = weightsFor(cfg);
   const write = (edit: (list: { name: string; shape: number[]; data: Float32Array }[]) => void): string => {
-    const dir = tempDir();
+    const dir = tempDir('prefdyn-ckpt-');
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(LLAMA));
     const list = [...weights].map(([name, w]) => ({ name, shape: w.shape, data: w.data }));
     edit(list);
@@ -140,7 +136,7 @@ test('a wrong checkpoint is refused before any weight is read, naming file and t
 
 test('saveCheckpoint replaces a model folder but refuses any other folder', () => {
   const cfg = parseModelConfig(GPT2, 'config.json');
-  const root = tempDir();
+  const root = tempDir('prefdyn-ckpt-');
   const dir = path.join(root, 'm');
   saveCheckpoint(dir, cfg, weightsFor(cfg));
   fs.writeFileSync(path.join(dir, 'stale.txt'), 'x');
@@ -169,7 +165,7 @@ test('saveCheckpoint replaces a model folder but refuses any other folder', () =
 
 test('prefdyn model info prints architecture, size, dtypes and tokenizer; --json too', () => {
   const cfg = parseModelConfig(LLAMA, 'config.json');
-  const dir = path.join(tempDir(), 'llama');
+  const dir = path.join(tempDir('prefdyn-ckpt-'), 'llama');
   saveCheckpoint(dir, cfg, weightsFor(cfg), SMALL_TOKENIZER, { dtype: 'F16' });
   const params = expectedTensors(cfg).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
   const text = runCli(['model', 'info', dir]);
@@ -204,12 +200,12 @@ test('prefdyn model info prints architecture, size, dtypes and tokenizer; --json
 });
 
 test('prefdyn model info: bad folders exit 1 with one line naming the problem', () => {
-  const empty = tempDir();
+  const empty = tempDir('prefdyn-ckpt-');
   let r = runCli(['model', 'info', empty]);
   assert.equal(r.code, 1);
   assert.equal(r.stderr, `prefdyn: ${empty}: no config.json (a model folder needs the Hugging Face config.json)\n`);
   const cfg = parseModelConfig({ ...GPT2, vocab_size: 1000 }, 'config.json');
-  const dir = path.join(tempDir(), 'small-vocab');
+  const dir = path.join(tempDir('prefdyn-ckpt-'), 'small-vocab');
   saveCheckpoint(dir, cfg, weightsFor(cfg), SMALL_TOKENIZER);
   r = runCli(['model', 'info', dir]);
   assert.equal(r.code, 1);

@@ -1,14 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { loadSource } from '../src/data/source.js';
 import { splitPairs } from '../src/data/split.js';
+import { tempDir } from './helpers/temp.js';
 
 const fx = (name: string) => `test/fixtures/data/${name}`;
-const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-cli-'));
 
 test('data stats persona --json: 135 groups, 133,204 pairs, 66,602 preferring " Yes"', () => {
   const res = runCli(['data', 'stats', 'persona', '--json']);
@@ -35,7 +34,7 @@ test('data stats hh-rlhf reports the pairs kept and the ones skipped, with the r
 });
 
 test('data export persona:agreeableness round-trips: loading the file gives the same pairs and groups', async () => {
-  const out = path.join(tempDir(), 'x.jsonl');
+  const out = path.join(tempDir('prefdyn-cli-'), 'x.jsonl');
   const res = runCli(['data', 'export', 'persona:agreeableness', '--out', out]);
   assert.equal(res.code, 0, res.stderr);
   assert.equal(res.stdout, `wrote 1,000 pairs (1 group, split all) to ${out}\n`);
@@ -53,7 +52,7 @@ test('data export persona:agreeableness round-trips: loading the file gives the 
 });
 
 test('data export --split test writes the seeded test split', async () => {
-  const out = path.join(tempDir(), 'test.jsonl');
+  const out = path.join(tempDir('prefdyn-cli-'), 'test.jsonl');
   const res = runCli([
     'data',
     'export',
@@ -149,7 +148,7 @@ test('--skip-invalid reports every bad line on stderr and goes on', () => {
 });
 
 test('a failed export leaves neither the output, nor a temporary file, nor the folders made for it', () => {
-  const dir = tempDir();
+  const dir = tempDir('prefdyn-cli-');
   const res = runCli(['data', 'export', fx('wrong-type.jsonl'), '--out', path.join(dir, 'new', 'out.jsonl')]);
   assert.equal(res.code, 1);
   assert.match(res.stderr, /^prefdyn: test\/fixtures\/data\/wrong-type\.jsonl:3: field "chosen"/);
@@ -157,7 +156,7 @@ test('a failed export leaves neither the output, nor a temporary file, nor the f
 });
 
 test('data export --out creates missing folders, and refuses a folder or a path through a file', () => {
-  const dir = tempDir();
+  const dir = tempDir('prefdyn-cli-');
   const out = path.join(dir, 'a', 'b', 'x.jsonl');
   const res = runCli(['data', 'export', 'persona:agreeableness', '--out', out]);
   assert.equal(res.code, 0, res.stderr);
@@ -208,8 +207,12 @@ test('data list names the sources and every behaviour with its size', () => {
 });
 
 test('start summarises the bundled data and runs from any folder (bundled model and data found from the package)', () => {
-  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-start-'));
-  const res = runCli(['start'], { cwd, env: { PREFDYN_CACHE_DIR: path.join(cwd, 'cache') } });
+  const cwd = tempDir('prefdyn-start-');
+  // A smoke-sized run (the profile's own numbers take ~40 s; `npm start` itself is timed in the README).
+  const res = runCli(['start', '--steps', '4', '--pairs', '60'], {
+    cwd,
+    env: { PREFDYN_CACHE_DIR: path.join(cwd, 'cache') },
+  });
   assert.equal(res.code, 0, res.stderr);
   assert.match(res.stdout, /persona\s+135 groups, 133,204 pairs \(66,602 prefer " Yes", 66,602 " No"\)/);
   assert.match(res.stdout, /hh-rlhf\s+1 group, 2,307 pairs/);
@@ -240,7 +243,7 @@ test('Unicode, a BOM, CRLF line ends and a very long line are read correctly fro
     ]),
     [['bom-crlf', 2, 1]],
   );
-  const file = path.join(tempDir(), 'long.jsonl');
+  const file = path.join(tempDir('prefdyn-cli-'), 'long.jsonl');
   const prompt = 'Ünïcödé 😀 '.repeat(300_000); // 3.3 million UTF-16 units on one line, several read chunks
   fs.writeFileSync(
     file,

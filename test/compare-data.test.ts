@@ -1,15 +1,15 @@
 // `prefdyn compare` checks that the run and the analysis describe the same data: analyze --json records
 // per-group pair counts and fingerprints computed as for runs (config.json), and compare refuses a run
 // trained on other pairs under the same group names, naming the group and the two counts.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { runCli, fixturesDir } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
 import { initTinyLlama } from './helpers/tiny-model.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-compare-data-'));
+const tmp = tempDir('prefdyn-compare-data-');
 const model = path.join(tmp, 'tiny');
 const env = { PREFDYN_CACHE_DIR: path.join(tmp, 'cache') };
 const fixture = path.join(fixturesDir, 'train', 'pairs.jsonl');
@@ -30,8 +30,6 @@ before(() => {
   const r = runCli(['train', '--model', model, '--data', fixture, ...args, '--out', run], { env });
   assert.equal(r.code, 0, r.stderr);
 });
-
-after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test("analyze --json records the data's per-group pair counts and fingerprints, equal to the run's", () => {
   const json = path.join(tmp, 'same.json');

@@ -2,10 +2,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { initialMarginSlope, meanLossArea, stepsToAccuracy } from '../src/analysis/observed-speed.js';
+import { tempDir } from './helpers/temp.js';
 
 let dir = '';
 
@@ -68,7 +68,7 @@ function writeRun(name: string, rates: Record<string, number>): string {
 }
 
 before(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-compare-'));
+  dir = tempDir('prefdyn-compare-');
   fs.writeFileSync(path.join(dir, 'a.json'), JSON.stringify(analysis));
 });
 

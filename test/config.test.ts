@@ -1,7 +1,7 @@
+import { tempDir } from './helpers/temp.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {
   expectedTensors,
@@ -37,7 +37,7 @@ const GPT2_SMALL = {
 };
 
 function dirWith(config: unknown): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-cfg-'));
+  const dir = tempDir('prefdyn-cfg-');
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
   return dir;
 }
@@ -117,7 +117,7 @@ test('readModelConfig / writeModelConfig round trip and keep unknown fields', ()
 });
 
 test('bad configs are refused with the file and field named', () => {
-  const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-cfg-'));
+  const empty = tempDir('prefdyn-cfg-');
   assert.throws(() => readModelConfig(empty), {
     message: `${empty}: no config.json (a model folder needs the Hugging Face config.json)`,
   });

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { readLineBatches, type NumberedLine } from '../src/data/lines.js';
+import { tempDir } from './helpers/temp.js';
 
 async function readAll(file: string): Promise<NumberedLine[]> {
   const out: NumberedLine[] = [];
@@ -13,7 +13,7 @@ async function readAll(file: string): Promise<NumberedLine[]> {
 }
 
 function tempFile(name: string, bytes: Buffer | string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-lines-'));
+  const dir = tempDir('prefdyn-lines-');
   const file = path.join(dir, name);
   fs.writeFileSync(file, bytes);
   return file;

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fixturesDir } from './helpers/cli.js';
 import { dataStats, percentile } from '../src/data/stats.js';
+import { tempDir } from './helpers/temp.js';
 
 test('nearest-rank percentiles', () => {
   const sorted = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
@@ -50,7 +50,7 @@ test('per-group counts, Yes/No balance, split sizes and prompt lengths of a smal
 });
 
 test('a generated file with many rows is counted exactly in one streaming pass', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-stats-'));
+  const dir = tempDir('prefdyn-stats-');
   const file = path.join(dir, 'many.jsonl');
   const rows: string[] = [];
   for (let i = 0; i < 30_000; i++)

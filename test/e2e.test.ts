@@ -4,18 +4,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { loadSource } from '../src/data/source.js';
 import type { ComparisonReport } from '../src/analysis/compare-run.js';
+import { tempDir } from './helpers/temp.js';
 
 const BEHAVIOURS = ['subscribes-to-Buddhism', 'subscribes-to-average-utilitarianism'];
 let tmp = '';
 let env: NodeJS.ProcessEnv = {};
 
 before(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-e2e-'));
+  tmp = tempDir('prefdyn-e2e-');
   env = { PREFDYN_CACHE_DIR: path.join(tmp, 'cache') };
 });
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -4,7 +4,6 @@ import { provenance } from '../src/tensor/kernels/provenance.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { runCli } from './helpers/cli.js';
 import type { AnalysisReport } from '../src/analysis/analyze.js';
@@ -15,13 +14,14 @@ import { lastLayerLr } from '../src/experiments/last-layer-lr.js';
 import { fitBatches, profileFor } from '../src/experiments/profile.js';
 import type { ReproduceSummary } from '../src/experiments/reproduce.js';
 import { independentRunsInput } from '../src/experiments/single-behaviours.js';
+import { tempDir } from './helpers/temp.js';
 
 let tmp = '';
 let model = '';
 const env = (): NodeJS.ProcessEnv => ({ PREFDYN_CACHE_DIR: path.join(tmp, 'cache') });
 
 before(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-reproduce-'));
+  tmp = tempDir('prefdyn-reproduce-');
   model = path.join(tmp, 'tiny');
   const init = runCli([
     'model',

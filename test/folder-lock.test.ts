@@ -2,17 +2,18 @@
 // folder in use stops with one line naming the folder and the holder's PID; SIGTERM stops the holder
 // like Ctrl-C (checkpoint, exit 143) and frees the folder; a lock left by a process that is gone is
 // reported and taken over; pretrain, model merge and model init take the same lock.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli, repoRoot, fixturesDir } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
 import { initTinyLlama } from './helpers/tiny-model.js';
 import { lockFile } from '../src/util/folder-lock.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-lock-'));
+const tmp = tempDir('prefdyn-lock-');
 const model = path.join(tmp, 'tiny');
 const env = { PREFDYN_CACHE_DIR: path.join(tmp, 'cache') };
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -52,8 +53,6 @@ before(() => {
   initTinyLlama(model);
   assert.ok(!fs.existsSync(lockFile(model)), 'model init releases its lock');
 });
-
-after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test('a second train or --resume on a run folder in use exits 1 naming the folder and the PID; SIGTERM stops the first with exit 143', async () => {
   const run = path.join(tmp, 'run');

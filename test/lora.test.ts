@@ -1,9 +1,9 @@
 // LoRA with PEFT semantics against PyTorch (lora-llama: q_proj, v_proj; lora-gpt2: Conv1D c_attn),
 // merging, the PEFT adapter folder round trip, and bad adapter folders.
+import { tempDir } from './helpers/temp.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { backward } from '../src/tensor/autograd.js';
 import { loadModel } from '../src/model/load.js';
@@ -63,7 +63,7 @@ for (const [name, base] of CASES) {
 test('lora: a PEFT adapter folder round-trips (config and every tensor, bit for bit)', async () => {
   const model = await loadModel(path.join(parityDir, 'gpt2'));
   const adapter = LoraAdapter.read(path.join(parityDir, 'lora-gpt2'), model);
-  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-lora-')), 'adapter');
+  const dir = path.join(tempDir('prefdyn-lora-'), 'adapter');
   adapter.write(dir, 'gpt2');
   const back = LoraAdapter.read(dir, model);
   assert.deepEqual(back.config, adapter.config);
@@ -96,7 +96,7 @@ test('lora: a new adapter (B = 0) leaves the logits unchanged; dropout is seeded
 
 test('lora: bad adapter folders are refused with the file and the tensor named', async () => {
   const model = await loadModel(path.join(parityDir, 'llama-gqa-tied'));
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-lora-bad-'));
+  const tmp = tempDir('prefdyn-lora-bad-');
   assert.throws(() => LoraAdapter.read(tmp, model), {
     message: `${path.join(tmp, 'adapter_config.json')}: no such file (not a PEFT adapter folder)`,
   });
@@ -121,7 +121,7 @@ test('lora: bad adapter folders are refused with the file and the tensor named',
 });
 
 test('prefdyn model merge: the saved folder scores like base + adapter; bad input names the missing option', async () => {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-merge-')), 'merged');
+  const out = path.join(tempDir('prefdyn-merge-'), 'merged');
   const res = runCli([
     'model',
     'merge',

@@ -3,12 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { parityDir } from './helpers/parity.js';
 import { loadModel } from '../src/model/load.js';
 import { pairLogProbs, responseLogProbs } from '../src/model/logprobs.js';
+import { tempDir } from './helpers/temp.js';
 
 const pairsFile = path.join(parityDir, 'logprobs', 'pairs.jsonl');
 
@@ -23,7 +23,7 @@ function readJsonl(file: string): Record<string, unknown>[] {
 for (const name of ['llama-gqa-tied', 'gpt2']) {
   for (const batchSize of ['1', '4']) {
     test(`logprobs: prefdyn logprobs on ${name} (batch size ${batchSize}) equals the PyTorch reference`, () => {
-      const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-lp-')), 'lp.jsonl');
+      const out = path.join(tempDir('prefdyn-lp-'), 'lp.jsonl');
       const res = runCli([
         'logprobs',
         '--model',
@@ -124,7 +124,7 @@ test('logprobs: bad input exits non-zero with a message', () => {
   const badBatch = runCli(['logprobs', '--model', 'm', '--data', pairsFile, '--out', 'x.jsonl', '--batch-size', '0']);
   assert.equal(badBatch.code, 2);
   assert.equal(badBatch.stderr, 'prefdyn: --batch-size must be a positive integer, got "0"\n');
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-lp-bad-'));
+  const tmp = tempDir('prefdyn-lp-bad-');
   const noConfig = runCli(['logprobs', '--model', tmp, '--data', pairsFile, '--out', path.join(tmp, 'x.jsonl')]);
   assert.equal(noConfig.code, 1);
   assert.equal(

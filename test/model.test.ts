@@ -2,7 +2,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fixturesDir, runCli } from './helpers/cli.js';
 import { SafetensorsFile } from '../src/model/safetensors.js';
@@ -12,6 +11,7 @@ import { initConfig, initWeights, parseSizeSpec } from '../src/model/init.js';
 import { loadTokenizer } from '../src/tokenizer/load.js';
 import { loadSource } from '../src/data/source.js';
 import { relativeError } from './helpers/parity.js';
+import { tempDir } from './helpers/temp.js';
 
 const smallTokenizer = path.join(fixturesDir, 'tokenizers', 'gpt2-small');
 
@@ -24,7 +24,7 @@ function readJsonl(file: string): Record<string, unknown>[] {
 }
 
 test('model init + embed + logprobs run end to end on persona:agreeableness', async () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-e2e-'));
+  const tmp = tempDir('prefdyn-e2e-');
   const model = path.join(tmp, 'tiny');
   const init = runCli([
     'model',
@@ -110,7 +110,7 @@ test('model init + embed + logprobs run end to end on persona:agreeableness', as
 });
 
 test('model init: the same seed writes the same weights; another seed does not', () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-init-'));
+  const tmp = tempDir('prefdyn-init-');
   const make = (dir: string, seed: string) => {
     const r = runCli([
       'model',
@@ -158,7 +158,7 @@ test('init: weights follow Hugging Face initialisation (normal(0, 0.02), norms 1
 });
 
 test('model init: bad options are refused with a message', () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-init-bad-'));
+  const tmp = tempDir('prefdyn-init-bad-');
   const out = path.join(tmp, 'm');
   const cases: [string[], number, string][] = [
     [['--arch', 'bert', '--out', out], 2, 'prefdyn: model init needs --arch llama or --arch gpt2, got "bert"\n'],
@@ -197,7 +197,7 @@ test('model init: bad options are refused with a message', () => {
 });
 
 test('embed: free-text pairs are embedded at prompt + response, two rows per pair', () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-embed-'));
+  const tmp = tempDir('prefdyn-embed-');
   const model = path.join(fixturesDir, 'parity', 'gpt2');
   const data = path.join(fixturesDir, 'parity', 'logprobs', 'pairs.jsonl');
   const r = runCli(['embed', '--model', model, '--data', data, '--out', path.join(tmp, 'e')]);
@@ -218,7 +218,7 @@ test('embed: free-text pairs are embedded at prompt + response, two rows per pai
 });
 
 test('embed --out creates missing folders, and refuses a path through a file before any work', () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-embed-out-'));
+  const tmp = tempDir('prefdyn-embed-out-');
   const model = path.join(fixturesDir, 'parity', 'gpt2');
   const data = path.join(fixturesDir, 'parity', 'logprobs', 'pairs.jsonl');
   const out = path.join(tmp, 'new', 'dir', 'name');

@@ -3,11 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { checkOutputFile, checkOutputFolder } from '../src/util/output-path.js';
+import { tempDir } from './helpers/temp.js';
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-outpath-'));
+const root = tempDir('prefdyn-outpath-');
 const file = path.join(root, 'notes.txt');
 fs.writeFileSync(file, 'x');
 

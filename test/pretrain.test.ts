@@ -3,7 +3,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fixturesDir, runCli } from './helpers/cli.js';
 import { packSequences, splitDocuments } from '../src/pretrain/packing.js';
@@ -12,11 +11,12 @@ import { loadTextDocuments } from '../src/pretrain/text-sources.js';
 import { pretrain, type PretrainOptions } from '../src/pretrain/pretrain.js';
 import { loadModel } from '../src/model/load.js';
 import { noGrad } from '../src/tensor/autograd.js';
+import { tempDir } from './helpers/temp.js';
 
 const smallTokenizer = path.join(fixturesDir, 'tokenizers', 'gpt2-small');
 
 function tmpDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-pretrain-'));
+  return tempDir('prefdyn-pretrain-');
 }
 
 /** A tiny random Llama with the 1,025-token test tokenizer. */

@@ -1,14 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../src/model/dtype.js';
 import { openCheckpointTensors, SafetensorsFile, writeSafetensors } from '../src/model/safetensors.js';
-
-function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-st-'));
-}
+import { tempDir } from './helpers/temp.js';
 
 /** A safetensors file from a literal header and data bytes, for malformed inputs. */
 function rawFile(file: string, header: unknown, data: Uint8Array, headerLength?: number): string {
@@ -51,7 +47,7 @@ test('every finite F16 and BF16 value survives decode then encode', () => {
 });
 
 test('writeSafetensors writes the reference layout byte for byte', () => {
-  const file = path.join(tempDir(), 'a.safetensors');
+  const file = path.join(tempDir('prefdyn-st-'), 'a.safetensors');
   writeSafetensors(file, [{ name: 'w', shape: [2], data: new Float32Array([1, -2]) }], { format: 'pt' });
   const json = '{"__metadata__":{"format":"pt"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}';
   const padded = json + ' '.repeat((8 - (json.length % 8)) % 8);
@@ -63,7 +59,7 @@ test('writeSafetensors writes the reference layout byte for byte', () => {
 });
 
 test('F32, F16 and BF16 round trip through a file, ordered by dtype then name', () => {
-  const file = path.join(tempDir(), 'm.safetensors');
+  const file = path.join(tempDir('prefdyn-st-'), 'm.safetensors');
   const values = new Float32Array([1, -0.5, 0.1, 3e-5, 65504, -7.25]);
   writeSafetensors(
     file,
@@ -101,7 +97,7 @@ test('F32, F16 and BF16 round trip through a file, ordered by dtype then name', 
 });
 
 test('F64 tensors are read as F32; integer tensors are refused by readF32', () => {
-  const file = path.join(tempDir(), 'x.safetensors');
+  const file = path.join(tempDir('prefdyn-st-'), 'x.safetensors');
   const data = new Uint8Array(new Float64Array([0.5, -1.25]).buffer);
   const ints = new Uint8Array(16);
   rawFile(
@@ -122,7 +118,7 @@ test('F64 tensors are read as F32; integer tensors are refused by readF32', () =
 });
 
 test('malformed files are refused with messages naming the file and tensor', () => {
-  const dir = tempDir();
+  const dir = tempDir('prefdyn-st-');
   const f8 = new Uint8Array(8);
   const cases: [string, () => string, string][] = [
     [
@@ -223,7 +219,7 @@ test('malformed files are refused with messages naming the file and tensor', () 
 });
 
 test('a truncated copy of a written file is refused, naming the cut tensor', () => {
-  const dir = tempDir();
+  const dir = tempDir('prefdyn-st-');
   const file = path.join(dir, 'full.safetensors');
   writeSafetensors(file, [
     { name: 'a', shape: [4], data: new Float32Array(4) },
@@ -238,7 +234,7 @@ test('a truncated copy of a written file is refused, naming the cut tensor', () 
 });
 
 test('writeSafetensors refuses a shape that does not match the data and leaves no file', () => {
-  const dir = tempDir();
+  const dir = tempDir('prefdyn-st-');
   const file = path.join(dir, 'bad.safetensors');
   assert.throws(() => writeSafetensors(file, [{ name: 'a', shape: [2, 2], data: new Float32Array(3) }]), {
     message: `writeSafetensors ${file}: tensor "a" has shape [2,2] but 3 values`,
@@ -247,7 +243,7 @@ test('writeSafetensors refuses a shape that does not match the data and leaves n
 });
 
 test('sharded checkpoints read as one lookup; errors name the index and the shard', () => {
-  const dir = tempDir();
+  const dir = tempDir('prefdyn-st-');
   writeSafetensors(path.join(dir, 'model-00001-of-00002.safetensors'), [
     { name: 'a', shape: [2], data: new Float32Array([1, 2]) },
   ]);
@@ -285,7 +281,7 @@ test('sharded checkpoints read as one lookup; errors name the index and the shar
 });
 
 test('a single-file checkpoint takes precedence and reports its file', () => {
-  const dir = tempDir();
+  const dir = tempDir('prefdyn-st-');
   writeSafetensors(path.join(dir, 'model.safetensors'), [
     { name: 'w', shape: [1], data: new Float32Array([5]), dtype: 'F16' },
   ]);

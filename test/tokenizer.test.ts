@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import gpt2Reference from 'gpt-3-encoder';
 import { loadTokenizer } from '../src/tokenizer/load.js';
 import { pairTokens, singleTokenId } from '../src/tokenizer/pair.js';
 import { fixturesDir, repoRoot } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
 
 const FULL = path.join(repoRoot, 'models', 'gpt2-tokenizer');
 const SMALL = path.join(fixturesDir, 'tokenizers', 'gpt2-small');
@@ -97,7 +97,7 @@ test('pairTokens: response tokens do not depend on the prompt; EOS only after mu
 
 test('a Llama-style TemplateProcessing post-processor puts BOS before the prompt only', () => {
   // The small tokenizer with <s>/</s> added and Llama's post-processor: "<s> $A".
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-tok-'));
+  const dir = tempDir('prefdyn-tok-');
   const json = JSON.parse(fs.readFileSync(path.join(SMALL, 'tokenizer.json'), 'utf8'));
   const added = (id: number, content: string) => ({
     id,

@@ -4,13 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { fileHash, folderHash } from '../src/util/file-hash.js';
 import { runCli, fixturesDir } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-cache-'));
+const tmp = tempDir('prefdyn-cache-');
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 
 test('file hashes are content hashes, memoised until the file changes; a changed file changes the folder hash', () => {

@@ -3,7 +3,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Rng } from '../src/util/rng.js';
 import { writeCheckpoint, readCheckpoint, listCheckpoints } from '../src/train/checkpoint.js';
@@ -11,6 +10,7 @@ import { lastLayerPolicy, singleTokenFeatures } from '../src/train/last-layer.js
 import { resolveConfig } from '../src/train/config.js';
 import { train } from '../src/train/trainer.js';
 import { UserError } from '../src/util/errors.js';
+import { tempDir } from './helpers/temp.js';
 
 const V = 4,
   d = 3,
@@ -42,7 +42,7 @@ const state = (step: number) => ({
 });
 
 test('a failing write (ENOSPC) keeps the previous checkpoint intact and leaves no partial folder', async () => {
-  const run = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-ckpt-'));
+  const run = tempDir('prefdyn-ckpt-');
   const g = Float32Array.from({ length: N * d }, (_, i) => Math.cos(i));
   const ok = policyWith(g, async (dir) => fs.writeFileSync(path.join(dir, 'weights.bin'), 'good'));
   const opt = { step: 2, buffers: new Map([['w/momentum_buffer', Float32Array.of(1, 2, 3)]]) };
@@ -69,7 +69,7 @@ test('a failing write (ENOSPC) keeps the previous checkpoint intact and leaves n
 });
 
 test('a non-finite loss stops the run with the step and the group, after saving the last good weights', async () => {
-  const run = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-nan-'));
+  const run = tempDir('prefdyn-nan-');
   const g = Float32Array.from({ length: N * d }, (_, i) => Math.cos(i));
   g[5 * d] = Infinity; // pair 5 (group "b"): its logits, log-probs and loss are not finite
   const saved: string[] = [];

@@ -2,16 +2,16 @@
 // load-back with `prefdyn logprobs`, and the bad-input messages.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { runCli, repoRoot, fixturesDir } from './helpers/cli.js';
 import { initTinyLlama } from './helpers/tiny-model.js';
 import { loadSource } from '../src/data/source.js';
 import { splitPairs } from '../src/data/split.js';
+import { tempDir } from './helpers/temp.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-train-'));
+const tmp = tempDir('prefdyn-train-');
 const model = path.join(tmp, 'tiny');
 const data = path.join(fixturesDir, 'train', 'pairs.jsonl');
 const env = { PREFDYN_CACHE_DIR: path.join(tmp, 'cache') };
@@ -119,7 +119,7 @@ test('a full run lowers the loss, and its saved model gives the logged log-probs
   }
 });
 
-test('kill -9 during a run, then --resume, equals the uninterrupted run line for line', async () => {
+test('kill -9 during a run, then --resume, equals the uninterrupted run line for line', () => {
   const args = [
     '--model',
     model,
@@ -145,16 +145,22 @@ test('kill -9 during a run, then --resume, equals the uninterrupted run line for
   const whole = path.join(tmp, 'whole');
   assert.equal(train([...args, '--out', whole]).code, 0);
   const cut = path.join(tmp, 'cut');
-  const child = spawn(
+  // The run kills itself with SIGKILL as soon as its step-4 checkpoint is in place (test/helpers/kill-after-rename.ts).
+  const killed = spawnSync(
     process.execPath,
-    [path.join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'train', ...args, '--out', cut],
-    { env: { ...process.env, ...env }, stdio: 'ignore' },
+    [
+      '--import',
+      path.join(repoRoot, 'dist', 'test', 'helpers', 'kill-after-rename.js'),
+      path.join(repoRoot, 'dist', 'src', 'cli', 'main.js'),
+      'train',
+      ...args,
+      '--out',
+      cut,
+    ],
+    { env: { ...process.env, ...env, PREFDYN_TEST_KILL_AFTER: 'step-4' }, stdio: 'ignore' },
   );
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  const target = path.join(cut, 'checkpoints', 'step-4');
-  while (!fs.existsSync(target) && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
-  child.kill('SIGKILL');
-  await exited;
+  assert.equal(killed.signal, 'SIGKILL');
+  assert.deepEqual(fs.readdirSync(path.join(cut, 'checkpoints')), ['step-2', 'step-4']);
   assert.ok(!fs.existsSync(path.join(cut, 'summary.json')), 'the run was killed before its end');
   const r = train(['--resume', cut]);
   assert.equal(r.code, 0, r.stderr);

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { readConfigFile, resolveConfig } from '../src/train/config.js';
+import { tempDir } from './helpers/temp.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-cfg-'));
+const dir = tempDir('prefdyn-cfg-');
 
 test('YAML file values, command-line overrides, and mode/data-dependent paper defaults', () => {
   const file = path.join(dir, 'run.yaml');

@@ -5,7 +5,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { loadWeights, saveCheckpoint } from '../src/model/checkpoint.js';
 import { parseModelConfig } from '../src/model/config.js';
@@ -15,8 +14,9 @@ import { writeSafetensors } from '../src/model/safetensors.js';
 import { loadSource } from '../src/data/source.js';
 import { splitPairs } from '../src/data/split.js';
 import { runCli, fixturesDir } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-gpt2-head-'));
+const tmp = tempDir('prefdyn-gpt2-head-');
 const GPT2 = { model_type: 'gpt2', n_embd: 16, n_layer: 1, n_head: 2, n_positions: 32, vocab_size: 1025 };
 
 test('an untied GPT-2 in GPT2LMHeadModel layout loads, scores with lm_head.weight, and round-trips', async () => {

@@ -4,19 +4,19 @@
 // of an interrupted checkpoint write are removed; a run killed before summary.json gets one; --steps 0
 // and a batch larger than the training split are refused before any compute; config.json and
 // summary.json record what computed them.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { runCli, fixturesDir, repoRoot } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
 import { initTinyLlama } from './helpers/tiny-model.js';
 import { checkpointDir } from '../src/train/checkpoint.js';
 import { MetricsWriter } from '../src/train/run-folder.js';
 import { UserError } from '../src/util/errors.js';
 import { provenance } from '../src/tensor/kernels/provenance.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-integrity-'));
+const tmp = tempDir('prefdyn-integrity-');
 const model = path.join(tmp, 'tiny');
 const env = { PREFDYN_CACHE_DIR: path.join(tmp, 'cache') };
 const fixture = path.join(fixturesDir, 'train', 'pairs.jsonl');
@@ -52,8 +52,6 @@ const refusal = (run: string, changes: string[]) =>
 before(() => {
   initTinyLlama(model);
 });
-
-after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test('--resume refuses a changed base model in one line; --force continues with a warning', () => {
   const { run, modelDir } = makeRun('base');

@@ -5,12 +5,12 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { runCli, repoRoot, fixturesDir } from './helpers/cli.js';
 import { initTinyLlama } from './helpers/tiny-model.js';
+import { tempDir } from './helpers/temp.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-sigint-'));
+const tmp = tempDir('prefdyn-sigint-');
 const model = path.join(tmp, 'tiny');
 const env = { PREFDYN_CACHE_DIR: path.join(tmp, 'cache') };
 // 200 steps of ~10 ms: the run is far from its end when the first metrics lines appear.

@@ -8,7 +8,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Rng } from '../src/util/rng.js';
 import { lastLayerPolicy, singleTokenFeatures, type ResponseFeatures } from '../src/train/last-layer.js';
@@ -17,6 +16,7 @@ import { train } from '../src/train/trainer.js';
 import { loadSource } from '../src/data/source.js';
 import { splitPairs } from '../src/data/split.js';
 import { runCli, repoRoot } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
 
 const V = 300,
   d = 8,
@@ -26,7 +26,7 @@ const V = 300,
 // group b only, so some updates leave an answer row out of the batch. (Sharing row 7 keeps every margin
 // away from an exact tie, where the accuracies would be rounding noise.)
 const TOKENS = { a: [3, 7], b: [7, 250] } as const;
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-llrows-'));
+const tmp = tempDir('prefdyn-llrows-');
 
 function synthetic() {
   const rng = new Rng(21);

@@ -2,13 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Rng } from '../src/util/rng.js';
 import { lastLayerPolicy, singleTokenFeatures } from '../src/train/last-layer.js';
 import { resolveConfig } from '../src/train/config.js';
 import { train } from '../src/train/trainer.js';
 import { predictOneStepMargins } from '../src/analysis/one-step.js';
+import { tempDir } from './helpers/temp.js';
 
 const V = 7,
   d = 6,
@@ -30,7 +30,7 @@ function synthetic(seed: number) {
 }
 
 function tmpDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-ll-'));
+  return tempDir('prefdyn-ll-');
 }
 
 async function oneRun(eta: number, beta: number, steps: number, extra: Record<string, unknown> = {}) {

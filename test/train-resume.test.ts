@@ -4,7 +4,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { runCli, fixturesDir } from './helpers/cli.js';
 import { initTinyLlama } from './helpers/tiny-model.js';
@@ -13,8 +12,9 @@ import { checkpointDir, readCheckpoint } from '../src/train/checkpoint.js';
 import { NonFiniteError, train, type TrainData } from '../src/train/trainer.js';
 import type { Policy } from '../src/train/policy.js';
 import type { Rng } from '../src/util/rng.js';
+import { tempDir } from './helpers/temp.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-resume-'));
+const tmp = tempDir('prefdyn-resume-');
 const model = path.join(tmp, 'tiny');
 const env = { PREFDYN_CACHE_DIR: path.join(tmp, 'cache') };
 // The fixture's groups moved to a "topic" column: without --group-field every pair is in group "g" (the file name).

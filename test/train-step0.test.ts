@@ -6,13 +6,13 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { runCli, fixturesDir } from './helpers/cli.js';
 import { loadNativeKernels } from '../src/tensor/kernels/native/load.js';
 import { Rng } from '../src/util/rng.js';
+import { tempDir } from './helpers/temp.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-step0-'));
+const tmp = tempDir('prefdyn-step0-');
 const model = path.join(tmp, 'gpt2');
 const data = path.join(tmp, 'free.jsonl');
 const native = loadNativeKernels();

@@ -3,7 +3,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fixturesDir, runCli } from './helpers/cli.js';
 import { parityDir } from './helpers/parity.js';
@@ -13,8 +12,9 @@ import { loadTokenizer } from '../src/tokenizer/load.js';
 import { pairTokens, tokenizedPairs } from '../src/tokenizer/pair.js';
 import { loadSource } from '../src/data/source.js';
 import { embeddingsFingerprint } from '../src/analysis/embed-for-analysis.js';
+import { tempDir } from './helpers/temp.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-trunc-'));
+const tmp = tempDir('prefdyn-trunc-');
 const gpt2 = path.join(parityDir, 'gpt2'); // n_positions 64
 const env = { PREFDYN_CACHE_DIR: path.join(tmp, 'cache') };
 const longPrompt = `\n\nHuman: ${'Why is the river wide and the sea deep? '.repeat(8)}\n\nAssistant: Water.\n\nHuman: Say more?\n\nAssistant:`;

@@ -1,6 +1,7 @@
 // `prefdyn reproduce`: the paper's experiments end to end (logic in src/experiments/).
 import path from 'node:path';
-import { type Command } from './command.js';
+import { type Command, type ParsedArgs } from './command.js';
+import type { ProfileOverrides } from '../experiments/profile.js';
 import { packagePath } from '../util/package-root.js';
 import { UserError } from '../util/errors.js';
 import { reproduce } from '../experiments/reproduce.js';
@@ -9,6 +10,9 @@ import { terminalSummary } from '../experiments/terminal-summary.js';
 /** The bundled model, as a path from the working folder ("models/prefdyn-tiny" in the package root). */
 export const DEFAULT_MODEL = path.relative(process.cwd(), packagePath('models', 'prefdyn-tiny'));
 export const DEFAULT_OUT = 'runs/reproduce';
+
+/** The smoke-test options (--steps, --pairs) shared with `prefdyn start`. */
+export const SMOKE_OPTIONS = { steps: { type: 'string' }, pairs: { type: 'string' } } as const;
 
 export const command: Command = {
   name: 'reproduce',
@@ -40,8 +44,7 @@ Example:
     quick: { type: 'boolean', default: false },
     seed: { type: 'string', default: '1234' },
     json: { type: 'boolean', default: false },
-    steps: { type: 'string' },
-    pairs: { type: 'string' },
+    ...SMOKE_OPTIONS,
   },
   async run({ values }) {
     const out = values.out as string;
@@ -50,15 +53,19 @@ Example:
       out,
       profile: values.quick ? 'quick' : 'full',
       seed: integer('--seed', values.seed as string, 0),
-      overrides: {
-        steps: values.steps === undefined ? undefined : integer('--steps', values.steps as string, 1),
-        pairsPerBehaviour: values.pairs === undefined ? undefined : integer('--pairs', values.pairs as string, 10),
-      },
+      overrides: smokeOverrides(values),
       log: (line) => process.stderr.write(line + '\n'),
     });
     process.stdout.write(values.json ? JSON.stringify(summary, null, 1) + '\n' : terminalSummary(summary, out) + '\n');
   },
 };
+
+export function smokeOverrides(values: ParsedArgs['values']): ProfileOverrides {
+  return {
+    steps: values.steps === undefined ? undefined : integer('--steps', values.steps as string, 1),
+    pairsPerBehaviour: values.pairs === undefined ? undefined : integer('--pairs', values.pairs as string, 10),
+  };
+}
 
 function integer(flag: string, text: string, min: number): number {
   const n = Number(text);

@@ -2,7 +2,7 @@
 // profile on the bundled default model (`prefdyn reproduce --quick`).
 import type { Command } from './command.js';
 import { formatCount } from './data-table.js';
-import { DEFAULT_MODEL } from './reproduce.js';
+import { DEFAULT_MODEL, SMOKE_OPTIONS, smokeOverrides } from './reproduce.js';
 import { dataStats, type DataStats } from '../data/stats.js';
 import { DEFAULT_TEST_FRACTION } from '../data/split.js';
 import { reproduce } from '../experiments/reproduce.js';
@@ -28,16 +28,20 @@ function summaryLines(name: string, s: DataStats): string[] {
 export const command: Command = {
   name: 'start',
   summary: "the bundled data, then the paper's experiments in their quick profile (what `npm start` runs)",
-  help: `Usage: prefdyn start
+  help: `Usage: prefdyn start [--steps N] [--pairs N]
 
 Prints a summary of the bundled datasets (persona, hh-rlhf), then runs \`prefdyn reproduce --quick\`
 on the default model (${DEFAULT_MODEL}) into ${START_OUT}/: the paper's three findings checked on the
 five behaviours of its figures, with REPORT.md and summary.json. Under a minute on 2 CPU cores.
 
+Options (for smoke tests; the verdicts need the profile's numbers):
+  --steps N      every run's step count
+  --pairs N      pairs per behaviour, drawn with the seed (default all 1,000)
+
 Example:
   npm start`,
-  options: {},
-  async run() {
+  options: { ...SMOKE_OPTIONS },
+  async run({ values }) {
     const lines = ['prefdyn: preference training (DPO and variants) and its learning dynamics', '', 'Bundled data:'];
     for (const name of ['persona', 'hh-rlhf'])
       lines.push(...summaryLines(name, await dataStats(name, { testFraction: DEFAULT_TEST_FRACTION })));
@@ -48,6 +52,7 @@ Example:
       out: START_OUT,
       profile: 'quick',
       seed: 1234,
+      overrides: smokeOverrides(values),
       log: (line) => process.stderr.write(line + '\n'),
     });
     const next = [

@@ -1,9 +1,8 @@
 // Runs the built `prefdyn` command as a user would, for tests of output, messages and exit codes.
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { tempDir } from './temp.js';
 
 /** The repository root (tests run from dist/test/..., sources and fixtures live at the root). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -23,7 +22,7 @@ export function runCli(
   args: string[],
   opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
 ): CliResult {
-  defaultCacheDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-test-cache-'));
+  defaultCacheDir ??= tempDir('prefdyn-test-cache-');
   const res = spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'src', 'cli', 'main.js'), ...args], {
     cwd: opts.cwd ?? repoRoot,
     env: { PREFDYN_CACHE_DIR: defaultCacheDir, ...process.env, ...opts.env },
