@@ -1,5 +1,6 @@
 // The experiments of `prefdyn reproduce`: their pure parts on hand-made inputs, then the command end
 // to end on a tiny model with a tiny profile (--pairs, --steps): structure, determinism, errors.
+import { provenance } from '../src/tensor/kernels/provenance.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -146,6 +147,7 @@ test('reproduce with a tiny profile: summary.json and REPORT.md, the same for th
 
   const s = JSON.parse(text[0]!) as ReproduceSummary;
   assert.equal(s.seed, 7);
+  assert.deepEqual(s.provenance, provenance(), 'what computed the numbers: version, kernels, BLAS, threads, node');
   assert.equal(s.profile.pairsPerBehaviour, 30);
   assert.deepEqual(
     s.data.pairs,

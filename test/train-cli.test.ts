@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCli, repoRoot, fixturesDir } from './helpers/cli.js';
+import { initTinyLlama } from './helpers/tiny-model.js';
 import { loadSource } from '../src/data/source.js';
 import { splitPairs } from '../src/data/split.js';
 import { tempDir } from './helpers/temp.js';
@@ -38,21 +39,7 @@ const readLines = (run: string) =>
     .map((l) => JSON.parse(l));
 
 before(() => {
-  const r = runCli([
-    'model',
-    'init',
-    '--arch',
-    'llama',
-    '--size',
-    'd=32,layers=2,heads=4,kv=2',
-    '--tokenizer',
-    path.join(fixturesDir, 'tokenizers', 'gpt2-small'),
-    '--out',
-    model,
-    '--seed',
-    '3',
-  ]);
-  assert.equal(r.code, 0, r.stderr);
+  initTinyLlama(model);
 });
 
 function assertRunFolder(run: string, steps: number) {

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCli, repoRoot, fixturesDir } from './helpers/cli.js';
+import { initTinyLlama } from './helpers/tiny-model.js';
 import { tempDir } from './helpers/temp.js';
 
 const tmp = tempDir('prefdyn-sigint-');
@@ -35,21 +36,7 @@ const args = [
 ];
 
 before(() => {
-  const r = runCli([
-    'model',
-    'init',
-    '--arch',
-    'llama',
-    '--size',
-    'd=32,layers=2,heads=4,kv=2',
-    '--tokenizer',
-    path.join(fixturesDir, 'tokenizers', 'gpt2-small'),
-    '--out',
-    model,
-    '--seed',
-    '3',
-  ]);
-  assert.equal(r.code, 0, r.stderr);
+  initTinyLlama(model);
 });
 
 test('SIGINT stops after the current step with exit 130 and its checkpoint; --resume equals an uninterrupted run', async () => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCli, fixturesDir } from './helpers/cli.js';
+import { initTinyLlama } from './helpers/tiny-model.js';
 import { resolveConfig } from '../src/train/config.js';
 import { checkpointDir, readCheckpoint } from '../src/train/checkpoint.js';
 import { NonFiniteError, train, type TrainData } from '../src/train/trainer.js';
@@ -46,21 +47,7 @@ before(() => {
     .split('\n')
     .map((l) => JSON.parse(l));
   fs.writeFileSync(data, rows.map(({ group, ...rest }) => JSON.stringify({ ...rest, topic: group })).join('\n') + '\n');
-  const r = runCli([
-    'model',
-    'init',
-    '--arch',
-    'llama',
-    '--size',
-    'd=32,layers=2,heads=4,kv=2',
-    '--tokenizer',
-    path.join(fixturesDir, 'tokenizers', 'gpt2-small'),
-    '--out',
-    model,
-    '--seed',
-    '3',
-  ]);
-  assert.equal(r.code, 0, r.stderr);
+  initTinyLlama(model);
 });
 
 // Two runs of the same --group-field options: "whole" runs through; "cut" loses its last checkpoint and is resumed from step 2.

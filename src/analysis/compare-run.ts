@@ -6,11 +6,14 @@ import { MEASURES, observedSpeeds, type ObservedGroup } from './observed-speed.j
 import { marginVelocity, mixWeights, priorityGapMatrix } from './priority.js';
 import { kendallTauB, spearman } from './rank-correlation.js';
 import type { RunSeries } from './run-metrics.js';
+import type { DataFingerprint, GroupFingerprint } from '../train/run-fingerprints.js';
 
 /** The parts of the analysis JSON (contract 5) that compare needs. */
 export interface AnalysisInput {
   groups: { group: string; n_pos: number; n_neg: number; delta: number }[];
   gram: { groups: string[]; dd: number[][]; cc: number[][] };
+  /** Pairs per group and their fingerprint (train/run-fingerprints.ts); absent in files of older versions. */
+  data_fingerprint?: { groups: Record<string, GroupFingerprint> };
 }
 
 export interface CompareOptions {
@@ -73,7 +76,44 @@ export function checkAnalysisInput(file: string, value: unknown): AnalysisInput 
   if (!gram || !Array.isArray(gram.groups) || !isSquare(gram.dd, b) || !isSquare(gram.cc, b)) {
     throw new UserError(`${file}: "gram" must hold "groups" and square "dd" and "cc" matrices of the same size`);
   }
+  const groups = a.data_fingerprint?.groups;
+  if (a.data_fingerprint !== undefined && (groups === null || typeof groups !== 'object'))
+    throw new UserError(`${file}: "data_fingerprint" must hold a "groups" object`);
+  for (const [g, f] of Object.entries(groups ?? {})) {
+    if (typeof f?.n !== 'number' || (f.sha256 !== null && typeof f.sha256 !== 'string'))
+      throw new UserError(
+        `${file}: data_fingerprint.groups["${g}"] must hold a number "n" and a "sha256" string or null`,
+      );
+  }
   return a as AnalysisInput;
+}
+
+/**
+ * Refuses a run whose data differs from the analysis's in a group both have: another pair count, or
+ * other pairs (when both record their fingerprint). Returns a note when the check cannot be made.
+ * `where` names the two files for the message.
+ */
+export function checkSameData(
+  analysis: AnalysisInput,
+  run: DataFingerprint | undefined,
+  where: { analysis: string; run: string },
+): string | undefined {
+  const analysed = analysis.data_fingerprint?.groups;
+  if (!run || !analysed)
+    return `${run ? where.analysis : where.run} records no data fingerprint (written by an older prefdyn or by hand): the run's data is not checked against the analysis's`;
+  for (const [group, r] of Object.entries(run.groups)) {
+    const a = analysed[group];
+    if (!a) continue;
+    if (a.n !== r.n)
+      throw new UserError(
+        `group "${group}" has ${r.n} pairs in the run (${where.run}) but ${a.n} in the analysis (${where.analysis}): they describe different data`,
+      );
+    if (a.sha256 !== null && r.sha256 !== null && a.sha256 !== r.sha256)
+      throw new UserError(
+        `group "${group}": the run's ${r.n} pairs (${where.run}) differ from the analysis's (${where.analysis}): they describe different data`,
+      );
+  }
+  return undefined;
 }
 
 function isSquare(m: unknown, b: number): boolean {

@@ -8,6 +8,7 @@ import { openEmbeddingsFile } from '../analysis/embeddings-file.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { embeddingsForAnalysis } from '../analysis/embed-for-analysis.js';
 import { cacheDir } from '../util/cache-dir.js';
+import { rowsDataFingerprint, sourceDataFingerprint } from '../analysis/data-fingerprint.js';
 import { addSourceOptions, SOURCE_OPTIONS_HELP, sourceOptionsFromArgs } from './data-options.js';
 import { TRUNCATION_OPTIONS, TRUNCATION_OPTIONS_HELP, truncationArgs } from './scoring-options.js';
 
@@ -73,7 +74,11 @@ Example:
       source.close();
     }
     report.source.embeddings = name;
-    if (typeof values.json === 'string') writeJsonAtomic(values.json, report);
+    const data_fingerprint =
+      typeof values.data === 'string'
+        ? await sourceDataFingerprint(values.data, sourceOptionsFromArgs(values))
+        : rowsDataFingerprint(source.rows);
+    if (typeof values.json === 'string') writeJsonAtomic(values.json, { ...report, data_fingerprint });
     process.stdout.write(analysisTable(report) + '\n');
   },
 };

@@ -23,3 +23,6 @@ export interface Command {
   allowUnknown?: boolean;
   run(args: ParsedArgs): Promise<number | void>;
 }
+
+/** A one-line notice on stderr, as every command writes them: `prefdyn: <text>`. */
+export const notice = (text: string): void => void process.stderr.write(`prefdyn: ${text}\n`);

@@ -1,8 +1,10 @@
 // `prefdyn compare`: predicted learning order (from `analyze --json`) against a run folder's metrics.
-import { type Command } from './command.js';
+import path from 'node:path';
+import { notice, type Command } from './command.js';
 import { UserError, UsageError } from '../util/errors.js';
 import { checkOutputFile } from '../util/output-path.js';
-import { checkAnalysisInput, compareRun } from '../analysis/compare-run.js';
+import { checkAnalysisInput, checkSameData, compareRun } from '../analysis/compare-run.js';
+import { runDataFingerprint } from '../train/run-folder.js';
 import { compareTable } from '../analysis/compare-table.js';
 import { readJsonFile } from '../util/json-file.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
@@ -17,7 +19,9 @@ Reads an analysis (prefdyn analyze --json) and a run folder (metrics.jsonl), rec
 speed for the run's own mix of groups, measures each group's observed speed five ways (steps to 90%
 policy accuracy on train and test, train loss at step k, area under the train loss curve, slope of the
 reward margin over steps 0..k), and prints Spearman and Kendall tau-b with bootstrap intervals over
-groups, the pairwise priority predictions that came true, and a verdict per finding.
+groups, the pairwise priority predictions that came true, and a verdict per finding. A run trained on
+other data than the analysis describes (another pair count, or other pairs, in a group both name: the
+data fingerprints of analyze's JSON and the run's config.json) is refused.
 
 Options:
   --analysis FILE   analysis JSON (contract 5)
@@ -46,7 +50,13 @@ Example:
     const bootstrap = integerOption('--bootstrap', values.bootstrap as string);
     const seed = integerOption('--seed', values.seed as string);
     const analysis = checkAnalysisInput(analysisFile, readJsonFile(analysisFile));
-    const report = compareRun(analysis, readRunMetrics(runDir), { k, bootstrap, seed });
+    const series = readRunMetrics(runDir);
+    const unchecked = checkSameData(analysis, runDataFingerprint(runDir), {
+      analysis: analysisFile,
+      run: path.join(runDir, 'config.json'),
+    });
+    if (unchecked) notice(unchecked);
+    const report = compareRun(analysis, series, { k, bootstrap, seed });
     if (typeof values.json === 'string') writeJsonAtomic(values.json, report);
     process.stdout.write(compareTable(report) + '\n');
   },

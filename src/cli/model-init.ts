@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { packagePath } from '../util/package-root.js';
-import { type Command } from './command.js';
+import { notice, type Command } from './command.js';
+import { lockFolder } from '../util/folder-lock.js';
 import { UsageError, UserError } from '../util/errors.js';
 import { saveCheckpoint } from '../model/checkpoint.js';
 import { checkOutputFolder } from '../util/output-path.js';
@@ -58,6 +59,7 @@ Example:
         `--size vocab=${vocab} is smaller than the tokenizer's ${tok.vocabSize} tokens (${tok.file})`,
       );
     const config = initConfig(arch, size, vocab, { bos: tok.bos?.id, eos: tok.eos?.id });
+    lockFolder(values.out, notice); // released when the process exits
     saveCheckpoint(values.out, config, initWeights(config, seed), tokDir);
     process.stdout.write(
       `wrote ${arch} model (d=${config.hiddenSize}, layers=${config.numHiddenLayers}, heads=${config.numAttentionHeads}` +

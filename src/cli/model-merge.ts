@@ -1,5 +1,6 @@
 // `prefdyn model merge`: a PEFT LoRA adapter merged into its base model, saved as a model folder.
-import type { Command } from './command.js';
+import { notice, type Command } from './command.js';
+import { lockFolder } from '../util/folder-lock.js';
 import { UsageError } from '../util/errors.js';
 import { mergeAdapter } from '../model/merge.js';
 
@@ -27,6 +28,7 @@ Example:
       if (typeof values[key] !== 'string' || values[key] === '') throw new UsageError(`model merge needs --${key}`);
     }
     const [model, adapter, out] = [values.model as string, values.adapter as string, values.out as string];
+    lockFolder(out, notice); // released when the process exits
     await mergeAdapter(model, adapter, out);
     process.stdout.write(`merged ${adapter} into ${model}; wrote ${out}\n`);
   },

@@ -1,5 +1,6 @@
 // `prefdyn pretrain`: causal-LM pretraining of a model folder on bundled or user text.
-import { type Command, type ParsedArgs } from './command.js';
+import { notice, type Command, type ParsedArgs } from './command.js';
+import { lockFolder } from '../util/folder-lock.js';
 import { UsageError } from '../util/errors.js';
 import { pretrain } from '../pretrain/pretrain.js';
 import { TEXT_SOURCE_SYNTAX } from '../pretrain/text-sources.js';
@@ -100,6 +101,7 @@ export const command: Command = {
     const logEvery = v['log-every'] === undefined ? Math.max(1, Math.round(steps / 20)) : intOption(v, 'log-every', 1);
     checkOutputFolder('--out', v.out as string);
     checkModelFolderTarget(v.out as string);
+    lockFolder(v.out as string, notice); // released when the process exits
     const result = await pretrain(
       {
         modelDir: v.model as string,

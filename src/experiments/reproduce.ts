@@ -2,6 +2,7 @@
 //   <out>/single/  <out>/prioritisation/  <out>/misalignment/  [<out>/data/]  summary.json  REPORT.md
 // summary.json holds no timings and no absolute paths of its own making: same model, seed and profile
 // give the same file.
+import { provenance, type Provenance } from '../tensor/kernels/provenance.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
@@ -38,6 +39,8 @@ export interface ReproduceSummary {
   version: 1;
   model: string;
   seed: number;
+  /** prefdyn's version, kernels, BLAS and threads that computed every number here. */
+  provenance: Provenance;
   profile: Profile;
   /** Hidden size of the model's embeddings. */
   d: number;
@@ -77,6 +80,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceSummary> 
     version: 1,
     model: o.model,
     seed: o.seed,
+    provenance: provenance(),
     profile,
     d: single.report.source.d,
     data: {

@@ -1,11 +1,8 @@
-// One training run of an experiment, through the library (what `prefdyn train` does, minus the
-// command line): resolved config -> setup -> train -> a run folder of contract 4, read back as series.
-import fs from 'node:fs';
+// One training run of an experiment, through the same entry point as `prefdyn train` (runTraining):
+// a run folder of contract 4, read back as series.
 import { readRunMetrics, type RunSeries } from '../analysis/run-metrics.js';
 import { resolveConfig, type TrainMode } from '../train/config.js';
-import { writeRunConfig, writeRunSummary } from '../train/run-folder.js';
-import { setupRun } from '../train/setup.js';
-import { train } from '../train/trainer.js';
+import { runTraining } from '../train/run-training.js';
 
 export interface RunSpec {
   /** The run folder; replaced if it exists. */
@@ -45,13 +42,11 @@ export async function trainRun(spec: RunSpec): Promise<FinishedRun> {
     eval_every: spec.evalEvery,
     seed: spec.seed,
   });
-  const { config } = resolved;
-  const setup = await setupRun(config, {});
-  fs.rmSync(spec.dir, { recursive: true, force: true });
-  fs.mkdirSync(spec.dir, { recursive: true });
-  writeRunConfig(spec.dir, resolved, setup);
-  const result = await train({ config, runDir: spec.dir, policy: setup.policy, data: setup.data });
-  writeRunSummary(spec.dir, resolved, setup, result);
+  const { result } = await runTraining({
+    start: { resolved, source: {} },
+    replace: true,
+    notice: () => {}, // the experiment's own log says what runs; the run folder records the rest
+  });
   const checkpoint = result.checkpoints.at(-1);
   if (!checkpoint) throw new Error(`${spec.dir}: the run wrote no checkpoint`);
   return { dir: spec.dir, series: readRunMetrics(spec.dir), checkpoint };

@@ -13,6 +13,11 @@ export function modelFromWeights(config: ModelConfig, weights: Weights): CausalL
   return config.arch === 'llama' ? new Llama(config, params) : new Gpt2(config, params);
 }
 
+/** The model's parameters as Weights (sharing their data, not copying it), for saveCheckpoint. */
+export function weightsOf(model: CausalLM): Weights {
+  return new Map([...model.params()].map(([n, t]) => [n, { shape: [...t.shape], data: t.data }]));
+}
+
 export async function loadModel(dir: string): Promise<CausalLM> {
   const { config, weights } = await loadWeights(dir);
   return modelFromWeights(config, weights);

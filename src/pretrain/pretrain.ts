@@ -3,10 +3,10 @@
 // a warm-up + cosine (or constant, linear) schedule, global-norm gradient clipping, held-out
 // perplexity before and after, and the result saved atomically as a model folder.
 import { UserError } from '../util/errors.js';
-import { saveCheckpoint, type Weights } from '../model/checkpoint.js';
+import { saveCheckpoint } from '../model/checkpoint.js';
 import { parameterCount } from '../model/config.js';
 import type { WriteDtype } from '../model/dtype.js';
-import { loadModel } from '../model/load.js';
+import { loadModel, weightsOf } from '../model/load.js';
 import type { CausalLM } from '../model/model.js';
 import { backward, noGrad, resetTape } from '../tensor/autograd.js';
 import { loadTokenizer } from '../tokenizer/load.js';
@@ -107,12 +107,6 @@ function gatherRows(data: PackedSequences, rows: number[]): { inputs: Int32Array
     targets.set(data.targets.subarray(r * T, (r + 1) * T), i * T);
   });
   return { inputs, targets };
-}
-
-function weightsOf(model: CausalLM): Weights {
-  const out: Weights = new Map();
-  for (const [name, t] of model.params()) out.set(name, { shape: t.shape, data: t.data });
-  return out;
 }
 
 export async function pretrain(o: PretrainOptions, log: PretrainLog): Promise<PretrainResult> {

@@ -11,8 +11,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { kernels } from '../tensor/kernels/index.js';
-import { loadNativeKernels } from '../tensor/kernels/native/load.js';
+import { kernelIdentity } from '../tensor/kernels/provenance.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CachePurpose } from '../util/cache-dir.js';
 import { sha256OfFile } from '../util/file-hash.js';
@@ -27,12 +26,6 @@ export interface EntryKey {
   inputs: string;
   /** How the value is computed: what is scored, batch size, truncation, ... */
   settings: string;
-}
-
-/** The kernel set that computes here: "js", or "native (OpenBLAS <core>)". */
-export function kernelIdentity(): string {
-  const k = kernels();
-  return k.name === 'native' ? `native (OpenBLAS ${loadNativeKernels().blas?.corename ?? 'unknown core'})` : k.name;
 }
 
 export function entryFingerprint(key: EntryKey): string {

@@ -17,7 +17,7 @@
 //    update, exactly as the general path) and lse comes from the batch's logits [B, V] each step.
 import { kernels } from '../tensor/kernels/index.js';
 import { deltaNorm, type TrainParam } from './gradients.js';
-import type { LastLayerOptions, ResponseFeatures } from './last-layer.js';
+import type { LastLayerOptions, ResponseFeatures } from './last-layer-types.js';
 import type { Policy, ResponseLogps } from './policy.js';
 
 /** Rows of the logits computed at once when lse_rest is precomputed: [ROW_CHUNK, V] floats. */

@@ -8,18 +8,9 @@ import { kernels } from '../tensor/kernels/index.js';
 import { deltaNorm, type TrainParam } from './gradients.js';
 import { answerRowsPolicy, isSharedSingleToken } from './last-layer-rows.js';
 import type { Policy, ResponseLogps } from './policy.js';
+import type { LastLayerOptions, ResponseFeatures } from './last-layer-types.js';
 
-/**
- * Precomputed hidden states of every scored position, and which positions (rows) and target tokens
- * make up each response (CSR layout: response j of pair i uses entries offsets[i]..offsets[i+1]).
- */
-export interface ResponseFeatures {
-  d: number;
-  /** [R, d] hidden states. */
-  hidden: Float32Array;
-  chosen: { offsets: Int32Array; rows: Int32Array; targets: Int32Array };
-  rejected: { offsets: Int32Array; rows: Int32Array; targets: Int32Array };
-}
+export type { LastLayerOptions, ResponseFeatures } from './last-layer-types.js';
 
 /** Features for single-token responses: pair i scores token chosenIds[i] / rejectedIds[i] at row i of g. */
 export function singleTokenFeatures(
@@ -47,23 +38,6 @@ interface SavedForward {
   targets: Int32Array;
   /** Position ranges of each response: chosen of pair b = [spans[2b], spans[2b+1]), rejected next. */
   spans: Int32Array;
-}
-
-export interface LastLayerOptions {
-  /** Initial unembedding W_U(0) [V, d], the reference of the delta norm. */
-  w0: Float32Array;
-  /** Current weights when resuming (default w0); both are copied, never written. */
-  w?: Float32Array;
-  vocabSize: number;
-  features: ResponseFeatures;
-  /**
-   * The optimizer's weight decay. With 0, rows of W without gradient never move (SGD's momentum and
-   * AdamW's moments stay 0 for them), which the single-token path uses to train the answer rows only.
-   */
-  weightDecay: number;
-  /** Writes the trained W into a model folder (HF layout). */
-  save(dir: string, w: Float32Array): Promise<void>;
-  description: string;
 }
 
 /** The last-layer policy: the exact single-token fast path when every pair allows it, else the general path. */

@@ -2,15 +2,19 @@
 // step x split x group, written and flushed to the OS as each step ends), summary.json.
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeJsonAtomic } from '../util/atomic-write.js';
+import { writeAll, writeJsonAtomic } from '../util/atomic-write.js';
+import { UserError } from '../util/errors.js';
+import { provenance } from '../tensor/kernels/provenance.js';
+import type { DataFingerprint, RunFingerprints } from './run-fingerprints.js';
 import type { SourceOptions } from '../data/source-options.js';
 import type { ResolvedConfig, TrainConfig } from './config.js';
 import type { GroupMetrics } from './metrics.js';
-import type { RunSetup } from './setup.js';
-import type { TrainResult } from './trainer.js';
+import type { RunSetup, TrainResult } from './run-types.js';
 import { readJsonFile } from '../util/json-file.js';
 
 export const METRICS_FILE = 'metrics.jsonl';
+export const CONFIG_FILE = 'config.json';
+export const SUMMARY_FILE = 'summary.json';
 
 export interface MetricsLine {
   step: number;
@@ -41,14 +45,28 @@ export class MetricsWriter {
     truncateTo?: number,
   ) {
     const file = path.join(runDir, METRICS_FILE);
-    if (truncateTo !== undefined) fs.truncateSync(file, truncateTo);
-    this.fd = fs.openSync(file, truncateTo === undefined ? 'w' : 'a');
+    try {
+      if (truncateTo !== undefined) fs.truncateSync(file, truncateTo);
+      this.fd = fs.openSync(file, truncateTo === undefined ? 'w' : 'a');
+    } catch (err) {
+      throw new UserError(`${file}: cannot open for writing: ${(err as Error).message}`);
+    }
     this.bytes = truncateTo ?? 0;
   }
 
+  /**
+   * Appends whole lines. A failed write (a full disk) may leave a torn last line: it ends the run with
+   * a one-line error, and --resume cuts the file back to the last checkpoint's length.
+   */
   append(lines: MetricsLine[]): void {
     const text = Buffer.from(lines.map((l) => JSON.stringify(l) + '\n').join(''), 'utf8');
-    fs.writeSync(this.fd, text);
+    try {
+      writeAll(this.fd, text);
+    } catch (err) {
+      throw new UserError(
+        `${path.join(this.runDir, METRICS_FILE)}: cannot append: ${(err as Error).message}; the run stopped, its checkpoints are intact (continue with --resume ${this.runDir})`,
+      );
+    }
     this.bytes += text.byteLength;
   }
 
@@ -64,41 +82,97 @@ interface RunConfigFile {
   config: TrainConfig;
   /** Absent in run folders written before the source options were recorded: they used the defaults. */
   source?: { skip_invalid: boolean; fields: NonNullable<SourceOptions['fields']> };
+  sources?: ResolvedConfig['sources'];
+  /** Absent in run folders of older versions: their inputs cannot be checked on --resume. */
+  fingerprints?: RunFingerprints;
+}
+
+/** A run's config.json as --resume reads it. */
+export interface SavedRun {
+  file: string;
+  config: TrainConfig;
+  source: RunSourceOptions;
+  /** Where each value came from when the run started (absent in very old run folders). */
+  sources: ResolvedConfig['sources'] | undefined;
+  fingerprints: RunFingerprints | undefined;
 }
 
 /**
- * config.json: every option with where its value came from, and the data-source options (so --resume
- * reads the same pairs into the same groups; default: the loaders' defaults); max_length 0 (the model's context) is recorded as the
- * length it resolved to.
+ * config.json: every option with where its value came from, the data-source options (so --resume
+ * reads the same pairs into the same groups; default: the loaders' defaults), the inputs' fingerprints
+ * and what computes (provenance.ts); max_length 0 (the model's context) is recorded as the length it
+ * resolved to.
  */
 export function writeRunConfig(
   runDir: string,
   resolved: ResolvedConfig,
   setup: RunSetup,
-  source: RunSourceOptions = {},
+  source: RunSourceOptions,
+  fingerprints: RunFingerprints,
 ): void {
-  const saved: RunConfigFile & { sources: ResolvedConfig['sources'] } = {
+  const saved: RunConfigFile & { provenance: unknown } = {
     config: { ...resolved.config, max_length: setup.truncation.max_length },
     sources: resolved.sources,
     source: { skip_invalid: source.skipInvalid ?? false, fields: source.fields ?? {} },
+    fingerprints,
+    provenance: provenance(),
   };
-  writeJsonAtomic(path.join(runDir, 'config.json'), saved);
+  writeJsonAtomic(path.join(runDir, CONFIG_FILE), saved);
 }
 
-/** The saved config and source options of a run folder, for --resume. */
-export function readRunConfig(runDir: string): { file: string; config: TrainConfig; source: RunSourceOptions } {
-  const file = path.join(runDir, 'config.json');
+/** The saved config, source options and fingerprints of a run folder, for --resume. */
+export function readRunConfig(runDir: string): SavedRun {
+  const file = path.join(runDir, CONFIG_FILE);
   const saved = readJsonFile(file) as RunConfigFile;
+  if (saved === null || typeof saved !== 'object' || typeof saved.config !== 'object' || saved.config === null)
+    throw new UserError(`${file}: not a run's config.json (no "config" object)`);
   return {
     file,
     config: saved.config,
     source: { skipInvalid: saved.source?.skip_invalid ?? false, fields: saved.source?.fields ?? {} },
+    sources: saved.sources,
+    fingerprints: saved.fingerprints,
   };
+}
+
+/** The data fingerprint a run folder's config.json records, if it records one (older runs do not). */
+export function runDataFingerprint(runDir: string): DataFingerprint | undefined {
+  const file = path.join(runDir, CONFIG_FILE);
+  if (!fs.existsSync(file)) return undefined;
+  const saved = readJsonFile(file) as Partial<RunConfigFile> | null;
+  return saved?.fingerprints?.data;
+}
+
+/**
+ * The group metrics of one step and split as metrics.jsonl's first `bytes` bytes hold them (for the
+ * summary of a run whose summary.json was not written): the line's numbers less the weight norms.
+ */
+export function metricsAt(runDir: string, bytes: number, step: number, split: 'train' | 'test'): GroupMetrics[] {
+  const fd = fs.openSync(path.join(runDir, METRICS_FILE), 'r');
+  const buf = Buffer.alloc(bytes);
+  try {
+    fs.readSync(fd, buf, 0, bytes, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return buf
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as MetricsLine)
+    .filter((l) => l.step === step && l.split === split)
+    .map(({ group, n, step: _s, epoch: _e, split: _p, ...rest }) => ({
+      group,
+      n,
+      values: Object.fromEntries(
+        Object.entries(rest).filter(([k, v]) => !k.startsWith('weights/') && typeof v === 'number'),
+      ) as GroupMetrics['values'],
+    }));
 }
 
 /** summary.json: how the run ended, what was trained on what, the last metrics and the checkpoints (result.checkpoints, oldest first). */
 export function writeRunSummary(runDir: string, resolved: ResolvedConfig, setup: RunSetup, result: TrainResult): void {
-  writeJsonAtomic(path.join(runDir, 'summary.json'), {
+  writeJsonAtomic(path.join(runDir, SUMMARY_FILE), {
     status: result.status,
     steps: result.steps,
     total_steps: result.totalSteps,
@@ -113,5 +187,6 @@ export function writeRunSummary(runDir: string, resolved: ResolvedConfig, setup:
     final_train: result.lastTrain?.map((m) => ({ group: m.group, n: m.n, ...m.values })),
     final_test: result.lastTest?.map((m) => ({ group: m.group, n: m.n, ...m.values })),
     checkpoints: result.checkpoints.map((p) => path.relative(runDir, p)),
+    provenance: provenance(),
   });
 }

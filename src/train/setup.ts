@@ -7,8 +7,8 @@ import { loadSource } from '../data/source.js';
 import type { SourceOptions } from '../data/source-options.js';
 import { splitPairs } from '../data/split.js';
 import type { PreferencePair } from '../data/pair.js';
-import { loadWeights, saveCheckpoint, type Weights } from '../model/checkpoint.js';
-import { modelFromWeights } from '../model/load.js';
+import { loadWeights, saveCheckpoint } from '../model/checkpoint.js';
+import { modelFromWeights, weightsOf } from '../model/load.js';
 import { LoraAdapter } from '../model/lora.js';
 import { pairLogProbs } from '../model/logprobs.js';
 import { truncationLimits } from '../model/context-length.js';
@@ -25,31 +25,18 @@ import { cachedResponseFeatures } from './features.js';
 import { folderHash } from '../util/file-hash.js';
 import { lastLayerPolicy } from './last-layer.js';
 import { modelPolicy } from './model-policy.js';
-import type { Policy } from './policy.js';
 import { cachedRefLogps } from './ref-cache.js';
-import type { TrainData } from './trainer.js';
+import type { RunSetup, TrainData, TruncationRecord } from './run-types.js';
 import { stderrCounter } from '../util/progress.js';
 
-export interface RunSetup {
+/** A run's pairs: train pairs first, then test. */
+export interface RunPairs {
   pairs: PreferencePair[];
-  data: TrainData;
-  policy: Policy;
-  notes: string[];
-  /** For config.json and summary.json: the limits used and how many pairs they cut. */
-  truncation: TruncationRecord;
-}
-
-export interface TruncationRecord {
-  /** The resolved --max-length (the model's context when 0 was asked). */
-  max_length: number;
-  /** 0 = none beyond max_length. */
-  max_prompt_length: number;
-  truncated_pairs: number;
-  n_pairs: number;
+  nTrain: number;
 }
 
 /** Pairs of the source, split per group; train pairs come first in the returned list. */
-async function loadPairs(c: TrainConfig, source: SourceOptions): Promise<{ pairs: PreferencePair[]; nTrain: number }> {
+export async function loadRunPairs(c: TrainConfig, source: SourceOptions): Promise<RunPairs> {
   const loaded = await loadSource(c.data, { ...source, flip: c.flip });
   if (loaded.pairs.length === 0) {
     throw new UserError(
@@ -102,12 +89,10 @@ function tokenize(
   return { tokens, note, truncated };
 }
 
-const weightsOf = (model: CausalLM): Weights =>
-  new Map([...model.params()].map(([n, t]) => [n, { shape: [...t.shape], data: t.data }]));
-
-export async function setupRun(c: TrainConfig, source: SourceOptions, checkpoint?: string): Promise<RunSetup> {
+/** The run of config `c` on `loaded` (loadRunPairs), at the weights of `checkpoint` when given. */
+export async function setupRun(c: TrainConfig, loaded: RunPairs, checkpoint?: string): Promise<RunSetup> {
   const notes: string[] = [];
-  const { pairs, nTrain } = await loadPairs(c, source);
+  const { pairs, nTrain } = loaded;
   const base = await loadWeights(c.model);
   const model = modelFromWeights(base.config, base.weights);
   const limits = configLimits(c, base.config);

@@ -12,31 +12,11 @@ import { clipGradNorm, zeroGrads } from './gradients.js';
 import { firstNonFiniteGroup, groupMetrics, pairLosses, type GroupMetrics, type PairLogps } from './metrics.js';
 import { createOptimizer, type Optimizer, type OptimizerState } from './optimizers.js';
 import type { Policy, ResponseLogps } from './policy.js';
+import type { Progress, TrainData, TrainResult } from './run-types.js';
 import { metricLines, MetricsWriter } from './run-folder.js';
 import { lrFactor } from './schedules.js';
 
-/** The pairs a run sees: indices into the policy's pair list, their groups and reference log-probs. */
-export interface TrainData {
-  /** Group of every pair the policy knows, by pair index. */
-  groups: string[];
-  train: number[];
-  test: number[];
-  /** Reference response log-probs by pair index. */
-  refChosen: Float64Array;
-  refRejected: Float64Array;
-  /**
-   * True when the starting policy is the reference (same model; LoRA starts at B = 0; last-layer at
-   * W0). Then step 0 scores the policy with the reference log-probs themselves, so every step-0
-   * margin is exactly 0 and the loss exactly ln 2, whatever rounding a different batching gives.
-   */
-  startsAtReference: boolean;
-}
-
-export interface Progress {
-  step(done: number, total: number, loss: number): void;
-  message(text: string): void;
-  end(): void;
-}
+export type { Progress, TrainData, TrainResult } from './run-types.js';
 
 export interface TrainOptions {
   config: TrainConfig;
@@ -50,16 +30,6 @@ export interface TrainOptions {
   stopRequested?: () => boolean;
 }
 
-export interface TrainResult {
-  steps: number;
-  totalSteps: number;
-  status: 'completed' | 'interrupted';
-  lastTrain?: GroupMetrics[];
-  lastTest?: GroupMetrics[];
-  /** Every checkpoint of the run so far, oldest first: on resume, those up to the resumed step, then the new ones. */
-  checkpoints: string[];
-}
-
 /** Raised when a loss or gradient is not finite; the checkpoint of the last good weights is written first. */
 export class NonFiniteError extends UserError {}
 
@@ -69,14 +39,20 @@ export function totalSteps(c: TrainConfig, nTrain: number): number {
   return c.steps > 0 ? c.steps : stepsForEpochs(c.epochs, nTrain, effectiveBatch(c));
 }
 
+/** Refuses an effective batch larger than the training split (checked before any compute by run-training.ts). */
+export function checkBatchFits(c: TrainConfig, nTrain: number): void {
+  const E = effectiveBatch(c);
+  if (nTrain < E) {
+    throw new UserError(
+      `the effective batch (--batch-size ${c.batch_size} x --gradient-accumulation-steps ${c.gradient_accumulation_steps} = ${E}) is larger than the training split (${nTrain} pairs); lower --batch-size or --test-fraction`,
+    );
+  }
+}
+
 export async function train(o: TrainOptions): Promise<TrainResult> {
   const c = o.config;
   const E = effectiveBatch(c);
-  if (o.data.train.length < E) {
-    throw new UserError(
-      `the effective batch (--batch-size ${c.batch_size} x --gradient-accumulation-steps ${c.gradient_accumulation_steps} = ${E}) is larger than the training split (${o.data.train.length} pairs); lower --batch-size or --test-fraction`,
-    );
-  }
+  checkBatchFits(c, o.data.train.length);
   const total = o.resume?.state.total_steps ?? totalSteps(c, o.data.train.length);
   const order = batchOrder(o.data.train.length, E, c.seed, !c.no_shuffle);
   const rng = Rng.derive(c.seed, 'dropout');
