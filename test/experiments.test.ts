@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from './helpers/cli.js';
-import type { AnalysisReport } from '../src/analysis/analyze.js';
+import type { AnalysisReport } from '../src/analysis/analysis-report.js';
 import { compareRun } from '../src/analysis/compare-run.js';
 import type { MetricPoint, RunSeries } from '../src/analysis/run-metrics.js';
 import { PAPER_BEHAVIOURS, prioritisationPairs } from '../src/experiments/behaviours.js';

@@ -2,7 +2,7 @@
 // official code's priority gap (and the exact initial margin velocity in the pair's mix) predict
 // which one is learned first; the run's per-group metrics say which one was.
 import path from 'node:path';
-import type { AnalysisReport } from '../analysis/analyze.js';
+import type { AnalysisReport } from '../analysis/analysis-report.js';
 import { compareRun } from '../analysis/compare-run.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { prioritisationPairs } from './behaviours.js';

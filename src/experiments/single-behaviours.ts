@@ -1,7 +1,7 @@
 // Experiment (a), theory.md s.6: each of the paper's five behaviours trained alone with last-layer DPO;
 // their distinguishability Delta (measured before training) against how fast each was learned.
 import path from 'node:path';
-import type { AnalysisReport } from '../analysis/analyze.js';
+import type { AnalysisReport } from '../analysis/analysis-report.js';
 import { compareRun, type AnalysisInput, type Correlation } from '../analysis/compare-run.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import type { RunSeries } from '../analysis/run-metrics.js';
