@@ -12,7 +12,7 @@ import type { MetricPoint, RunSeries } from '../src/analysis/run-metrics.js';
 import { PAPER_BEHAVIOURS, prioritisationPairs } from '../src/experiments/behaviours.js';
 import { lastLayerLr } from '../src/experiments/last-layer-lr.js';
 import { fitBatches, profileFor } from '../src/experiments/profile.js';
-import type { ReproduceSummary } from '../src/experiments/reproduce.js';
+import type { ReproduceSummary } from '../src/experiments/reproduce-summary.js';
 import { independentRunsInput } from '../src/experiments/single-behaviours.js';
 
 let tmp = '';

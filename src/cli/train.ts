@@ -9,7 +9,7 @@ import { cliName, OPTION_DEFS, readConfigFile, resolveConfig, trainOptionSpec } 
 import { findCheckpoint, readCheckpoint } from '../train/checkpoint.js';
 import { setupRun } from '../train/setup.js';
 import { train } from '../train/trainer.js';
-import { stderrProgress } from '../train/progress.js';
+import { stderrProgress } from '../util/progress.js';
 import { readRunConfig, writeRunConfig, writeRunSummary, type RunSourceOptions } from '../train/run-folder.js';
 
 const { flip: _flip, ...trainOptions } = trainOptionSpec();

@@ -11,19 +11,12 @@ import { writeJsonAtomic } from '../util/atomic-write.js';
 import { PAPER_BEHAVIOURS } from './behaviours.js';
 import type { ExperimentContext } from './context.js';
 import { DataSources } from './data-sources.js';
-import { findings, fmt, type Finding } from './findings.js';
-import { misalignment, type MisalignmentResult } from './misalignment.js';
-import { prioritisation, type PrioritisationResult } from './prioritisation.js';
-import {
-  fitBatches,
-  profileFor,
-  trainPairsOf,
-  type Profile,
-  type ProfileName,
-  type ProfileOverrides,
-} from './profile.js';
-import { reportMarkdown } from './report-markdown.js';
-import { singleBehaviours, type SingleBehavioursResult } from './single-behaviours.js';
+import { findings, fmt } from './findings.js';
+import { misalignment } from './misalignment.js';
+import { prioritisation } from './prioritisation.js';
+import { fitBatches, profileFor, trainPairsOf, type ProfileName, type ProfileOverrides } from './profile.js';
+import type { ReproduceSummary } from './reproduce-summary.js';
+import { singleBehaviours } from './single-behaviours.js';
 
 export interface ReproduceOptions {
   model: string;
@@ -32,21 +25,8 @@ export interface ReproduceOptions {
   overrides?: ProfileOverrides;
   seed: number;
   log(line: string): void;
-}
-
-export interface ReproduceSummary {
-  version: 1;
-  model: string;
-  seed: number;
-  profile: Profile;
-  /** Hidden size of the model's embeddings. */
-  d: number;
-  data: { source: string; pairs: { group: string; pairs: number }[] };
-  single: SingleBehavioursResult;
-  prioritisation: PrioritisationResult;
-  misalignment: MisalignmentResult;
-  findings: Finding[];
-  caveats: string[];
+  /** REPORT.md from the summary (report/reproduce-markdown.ts; report/ sits above experiments/, so the caller passes it). */
+  markdown(summary: ReproduceSummary): string;
 }
 
 /** Marks a folder as written by reproduce, which may then replace what it holds. */
@@ -94,7 +74,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceSummary> 
   };
   summary.caveats = caveats(summary);
   writeJsonAtomic(path.join(o.out, 'summary.json'), summary);
-  writeFileAtomic(path.join(o.out, 'REPORT.md'), reportMarkdown(summary));
+  writeFileAtomic(path.join(o.out, 'REPORT.md'), o.markdown(summary));
   return summary;
 }
 

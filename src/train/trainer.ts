@@ -5,6 +5,7 @@
 // are the batch of update k+1 scored before that update (as TRL logs), test lines the whole test split.
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import type { Progress } from '../util/progress.js';
 import { batchOrder, stepsForEpochs, type BatchOrder } from './batches.js';
 import { listCheckpoints, writeCheckpoint, type TrainerState } from './checkpoint.js';
 import { effectiveBatch, type TrainConfig } from './config.js';
@@ -30,12 +31,6 @@ export interface TrainData {
    * margin is exactly 0 and the loss exactly ln 2, whatever rounding a different batching gives.
    */
   startsAtReference: boolean;
-}
-
-export interface Progress {
-  step(done: number, total: number, loss: number): void;
-  message(text: string): void;
-  end(): void;
 }
 
 export interface TrainOptions {
