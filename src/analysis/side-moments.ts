@@ -78,8 +78,8 @@ export function sideMoments(
 
 /**
  * Side length m = min(n, d) up to which the top eigenvalue comes from the explicit [m, m] Gram matrix.
- * Cost model (native kernels, 2 cores), in units of n d: forming the Gram is one compute-bound sgemm of
- * 2 n d m flops at ~200 GFLOP/s, m / 100 units; the implicit Lanczos streams the [n, d] float32 rows twice
+ * Cost model (native kernels, 2 cores), in units of n d: forming the Gram is compute-bound, at most
+ * 2 n d m flops at ~200 GFLOP/s, m / 100 units (symmetricGram does about 60% of that at m = 500); the implicit Lanczos streams the [n, d] float32 rows twice
  * per step (4 n d flops, memory-bound at ~10 GFLOP/s), 0.4 units per step, 1 to LANCZOS_MAX_STEPS steps
  * (few on a decaying spectrum, all 60 on a flat one). At m <= 1024 the Gram costs at most ~25 implicit
  * steps, and its own Lanczos steps on the [m, m] matrix are negligible; measured at n = 500, d = 4096:
@@ -90,8 +90,8 @@ export const GRAM_MAX_SIDE = 1024;
 
 /**
  * Largest eigenvalue of A^T A for a: [n, d] (= that of A A^T: they share their nonzero spectrum).
- * m = min(n, d) <= GRAM_MAX_SIDE: one sgemm forms the smaller Gram, A A^T: [n, n] when n <= d (transB),
- * else A^T A: [d, d] (transA), and Lanczos runs on that small matrix. Otherwise Lanczos on the implicit
+ * m = min(n, d) <= GRAM_MAX_SIDE: symmetricGram forms the smaller Gram, A A^T: [n, n] when n <= d, else
+ * A^T A: [d, d], and Lanczos runs on that small matrix. Otherwise Lanczos on the implicit
  * operator v -> A^T (A v), never forming a d x d matrix. See GRAM_MAX_SIDE for the cost rule.
  */
 export function topEigenvalueOfGram(a: Float32Array, n: number, d: number): number {
