@@ -1,9 +1,17 @@
-// predictOneStepMargins against one SGD step of an explicit softmax model with a hand-written DPO loss
+// predictOneStepMargins (with gradientDirection's v, as `analyze` uses them) against one SGD step of an explicit softmax model with a hand-written DPO loss
 // and a finite-difference gradient (theory.md s.2; the derivation is in src/analysis/one-step.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../src/util/rng.js';
-import { predictOneStepMargins } from '../src/analysis/one-step.js';
+import { gradientDirection, predictOneStepMargins } from '../src/analysis/one-step.js';
+
+/** v = mean over the batch of s_j g_j, as gradientDirection builds it from a batch of single rows. */
+function batchDirection(g: Float32Array, d: number, s: readonly number[], batch: readonly number[]): Float64Array {
+  return gradientDirection(
+    batch.map((j) => Float64Array.from(g.subarray(j * d, (j + 1) * d), (x) => s[j]! * x)),
+    batch.map(() => 1 / batch.length),
+  );
+}
 
 const V = 5;
 const D = 4;
@@ -76,7 +84,14 @@ for (const [label, batch] of [
     const beta = 0.5;
     const lr = 0.3;
     const observed = margins(oneSgdStep(w0, g, s, beta, lr, [...batch]), w0, g, s, beta);
-    const predicted = predictOneStepMargins({ embeddings: g, d: D, labels: s, lr, beta, batch: [...batch] });
+    const predicted = predictOneStepMargins({
+      embeddings: g,
+      d: D,
+      labels: s,
+      lr,
+      beta,
+      v: batchDirection(g, D, s, batch),
+    });
     for (let i = 0; i < s.length; i++) {
       assert.ok(
         Math.abs(predicted[i]! - observed[i]!) < 1e-7 * Math.max(1, Math.abs(observed[i]!)),
@@ -90,9 +105,31 @@ test("one balanced group: the margin is theory.md's (lr beta^2 / 2) s_i (mu+ - m
   const g = Float32Array.from([1, 2, 0, 1, 3, 1, -1, 0]); // 4 rows, d = 2
   const s = [1, -1, 1, -1];
   const muGap = [(1 + 3) / 2 - (0 + -1) / 2, (2 + 1) / 2 - (1 + 0) / 2];
-  const m = predictOneStepMargins({ embeddings: g, d: 2, labels: s, lr: 0.1, beta: 2 });
+  const m = predictOneStepMargins({
+    embeddings: g,
+    d: 2,
+    labels: s,
+    lr: 0.1,
+    beta: 2,
+    v: batchDirection(g, 2, s, [0, 1, 2, 3]),
+  });
   for (let i = 0; i < 4; i++) {
     const expected = ((0.1 * 4) / 2) * s[i]! * (muGap[0]! * g[2 * i]! + muGap[1]! * g[2 * i + 1]!);
     assert.ok(Math.abs(m[i]! - expected) < 1e-12);
   }
+});
+
+test('gradientDirection from group means and shares equals the mean of s_j g_j over all rows', () => {
+  const rng = new Rng(4);
+  const g = Float32Array.from({ length: 9 * D }, () => rng.normal());
+  const s = [1, -1, 1, 1, 1, -1, -1, 1, -1];
+  const groups = [
+    [0, 1, 2, 3],
+    [4, 5, 6, 7, 8],
+  ];
+  const signedMeans = groups.map((rows) => batchDirection(g, D, s, rows));
+  const v = gradientDirection(signedMeans, [4 / 9, 5 / 9]);
+  const direct = new Float64Array(D);
+  for (let j = 0; j < 9; j++) for (let k = 0; k < D; k++) direct[k]! += (s[j]! * g[j * D + k]!) / 9;
+  for (let k = 0; k < D; k++) assert.ok(Math.abs(v[k]! - direct[k]!) < 1e-12, `v[${k}] ${v[k]} vs ${direct[k]}`);
 });

@@ -7,6 +7,7 @@ import { memorySource, type RowInfo } from '../src/analysis/embeddings-file.js';
 import { groupStats } from '../src/analysis/group-stats.js';
 import {
   largestEigenvalueTridiagonal,
+  symmetricGram,
   topEigenvalueOfGram,
   topEigenvalueViaExplicitGram,
   topEigenvalueViaImplicitGram,
@@ -128,6 +129,36 @@ for (const [n, d] of [
           4,
       ) < 1e-9,
     );
+  });
+}
+
+// m = 300 spans three blocks of symmetricGram (GRAM_BLOCK = 128): rows when n <= d, columns when n > d.
+for (const [n, d] of [
+  [300, 400],
+  [400, 300],
+] as const) {
+  test(`symmetricGram for n=${n}, d=${d} is exactly symmetric and equals the float64 Gram within float32 rounding`, () => {
+    const rng = new Rng(n);
+    const a = Float32Array.from({ length: n * d }, () => rng.normal());
+    const m = Math.min(n, d);
+    const depth = Math.max(n, d);
+    const at = (i: number, k: number) => (n <= d ? a[i * d + k]! : a[k * d + i]!); // row i of A (n <= d) or column i
+    const g = symmetricGram(a, n, d);
+    let worst = 0;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j <= i; j++) {
+        let exact = 0;
+        let magnitude = 0;
+        for (let k = 0; k < depth; k++) {
+          exact += at(i, k) * at(j, k);
+          magnitude += Math.abs(at(i, k) * at(j, k));
+        }
+        assert.equal(g[i * m + j], g[j * m + i]);
+        // float32 accumulation of `depth` products: |error| <= depth * 2^-24 * sum |a_ik a_jk|
+        worst = Math.max(worst, Math.abs(g[i * m + j]! - exact) / (depth * 2 ** -24 * magnitude));
+      }
+    }
+    assert.ok(worst <= 1, `error ${worst} of the float32 bound`);
   });
 }
 

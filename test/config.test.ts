@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { UserError } from '../src/util/errors.js';
 import {
   expectedTensors,
   parameterCount,
@@ -159,4 +160,14 @@ test('bad configs are refused with the file and field named', () => {
     () => readModelConfig(bad),
     (err: Error) => err.message.startsWith(`${path.join(bad, 'config.json')}: not valid JSON (`),
   );
+  // Read through util/json-file.ts like every JSON file: an unreadable config.json is the user's, not a bug.
+  const unreadable = tempDir('prefdyn-cfg-');
+  fs.mkdirSync(path.join(unreadable, 'config.json'));
+  assert.throws(
+    () => readModelConfig(unreadable),
+    (err: Error) =>
+      err instanceof UserError &&
+      err.message.startsWith(`${path.join(unreadable, 'config.json')}: cannot read: EISDIR`),
+  );
+  fs.rmSync(unreadable, { recursive: true, force: true });
 });

@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCli } from './helpers/cli.js';
-import type { AnalysisReport } from '../src/analysis/analyze.js';
+import type { AnalysisReport } from '../src/analysis/analysis-report.js';
 import { compareRun } from '../src/analysis/compare-run.js';
 import type { MetricPoint, RunSeries } from '../src/analysis/run-metrics.js';
 import { PAPER_BEHAVIOURS, prioritisationPairs } from '../src/experiments/behaviours.js';
 import { lastLayerLr } from '../src/experiments/last-layer-lr.js';
 import { fitBatches, profileFor } from '../src/experiments/profile.js';
-import type { ReproduceSummary } from '../src/experiments/reproduce.js';
+import type { ReproduceSummary } from '../src/experiments/reproduce-summary.js';
 import { independentRunsInput } from '../src/experiments/single-behaviours.js';
 import { tempDir } from './helpers/temp.js';
 

@@ -100,6 +100,16 @@ test('lora: bad adapter folders are refused with the file and the tensor named',
   assert.throws(() => LoraAdapter.read(tmp, model), {
     message: `${path.join(tmp, 'adapter_config.json')}: no such file (not a PEFT adapter folder)`,
   });
+  // read like every JSON file (util/json-file.ts): the file named, the parse error given
+  fs.writeFileSync(path.join(tmp, 'adapter_config.json'), '{"peft_type": ');
+  assert.throws(
+    () => LoraAdapter.read(tmp, model),
+    (err: Error) => err.message.startsWith(`${path.join(tmp, 'adapter_config.json')}: not valid JSON (`),
+  );
+  fs.writeFileSync(path.join(tmp, 'adapter_config.json'), '[]');
+  assert.throws(() => LoraAdapter.read(tmp, model), {
+    message: `${path.join(tmp, 'adapter_config.json')}: must be a JSON object`,
+  });
   // an adapter made for GPT-2 does not fit this Llama model
   fs.cpSync(path.join(parityDir, 'lora-gpt2'), tmp, { recursive: true });
   assert.throws(() => LoraAdapter.read(tmp, model), {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Tensor, size } from '../src/tensor/tensor.js';
-import { backward, gradOf, noGrad, record, resetTape, tapeLength, withGrad, zeroGrad } from '../src/tensor/autograd.js';
+import { backward, gradOf, noGrad, record, resetTape, tapeLength } from '../src/tensor/autograd.js';
 import { add, mul, square, sum } from '../src/tensor/ops/index.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -47,17 +47,26 @@ test('backward: accumulates into leaves, frees intermediate gradients, empties t
   // a second step accumulates unless zeroed
   backward(sum(square(x)));
   assert.deepEqual([...x.grad!], [6, 12, 18]);
-  zeroGrad([x]);
-  assert.deepEqual([...x.grad!], [0, 0, 0]);
+  // the trainer zeroes the buffer in place (train/gradients.ts zeroGrads); backward then writes into it again
+  const buffer = x.grad!;
+  buffer.fill(0);
+  backward(sum(square(x)));
+  assert.equal(x.grad, buffer);
+  assert.deepEqual([...x.grad!], [2, 4, 6]);
 });
 
-test('noGrad records nothing; withGrad re-enables inside it', () => {
+test('noGrad records nothing, nested or not, and recording resumes after it', () => {
   resetTape();
   const x = Tensor.fromArray([1, 2], [2], { requiresGrad: true });
   const y = noGrad(() => square(x));
   assert.equal(tapeLength(), 0);
   assert.equal(y.requiresGrad, false);
-  const z = noGrad(() => withGrad(() => square(x)));
+  assert.equal(
+    noGrad(() => noGrad(() => square(x)).requiresGrad),
+    false,
+  );
+  assert.equal(tapeLength(), 0);
+  const z = square(x);
   assert.equal(tapeLength(), 1);
   assert.equal(z.requiresGrad, true);
   resetTape();

@@ -7,7 +7,7 @@ import { Rng } from '../src/util/rng.js';
 import { lastLayerPolicy, singleTokenFeatures } from '../src/train/last-layer.js';
 import { resolveConfig } from '../src/train/config.js';
 import { train } from '../src/train/trainer.js';
-import { predictOneStepMargins } from '../src/analysis/one-step.js';
+import { gradientDirection, predictOneStepMargins } from '../src/analysis/one-step.js';
 import { tempDir } from './helpers/temp.js';
 
 const V = 7,
@@ -76,7 +76,12 @@ test('first SGD step equals theory.md s.2: per-example margins and ||W1 - W0||',
   const after = policy.logps(all, false, new Rng(0));
   const dmu = new Float64Array(d);
   for (let i = 0; i < N; i++) for (let k = 0; k < d; k++) dmu[k]! += (s[i]! * g[i * d + k]!) / (N / 2);
-  const predicted = predictOneStepMargins({ embeddings: g, d, labels: s, lr: eta, beta });
+  // v = mean_j s_j g_j, as analyze builds it: every row its own group of weight 1/N.
+  const v = gradientDirection(
+    Array.from({ length: N }, (_, j) => Float64Array.from(g.subarray(j * d, (j + 1) * d), (x) => s[j]! * x)),
+    new Array<number>(N).fill(1 / N),
+  );
+  const predicted = predictOneStepMargins({ embeddings: g, d, labels: s, lr: eta, beta, v });
   let maxAbs = 0;
   for (let i = 0; i < N; i++) {
     const m = beta * (after.chosen[i]! - ref.chosen[i]! - (after.rejected[i]! - ref.rejected[i]!));

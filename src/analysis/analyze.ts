@@ -1,31 +1,29 @@
 // `prefdyn analyze`: distinguishability per group and the cross-group predictions (theory.md s.3-4),
-// streaming the embeddings group by group. Pass 1: per-group moments (and bootstrap replicates);
-// pass 2: each row's one-step margin direction z_i = s_i g_i . v, once the mix's v is known.
+// streaming the embeddings group by group, in named passes:
+//   momentsPass      per group: side means, centred moments (groupStats), bootstrap replicates, duplicate keys
+//   predictionsOf    across groups: mix weights, Grams of d_b and c_b, velocities, the predicted order
+//   oneStepPass      per group again: z_i = s_i g_i . v once the mix's v is known (one-step.ts)
+//   bootstrapOrder   across replicates: rank intervals and pairs too close to call
 import { createHash } from 'node:crypto';
 import { UserError } from '../util/errors.js';
 import { kernels } from '../tensor/kernels/index.js';
 import { Rng } from '../util/rng.js';
+import type { AnalysisReport, AnalysisWarning, GroupAnalysis } from './analysis-report.js';
 import { bootstrapGroup, interval95 } from './bootstrap.js';
 import type { EmbeddingSource } from './embeddings-file.js';
-import { groupStats, type GroupStats } from './group-stats.js';
+import { CentredBuffers, groupStats, type GroupStats } from './group-stats.js';
 import { GRAM_MAX_SIDE } from './side-moments.js';
-import { ACCURACY_BOUND, oneStepAccuracy } from './one-step.js';
 import {
-  marginVelocity,
-  mixWeights,
-  orderByDecreasing,
-  priorityGapMatrix,
-  sharedUpdateAlignment,
-  type Gram,
-} from './priority.js';
+  ACCURACY_BOUND,
+  gradientDirection,
+  oneStepAccuracy,
+  predictOneStepMargins,
+  type OneStepAccuracy,
+} from './one-step.js';
+import { marginVelocity, mixWeights, orderByDecreasing, priorityGapMatrix, sharedUpdateAlignment } from './priority.js';
 import { TAIL_METHOD } from './tail-fit.js';
-import {
-  duplicateKey,
-  duplicateWarning,
-  deprioritisedWarnings,
-  smallGroupWarnings,
-  type AnalysisWarning,
-} from './warnings.js';
+import { gramOf } from './vectors.js';
+import { duplicateKey, duplicateWarning, deprioritisedWarnings, smallGroupWarnings } from './warnings.js';
 
 export interface AnalyzeOptions {
   /** Groups trained together (default: every group). */
@@ -35,47 +33,9 @@ export interface AnalyzeOptions {
   seed: number;
 }
 
-/** One group's row of the analysis JSON (contract 5); snake_case as in the JSON. */
-export interface GroupAnalysis {
-  group: string;
-  n_pos: number;
-  n_neg: number;
-  delta: number;
-  delta_ci: [number, number] | null;
-  concentration: number;
-  trace: number;
-  delta_over_sqrt_concentration: number;
-  fisher: number;
-  tail_alpha: number | null;
-  tail_K: number | null;
-  in_mix: boolean;
-  mix_weight: number;
-  shared_update: number;
-  margin_velocity: number;
-  predicted_rank: number;
-  rank_ci: [number, number] | null;
-  one_step_accuracy: number;
-  one_step_accuracy_bound: number;
-}
-
-export interface AnalysisReport {
-  version: 1;
-  source: { rows: number; d: number; embeddings?: string };
-  settings: { mix: string[]; bootstrap: number; seed: number };
-  methods: Record<string, string>;
-  /** Sorted by predicted rank (fastest first). */
-  groups: GroupAnalysis[];
-  priority: { groups: string[]; gap: number[][] };
-  /** Gram matrices of d_b = mu+ - mu- and c_b = mean s g, so predictions can be redone for another mix. */
-  gram: { groups: string[]; dd: number[][]; cc: number[][] };
-  order: { groups: string[]; too_close: { a: string; b: string; agreement: number }[] };
-  skipped: { group: string; n_pos: number; n_neg: number }[];
-  warnings: AnalysisWarning[];
-}
-
 export const METHODS = {
   delta: 'Delta = ||mu+ - mu-||_2 of the final-layer prompt embeddings (theory.md s.3)',
-  concentration: `max over sides of the largest eigenvalue of the sample covariance (1/(n-1)), by Lanczos with full reorthogonalisation on the smaller Gram of the centred rows Xc: [n, d], formed by one sgemm when m = min(n, d) <= ${GRAM_MAX_SIDE} (Xc Xc^T [n, n] if n <= d, else Xc^T Xc [d, d]; same nonzero spectrum), else applied implicitly as Xc^T (Xc v)`,
+  concentration: `max over sides of the largest eigenvalue of the sample covariance (1/(n-1)), by Lanczos with full reorthogonalisation on the smaller Gram of the centred rows Xc: [n, d], formed by sgemms of its blocks on and below the diagonal when m = min(n, d) <= ${GRAM_MAX_SIDE} (Xc Xc^T [n, n] if n <= d, else Xc^T Xc [d, d]; same nonzero spectrum), else applied implicitly as Xc^T (Xc v)`,
   trace: 'max over sides of the trace of the sample covariance',
   fisher: '1-D Fisher criterion along u = d_b/||d_b||: (u.(mu+ - mu-))^2 / (u^T Cov+ u + u^T Cov- u)',
   tail: TAIL_METHOD + '; z = <u, g - mu_side>, both sides pooled',
@@ -95,114 +55,38 @@ export const METHODS = {
 export const TOO_CLOSE_AGREEMENT = 0.95;
 
 export function analyzeEmbeddings(source: EmbeddingSource, options: AnalyzeOptions): AnalysisReport {
-  const { d } = source;
-  const stats: GroupStats[] = [];
-  const deltaCi = new Map<string, [number, number]>();
-  const replicates: Float32Array[] = [];
-  const skipped: AnalysisReport['skipped'] = [];
-  const hasPrompts = source.rows.some((r) => r.prompt !== undefined);
-  const groupsOfKey = new Map<string, Set<string>>();
-  const addKey = (key: string, group: string) => {
-    const set = groupsOfKey.get(key);
-    if (set) set.add(group);
-    else groupsOfKey.set(key, new Set([group]));
-  };
-  if (hasPrompts) for (const r of source.rows) if (r.prompt !== undefined) addKey(duplicateKey(r.prompt), r.group);
-
-  if (options.mix) {
-    // Checked before any reading, so a typo costs nothing.
-    const unknown = options.mix.filter((g) => !source.groups.includes(g));
-    if (unknown.length) {
-      throw new UserError(
-        `--mix names ${unknown.length} group(s) not in the data: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', ...' : ''} (the data has ${source.groups.length} groups, e.g. ${source.groups.slice(0, 3).join(', ')})`,
-      );
-    }
-  }
-
-  // Pass 1: moments, bootstrap replicates, embedding hashes (duplicates when no prompts are given).
-  for (const group of source.groups) {
-    const rows = source.readGroup(group);
-    let nPos = 0;
-    for (const l of rows.labels) if (l === 1) nPos++;
-    const nNeg = rows.labels.length - nPos;
-    if (nPos < 2 || nNeg < 2) {
-      skipped.push({ group, n_pos: nPos, n_neg: nNeg });
-      continue;
-    }
-    stats.push(groupStats(rows));
-    if (!hasPrompts) {
-      for (let i = 0; i < rows.labels.length; i++) {
-        const bytes = new Uint8Array(rows.x.buffer, rows.x.byteOffset + i * d * 4, d * 4);
-        addKey(createHash('sha1').update(bytes).digest('base64'), group);
-      }
-    }
-    if (options.bootstrap > 0) {
-      const rep = bootstrapGroup(rows, options.bootstrap, Rng.derive(options.seed, group));
-      deltaCi.set(group, interval95(rep.deltas));
-      replicates.push(rep.signedMeans);
-    }
-  }
-  if (stats.length === 0) {
-    throw new UserError(
-      `no group has at least 2 rows on each side (label +1 and -1); nothing to analyse (${skipped.length} groups skipped)`,
-    );
-  }
+  checkMixNames(source, options.mix);
+  const moments = momentsPass(source, options);
+  const { stats, skipped } = moments;
   const names = stats.map((s) => s.group);
   const mix = options.mix ?? names;
   const skippedInMix = mix.filter((g) => !names.includes(g));
   if (skippedInMix.length)
     throw new UserError(`--mix names group(s) skipped for too few rows on a side: ${skippedInMix.join(', ')}`);
-  const inMix = names.map((g) => mix.includes(g));
-  const weights = mixWeights(
-    stats.map((s) => s.nPos + s.nNeg),
-    inMix,
-  );
-  const dd = gramOf(stats.map((s) => s.meanGap));
-  const cc = gramOf(stats.map((s) => s.signedMean));
-  const shared = sharedUpdateAlignment(dd, weights);
-  const velocity = marginVelocity(cc, weights);
+  const p = predictionsOf(stats, mix);
+  const accuracy = oneStepPass(source, stats, p.weights);
+  const boot =
+    options.bootstrap > 0 ? bootstrapOrder(moments.replicates, stats.length, source.d, p.weights, p.order) : null;
 
-  // Pass 2: one-step accuracy per group, from z_i = s_i g_i . v.
-  const v = new Float64Array(d);
-  stats.forEach((s, b) => {
-    for (let k = 0; k < d; k++) v[k]! += weights[b]! * s.signedMean[k]!;
-  });
-  const accuracy = stats.map((s) => {
-    const rows = source.readGroup(s.group);
-    const z = new Float64Array(rows.labels.length);
-    for (let i = 0; i < z.length; i++) {
-      let acc = 0;
-      const off = i * d;
-      for (let k = 0; k < d; k++) acc += rows.x[off + k]! * v[k]!;
-      z[i] = rows.labels[i]! * acc;
-    }
-    return oneStepAccuracy(z);
-  });
-
-  const order = orderByDecreasing(velocity);
-  const rankOf = new Array<number>(stats.length);
-  order.forEach((b, r) => (rankOf[b] = r + 1));
-  const boot = options.bootstrap > 0 ? bootstrapOrder(replicates, stats.length, d, weights, order) : null;
-
-  const groups: GroupAnalysis[] = order.map((b) => {
+  const groups: GroupAnalysis[] = p.order.map((b, r) => {
     const s = stats[b]!;
     return {
       group: s.group,
       n_pos: s.nPos,
       n_neg: s.nNeg,
       delta: s.delta,
-      delta_ci: deltaCi.get(s.group) ?? null,
+      delta_ci: moments.deltaCi.get(s.group) ?? null,
       concentration: s.concentration,
       trace: s.trace,
       delta_over_sqrt_concentration: s.deltaOverSqrtConcentration,
       fisher: s.fisher,
       tail_alpha: s.tail?.alpha ?? null,
       tail_K: s.tail?.K ?? null,
-      in_mix: inMix[b]!,
-      mix_weight: weights[b]!,
-      shared_update: shared[b]!,
-      margin_velocity: velocity[b]!,
-      predicted_rank: rankOf[b]!,
+      in_mix: p.inMix[b]!,
+      mix_weight: p.weights[b]!,
+      shared_update: p.shared[b]!,
+      margin_velocity: p.velocity[b]!,
+      predicted_rank: r + 1,
       rank_ci: boot ? boot.rankCi[b]! : null,
       one_step_accuracy: accuracy[b]!.predicted,
       one_step_accuracy_bound: accuracy[b]!.cantelliLowerBound,
@@ -217,18 +101,18 @@ export function analyzeEmbeddings(source: EmbeddingSource, options: AnalyzeOptio
     ...smallGroupWarnings(groups),
     ...deprioritisedWarnings(groups),
   ];
-  const dup = duplicateWarning(groupsOfKey, hasPrompts ? 'prompt' : 'embedding');
+  const dup = duplicateWarning(moments.groupsOfKey, moments.keyedBy);
   if (dup) warnings.push(dup);
   return {
     version: 1,
-    source: { rows: source.rows.length, d },
+    source: { rows: source.rows.length, d: source.d },
     settings: { mix: [...mix], bootstrap: options.bootstrap, seed: options.seed },
     methods: METHODS,
     groups,
-    priority: { groups: names, gap: priorityGapMatrix(dd) },
-    gram: { groups: names, dd, cc },
+    priority: { groups: names, gap: priorityGapMatrix(p.dd) },
+    gram: { groups: names, dd: p.dd, cc: p.cc },
     order: {
-      groups: order.map((b) => names[b]!),
+      groups: p.order.map((b) => names[b]!),
       too_close: boot ? boot.tooClose.map(([i, j, agreement]) => ({ a: names[i]!, b: names[j]!, agreement })) : [],
     },
     skipped,
@@ -236,21 +120,108 @@ export function analyzeEmbeddings(source: EmbeddingSource, options: AnalyzeOptio
   };
 }
 
-/** G[i][j] = a_i . a_j in float64. */
-function gramOf(vectors: readonly Float64Array[]): Gram {
-  const b = vectors.length;
-  const g: Gram = Array.from({ length: b }, () => new Array<number>(b).fill(0));
-  for (let i = 0; i < b; i++) {
-    for (let j = i; j < b; j++) {
-      let s = 0;
-      const x = vectors[i]!;
-      const y = vectors[j]!;
-      for (let k = 0; k < x.length; k++) s += x[k]! * y[k]!;
-      g[i]![j] = s;
-      g[j]![i] = s;
+/** --mix is checked before any reading, so a typo costs nothing. */
+function checkMixNames(source: EmbeddingSource, mix: readonly string[] | undefined): void {
+  const unknown = (mix ?? []).filter((g) => !source.groups.includes(g));
+  if (unknown.length) {
+    throw new UserError(
+      `--mix names ${unknown.length} group(s) not in the data: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', ...' : ''} (the data has ${source.groups.length} groups, e.g. ${source.groups.slice(0, 3).join(', ')})`,
+    );
+  }
+}
+
+interface Moments {
+  /** Groups with at least 2 rows on each side, in the source's order. */
+  stats: GroupStats[];
+  skipped: AnalysisReport['skipped'];
+  deltaCi: Map<string, [number, number]>;
+  /** Per analysed group, c_b of each bootstrap replicate: [R, d] (empty without the bootstrap). */
+  replicates: Float32Array[];
+  /** Prompt (or, without prompts, embedding) key -> the groups holding it. */
+  groupsOfKey: Map<string, Set<string>>;
+  keyedBy: 'prompt' | 'embedding';
+}
+
+/** Pass 1, one group in memory at a time: moments, bootstrap replicates, duplicate keys. */
+function momentsPass(source: EmbeddingSource, options: AnalyzeOptions): Moments {
+  const { d } = source;
+  const keyedBy = source.rows.some((r) => r.prompt !== undefined) ? 'prompt' : 'embedding';
+  const out: Moments = { stats: [], skipped: [], deltaCi: new Map(), replicates: [], groupsOfKey: new Map(), keyedBy };
+  const addKey = (key: string, group: string) => {
+    const set = out.groupsOfKey.get(key);
+    if (set) set.add(group);
+    else out.groupsOfKey.set(key, new Set([group]));
+  };
+  if (keyedBy === 'prompt')
+    for (const r of source.rows) if (r.prompt !== undefined) addKey(duplicateKey(r.prompt), r.group);
+  const buffers = new CentredBuffers();
+  for (const group of source.groups) {
+    const rows = source.readGroup(group);
+    let nPos = 0;
+    for (const l of rows.labels) if (l === 1) nPos++;
+    const nNeg = rows.labels.length - nPos;
+    if (nPos < 2 || nNeg < 2) {
+      out.skipped.push({ group, n_pos: nPos, n_neg: nNeg });
+      continue;
+    }
+    out.stats.push(groupStats(rows, buffers));
+    if (keyedBy === 'embedding') {
+      for (let i = 0; i < rows.labels.length; i++) {
+        const bytes = new Uint8Array(rows.x.buffer, rows.x.byteOffset + i * d * 4, d * 4);
+        addKey(createHash('sha1').update(bytes).digest('base64'), group);
+      }
+    }
+    if (options.bootstrap > 0) {
+      const rep = bootstrapGroup(rows, options.bootstrap, Rng.derive(options.seed, group));
+      out.deltaCi.set(group, interval95(rep.deltas));
+      out.replicates.push(rep.signedMeans);
     }
   }
-  return g;
+  if (out.stats.length === 0) {
+    throw new UserError(
+      `no group has at least 2 rows on each side (label +1 and -1); nothing to analyse (${out.skipped.length} groups skipped)`,
+    );
+  }
+  return out;
+}
+
+/** Cross-group predictions from the groups' d_b and c_b (theory.md s.4); `order` lists groups fastest first. */
+function predictionsOf(stats: readonly GroupStats[], mix: readonly string[]) {
+  const inMix = stats.map((s) => mix.includes(s.group));
+  const weights = mixWeights(
+    stats.map((s) => s.nPos + s.nNeg),
+    inMix,
+  );
+  const dd = gramOf(stats.map((s) => s.meanGap));
+  const cc = gramOf(stats.map((s) => s.signedMean));
+  const velocity = marginVelocity(cc, weights);
+  return {
+    inMix,
+    weights,
+    dd,
+    cc,
+    shared: sharedUpdateAlignment(dd, weights),
+    velocity,
+    order: orderByDecreasing(velocity),
+  };
+}
+
+/** Pass 2: each group's one-step accuracy from z_i = s_i g_i . v, v = sum_b w_b c_b (margins in units of lr beta^2). */
+function oneStepPass(
+  source: EmbeddingSource,
+  stats: readonly GroupStats[],
+  weights: readonly number[],
+): OneStepAccuracy[] {
+  const v = gradientDirection(
+    stats.map((s) => s.signedMean),
+    weights,
+  );
+  return stats.map((s) => {
+    const rows = source.readGroup(s.group);
+    return oneStepAccuracy(
+      predictOneStepMargins({ embeddings: rows.x, d: source.d, labels: rows.labels, lr: 1, beta: 1, v }),
+    );
+  });
 }
 
 /**

@@ -1,14 +1,9 @@
 // Per-group distinguishability quantities (theory.md section 3) from the group's embeddings.
-import { norm, sideMoments, type SideMoments } from './side-moments.js';
+import { sideMeans, sideMoments, type GroupRows, type SideMoments } from './side-moments.js';
 import { fitTail, type TailFit } from './tail-fit.js';
+import { norm, rowDots } from './vectors.js';
 
-/** One group's rows: x: [n, d] float32, labels[i] = +1 (preferred answer on the positive side) or -1. */
-export interface GroupRows {
-  group: string;
-  x: Float32Array;
-  labels: Int8Array;
-  d: number;
-}
+export type { GroupRows } from './side-moments.js';
 
 export interface GroupStats {
   group: string;
@@ -34,42 +29,42 @@ export interface GroupStats {
   signedMean: Float64Array;
 }
 
-/** Rows of one side, copied out: [count, d]. */
-export function sideRows(rows: GroupRows, label: 1 | -1): { x: Float32Array; n: number } {
-  const { x, labels, d } = rows;
-  let n = 0;
-  for (const l of labels) if (l === label) n++;
-  const out = new Float32Array(n * d);
-  let r = 0;
-  for (let i = 0; i < labels.length; i++) {
-    if (labels[i] === label) out.set(x.subarray(i * d, (i + 1) * d), r++ * d);
+/**
+ * Centred rows of both sides, reused from group to group (the largest cost of a pass is otherwise
+ * allocating and collecting two [n, d] float32 buffers per group).
+ */
+export class CentredBuffers {
+  private buffers: [Float32Array, Float32Array] = [new Float32Array(0), new Float32Array(0)];
+
+  /** Side 0 (positive) or 1 (negative), at least `size` floats. */
+  side(which: 0 | 1, size: number): Float32Array {
+    if (this.buffers[which].length < size) this.buffers[which] = new Float32Array(size);
+    return this.buffers[which];
   }
-  return { x: out, n };
 }
 
 /** Throws if a side has fewer than 2 rows (no covariance); callers report such groups and skip them. */
-export function groupStats(rows: GroupRows): GroupStats {
+export function groupStats(rows: GroupRows, buffers = new CentredBuffers()): GroupStats {
   const { d } = rows;
-  const pos = sideRows(rows, 1);
-  const neg = sideRows(rows, -1);
-  const plus = sideMoments(pos.x, pos.n, d);
-  const minus = sideMoments(neg.x, neg.n, d);
-  const n = pos.n + neg.n;
+  const means = sideMeans(rows);
+  const plus = sideMoments(rows, 1, means.nPos, means.plus, buffers.side(0, means.nPos * d));
+  const minus = sideMoments(rows, -1, means.nNeg, means.minus, buffers.side(1, means.nNeg * d));
+  const n = plus.n + minus.n;
   const meanGap = new Float64Array(d);
   const signedMean = new Float64Array(d);
   for (let k = 0; k < d; k++) {
     meanGap[k] = plus.mean[k]! - minus.mean[k]!;
-    signedMean[k] = (pos.n * plus.mean[k]! - neg.n * minus.mean[k]!) / n;
+    signedMean[k] = (plus.n * plus.mean[k]! - minus.n * minus.mean[k]!) / n;
   }
   const delta = norm(meanGap);
   const concentration = Math.max(plus.topEigenvalue, minus.topEigenvalue);
   const projections =
     delta > 0 ? [...projectCentred(plus, meanGap, delta, d), ...projectCentred(minus, meanGap, delta, d)] : [];
-  const varSum = sampleVariance(projections.slice(0, pos.n)) + sampleVariance(projections.slice(pos.n));
+  const varSum = sampleVariance(projections.slice(0, plus.n)) + sampleVariance(projections.slice(plus.n));
   return {
     group: rows.group,
-    nPos: pos.n,
-    nNeg: neg.n,
+    nPos: plus.n,
+    nNeg: minus.n,
     delta,
     concentration,
     trace: Math.max(plus.trace, minus.trace),
@@ -84,14 +79,7 @@ export function groupStats(rows: GroupRows): GroupStats {
 
 /** <u, g_i - mu> for each centred row, u = direction / length. */
 function projectCentred(side: SideMoments, direction: Float64Array, length: number, d: number): number[] {
-  const out = new Array<number>(side.n);
-  for (let i = 0; i < side.n; i++) {
-    let s = 0;
-    const off = i * d;
-    for (let k = 0; k < d; k++) s += side.centred[off + k]! * direction[k]!;
-    out[i] = s / length;
-  }
-  return out;
+  return Array.from(rowDots(side.centred, side.n, d, direction), (s) => s / length);
 }
 
 /** Unbiased variance (the projections are already centred, but recentre for exactness). */

@@ -9,6 +9,7 @@
 //           = lr * beta^2 * s_i g_i . v,   v = mean_{j in batch} s_j g_j.
 // Exact, not a first-order approximation, because m is linear in W. For one balanced group
 // v = (mu+ - mu-)/2, giving theory.md's (lr beta^2 / 2) s_i (mu+ - mu-) . g_i.
+import { rowDots } from './vectors.js';
 
 export interface OneStepInput {
   /** g: [N, d] final hidden states. */
@@ -18,42 +19,31 @@ export interface OneStepInput {
   labels: ArrayLike<number>;
   lr: number;
   beta: number;
-  /** Rows forming the gradient's batch (default: all rows, full batch). */
-  batch?: readonly number[];
+  /** v = mean_{j in batch} s_j g_j: [d], the gradient's direction (gradientDirection). */
+  v: Float64Array;
 }
 
-/** v = mean_{j in batch} s_j g_j: [d], float64. */
-export function signedBatchMean(
-  embeddings: Float32Array,
-  d: number,
-  labels: ArrayLike<number>,
-  batch: readonly number[],
-): Float64Array {
-  const v = new Float64Array(d);
-  for (const j of batch) {
-    const s = labels[j]!;
-    const off = j * d;
-    for (let k = 0; k < d; k++) v[k]! += s * embeddings[off + k]!;
-  }
-  for (let k = 0; k < d; k++) v[k]! /= batch.length;
+/**
+ * v = sum_b w_b c_b: [d], float64, from signed means c_b = mean_{i in b} s_i g_i: [d] and shares w_b = n_b / N
+ * of the batch: the mean of s_j g_j over the whole batch, without holding its rows. A batch of single rows
+ * (c_j = s_j g_j, w_j = 1/N) gives the same v from the rows themselves.
+ */
+export function gradientDirection(signedMeans: readonly Float64Array[], weights: readonly number[]): Float64Array {
+  const v = new Float64Array(signedMeans[0]?.length ?? 0);
+  signedMeans.forEach((c, b) => {
+    for (let k = 0; k < v.length; k++) v[k]! += weights[b]! * c[k]!;
+  });
   return v;
 }
 
-/** Reward margins m_i of every row after one SGD step from W0 on `batch`: [N]. */
+/** Reward margins m_i = lr beta^2 s_i g_i . v of every row after one SGD step from W0: [N]. */
 export function predictOneStepMargins(input: OneStepInput): Float64Array {
-  const { embeddings, d, labels, lr, beta } = input;
+  const { embeddings, d, labels, lr, beta, v } = input;
   const n = labels.length;
   if (embeddings.length !== n * d)
     throw new Error(`predictOneStepMargins: embeddings hold ${embeddings.length} values, expected ${n} x ${d}`);
-  const batch = input.batch ?? Array.from({ length: n }, (_, i) => i);
-  const v = signedBatchMean(embeddings, d, labels, batch);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    const off = i * d;
-    for (let k = 0; k < d; k++) s += embeddings[off + k]! * v[k]!;
-    out[i] = lr * beta * beta * labels[i]! * s;
-  }
+  const out = rowDots(embeddings, n, d, v);
+  for (let i = 0; i < n; i++) out[i] = lr * beta * beta * labels[i]! * out[i]!;
   return out;
 }
 

@@ -1,11 +1,5 @@
 // Warnings `analyze` attaches to its report: things a user would want to know before trusting a ranking.
-import type { GroupAnalysis } from './analyze.js';
-
-export interface AnalysisWarning {
-  kind: string;
-  groups?: string[];
-  message: string;
-}
+import type { AnalysisWarning, GroupAnalysis } from './analysis-report.js';
 
 /** Below this many rows on a side the covariance and tail estimates are unstable. */
 export const MIN_SIDE_ROWS = 30;

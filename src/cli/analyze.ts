@@ -3,7 +3,7 @@ import { type Command, type ParsedArgs } from './command.js';
 import { UsageError, UserError } from '../util/errors.js';
 import { checkOutputFile } from '../util/output-path.js';
 import { analyzeEmbeddings } from '../analysis/analyze.js';
-import { analysisTable } from '../analysis/analysis-table.js';
+import { analysisTable } from '../report/analysis-table.js';
 import { openEmbeddingsFile } from '../analysis/embeddings-file.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { embeddingsForAnalysis } from '../analysis/embed-for-analysis.js';

@@ -5,7 +5,7 @@ import { UserError, UsageError } from '../util/errors.js';
 import { checkOutputFile } from '../util/output-path.js';
 import { checkAnalysisInput, checkSameData, compareRun } from '../analysis/compare-run.js';
 import { runDataFingerprint } from '../train/run-folder.js';
-import { compareTable } from '../analysis/compare-table.js';
+import { compareTable } from '../report/compare-table.js';
 import { readJsonFile } from '../util/json-file.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { readRunMetrics } from '../analysis/run-metrics.js';

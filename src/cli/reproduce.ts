@@ -5,7 +5,8 @@ import type { ProfileOverrides } from '../experiments/profile.js';
 import { packagePath } from '../util/package-root.js';
 import { UserError } from '../util/errors.js';
 import { reproduce } from '../experiments/reproduce.js';
-import { terminalSummary } from '../experiments/terminal-summary.js';
+import { reproduceMarkdown } from '../report/reproduce-markdown.js';
+import { terminalSummary } from '../report/terminal-summary.js';
 
 /** The bundled model, as a path from the working folder ("models/prefdyn-tiny" in the package root). */
 export const DEFAULT_MODEL = path.relative(process.cwd(), packagePath('models', 'prefdyn-tiny'));
@@ -55,6 +56,7 @@ Example:
       seed: integer('--seed', values.seed as string, 0),
       overrides: smokeOverrides(values),
       log: (line) => process.stderr.write(line + '\n'),
+      markdown: reproduceMarkdown,
     });
     process.stdout.write(values.json ? JSON.stringify(summary, null, 1) + '\n' : terminalSummary(summary, out) + '\n');
   },

@@ -6,7 +6,8 @@ import { DEFAULT_MODEL, SMOKE_OPTIONS, smokeOverrides } from './reproduce.js';
 import { dataStats, type DataStats } from '../data/stats.js';
 import { DEFAULT_TEST_FRACTION } from '../data/split.js';
 import { reproduce } from '../experiments/reproduce.js';
-import { terminalSummary } from '../experiments/terminal-summary.js';
+import { reproduceMarkdown } from '../report/reproduce-markdown.js';
+import { terminalSummary } from '../report/terminal-summary.js';
 
 /** Kept apart from `prefdyn reproduce`'s default folder, so a full reproduction is not replaced by a quick one. */
 const START_OUT = 'runs/quick';
@@ -54,6 +55,7 @@ Example:
       seed: 1234,
       overrides: smokeOverrides(values),
       log: (line) => process.stderr.write(line + '\n'),
+      markdown: reproduceMarkdown,
     });
     const next = [
       ['prefdyn reproduce', 'the full profile (longer alignment, LoRA flips)'],

@@ -4,7 +4,7 @@ import { UsageError, UserError } from '../util/errors.js';
 import { checkOutputFolder } from '../util/output-path.js';
 import { addSourceOptions, reportSkip, sourceOptionsFromArgs, SOURCE_OPTIONS_HELP } from './data-options.js';
 import { cliName, OPTION_DEFS, readConfigFile, resolveConfig, trainOptionSpec } from '../train/config.js';
-import { stderrProgress } from '../train/progress.js';
+import { stderrProgress } from '../util/progress.js';
 import { runTraining, type TrainingRequest } from '../train/run-training.js';
 
 const { flip: _flip, ...trainOptions } = trainOptionSpec();

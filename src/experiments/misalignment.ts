@@ -3,7 +3,7 @@
 // base model's); then train on the flipped preferences twice, from the aligned model (its own reference)
 // and from the base model, and compare how fast each flip is learned.
 import path from 'node:path';
-import type { AnalysisReport } from '../analysis/analyze.js';
+import type { AnalysisReport } from '../analysis/analysis-report.js';
 import { MEASURES, observedSpeeds } from '../analysis/observed-speed.js';
 import { mergeAdapter } from '../model/merge.js';
 import { MISALIGNMENT_BEHAVIOUR, PAPER_BEHAVIOURS } from './behaviours.js';

@@ -1,7 +1,8 @@
 // Distinguishability of a model's prompt embeddings (theory.md s.3), as `prefdyn analyze --model
 // --data` computes it (same embeddings cache), plus the mean squared embedding norm that scales the
 // last-layer learning rate (last-layer-lr.ts).
-import { analyzeEmbeddings, type AnalysisReport } from '../analysis/analyze.js';
+import type { AnalysisReport } from '../analysis/analysis-report.js';
+import { analyzeEmbeddings } from '../analysis/analyze.js';
 import { embeddingsForAnalysis } from '../analysis/embed-for-analysis.js';
 import { openEmbeddingsFile, type EmbeddingSource } from '../analysis/embeddings-file.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';

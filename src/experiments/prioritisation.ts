@@ -2,12 +2,12 @@
 // official code's priority gap (and the exact initial margin velocity in the pair's mix) predict
 // which one is learned first; the run's per-group metrics say which one was.
 import path from 'node:path';
-import type { AnalysisReport } from '../analysis/analyze.js';
+import type { AnalysisReport } from '../analysis/analysis-report.js';
 import { compareRun } from '../analysis/compare-run.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { prioritisationPairs } from './behaviours.js';
 import { compareStep, seconds, type ExperimentContext } from './context.js';
-import { trainRun } from './train-run.js';
+import { lastLayerRun } from './last-layer-run.js';
 import { HEADLINE_MEASURE, hitStatus, type FindingStatus } from './verdicts.js';
 
 export interface PairOutcome {
@@ -56,18 +56,7 @@ export async function prioritisation(
   for (const [i, groups] of chosen.entries()) {
     const t = Date.now();
     const name = `pair-${i + 1}`;
-    const run = await trainRun({
-      dir: path.join(dir, 'runs', name),
-      model: ctx.model,
-      data: ctx.data.source(groups, name),
-      mode: 'last-layer',
-      steps,
-      lr,
-      beta: profile.beta,
-      batchSize: profile.lastLayer.batchSize,
-      evalEvery: profile.lastLayer.evalEvery,
-      seed,
-    });
+    const run = await lastLayerRun(ctx, path.join(dir, 'runs', name), ctx.data.source(groups, name), lr);
     const cmp = compareRun(fiveAnalysis, run.series, { k, bootstrap: 0, seed });
     writeJsonAtomic(path.join(dir, `${name}.compare.json`), cmp);
     const inOrder = groups.map((g) => cmp.groups.find((c) => c.group === g)!);

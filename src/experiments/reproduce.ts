@@ -2,7 +2,7 @@
 //   <out>/single/  <out>/prioritisation/  <out>/misalignment/  [<out>/data/]  summary.json  REPORT.md
 // summary.json holds no timings and no absolute paths of its own making: same model, seed and profile
 // give the same file.
-import { provenance, type Provenance } from '../tensor/kernels/provenance.js';
+import { provenance } from '../tensor/kernels/provenance.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
@@ -12,19 +12,12 @@ import { writeJsonAtomic } from '../util/atomic-write.js';
 import { PAPER_BEHAVIOURS } from './behaviours.js';
 import type { ExperimentContext } from './context.js';
 import { DataSources } from './data-sources.js';
-import { findings, fmt, type Finding } from './findings.js';
-import { misalignment, type MisalignmentResult } from './misalignment.js';
-import { prioritisation, type PrioritisationResult } from './prioritisation.js';
-import {
-  fitBatches,
-  profileFor,
-  trainPairsOf,
-  type Profile,
-  type ProfileName,
-  type ProfileOverrides,
-} from './profile.js';
-import { reportMarkdown } from './report-markdown.js';
-import { singleBehaviours, type SingleBehavioursResult } from './single-behaviours.js';
+import { findings, fmt } from './findings.js';
+import { misalignment } from './misalignment.js';
+import { prioritisation } from './prioritisation.js';
+import { fitBatches, profileFor, trainPairsOf, type ProfileName, type ProfileOverrides } from './profile.js';
+import type { ReproduceSummary } from './reproduce-summary.js';
+import { singleBehaviours } from './single-behaviours.js';
 
 export interface ReproduceOptions {
   model: string;
@@ -33,23 +26,8 @@ export interface ReproduceOptions {
   overrides?: ProfileOverrides;
   seed: number;
   log(line: string): void;
-}
-
-export interface ReproduceSummary {
-  version: 1;
-  model: string;
-  seed: number;
-  /** prefdyn's version, kernels, BLAS and threads that computed every number here. */
-  provenance: Provenance;
-  profile: Profile;
-  /** Hidden size of the model's embeddings. */
-  d: number;
-  data: { source: string; pairs: { group: string; pairs: number }[] };
-  single: SingleBehavioursResult;
-  prioritisation: PrioritisationResult;
-  misalignment: MisalignmentResult;
-  findings: Finding[];
-  caveats: string[];
+  /** REPORT.md from the summary (report/reproduce-markdown.ts; report/ sits above experiments/, so the caller passes it). */
+  markdown(summary: ReproduceSummary): string;
 }
 
 /** Marks a folder as written by reproduce, which may then replace what it holds. */
@@ -98,7 +76,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceSummary> 
   };
   summary.caveats = caveats(summary);
   writeJsonAtomic(path.join(o.out, 'summary.json'), summary);
-  writeFileAtomic(path.join(o.out, 'REPORT.md'), reportMarkdown(summary));
+  writeFileAtomic(path.join(o.out, 'REPORT.md'), o.markdown(summary));
   return summary;
 }
 

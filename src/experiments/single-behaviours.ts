@@ -1,7 +1,7 @@
 // Experiment (a), theory.md s.6: each of the paper's five behaviours trained alone with last-layer DPO;
 // their distinguishability Delta (measured before training) against how fast each was learned.
 import path from 'node:path';
-import type { AnalysisReport } from '../analysis/analyze.js';
+import type { AnalysisReport } from '../analysis/analysis-report.js';
 import { compareRun, type AnalysisInput, type Correlation } from '../analysis/compare-run.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import type { RunSeries } from '../analysis/run-metrics.js';
@@ -9,7 +9,7 @@ import { PAPER_BEHAVIOURS } from './behaviours.js';
 import { compareStep, seconds, type ExperimentContext } from './context.js';
 import { lastLayerLr, LR_RULE } from './last-layer-lr.js';
 import { analyzeModel } from './model-analysis.js';
-import { trainRun } from './train-run.js';
+import { lastLayerRun } from './last-layer-run.js';
 import { correlationStatus, HEADLINE_MEASURE, type FindingStatus } from './verdicts.js';
 
 export interface SingleBehaviour {
@@ -71,18 +71,7 @@ export async function singleBehaviours(ctx: ExperimentContext): Promise<SingleBe
   const runs = new Map<string, { run: string; finalTest: SingleBehaviour['final_test'] }>();
   for (const [i, b] of PAPER_BEHAVIOURS.entries()) {
     const t = Date.now();
-    const run = await trainRun({
-      dir: path.join(dir, 'runs', b),
-      model: ctx.model,
-      data: ctx.data.source([b], b),
-      mode: 'last-layer',
-      steps,
-      lr,
-      beta: profile.beta,
-      batchSize: profile.lastLayer.batchSize,
-      evalEvery: profile.lastLayer.evalEvery,
-      seed,
-    });
+    const run = await lastLayerRun(ctx, path.join(dir, 'runs', b), ctx.data.source([b], b), lr);
     // Each run holds one behaviour (and "all"): together they are the series of five independent runs.
     for (const split of ['train', 'test'] as const) series.get(split)!.set(b, run.series.get(split)!.get(b) ?? []);
     const last = run.series.get('test')!.get(b)?.at(-1);

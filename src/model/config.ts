@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { readJsonFile } from '../util/json-file.js';
 
 interface CommonConfig {
   hiddenSize: number;
@@ -176,22 +177,9 @@ export function parseModelConfig(json: unknown, file: string): ModelConfig {
 
 export function readModelConfig(dir: string): ModelConfig {
   const file = path.join(dir, CONFIG_FILE);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new UserError(`${dir}: no ${CONFIG_FILE} (a model folder needs the Hugging Face config.json)`);
-    }
-    throw err;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new UserError(`${file}: not valid JSON (${(err as Error).message})`);
-  }
-  return parseModelConfig(json, file);
+  if (!fs.existsSync(file))
+    throw new UserError(`${dir}: no ${CONFIG_FILE} (a model folder needs the Hugging Face config.json)`);
+  return parseModelConfig(readJsonFile(file), file);
 }
 
 /** The config as Hugging Face json: `raw` with the normalised fields written over it. */

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeFolderAtomic } from '../util/atomic-write.js';
+import { readJsonFile } from '../util/json-file.js';
 import { kernels } from '../tensor/kernels/index.js';
 import { dropout, linear, scale } from '../tensor/ops/index.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -209,15 +210,11 @@ function validateLoraConfig(c: LoraConfig, where: string): void {
 /** Parses a PEFT adapter_config.json; refuses what prefdyn does not implement rather than ignoring it. */
 export function readAdapterConfig(dir: string): LoraConfig {
   const file = path.join(dir, 'adapter_config.json');
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(
-      code === 'ENOENT' ? `${file}: no such file (not a PEFT adapter folder)` : `${file}: ${(err as Error).message}`,
-    );
-  }
+  if (!fs.existsSync(file)) throw new UserError(`${file}: no such file (not a PEFT adapter folder)`);
+  const json = readJsonFile(file);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new UserError(`${file}: must be a JSON object`);
+  const raw = json as Record<string, unknown>;
   if (raw.peft_type !== 'LORA')
     throw new UserError(`${file}: peft_type ${JSON.stringify(raw.peft_type)} is not supported (only "LORA")`);
   if (raw.bias !== undefined && raw.bias !== 'none')

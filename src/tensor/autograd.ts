@@ -30,17 +30,6 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-/** Runs fn with recording on, e.g. inside a noGrad region. */
-export function withGrad<T>(fn: () => T): T {
-  const before = gradEnabled;
-  gradEnabled = true;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = before;
-  }
-}
-
 /** True when an op on these inputs must be recorded. */
 export function needsGrad(...inputs: (Tensor | undefined)[]): boolean {
   if (!gradEnabled) return false;
@@ -125,9 +114,4 @@ export function backward(loss: Tensor): void {
     if (g !== null) node.backward(g);
     node.output.grad = null;
   }
-}
-
-/** Zeroes the gradients of params in place (buffers are reused across steps). */
-export function zeroGrad(params: Iterable<Tensor>): void {
-  for (const p of params) p.grad?.fill(0);
 }

@@ -26,7 +26,8 @@ import {
   type RunSourceOptions,
   type SavedRun,
 } from './run-folder.js';
-import type { Progress, TrainResult } from './run-types.js';
+import type { TrainResult } from './run-types.js';
+import type { Progress } from '../util/progress.js';
 import { loadRunPairs, setupRun } from './setup.js';
 import { checkBatchFits, train } from './trainer.js';
 

@@ -21,12 +21,6 @@ export interface TrainData {
   startsAtReference: boolean;
 }
 
-export interface Progress {
-  step(done: number, total: number, loss: number): void;
-  message(text: string): void;
-  end(): void;
-}
-
 export interface TrainResult {
   steps: number;
   totalSteps: number;

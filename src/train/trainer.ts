@@ -5,6 +5,7 @@
 // are the batch of update k+1 scored before that update (as TRL logs), test lines the whole test split.
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import type { Progress } from '../util/progress.js';
 import { batchOrder, stepsForEpochs, type BatchOrder } from './batches.js';
 import { listCheckpoints, writeCheckpoint, type TrainerState } from './checkpoint.js';
 import { effectiveBatch, type TrainConfig } from './config.js';
@@ -12,11 +13,11 @@ import { clipGradNorm, zeroGrads } from './gradients.js';
 import { firstNonFiniteGroup, groupMetrics, pairLosses, type GroupMetrics, type PairLogps } from './metrics.js';
 import { createOptimizer, type Optimizer, type OptimizerState } from './optimizers.js';
 import type { Policy, ResponseLogps } from './policy.js';
-import type { Progress, TrainData, TrainResult } from './run-types.js';
+import type { TrainData, TrainResult } from './run-types.js';
 import { metricLines, MetricsWriter } from './run-folder.js';
 import { lrFactor } from './schedules.js';
 
-export type { Progress, TrainData, TrainResult } from './run-types.js';
+export type { TrainData, TrainResult } from './run-types.js';
 
 export interface TrainOptions {
   config: TrainConfig;

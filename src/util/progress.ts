@@ -1,5 +1,6 @@
-// Progress of long no-grad passes (embedding, scoring) on stderr: a redrawn line on a terminal, plain
-// lines at about every 10% otherwise, so a minutes-long pass over all of persona never looks hung.
+// Progress on stderr: a redrawn line on a terminal, plain lines otherwise, so a minutes-long pass never
+// looks hung and logs of background runs stay readable. stderrCounter: long no-grad passes (embedding,
+// scoring), a line at about every 10%; stderrProgress: training steps with loss and ETA, about 20 lines.
 
 /** Called after each batch with the items done so far and the total. */
 export type OnProgress = (done: number, total: number) => void;
@@ -20,5 +21,47 @@ export function stderrCounter(label: string, minTotal = 2000, tty = process.stde
       process.stderr.write(`${text}\n`);
       while (nextPlain <= frac) nextPlain += 0.1;
     }
+  };
+}
+
+/** What the trainer reports to: each step's loss, messages between steps, and the end. */
+export interface Progress {
+  step(done: number, total: number, loss: number): void;
+  message(text: string): void;
+  end(): void;
+}
+
+/** Training progress from `startStep` (a resumed run's ETA counts only the steps it ran). */
+export function stderrProgress(startStep: number): Progress {
+  const tty = process.stderr.isTTY === true;
+  const t0 = Date.now();
+  let drawn = false;
+  const eta = (done: number, total: number) => {
+    const per = (Date.now() - t0) / Math.max(1, done - startStep);
+    const s = Math.round((per * (total - done)) / 1000);
+    return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+  };
+  return {
+    step(done, total, loss) {
+      if (tty) {
+        const width = 30;
+        const fill = Math.round((width * done) / total);
+        process.stderr.write(
+          `\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} loss ${loss.toFixed(4)} eta ${eta(done, total)}  `,
+        );
+        drawn = true;
+      } else if (done === total || done % Math.max(1, Math.round(total / 20)) === 0) {
+        process.stderr.write(`step ${done}/${total} loss ${loss.toFixed(4)} eta ${eta(done, total)}\n`);
+      }
+    },
+    message(text) {
+      if (drawn) process.stderr.write('\n');
+      drawn = false;
+      process.stderr.write(`${text}\n`);
+    },
+    end() {
+      if (drawn) process.stderr.write('\n');
+      drawn = false;
+    },
   };
 }

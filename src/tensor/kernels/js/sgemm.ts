@@ -33,48 +33,29 @@ function scaleC(C: Float32Array, cOff: number, M: number, N: number, ldc: number
 }
 
 /**
- * Packs op(A)[i0..i0+mc, k0..k0+kc] as ceil(mc/MR) tiles, each kc steps of MR values (zero-padded):
- * packedA[(tile*kc + k)*MR + r] = op(A)[i0 + tile*MR + r, k0 + k]. op(A)[i,k] = A[aOff + i*sAi + k*sAk].
+ * Packs tn lines (rows of op(A) or columns of op(B)) from line t0, depths k0..k0+kc, as ceil(tn/width) tiles,
+ * each kc steps of `width` values (zero-padded): out[(tile*kc + k)*width + r] = X[off + (t0 + tile*width + r)*sT +
+ * (k0 + k)*sK]. Rows of op(A): op(A)[i,k] = A[aOff + i*sAi + k*sAk], width MR, into packedA; columns of op(B):
+ * op(B)[k,j] = B[bOff + k*sBk + j*sBj], width NR, into packedB.
  */
-function packA(
-  A: Float32Array,
-  aOff: number,
-  sAi: number,
-  sAk: number,
-  i0: number,
-  mc: number,
+function pack(
+  out: Float32Array,
+  width: number,
+  X: Float32Array,
+  off: number,
+  sT: number,
+  sK: number,
+  t0: number,
+  tn: number,
   k0: number,
   kc: number,
 ): void {
-  const P = packedA;
   let p = 0;
-  for (let it = 0; it < mc; it += MR) {
-    const rows = Math.min(MR, mc - it);
+  for (let tt = 0; tt < tn; tt += width) {
+    const lines = Math.min(width, tn - tt);
     for (let k = 0; k < kc; k++) {
-      const base = aOff + (i0 + it) * sAi + (k0 + k) * sAk;
-      for (let r = 0; r < MR; r++) P[p++] = r < rows ? A[base + r * sAi]! : 0;
-    }
-  }
-}
-
-/** Packs op(B)[k0..k0+kc, j0..j0+nc] the same way: packedB[(tile*kc + k)*NR + c] = op(B)[k0 + k, j0 + tile*NR + c]. */
-function packB(
-  B: Float32Array,
-  bOff: number,
-  sBk: number,
-  sBj: number,
-  k0: number,
-  kc: number,
-  j0: number,
-  nc: number,
-): void {
-  const P = packedB;
-  let p = 0;
-  for (let jt = 0; jt < nc; jt += NR) {
-    const cols = Math.min(NR, nc - jt);
-    for (let k = 0; k < kc; k++) {
-      const base = bOff + (k0 + k) * sBk + (j0 + jt) * sBj;
-      for (let c = 0; c < NR; c++) P[p++] = c < cols ? B[base + c * sBj]! : 0;
+      const base = off + (t0 + tt) * sT + (k0 + k) * sK;
+      for (let r = 0; r < width; r++) out[p++] = r < lines ? X[base + r * sT]! : 0;
     }
   }
 }
@@ -216,10 +197,10 @@ function sgemmAt(
     const nc = Math.min(NC, N - j0);
     for (let k0 = 0; k0 < K; k0 += KC) {
       const kc = Math.min(KC, K - k0);
-      packB(B, bOff, sBk, sBj, k0, kc, j0, nc);
+      pack(packedB, NR, B, bOff, sBj, sBk, j0, nc, k0, kc);
       for (let i0 = 0; i0 < M; i0 += MC) {
         const mc = Math.min(MC, M - i0);
-        packA(A, aOff, sAi, sAk, i0, mc, k0, kc);
+        pack(packedA, MR, A, aOff, sAi, sAk, i0, mc, k0, kc);
         multiplyPacked(mc, nc, kc, alpha, C, cOff, ldc, i0, j0);
       }
     }

@@ -1,4 +1,5 @@
-/* N-API glue: reads and checks every argument, then calls the C kernels in kernels.h.
+/* N-API glue: reads and checks every argument, then calls the C kernels in kernels.h. Each kernel is a row of
+ * KERNELS (name, argument count, reader); one callback, dispatch, serves them all.
  * Every array is checked against the length its shape arguments require before anything is written,
  * so a caller's bug throws a JS error naming the kernel and the argument instead of writing out of bounds.
  * Typed arrays may be subarray views: napi_get_typedarray_info returns the data pointer already
@@ -115,19 +116,16 @@ static const int32_t *arg_i32(Args *a, size_t i, const char *name, double need) 
   return (const int32_t *)arg_array(a, i, name, napi_int32_array, "Int32Array", need);
 }
 
-static napi_value sgemm(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!read_args(env, info, "sgemm", 10, &a)) return NULL;
-  bool tA = arg_bool(&a, 0, "transA"), tB = arg_bool(&a, 1, "transB");
-  int M = arg_dim(&a, 2, "M"), N = arg_dim(&a, 3, "N"), K = arg_dim(&a, 4, "K");
-  float alpha = (float)arg_number(&a, 5, "alpha");
-  const float *A = arg_f32(&a, 6, "A", (double)M * K);
-  const float *B = arg_f32(&a, 7, "B", (double)K * N);
-  float beta = (float)arg_number(&a, 8, "beta");
-  float *C = arg_f32(&a, 9, "C", (double)M * N);
-  if (a.failed) return NULL;
+static void sgemm(Args *a) {
+  bool tA = arg_bool(a, 0, "transA"), tB = arg_bool(a, 1, "transB");
+  int M = arg_dim(a, 2, "M"), N = arg_dim(a, 3, "N"), K = arg_dim(a, 4, "K");
+  float alpha = (float)arg_number(a, 5, "alpha");
+  const float *A = arg_f32(a, 6, "A", (double)M * K);
+  const float *B = arg_f32(a, 7, "B", (double)K * N);
+  float beta = (float)arg_number(a, 8, "beta");
+  float *C = arg_f32(a, 9, "C", (double)M * N);
+  if (a->failed) return;
   k_sgemm(tA, tB, M, N, K, alpha, A, B, beta, C);
-  return NULL;
 }
 
 /* Elements a batched operand spans: the last matrix starts at (batch-1)*stride, and a stored [rows, cols]
@@ -145,143 +143,110 @@ static int arg_ld(Args *a, size_t i, const char *name, int row_length) {
   return ld;
 }
 
-static napi_value sgemm_batched(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!read_args(env, info, "sgemmBatched", 17, &a)) return NULL;
-  bool tA = arg_bool(&a, 0, "transA"), tB = arg_bool(&a, 1, "transB");
-  int batch = arg_dim(&a, 2, "batch"), M = arg_dim(&a, 3, "M"), N = arg_dim(&a, 4, "N"), K = arg_dim(&a, 5, "K");
-  float alpha = (float)arg_number(&a, 6, "alpha");
+static void sgemm_batched(Args *a) {
+  bool tA = arg_bool(a, 0, "transA"), tB = arg_bool(a, 1, "transB");
+  int batch = arg_dim(a, 2, "batch"), M = arg_dim(a, 3, "M"), N = arg_dim(a, 4, "N"), K = arg_dim(a, 5, "K");
+  float alpha = (float)arg_number(a, 6, "alpha");
   /* stored shapes: A [M,K] or [K,M]; B [K,N] or [N,K]; C [M,N] */
   int aRows = tA ? K : M, aCols = tA ? M : K, bRows = tB ? N : K, bCols = tB ? K : N;
-  int lda = arg_ld(&a, 8, "lda", aCols), ldb = arg_ld(&a, 11, "ldb", bCols), ldc = arg_ld(&a, 15, "ldc", N);
-  int64_t sA = arg_stride(&a, 9, "strideA"), sB = arg_stride(&a, 12, "strideB"), sC = arg_stride(&a, 16, "strideC");
-  const float *A = arg_f32(&a, 7, "A", batched_need(batch, sA, aRows, aCols, lda));
-  const float *B = arg_f32(&a, 10, "B", batched_need(batch, sB, bRows, bCols, ldb));
-  float beta = (float)arg_number(&a, 13, "beta");
-  float *C = arg_f32(&a, 14, "C", batched_need(batch, sC, M, N, ldc));
-  if (a.failed) return NULL;
+  int lda = arg_ld(a, 8, "lda", aCols), ldb = arg_ld(a, 11, "ldb", bCols), ldc = arg_ld(a, 15, "ldc", N);
+  int64_t sA = arg_stride(a, 9, "strideA"), sB = arg_stride(a, 12, "strideB"), sC = arg_stride(a, 16, "strideC");
+  const float *A = arg_f32(a, 7, "A", batched_need(batch, sA, aRows, aCols, lda));
+  const float *B = arg_f32(a, 10, "B", batched_need(batch, sB, bRows, bCols, ldb));
+  float beta = (float)arg_number(a, 13, "beta");
+  float *C = arg_f32(a, 14, "C", batched_need(batch, sC, M, N, ldc));
+  if (a->failed) return;
   k_sgemm_batched(tA, tB, batch, M, N, K, alpha, A, lda, sA, B, ldb, sB, beta, C, ldc, sC);
-  return NULL;
 }
 
-static napi_value rmsnorm_forward(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!read_args(env, info, "rmsnormForward", 7, &a)) return NULL;
-  int R = arg_dim(&a, 2, "R"), C = arg_dim(&a, 3, "C");
-  float eps = (float)arg_number(&a, 4, "eps");
+static void rmsnorm_forward(Args *a) {
+  int R = arg_dim(a, 2, "R"), C = arg_dim(a, 3, "C");
+  float eps = (float)arg_number(a, 4, "eps");
   double RC = (double)R * C;
-  const float *x = arg_f32(&a, 0, "x", RC), *w = arg_f32(&a, 1, "w", C);
-  float *out = arg_f32(&a, 5, "out", RC), *rstd = arg_f32(&a, 6, "rstd", R);
-  if (a.failed) return NULL;
+  const float *x = arg_f32(a, 0, "x", RC), *w = arg_f32(a, 1, "w", C);
+  float *out = arg_f32(a, 5, "out", RC), *rstd = arg_f32(a, 6, "rstd", R);
+  if (a->failed) return;
   k_rmsnorm_forward(x, w, R, C, eps, out, rstd);
-  return NULL;
 }
 
-static napi_value rmsnorm_backward(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!read_args(env, info, "rmsnormBackward", 8, &a)) return NULL;
-  int R = arg_dim(&a, 4, "R"), C = arg_dim(&a, 5, "C");
+static void rmsnorm_backward(Args *a) {
+  int R = arg_dim(a, 4, "R"), C = arg_dim(a, 5, "C");
   double RC = (double)R * C;
-  const float *dout = arg_f32(&a, 0, "dout", RC), *x = arg_f32(&a, 1, "x", RC), *w = arg_f32(&a, 2, "w", C);
-  const float *rstd = arg_f32(&a, 3, "rstd", R);
-  float *dx = arg_f32(&a, 6, "dx", RC), *dw = arg_f32(&a, 7, "dw", C);
-  if (a.failed) return NULL;
+  const float *dout = arg_f32(a, 0, "dout", RC), *x = arg_f32(a, 1, "x", RC), *w = arg_f32(a, 2, "w", C);
+  const float *rstd = arg_f32(a, 3, "rstd", R);
+  float *dx = arg_f32(a, 6, "dx", RC), *dw = arg_f32(a, 7, "dw", C);
+  if (a->failed) return;
   k_rmsnorm_backward(dout, x, w, rstd, R, C, dx, dw);
-  return NULL;
 }
 
-static napi_value layernorm_forward(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!read_args(env, info, "layernormForward", 9, &a)) return NULL;
-  int R = arg_dim(&a, 3, "R"), C = arg_dim(&a, 4, "C");
-  float eps = (float)arg_number(&a, 5, "eps");
+static void layernorm_forward(Args *a) {
+  int R = arg_dim(a, 3, "R"), C = arg_dim(a, 4, "C");
+  float eps = (float)arg_number(a, 5, "eps");
   double RC = (double)R * C;
-  const float *x = arg_f32(&a, 0, "x", RC), *w = arg_f32(&a, 1, "w", C), *b = arg_f32(&a, 2, "b", C);
-  float *out = arg_f32(&a, 6, "out", RC), *mean = arg_f32(&a, 7, "mean", R), *rstd = arg_f32(&a, 8, "rstd", R);
-  if (a.failed) return NULL;
+  const float *x = arg_f32(a, 0, "x", RC), *w = arg_f32(a, 1, "w", C), *b = arg_f32(a, 2, "b", C);
+  float *out = arg_f32(a, 6, "out", RC), *mean = arg_f32(a, 7, "mean", R), *rstd = arg_f32(a, 8, "rstd", R);
+  if (a->failed) return;
   k_layernorm_forward(x, w, b, R, C, eps, out, mean, rstd);
-  return NULL;
 }
 
-static napi_value layernorm_backward(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!read_args(env, info, "layernormBackward", 10, &a)) return NULL;
-  int R = arg_dim(&a, 5, "R"), C = arg_dim(&a, 6, "C");
+static void layernorm_backward(Args *a) {
+  int R = arg_dim(a, 5, "R"), C = arg_dim(a, 6, "C");
   double RC = (double)R * C;
-  const float *dout = arg_f32(&a, 0, "dout", RC), *x = arg_f32(&a, 1, "x", RC), *w = arg_f32(&a, 2, "w", C);
-  const float *mean = arg_f32(&a, 3, "mean", R), *rstd = arg_f32(&a, 4, "rstd", R);
-  float *dx = arg_f32(&a, 7, "dx", RC), *dw = arg_f32(&a, 8, "dw", C), *db = arg_f32(&a, 9, "db", C);
-  if (a.failed) return NULL;
+  const float *dout = arg_f32(a, 0, "dout", RC), *x = arg_f32(a, 1, "x", RC), *w = arg_f32(a, 2, "w", C);
+  const float *mean = arg_f32(a, 3, "mean", R), *rstd = arg_f32(a, 4, "rstd", R);
+  float *dx = arg_f32(a, 7, "dx", RC), *dw = arg_f32(a, 8, "dw", C), *db = arg_f32(a, 9, "db", C);
+  if (a->failed) return;
   k_layernorm_backward(dout, x, w, mean, rstd, R, C, dx, dw, db);
-  return NULL;
 }
 
-static napi_value swiglu_forward(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!read_args(env, info, "swigluForward", 4, &a)) return NULL;
-  int n = arg_dim(&a, 2, "n");
-  const float *gate = arg_f32(&a, 0, "gate", n), *up = arg_f32(&a, 1, "up", n);
-  float *out = arg_f32(&a, 3, "out", n);
-  if (a.failed) return NULL;
+static void swiglu_forward(Args *a) {
+  int n = arg_dim(a, 2, "n");
+  const float *gate = arg_f32(a, 0, "gate", n), *up = arg_f32(a, 1, "up", n);
+  float *out = arg_f32(a, 3, "out", n);
+  if (a->failed) return;
   k_swiglu_forward(gate, up, n, out);
-  return NULL;
 }
 
-static napi_value swiglu_backward(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!read_args(env, info, "swigluBackward", 6, &a)) return NULL;
-  int n = arg_dim(&a, 3, "n");
-  const float *dout = arg_f32(&a, 0, "dout", n), *gate = arg_f32(&a, 1, "gate", n), *up = arg_f32(&a, 2, "up", n);
-  float *dgate = arg_f32(&a, 4, "dgate", n), *dup = arg_f32(&a, 5, "dup", n);
-  if (a.failed) return NULL;
+static void swiglu_backward(Args *a) {
+  int n = arg_dim(a, 3, "n");
+  const float *dout = arg_f32(a, 0, "dout", n), *gate = arg_f32(a, 1, "gate", n), *up = arg_f32(a, 2, "up", n);
+  float *dgate = arg_f32(a, 4, "dgate", n), *dup = arg_f32(a, 5, "dup", n);
+  if (a->failed) return;
   k_swiglu_backward(dout, gate, up, n, dgate, dup);
-  return NULL;
 }
 
-static napi_value gelu_forward(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!read_args(env, info, "geluForward", 3, &a)) return NULL;
-  int n = arg_dim(&a, 1, "n");
-  const float *x = arg_f32(&a, 0, "x", n);
-  float *out = arg_f32(&a, 2, "out", n);
-  if (a.failed) return NULL;
+static void gelu_forward(Args *a) {
+  int n = arg_dim(a, 1, "n");
+  const float *x = arg_f32(a, 0, "x", n);
+  float *out = arg_f32(a, 2, "out", n);
+  if (a->failed) return;
   k_gelu_forward(x, n, out);
-  return NULL;
 }
 
-static napi_value gelu_backward(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!read_args(env, info, "geluBackward", 4, &a)) return NULL;
-  int n = arg_dim(&a, 2, "n");
-  const float *dout = arg_f32(&a, 0, "dout", n), *x = arg_f32(&a, 1, "x", n);
-  float *dx = arg_f32(&a, 3, "dx", n);
-  if (a.failed) return NULL;
+static void gelu_backward(Args *a) {
+  int n = arg_dim(a, 2, "n");
+  const float *dout = arg_f32(a, 0, "dout", n), *x = arg_f32(a, 1, "x", n);
+  float *dx = arg_f32(a, 3, "dx", n);
+  if (a->failed) return;
   k_gelu_backward(dout, x, n, dx);
-  return NULL;
 }
 
-static napi_value causal_softmax_forward(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!read_args(env, info, "causalSoftmaxForward", 4, &a)) return NULL;
-  int BH = arg_dim(&a, 1, "BH"), T = arg_dim(&a, 2, "T");
-  float scale = (float)arg_number(&a, 3, "scale");
-  float *scores = arg_f32(&a, 0, "scores", (double)BH * T * T);
-  if (a.failed) return NULL;
+static void causal_softmax_forward(Args *a) {
+  int BH = arg_dim(a, 1, "BH"), T = arg_dim(a, 2, "T");
+  float scale = (float)arg_number(a, 3, "scale");
+  float *scores = arg_f32(a, 0, "scores", (double)BH * T * T);
+  if (a->failed) return;
   k_causal_softmax_forward(scores, BH, T, scale);
-  return NULL;
 }
 
-static napi_value causal_softmax_backward(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!read_args(env, info, "causalSoftmaxBackward", 6, &a)) return NULL;
-  int BH = arg_dim(&a, 2, "BH"), T = arg_dim(&a, 3, "T");
-  float scale = (float)arg_number(&a, 4, "scale");
+static void causal_softmax_backward(Args *a) {
+  int BH = arg_dim(a, 2, "BH"), T = arg_dim(a, 3, "T");
+  float scale = (float)arg_number(a, 4, "scale");
   double n = (double)BH * T * T;
-  const float *dp = arg_f32(&a, 0, "dp", n), *p = arg_f32(&a, 1, "p", n);
-  float *dscores = arg_f32(&a, 5, "dscores", n);
-  if (a.failed) return NULL;
+  const float *dp = arg_f32(a, 0, "dp", n), *p = arg_f32(a, 1, "p", n);
+  float *dscores = arg_f32(a, 5, "dscores", n);
+  if (a->failed) return;
   k_causal_softmax_backward(dp, p, BH, T, scale, dscores);
-  return NULL;
 }
 
 /* Targets must be -1 (masked) or a column of the row; checked for all rows before anything is written. */
@@ -295,46 +260,37 @@ static void check_targets(Args *a, const int32_t *targets, int R, int V) {
   }
 }
 
-static napi_value log_softmax_gather(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!read_args(env, info, "logSoftmaxGather", 6, &a)) return NULL;
-  int R = arg_dim(&a, 2, "R"), V = arg_dim(&a, 3, "V");
-  const float *logits = arg_f32(&a, 0, "logits", (double)R * V);
-  const int32_t *targets = arg_i32(&a, 1, "targets", R);
-  float *logp = arg_f32(&a, 4, "logp", R), *lse = arg_f32(&a, 5, "lse", R);
-  check_targets(&a, targets, R, V);
-  if (a.failed) return NULL;
+static void log_softmax_gather(Args *a) {
+  int R = arg_dim(a, 2, "R"), V = arg_dim(a, 3, "V");
+  const float *logits = arg_f32(a, 0, "logits", (double)R * V);
+  const int32_t *targets = arg_i32(a, 1, "targets", R);
+  float *logp = arg_f32(a, 4, "logp", R), *lse = arg_f32(a, 5, "lse", R);
+  check_targets(a, targets, R, V);
+  if (a->failed) return;
   k_log_softmax_gather(logits, targets, R, V, logp, lse);
-  return NULL;
 }
 
-static napi_value log_softmax_gather_backward(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!read_args(env, info, "logSoftmaxGatherBackward", 7, &a)) return NULL;
-  int R = arg_dim(&a, 4, "R"), V = arg_dim(&a, 5, "V");
-  const float *dlogp = arg_f32(&a, 0, "dlogp", R), *logits = arg_f32(&a, 1, "logits", (double)R * V);
-  const int32_t *targets = arg_i32(&a, 2, "targets", R);
-  const float *lse = arg_f32(&a, 3, "lse", R);
-  float *dlogits = arg_f32(&a, 6, "dlogits", (double)R * V);
-  check_targets(&a, targets, R, V);
-  if (a.failed) return NULL;
+static void log_softmax_gather_backward(Args *a) {
+  int R = arg_dim(a, 4, "R"), V = arg_dim(a, 5, "V");
+  const float *dlogp = arg_f32(a, 0, "dlogp", R), *logits = arg_f32(a, 1, "logits", (double)R * V);
+  const int32_t *targets = arg_i32(a, 2, "targets", R);
+  const float *lse = arg_f32(a, 3, "lse", R);
+  float *dlogits = arg_f32(a, 6, "dlogits", (double)R * V);
+  check_targets(a, targets, R, V);
+  if (a->failed) return;
   k_log_softmax_gather_backward(dlogp, logits, targets, lse, R, V, dlogits);
-  return NULL;
 }
 
-static napi_value adamw(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!read_args(env, info, "adamw", 11, &a)) return NULL;
-  int n = arg_dim(&a, 4, "n");
-  double lr = arg_number(&a, 5, "lr"), b1 = arg_number(&a, 6, "beta1"), b2 = arg_number(&a, 7, "beta2");
-  double eps = arg_number(&a, 8, "eps"), wd = arg_number(&a, 9, "weightDecay");
-  int step = arg_dim(&a, 10, "step");
-  float *param = arg_f32(&a, 0, "param", n), *m = arg_f32(&a, 2, "m", n), *v = arg_f32(&a, 3, "v", n);
-  const float *grad = arg_f32(&a, 1, "grad", n);
-  if (!a.failed && step < 1) fail(&a, false, "step must be >= 1 (the first step is 1), got %d", step);
-  if (a.failed) return NULL;
+static void adamw(Args *a) {
+  int n = arg_dim(a, 4, "n");
+  double lr = arg_number(a, 5, "lr"), b1 = arg_number(a, 6, "beta1"), b2 = arg_number(a, 7, "beta2");
+  double eps = arg_number(a, 8, "eps"), wd = arg_number(a, 9, "weightDecay");
+  int step = arg_dim(a, 10, "step");
+  float *param = arg_f32(a, 0, "param", n), *m = arg_f32(a, 2, "m", n), *v = arg_f32(a, 3, "v", n);
+  const float *grad = arg_f32(a, 1, "grad", n);
+  if (!a->failed && step < 1) fail(a, false, "step must be >= 1 (the first step is 1), got %d", step);
+  if (a->failed) return;
   k_adamw(param, grad, m, v, n, lr, b1, b2, eps, wd, step);
-  return NULL;
 }
 
 /* OpenBLAS's own description, for `prefdyn doctor`: {config, corename, threads, parallel}. */
@@ -357,14 +313,11 @@ static napi_value blas_info(napi_env env, napi_callback_info info) {
 }
 
 /* setBlasThreads(n): the only threading layer; elementwise kernels stay single-threaded. */
-static napi_value set_blas_threads(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!read_args(env, info, "setBlasThreads", 1, &a)) return NULL;
-  int n = arg_dim(&a, 0, "threads");
-  if (!a.failed && n < 1) fail(&a, false, "threads must be >= 1, got %d", n);
-  if (a.failed) return NULL;
+static void set_blas_threads(Args *a) {
+  int n = arg_dim(a, 0, "threads");
+  if (!a->failed && n < 1) fail(a, false, "threads must be >= 1, got %d", n);
+  if (a->failed) return;
   openblas_set_num_threads(n);
-  return NULL;
 }
 
 /* Every op allocates its output as a fresh Float32Array (node: calloc). glibc serves blocks of 128 KiB and
@@ -382,28 +335,53 @@ static void keep_freed_buffers(void) {
 #endif
 }
 
+/* The exported kernels: JS name, argument count, and the function that reads, checks and runs them. */
+typedef struct {
+  const char *name;
+  size_t argc;
+  void (*run)(Args *a);
+} Kernel;
+
+static const Kernel KERNELS[] = {
+    {"sgemm", 10, sgemm},
+    {"sgemmBatched", 17, sgemm_batched},
+    {"rmsnormForward", 7, rmsnorm_forward},
+    {"rmsnormBackward", 8, rmsnorm_backward},
+    {"layernormForward", 9, layernorm_forward},
+    {"layernormBackward", 10, layernorm_backward},
+    {"swigluForward", 4, swiglu_forward},
+    {"swigluBackward", 6, swiglu_backward},
+    {"geluForward", 3, gelu_forward},
+    {"geluBackward", 4, gelu_backward},
+    {"causalSoftmaxForward", 4, causal_softmax_forward},
+    {"causalSoftmaxBackward", 6, causal_softmax_backward},
+    {"logSoftmaxGather", 6, log_softmax_gather},
+    {"logSoftmaxGatherBackward", 7, log_softmax_gather_backward},
+    {"adamw", 11, adamw},
+    {"setBlasThreads", 1, set_blas_threads},
+};
+#define N_KERNELS (sizeof KERNELS / sizeof KERNELS[0])
+
+/* The one N-API callback of every kernel (its Kernel is the property's data): arguments in, kernel run, or a
+ * JS error thrown by the reading. */
+static napi_value dispatch(napi_env env, napi_callback_info info) {
+  void *data = NULL;
+  napi_get_cb_info(env, info, NULL, NULL, NULL, &data);
+  const Kernel *k = (const Kernel *)data;
+  Args a;
+  if (read_args(env, info, k->name, k->argc, &a)) k->run(&a);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   keep_freed_buffers();
-  const napi_property_descriptor props[] = {
-      {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"sgemmBatched", NULL, sgemm_batched, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"rmsnormForward", NULL, rmsnorm_forward, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"rmsnormBackward", NULL, rmsnorm_backward, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"layernormForward", NULL, layernorm_forward, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"layernormBackward", NULL, layernorm_backward, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"swigluForward", NULL, swiglu_forward, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"swigluBackward", NULL, swiglu_backward, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"geluForward", NULL, gelu_forward, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"geluBackward", NULL, gelu_backward, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"causalSoftmaxForward", NULL, causal_softmax_forward, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"causalSoftmaxBackward", NULL, causal_softmax_backward, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"logSoftmaxGather", NULL, log_softmax_gather, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"logSoftmaxGatherBackward", NULL, log_softmax_gather_backward, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"adamw", NULL, adamw, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"blasInfo", NULL, blas_info, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"setBlasThreads", NULL, set_blas_threads, NULL, NULL, NULL, napi_enumerable, NULL},
-  };
-  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  napi_property_descriptor props[N_KERNELS + 1];
+  for (size_t i = 0; i < N_KERNELS; i++) {
+    props[i] = (napi_property_descriptor){KERNELS[i].name, NULL, dispatch, NULL, NULL, NULL, napi_enumerable,
+                                          (void *)&KERNELS[i]};
+  }
+  props[N_KERNELS] = (napi_property_descriptor){"blasInfo", NULL, blas_info, NULL, NULL, NULL, napi_enumerable, NULL};
+  napi_define_properties(env, exports, N_KERNELS + 1, props);
   return exports;
 }
 

@@ -1,5 +1,5 @@
 // The terminal view of an analysis: groups ranked by predicted speed, then warnings.
-import type { AnalysisReport } from './analyze.js';
+import type { AnalysisReport } from '../analysis/analysis-report.js';
 
 export function formatNumber(x: number | null, digits = 3): string {
   if (x === null) return '-';

@@ -1,9 +1,9 @@
 // REPORT.md of a reproduction: for each experiment, what ran, the table of predicted against observed,
 // and the plain-language status of the paper's finding; then the caveats.
 import { MEASURES } from '../analysis/observed-speed.js';
-import { fmt, interval } from './findings.js';
-import type { ReproduceSummary } from './reproduce.js';
-import { HEADLINE_MEASURE } from './verdicts.js';
+import { fmt, interval } from '../experiments/findings.js';
+import type { ReproduceSummary } from '../experiments/reproduce-summary.js';
+import { HEADLINE_MEASURE } from '../experiments/verdicts.js';
 
 function table(head: string[], rows: string[][]): string {
   return [
@@ -20,7 +20,7 @@ const STATUS_WORDS = {
   'no verdict': 'no verdict',
 };
 
-export function reportMarkdown(s: ReproduceSummary): string {
+export function reproduceMarkdown(s: ReproduceSummary): string {
   const a = s.single;
   const b = s.prioritisation;
   const c = s.misalignment;

@@ -1,8 +1,8 @@
 // The few lines `prefdyn reproduce` prints when it is done: one block per experiment, then the verdicts.
 import path from 'node:path';
-import { fmt, interval } from './findings.js';
-import type { ReproduceSummary } from './reproduce.js';
-import { HEADLINE_MEASURE } from './verdicts.js';
+import { fmt, interval } from '../experiments/findings.js';
+import type { ReproduceSummary } from '../experiments/reproduce-summary.js';
+import { HEADLINE_MEASURE } from '../experiments/verdicts.js';
 
 export function terminalSummary(s: ReproduceSummary, out: string): string {
   const a = s.single;

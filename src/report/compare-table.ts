@@ -1,7 +1,7 @@
 // The terminal view of a comparison.
 import { alignColumns, formatNumber } from './analysis-table.js';
-import type { ComparisonReport } from './compare-run.js';
-import { MEASURES } from './observed-speed.js';
+import type { ComparisonReport } from '../analysis/compare-run.js';
+import { MEASURES } from '../analysis/observed-speed.js';
 
 export function compareTable(report: ComparisonReport): string {
   const header = ['pred', 'group', 'velocity', 'delta', ...MEASURES.map((m) => m.name)];

@@ -1,0 +1,25 @@
+// What `prefdyn reproduce` writes to summary.json, shared by the experiments (which fill it) and the
+// renderers in report/ (REPORT.md, the terminal summary).
+import type { Finding } from './findings.js';
+import type { MisalignmentResult } from './misalignment.js';
+import type { PrioritisationResult } from './prioritisation.js';
+import type { Profile } from './profile.js';
+import type { SingleBehavioursResult } from './single-behaviours.js';
+import type { Provenance } from '../tensor/kernels/provenance.js';
+
+export interface ReproduceSummary {
+  version: 1;
+  model: string;
+  seed: number;
+  /** prefdyn's version, kernels, BLAS and threads that computed every number here. */
+  provenance: Provenance;
+  profile: Profile;
+  /** Hidden size of the model's embeddings. */
+  d: number;
+  data: { source: string; pairs: { group: string; pairs: number }[] };
+  single: SingleBehavioursResult;
+  prioritisation: PrioritisationResult;
+  misalignment: MisalignmentResult;
+  findings: Finding[];
+  caveats: string[];
+}
