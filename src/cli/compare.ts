@@ -1,6 +1,7 @@
 // `prefdyn compare`: predicted learning order (from `analyze --json`) against a run folder's metrics.
 import { type Command } from './command.js';
-import { UserError, UsageError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
+import { NON_NEGATIVE_INTEGER, parseNumber } from '../util/option-value.js';
 import { checkOutputFile } from '../util/output-path.js';
 import { checkAnalysisInput, compareRun } from '../analysis/compare-run.js';
 import { compareTable } from '../analysis/compare-table.js';
@@ -42,19 +43,12 @@ Example:
     const runDir = values.run as string | undefined;
     if (!analysisFile || !runDir) throw new UsageError('compare needs --analysis A.json and --run RUN_DIR');
     if (typeof values.json === 'string') checkOutputFile('--json', values.json);
-    const k = integerOption('--k', values.k as string);
-    const bootstrap = integerOption('--bootstrap', values.bootstrap as string);
-    const seed = integerOption('--seed', values.seed as string);
+    const k = parseNumber('--k', values.k, NON_NEGATIVE_INTEGER);
+    const bootstrap = parseNumber('--bootstrap', values.bootstrap, NON_NEGATIVE_INTEGER);
+    const seed = parseNumber('--seed', values.seed, NON_NEGATIVE_INTEGER);
     const analysis = checkAnalysisInput(analysisFile, readJsonFile(analysisFile));
     const report = compareRun(analysis, readRunMetrics(runDir), { k, bootstrap, seed });
     if (typeof values.json === 'string') writeJsonAtomic(values.json, report);
     process.stdout.write(compareTable(report) + '\n');
   },
 };
-
-function integerOption(flag: string, text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n))
-    throw new UserError(`${flag} must be a non-negative integer, got "${text}"`);
-  return n;
-}

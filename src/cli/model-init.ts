@@ -4,9 +4,10 @@ import path from 'node:path';
 import { packagePath } from '../util/package-root.js';
 import { type Command } from './command.js';
 import { UsageError, UserError } from '../util/errors.js';
+import { NON_NEGATIVE_INTEGER, parseChoice, parseNumber } from '../util/option-value.js';
 import { saveCheckpoint } from '../model/checkpoint.js';
 import { checkOutputFolder } from '../util/output-path.js';
-import { parameterCount, type Arch } from '../model/config.js';
+import { parameterCount, SUPPORTED_MODEL_TYPES } from '../model/config.js';
 import { initConfig, initWeights, parseSizeSpec, SIZE_PRESETS } from '../model/init.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 
@@ -40,18 +41,16 @@ Example:
     tokenizer: { type: 'string' },
   },
   async run({ values }) {
-    const arch = values.arch;
-    if (arch !== 'llama' && arch !== 'gpt2')
-      throw new UsageError(`model init needs --arch llama or --arch gpt2${arch ? `, got "${arch}"` : ''}`);
+    if (values.arch === undefined) throw new UsageError('model init needs --arch llama or --arch gpt2');
+    const arch = parseChoice('--arch', values.arch, SUPPORTED_MODEL_TYPES);
     if (typeof values.out !== 'string' || values.out.length === 0) throw new UsageError('model init needs --out DIR');
-    const seed = Number(values.seed);
-    if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got "${values.seed}"`);
+    const seed = parseNumber('--seed', values.seed, NON_NEGATIVE_INTEGER);
     checkOutputFolder('--out', values.out);
     const tokDir = typeof values.tokenizer === 'string' ? values.tokenizer : DEFAULT_TOKENIZER;
     if (!fs.existsSync(path.join(tokDir, 'tokenizer.json')))
       throw new UserError(`--tokenizer ${tokDir}: no tokenizer.json there`);
     const tok = loadTokenizer(tokDir);
-    const size = parseSizeSpec(values.size as string, arch as Arch);
+    const size = parseSizeSpec(values.size as string, arch);
     const vocab = size.vocab ?? tok.vocabSize;
     if (vocab < tok.vocabSize)
       throw new UserError(

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { type Command } from './command.js';
 import { packagePath } from '../util/package-root.js';
-import { UserError } from '../util/errors.js';
+import { NON_NEGATIVE_INTEGER, parseNumber, POSITIVE_INTEGER } from '../util/option-value.js';
 import { reproduce } from '../experiments/reproduce.js';
 import { terminalSummary } from '../experiments/terminal-summary.js';
 
@@ -49,20 +49,14 @@ Example:
       model: values.model as string,
       out,
       profile: values.quick ? 'quick' : 'full',
-      seed: integer('--seed', values.seed as string, 0),
+      seed: parseNumber('--seed', values.seed, NON_NEGATIVE_INTEGER),
       overrides: {
-        steps: values.steps === undefined ? undefined : integer('--steps', values.steps as string, 1),
-        pairsPerBehaviour: values.pairs === undefined ? undefined : integer('--pairs', values.pairs as string, 10),
+        steps: values.steps === undefined ? undefined : parseNumber('--steps', values.steps, POSITIVE_INTEGER),
+        pairsPerBehaviour:
+          values.pairs === undefined ? undefined : parseNumber('--pairs', values.pairs, { integer: true, min: 10 }),
       },
       log: (line) => process.stderr.write(line + '\n'),
     });
     process.stdout.write(values.json ? JSON.stringify(summary, null, 1) + '\n' : terminalSummary(summary, out) + '\n');
   },
 };
-
-function integer(flag: string, text: string, min: number): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min)
-    throw new UserError(`${flag} must be an integer >= ${min}, got "${text}"`);
-  return n;
-}

@@ -5,7 +5,7 @@ import { type Command } from './command.js';
 import { UserError } from '../util/errors.js';
 import { checkOutputFolder } from '../util/output-path.js';
 import { addSourceOptions, reportSkip, sourceOptionsFromArgs, SOURCE_OPTIONS_HELP } from './data-options.js';
-import { cliName, OPTION_DEFS, readConfigFile, resolveConfig, trainOptionSpec } from '../train/config.js';
+import { cliName, OPTION_DEFS, optionHelp, readConfigFile, resolveConfig, trainOptionSpec } from '../train/config.js';
 import { findCheckpoint, readCheckpoint } from '../train/checkpoint.js';
 import { setupRun } from '../train/setup.js';
 import { train } from '../train/trainer.js';
@@ -32,7 +32,7 @@ Ctrl-C stops after the current step with a checkpoint (exit 130); --resume conti
 Options (also as keys of the YAML/JSON --config file, e.g. "lr: 1e-5"; the command line wins):
   --config FILE          YAML or JSON file of options
   --resume DIR           continue a run folder (or one of its checkpoints) exactly where it stopped
-${OPTION_DEFS.map((d) => `  --${cliName(d.key).padEnd(28)} ${d.help}`).join('\n')}
+${OPTION_DEFS.map((d) => `  --${cliName(d.key).padEnd(28)} ${optionHelp(d)}`).join('\n')}
 
 ${SOURCE_OPTIONS_HELP.split('\n')
   .filter((l) => !l.includes('--flip'))
@@ -74,12 +74,7 @@ export const command: Command = {
     } else if (typeof v.config === 'string') {
       file = { path: v.config, values: readConfigFile(v.config) };
     }
-    let resolved;
-    try {
-      resolved = resolveConfig(file, cli);
-    } catch (err) {
-      throw new UserError((err as Error).message);
-    }
+    const resolved = resolveConfig(file, cli);
     const c = resolved.config;
     const runDir = resume?.runDir ?? c.out;
     if (!resume) checkOutputFolder('--out', runDir);

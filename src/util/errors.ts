@@ -19,3 +19,62 @@ export class UsageError extends UserError {
     this.name = 'UsageError';
   }
 }
+
+// What a filesystem error means, in the words of strerror (folders for directories). Any error with
+// one of these codes is the environment's or the user's (a full disk, a read-only or wrong path), not
+// a bug: the command line prints `prefdyn: <path>: <cause> (<CODE>)` and exits 1.
+const FILESYSTEM_CAUSES: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large',
+  ENOTDIR: 'not a folder (or a part of the path is a file)',
+  EISDIR: 'is a folder',
+  ENOENT: 'no such file or folder',
+  EEXIST: 'already exists',
+  ENOTEMPTY: 'folder not empty',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
+  ENAMETOOLONG: 'name too long',
+  ELOOP: 'too many levels of symbolic links',
+  EBUSY: 'busy or locked',
+  ETXTBSY: 'busy (text file in use)',
+  EXDEV: 'not on the same file system',
+  EIO: 'input/output error',
+};
+
+type FilesystemError = NodeJS.ErrnoException & { code: string; dest?: string };
+
+/** A Node filesystem error (fs.* calls set `code` and `syscall`; `path` where the call had one). */
+function filesystemError(err: unknown): FilesystemError | undefined {
+  const e = err as NodeJS.ErrnoException | null;
+  if (!(e instanceof Error) || typeof e.code !== 'string' || typeof e.syscall !== 'string') return undefined;
+  return FILESYSTEM_CAUSES[e.code] === undefined ? undefined : (e as FilesystemError);
+}
+
+/** One line for a filesystem error: "<path>: no space left on device (ENOSPC)"; undefined for any other error. */
+export function filesystemErrorText(err: unknown): string | undefined {
+  const e = filesystemError(err);
+  if (!e) return undefined;
+  const where = e.path === undefined ? `${e.syscall}` : e.dest === undefined ? e.path : `${e.path} -> ${e.dest}`;
+  return `${where}: ${FILESYSTEM_CAUSES[e.code]} (${e.code})`;
+}
+
+/**
+ * Runs `fn` and reports a filesystem error from it against `file`, the path the user named: for writes
+ * through a descriptor (whose errors carry no path) and for temporaries the user never named.
+ */
+export function reportingPath<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const e = filesystemError(err);
+    if (e) {
+      e.path = file;
+      delete e.dest;
+    }
+    throw err;
+  }
+}
