@@ -1,8 +1,10 @@
 // `prefdyn model init`: a new model folder with random weights (seeded), for tests and pretraining.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { packagePath } from '../util/package-root.js';
 import { type Command } from './command.js';
+import { humanBytes } from './model-info.js';
 import { UsageError, UserError } from '../util/errors.js';
 import { NON_NEGATIVE_INTEGER, parseChoice, parseNumber } from '../util/option-value.js';
 import { saveCheckpoint } from '../model/checkpoint.js';
@@ -57,6 +59,12 @@ Example:
         `--size vocab=${vocab} is smaller than the tokenizer's ${tok.vocabSize} tokens (${tok.file})`,
       );
     const config = initConfig(arch, size, vocab, { bos: tok.bos?.id, eos: tok.eos?.id });
+    // The weights are held in memory as F32 while they are drawn and written: refuse what cannot fit.
+    const bytes = parameterCount(config) * 4;
+    if (bytes > os.totalmem())
+      throw new UserError(
+        `--size ${values.size}: ${parameterCount(config).toLocaleString('en-US')} parameters need ${humanBytes(bytes)} of memory as F32, more than this machine's ${humanBytes(os.totalmem())}`,
+      );
     saveCheckpoint(values.out, config, initWeights(config, seed), tokDir);
     process.stdout.write(
       `wrote ${arch} model (d=${config.hiddenSize}, layers=${config.numHiddenLayers}, heads=${config.numAttentionHeads}` +

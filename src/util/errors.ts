@@ -1,5 +1,7 @@
 // Errors that are part of prefdyn's interface. Library code throws them for input a user can fix;
 // the command line prints their message as one line, `prefdyn: <message>`, and exits with their code.
+import fs from 'node:fs';
+import path from 'node:path';
 
 /** A mistake the user can fix (bad file, bad option value): exit code `exitCode` (default 1). */
 export class UserError extends Error {
@@ -30,7 +32,7 @@ const FILESYSTEM_CAUSES: Record<string, string> = {
   ENOSPC: 'no space left on device',
   EDQUOT: 'disk quota exceeded',
   EFBIG: 'file too large',
-  ENOTDIR: 'not a folder (or a part of the path is a file)',
+  ENOTDIR: 'not a folder',
   EISDIR: 'is a folder',
   ENOENT: 'no such file or folder',
   EEXIST: 'already exists',
@@ -59,7 +61,38 @@ export function filesystemErrorText(err: unknown): string | undefined {
   const e = filesystemError(err);
   if (!e) return undefined;
   const where = e.path === undefined ? `${e.syscall}` : e.dest === undefined ? e.path : `${e.path} -> ${e.dest}`;
-  return `${where}: ${FILESYSTEM_CAUSES[e.code]} (${e.code})`;
+  const file = e.code === 'ENOTDIR' && e.path !== undefined ? fileAmongParents(e.path) : undefined;
+  const code = (e.code === 'ENOENT' && e.syscall === 'mkdir' && e.path && unwritableParent(e.path)) || e.code;
+  return `${where}: ${file === undefined ? FILESYSTEM_CAUSES[code] : `${file} is a file, not a folder`} (${code})`;
+}
+
+/**
+ * Why folders could not be made under the nearest existing parent of `p` (EROFS, EACCES), if that is why:
+ * a recursive mkdir reports ENOENT for a read-only parent.
+ */
+function unwritableParent(p: string): string | undefined {
+  for (let dir = path.dirname(p); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(dir)) {
+      try {
+        fs.accessSync(dir, fs.constants.W_OK);
+        return undefined;
+      } catch (err) {
+        return filesystemError(err)?.code;
+      }
+    }
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+/** The first existing path among `p` and its parents, when it is not a folder (what ENOTDIR means). */
+function fileAmongParents(p: string): string | undefined {
+  for (let dir = p; ; dir = path.dirname(dir)) {
+    try {
+      return fs.statSync(dir).isDirectory() ? undefined : dir;
+    } catch {
+      if (path.dirname(dir) === dir) return undefined;
+    }
+  }
 }
 
 /**
