@@ -300,7 +300,7 @@ test('pretrain: bad input is refused with a message, and nothing is written', ()
     [
       [...base, '--text', corpus, '--out', notModel],
       1,
-      `prefdyn: ${notModel}: exists and is not a model folder (no config.json); refusing to replace it\n`,
+      `prefdyn: --out ${notModel}: holds an entry prefdyn did not write (keep.txt); choose another --out, or give --overwrite to replace the folder, deleting it\n`,
     ],
   ];
   for (const [args, code, stderr] of cases) {

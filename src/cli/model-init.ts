@@ -7,8 +7,7 @@ import { type Command } from './command.js';
 import { humanBytes } from './model-info.js';
 import { UsageError, UserError } from '../util/errors.js';
 import { NON_NEGATIVE_INTEGER, parseChoice, parseNumber } from '../util/option-value.js';
-import { saveCheckpoint } from '../model/checkpoint.js';
-import { checkOutputFolder } from '../util/output-path.js';
+import { checkModelFolderTarget, saveCheckpoint } from '../model/checkpoint.js';
 import { parameterCount, SUPPORTED_MODEL_TYPES } from '../model/config.js';
 import { initConfig, initWeights, parseSizeSpec, SIZE_PRESETS } from '../model/init.js';
 import { loadTokenizer } from '../tokenizer/load.js';
@@ -28,7 +27,9 @@ Options:
   --size SPEC            a preset (${Object.keys(SIZE_PRESETS.llama).join(', ')}), or KEY=VALUE,... with keys d, layers, heads,
                          kv (llama), ffn, vocab, ctx, theta (llama), tied (llama); a preset may be followed
                          by overrides: "tiny,ctx=128" (default tiny)
-  --out DIR              the model folder to write (required; replaced atomically if it is a model folder)
+  --out DIR              the model folder to write (required; replaced atomically if it is a model folder;
+                         a folder holding files prefdyn did not write only with --overwrite)
+  --overwrite            replace --out even if it holds other files (they are deleted)
   --seed N               seed of the initialisation (default 0)
   --tokenizer DIR        folder with tokenizer.json to copy (default the bundled GPT-2 tokenizer);
                          vocab defaults to its size
@@ -41,14 +42,16 @@ Example:
     out: { type: 'string' },
     seed: { type: 'string', default: '0' },
     tokenizer: { type: 'string' },
+    overwrite: { type: 'boolean' },
   },
   async run({ values }) {
     if (values.arch === undefined) throw new UsageError('model init needs --arch llama or --arch gpt2');
     const arch = parseChoice('--arch', values.arch, SUPPORTED_MODEL_TYPES);
     if (typeof values.out !== 'string' || values.out.length === 0) throw new UsageError('model init needs --out DIR');
     const seed = parseNumber('--seed', values.seed, NON_NEGATIVE_INTEGER);
-    checkOutputFolder('--out', values.out);
     const tokDir = typeof values.tokenizer === 'string' ? values.tokenizer : DEFAULT_TOKENIZER;
+    const overwrite = values.overwrite === true;
+    checkModelFolderTarget(values.out, { overwrite, inputs: [{ option: '--tokenizer', path: tokDir }] });
     if (!fs.existsSync(path.join(tokDir, 'tokenizer.json')))
       throw new UserError(`--tokenizer ${tokDir}: no tokenizer.json there`);
     const tok = loadTokenizer(tokDir);
@@ -65,7 +68,7 @@ Example:
       throw new UserError(
         `--size ${values.size}: ${parameterCount(config).toLocaleString('en-US')} parameters need ${humanBytes(bytes)} of memory as F32, more than this machine's ${humanBytes(os.totalmem())}`,
       );
-    saveCheckpoint(values.out, config, initWeights(config, seed), tokDir);
+    saveCheckpoint(values.out, config, initWeights(config, seed), tokDir, { overwrite });
     process.stdout.write(
       `wrote ${arch} model (d=${config.hiddenSize}, layers=${config.numHiddenLayers}, heads=${config.numAttentionHeads}` +
         `${config.arch === 'llama' ? `, kv=${config.numKeyValueHeads}` : ''}, vocab=${vocab}, ${parameterCount(config).toLocaleString('en-US')} parameters, seed ${seed}) to ${values.out}\n`,

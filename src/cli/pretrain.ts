@@ -14,7 +14,6 @@ import { TEXT_SOURCE_SYNTAX } from '../pretrain/text-sources.js';
 import { SCHEDULES } from '../train/schedules.js';
 import type { WriteDtype } from '../model/dtype.js';
 import { checkModelFolderTarget } from '../model/checkpoint.js';
-import { checkOutputFolder } from '../util/output-path.js';
 
 const DTYPES: readonly WriteDtype[] = ['F32', 'F16', 'BF16'];
 
@@ -38,7 +37,9 @@ Text sources (--text, repeatable):
 Options:
   --model DIR            model folder to start from (required)
   --text SRC             text source, repeatable (required)
-  --out DIR              model folder to write (required)
+  --out DIR              model folder to write (required); never an input, and a folder holding
+                         files prefdyn did not write only with --overwrite
+  --overwrite            replace --out even if it holds other files (they are deleted)
   --steps N              optimizer steps (default 1000)
   --batch-size B         sequences per step (default 16)
   --seq-len T            tokens per sequence, at most the model's context (default 256)
@@ -75,6 +76,7 @@ export const command: Command = {
     seed: { type: 'string', default: '0' },
     'log-every': { type: 'string' },
     dtype: { type: 'string', default: 'F32' },
+    overwrite: { type: 'boolean' },
   },
   async run({ values: v }) {
     for (const name of ['model', 'out'] as const) {
@@ -90,8 +92,11 @@ export const command: Command = {
       v['log-every'] === undefined
         ? Math.max(1, Math.round(steps / 20))
         : parseNumber('--log-every', v['log-every'], POSITIVE_INTEGER);
-    checkOutputFolder('--out', v.out as string);
-    checkModelFolderTarget(v.out as string);
+    const overwrite = v.overwrite === true;
+    checkModelFolderTarget(v.out as string, {
+      overwrite,
+      inputs: [{ option: '--model', path: v.model as string }, ...texts.map((t) => ({ option: '--text', path: t }))],
+    });
     const result = await pretrain(
       {
         modelDir: v.model as string,
@@ -109,6 +114,7 @@ export const command: Command = {
         heldOut: parseNumber('--held-out', v['held-out'], { gt: 0, lt: 1 }),
         logEvery,
         dtype,
+        overwrite,
       },
       (line) => process.stderr.write(`${line}\n`),
     );

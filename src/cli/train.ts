@@ -10,7 +10,13 @@ import { findCheckpoint, readCheckpoint } from '../train/checkpoint.js';
 import { setupRun } from '../train/setup.js';
 import { train } from '../train/trainer.js';
 import { stderrProgress } from '../train/progress.js';
-import { readRunConfig, writeRunConfig, writeRunSummary, type RunSourceOptions } from '../train/run-folder.js';
+import {
+  isRunFolderEntry,
+  readRunConfig,
+  writeRunConfig,
+  writeRunSummary,
+  type RunSourceOptions,
+} from '../train/run-folder.js';
 
 const { flip: _flip, ...trainOptions } = trainOptionSpec();
 void _flip;
@@ -32,6 +38,7 @@ Ctrl-C stops after the current step with a checkpoint (exit 130); --resume conti
 Options (also as keys of the YAML/JSON --config file, e.g. "lr: 1e-5"; the command line wins):
   --config FILE          YAML or JSON file of options
   --resume DIR           continue a run folder (or one of its checkpoints) exactly where it stopped
+  --overwrite            write into --out even if it holds files prefdyn did not write (they are kept)
 ${OPTION_DEFS.map((d) => `  --${cliName(d.key).padEnd(28)} ${optionHelp(d)}`).join('\n')}
 
 ${SOURCE_OPTIONS_HELP.split('\n')
@@ -46,7 +53,12 @@ export const command: Command = {
   name: 'train',
   summary: 'DPO (and IPO, hinge, robust) training with per-group learning dynamics',
   help,
-  options: addSourceOptions({ ...trainOptions, config: { type: 'string' }, resume: { type: 'string' } }),
+  options: addSourceOptions({
+    ...trainOptions,
+    config: { type: 'string' },
+    resume: { type: 'string' },
+    overwrite: { type: 'boolean' },
+  }),
   async run(args) {
     const v = args.values;
     let resume: { dir: string; runDir: string } | undefined;
@@ -59,7 +71,12 @@ export const command: Command = {
     let source: RunSourceOptions = sourceOptionsFromArgs(v);
     if (typeof v.resume === 'string') {
       const others = [
-        ...new Set(['config', ...Object.keys(addSourceOptions({})), ...OPTION_DEFS.map((d) => cliName(d.key))]),
+        ...new Set([
+          'config',
+          'overwrite',
+          ...Object.keys(addSourceOptions({})),
+          ...OPTION_DEFS.map((d) => cliName(d.key)),
+        ]),
       ].filter((k) => v[k] !== undefined);
       if (others.length > 0)
         throw new UserError(
@@ -77,7 +94,16 @@ export const command: Command = {
     const resolved = resolveConfig(file, cli);
     const c = resolved.config;
     const runDir = resume?.runDir ?? c.out;
-    if (!resume) checkOutputFolder('--out', runDir);
+    if (!resume)
+      checkOutputFolder('--out', runDir, {
+        writes: isRunFolderEntry,
+        overwrite: v.overwrite === true,
+        inputs: [
+          { option: '--model', path: c.model },
+          { option: '--ref-model', path: c.ref_model },
+          { option: '--data', path: c.data },
+        ],
+      });
     if (!resume && fs.existsSync(path.join(runDir, 'metrics.jsonl'))) {
       throw new UserError(
         `${runDir} already holds a run (metrics.jsonl); choose another --out, or continue it with --resume ${runDir}`,

@@ -6,10 +6,15 @@ import { modelFromWeights } from './load.js';
 import { LoraAdapter } from './lora.js';
 
 /** The base model with the adapter of `adapterDir` merged into its weights, saved to `out` (atomically). */
-export async function mergeAdapter(baseModel: string, adapterDir: string, out: string): Promise<void> {
+export async function mergeAdapter(
+  baseModel: string,
+  adapterDir: string,
+  out: string,
+  options: { overwrite?: boolean } = {},
+): Promise<void> {
   const { config, weights } = await loadWeights(baseModel);
   // The model's parameters wrap the same Float32Arrays as `weights`, so the merge updates `weights`.
   const model = modelFromWeights(config, weights);
   LoraAdapter.read(adapterDir, model).mergeInto(model);
-  saveCheckpoint(out, config, weights, baseModel);
+  saveCheckpoint(out, config, weights, baseModel, options);
 }

@@ -9,8 +9,14 @@ import type { GroupMetrics } from './metrics.js';
 import type { RunSetup } from './setup.js';
 import type { TrainResult } from './trainer.js';
 import { readJsonFile } from '../util/json-file.js';
+import { CHECKPOINTS_DIR } from './checkpoint.js';
 
 export const METRICS_FILE = 'metrics.jsonl';
+
+/** Whether `name` is an entry `prefdyn train` writes in a run folder (contract 4); hidden ones are its temporaries and locks. */
+export function isRunFolderEntry(name: string): boolean {
+  return ['config.json', METRICS_FILE, 'summary.json', CHECKPOINTS_DIR].includes(name) || name.startsWith('.');
+}
 
 export interface MetricsLine {
   step: number;
