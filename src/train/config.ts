@@ -101,7 +101,8 @@ export const OPTION_DEFS: OptionDef[] = [
     key: 'gradient_accumulation_steps',
     kind: 'int',
     rule: { min: 1 },
-    help: 'micro-batches per update (effective batch 128 by default, paper)',
+    help: 'micro-batches per update; times --batch-size, the effective batch',
+    origin: 'effective 128, paper',
   },
   { key: 'epochs', kind: 'number', rule: { gt: 0 }, help: 'passes over the training split', origin: 'paper' },
   {
