@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openAtomic, writeAll, writeFileAtomic, writeFolderAtomic } from '../src/util/atomic-write.js';
+import { openAtomic, writeFileAtomic, writeFolderAtomic } from '../src/util/atomic-write.js';
 import { UserError } from '../src/util/errors.js';
 import { tempDir } from './helpers/temp.js';
 
@@ -38,13 +38,13 @@ test('openAtomic: an aborted stream keeps the previous file; a committed one rep
   const file = path.join(root, 'lines.jsonl');
   fs.writeFileSync(file, 'old\n');
   const aborted = openAtomic(file);
-  writeAll(aborted.fd, Buffer.from('half'));
+  aborted.write(Buffer.from('half'));
   aborted.abort();
   aborted.abort();
   assert.equal(fs.readFileSync(file, 'utf8'), 'old\n');
   assert.deepEqual(fs.readdirSync(root), ['lines.jsonl']);
   const done = openAtomic(file);
-  writeAll(done.fd, Buffer.from('new\n'));
+  done.write(Buffer.from('new\n'));
   assert.equal(fs.readFileSync(file, 'utf8'), 'old\n'); // not visible before commit
   done.commit();
   assert.equal(fs.readFileSync(file, 'utf8'), 'new\n');

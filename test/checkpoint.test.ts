@@ -140,7 +140,10 @@ test('saveCheckpoint replaces a model folder but refuses any other folder', () =
   const dir = path.join(root, 'm');
   saveCheckpoint(dir, cfg, weightsFor(cfg));
   fs.writeFileSync(path.join(dir, 'stale.txt'), 'x');
-  saveCheckpoint(dir, cfg, weightsFor(cfg), SMALL_TOKENIZER);
+  assert.throws(() => saveCheckpoint(dir, cfg, weightsFor(cfg), SMALL_TOKENIZER), {
+    message: `--out ${dir}: holds an entry prefdyn did not write (stale.txt); choose another --out, or give --overwrite to replace the folder, deleting it`,
+  });
+  saveCheckpoint(dir, cfg, weightsFor(cfg), SMALL_TOKENIZER, { overwrite: true });
   assert.deepEqual(fs.readdirSync(dir).sort(), [
     'config.json',
     'model.safetensors',
@@ -152,7 +155,7 @@ test('saveCheckpoint replaces a model folder but refuses any other folder', () =
   fs.mkdirSync(other);
   fs.writeFileSync(path.join(other, 'a.txt'), 'keep');
   assert.throws(() => saveCheckpoint(other, cfg, weightsFor(cfg)), {
-    message: `${other}: exists and is not a model folder (no config.json); refusing to replace it`,
+    message: `--out ${other}: holds an entry prefdyn did not write (a.txt); choose another --out, or give --overwrite to replace the folder, deleting it`,
   });
   assert.deepEqual(fs.readdirSync(other), ['a.txt']);
   const w = weightsFor(cfg);

@@ -172,21 +172,23 @@ test('data export --out creates missing folders, and refuses a folder or a path 
   assert.deepEqual(fs.readdirSync(path.join(dir, 'a', 'b')), ['x.jsonl']);
 });
 
-test('usage mistakes exit 2 with the reason', () => {
-  const cases: [string[], string][] = [
-    [['data', 'export', 'persona:agreeableness'], 'prefdyn: data export needs --out FILE.jsonl\n'],
+test('a missing option exits 2, a bad value 1, with the reason', () => {
+  const cases: [string[], number, string][] = [
+    [['data', 'export', 'persona:agreeableness'], 2, 'prefdyn: data export needs --out FILE.jsonl\n'],
     [
       ['data', 'export', 'persona:agreeableness', '--out', 'x.jsonl', '--split', 'dev'],
+      1,
       'prefdyn: --split must be one of all, train, test, got "dev"\n',
     ],
     [
       ['data', 'stats', 'persona', '--test-fraction', '1.5'],
+      1,
       'prefdyn: --test-fraction must be a number in [0, 1), got "1.5"\n',
     ],
   ];
-  for (const [args, expected] of cases) {
+  for (const [args, code, expected] of cases) {
     const res = runCli(args);
-    assert.deepEqual([res.code, res.stderr], [2, expected], args.join(' '));
+    assert.deepEqual([res.code, res.stderr], [code, expected], args.join(' '));
   }
 });
 

@@ -122,8 +122,8 @@ test('logprobs: bad input exits non-zero with a message', () => {
   assert.equal(noModel.code, 2);
   assert.equal(noModel.stderr, 'prefdyn: logprobs needs --model\n');
   const badBatch = runCli(['logprobs', '--model', 'm', '--data', pairsFile, '--out', 'x.jsonl', '--batch-size', '0']);
-  assert.equal(badBatch.code, 2);
-  assert.equal(badBatch.stderr, 'prefdyn: --batch-size must be a positive integer, got "0"\n');
+  assert.equal(badBatch.code, 1);
+  assert.equal(badBatch.stderr, 'prefdyn: --batch-size must be an integer >= 1, got "0"\n');
   const tmp = tempDir('prefdyn-lp-bad-');
   const noConfig = runCli(['logprobs', '--model', tmp, '--data', pairsFile, '--out', path.join(tmp, 'x.jsonl')]);
   assert.equal(noConfig.code, 1);

@@ -161,7 +161,7 @@ test('model init: bad options are refused with a message', () => {
   const tmp = tempDir('prefdyn-init-bad-');
   const out = path.join(tmp, 'm');
   const cases: [string[], number, string][] = [
-    [['--arch', 'bert', '--out', out], 2, 'prefdyn: model init needs --arch llama or --arch gpt2, got "bert"\n'],
+    [['--arch', 'bert', '--out', out], 1, 'prefdyn: --arch must be one of llama, gpt2, got "bert"\n'],
     [
       ['--arch', 'llama', '--size', 'd=64,layers=2', '--out', out, '--tokenizer', smallTokenizer],
       1,

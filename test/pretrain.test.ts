@@ -290,17 +290,17 @@ test('pretrain: bad input is refused with a message, and nothing is written', ()
       1,
       'prefdyn: --held-out 0.01 of 40 documents holds out none; raise --held-out or add text\n',
     ],
-    [[...base, '--text', corpus, '--lr', 'fast'], 2, 'prefdyn: --lr must be a number > 0, got "fast"\n'],
-    [[...base, '--text', corpus, '--steps', '0'], 2, 'prefdyn: --steps must be an integer >= 1, got "0"\n'],
+    [[...base, '--text', corpus, '--lr', 'fast'], 1, 'prefdyn: --lr must be a number > 0, got "fast"\n'],
+    [[...base, '--text', corpus, '--steps', '0'], 1, 'prefdyn: --steps must be an integer >= 1, got "0"\n'],
     [
       [...base, '--text', corpus, '--lr-scheduler', 'step'],
-      2,
+      1,
       'prefdyn: --lr-scheduler must be one of constant, linear, cosine, got "step"\n',
     ],
     [
       [...base, '--text', corpus, '--out', notModel],
       1,
-      `prefdyn: ${notModel}: exists and is not a model folder (no config.json); refusing to replace it\n`,
+      `prefdyn: --out ${notModel}: holds an entry prefdyn did not write (keep.txt); choose another --out, or give --overwrite to replace the folder, deleting it\n`,
     ],
   ];
   for (const [args, code, stderr] of cases) {

@@ -194,7 +194,7 @@ test('bad input: batch larger than the data, no pairs, incompatible tokenizer, u
   );
   r = train([...base, '--objective', 'kto', '--out', path.join(tmp, 'b4')]);
   assert.equal(r.code, 1);
-  assert.equal(r.stderr.trim(), 'prefdyn: command line: --objective must be one of dpo, ipo, hinge, robust, got "kto"');
+  assert.equal(r.stderr.trim(), 'prefdyn: --objective must be one of dpo, ipo, hinge, robust, got "kto"');
   for (const d of ['b1', 'b2', 'b3', 'b4'])
     assert.ok(!fs.existsSync(path.join(tmp, d, 'metrics.jsonl')), `${d} left no run behind`);
 });

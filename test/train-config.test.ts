@@ -36,7 +36,7 @@ test('config errors name the option and where it came from', () => {
     message: /^.*bad\.json: unknown option "learning_rate"; known: model, ref_model, /,
   });
   assert.throws(() => resolveConfig(undefined, { model: 'm', data: 'd', out: 'o', lr: 'fast' }), {
-    message: 'command line: --lr must be a number, got "fast"',
+    message: '--lr must be a number > 0, got "fast"',
   });
   assert.throws(() => resolveConfig(undefined, { model: 'm', out: 'o' }), {
     message: '--data is required (on the command line or in the config file)',

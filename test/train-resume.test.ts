@@ -95,7 +95,7 @@ test('--resume of a finished run says so, exits 0 and leaves summary.json as it 
 
 test('--resume refuses data-source options: the saved ones are used', () => {
   const r = runCli(['train', '--resume', whole, '--group-field', 'id', '--skip-invalid'], { env });
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2, 'wrong usage');
   assert.equal(
     r.stderr,
     'prefdyn: --resume takes no other options (got --skip-invalid, --group-field): the run continues with its saved config.json\n',

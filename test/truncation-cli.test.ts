@@ -73,8 +73,8 @@ test('logprobs and embed: --max-length beyond the model and bad values are refus
     ['embed', '--model', gpt2, '--data', data, '--out', path.join(tmp, 'never'), '--max-prompt-length', 'ten'],
     { env },
   );
-  assert.equal(notNumber.code, 2);
-  assert.equal(notNumber.stderr.split('\n')[0], 'prefdyn: --max-prompt-length must be a positive integer, got "ten"');
+  assert.equal(notNumber.code, 1);
+  assert.equal(notNumber.stderr.split('\n')[0], 'prefdyn: --max-prompt-length must be an integer >= 1, got "ten"');
   assert.equal(fs.existsSync(out), false);
 });
 

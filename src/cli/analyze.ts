@@ -1,6 +1,7 @@
 // `prefdyn analyze`: distinguishability and predicted learning order from an embeddings file.
 import { type Command, type ParsedArgs } from './command.js';
-import { UsageError, UserError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
+import { NON_NEGATIVE_INTEGER, parseList, parseNumber, POSITIVE_INTEGER } from '../util/option-value.js';
 import { checkOutputFile } from '../util/output-path.js';
 import { analyzeEmbeddings } from '../analysis/analyze.js';
 import { analysisTable } from '../report/analysis-table.js';
@@ -56,16 +57,9 @@ Example:
   async run({ values }) {
     if (typeof values.json === 'string') checkOutputFile('--json', values.json);
     const name = await embeddingsName(values);
-    const bootstrap = nonNegativeInteger('--bootstrap', values.bootstrap as string);
-    const seed = nonNegativeInteger('--seed', values.seed as string);
-    const mix =
-      typeof values.mix === 'string'
-        ? values.mix
-            .split(',')
-            .map((g) => g.trim())
-            .filter((g) => g !== '')
-        : undefined;
-    if (mix && mix.length === 0) throw new UsageError('--mix needs at least one group name');
+    const bootstrap = parseNumber('--bootstrap', values.bootstrap, NON_NEGATIVE_INTEGER);
+    const seed = parseNumber('--seed', values.seed, NON_NEGATIVE_INTEGER);
+    const mix = values.mix === undefined ? undefined : parseList('--mix', values.mix);
     const source = openEmbeddingsFile(name);
     let report;
     try {
@@ -96,8 +90,7 @@ async function embeddingsName(values: ParsedArgs['values']): Promise<string> {
       'analyze needs --embeddings NAME (NAME.safetensors + NAME.rows.jsonl), or --model DIR and --data SRC',
     );
   }
-  const batchSize = nonNegativeInteger('--batch-size', values['batch-size'] as string);
-  if (batchSize === 0) throw new UserError('--batch-size must be at least 1');
+  const batchSize = parseNumber('--batch-size', values['batch-size'], POSITIVE_INTEGER);
   const made = await embeddingsForAnalysis({
     model,
     data,
@@ -109,11 +102,4 @@ async function embeddingsName(values: ParsedArgs['values']): Promise<string> {
   if (made.note) process.stderr.write(`prefdyn: ${made.note}\n`);
   process.stderr.write(`prefdyn: ${made.cached ? 'using cached' : 'wrote'} embeddings ${made.name}.safetensors\n`);
   return made.name;
-}
-
-function nonNegativeInteger(flag: string, text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n))
-    throw new UserError(`${flag} must be a non-negative integer, got "${text}"`);
-  return n;
 }

@@ -1,7 +1,8 @@
 // `prefdyn compare`: predicted learning order (from `analyze --json`) against a run folder's metrics.
 import path from 'node:path';
 import { notice, type Command } from './command.js';
-import { UserError, UsageError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
+import { NON_NEGATIVE_INTEGER, parseNumber } from '../util/option-value.js';
 import { checkOutputFile } from '../util/output-path.js';
 import { checkAnalysisInput, checkSameData, compareRun } from '../analysis/compare-run.js';
 import { runDataFingerprint } from '../train/run-folder.js';
@@ -46,9 +47,9 @@ Example:
     const runDir = values.run as string | undefined;
     if (!analysisFile || !runDir) throw new UsageError('compare needs --analysis A.json and --run RUN_DIR');
     if (typeof values.json === 'string') checkOutputFile('--json', values.json);
-    const k = integerOption('--k', values.k as string);
-    const bootstrap = integerOption('--bootstrap', values.bootstrap as string);
-    const seed = integerOption('--seed', values.seed as string);
+    const k = parseNumber('--k', values.k, NON_NEGATIVE_INTEGER);
+    const bootstrap = parseNumber('--bootstrap', values.bootstrap, NON_NEGATIVE_INTEGER);
+    const seed = parseNumber('--seed', values.seed, NON_NEGATIVE_INTEGER);
     const analysis = checkAnalysisInput(analysisFile, readJsonFile(analysisFile));
     const series = readRunMetrics(runDir);
     const unchecked = checkSameData(analysis, runDataFingerprint(runDir), {
@@ -61,10 +62,3 @@ Example:
     process.stdout.write(compareTable(report) + '\n');
   },
 };
-
-function integerOption(flag: string, text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n))
-    throw new UserError(`${flag} must be a non-negative integer, got "${text}"`);
-  return n;
-}

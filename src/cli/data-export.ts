@@ -1,6 +1,7 @@
 // `prefdyn data export <source> --out FILE.jsonl`: pairs as TRL-style JSONL, written atomically.
 import { type Command } from './command.js';
 import { UsageError } from '../util/errors.js';
+import { parseChoice } from '../util/option-value.js';
 import { checkOutputFile } from '../util/output-path.js';
 import {
   addSourceOptions,
@@ -46,9 +47,7 @@ Example:
   async run({ positionals, values }) {
     const out = values.out;
     if (typeof out !== 'string' || out.length === 0) throw new UsageError('data export needs --out FILE.jsonl');
-    const split = values.split as (typeof SPLITS)[number];
-    if (!SPLITS.includes(split))
-      throw new UsageError(`--split must be one of ${SPLITS.join(', ')}, got "${values.split}"`);
+    const split = parseChoice('--split', values.split, SPLITS);
     checkOutputFile('--out', out);
     const splitOptions = splitOptionsFromArgs(values);
     const source = sourceOptionsFromArgs(values);

@@ -2,7 +2,7 @@
 // analyze): declare them with addSourceOptions() and turn the parsed values into loader options
 // with sourceOptionsFromArgs().
 import { type OptionSpec, type ParsedArgs } from './command.js';
-import { UsageError } from '../util/errors.js';
+import { FRACTION, NON_NEGATIVE_INTEGER, parseNumber } from '../util/option-value.js';
 import { locationText, type SkippedRow } from '../data/errors.js';
 import type { SourceOptions } from '../data/source-options.js';
 import { DEFAULT_SPLIT_SEED, DEFAULT_TEST_FRACTION } from '../data/split.js';
@@ -66,11 +66,8 @@ export const SPLIT_OPTIONS = {
 } as const satisfies OptionSpec;
 
 export function splitOptionsFromArgs(values: ParsedArgs['values']): { testFraction: number; seed: number } {
-  const fraction = Number(values['test-fraction']);
-  if (!(String(values['test-fraction']).trim() !== '' && fraction >= 0 && fraction < 1)) {
-    throw new UsageError(`--test-fraction must be a number in [0, 1), got "${values['test-fraction']}"`);
-  }
-  const seed = Number(values.seed);
-  if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got "${values.seed}"`);
-  return { testFraction: fraction, seed };
+  return {
+    testFraction: parseNumber('--test-fraction', values['test-fraction'], FRACTION),
+    seed: parseNumber('--seed', values.seed, NON_NEGATIVE_INTEGER),
+  };
 }

@@ -1,11 +1,11 @@
 // `prefdyn embed`: final hidden states g(x) per pair (architecture.md contract 3), for `prefdyn analyze`.
 import { type Command } from './command.js';
-import { UsageError } from '../util/errors.js';
+import { parseChoice } from '../util/option-value.js';
 import { addSourceOptions, SOURCE_OPTIONS_HELP, sourceOptionsFromArgs } from './data-options.js';
 import { SCORING_OPTIONS, SCORING_OPTIONS_HELP, scoringArgs } from './scoring-options.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { loadSource } from '../data/source.js';
-import { embedPairs, type EmbedPosition } from '../model/embed.js';
+import { embedPairs } from '../model/embed.js';
 import { loadModelForScoring } from '../model/load.js';
 import { truncationLimits, truncationMetadata } from '../model/context-length.js';
 import { writeSafetensors } from '../model/safetensors.js';
@@ -41,9 +41,7 @@ Example:
   }),
   async run({ values }) {
     const args = scoringArgs('embed', values, (out) => [`${out}.safetensors`, `${out}.rows.jsonl`]);
-    const position = values.position as (typeof POSITIONS)[number];
-    if (!POSITIONS.includes(position))
-      throw new UsageError(`--position must be one of ${POSITIONS.join(', ')}, got "${values.position}"`);
+    const position = parseChoice('--position', values.position, POSITIONS);
     const { pairs } = await loadSource(args.data, sourceOptionsFromArgs(values));
     const { model, tokenizer } = await loadModelForScoring(args.model, values.adapter as string | undefined);
     const limits = truncationLimits(args.truncation, model.config);
@@ -54,7 +52,7 @@ Example:
       position: used,
       note,
     } = embedPairs(model, tokenizer, pairs, {
-      position: position as EmbedPosition | 'auto',
+      position,
       batchSize: args.batchSize,
       limits,
       onProgress: stderrCounter('embedding'),

@@ -2,7 +2,7 @@
 import type { Command } from './command.js';
 import { summarizeModel, type ModelSummary } from '../model/summary.js';
 
-function humanBytes(n: number): string {
+export function humanBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let i = 0;
   let v = n;

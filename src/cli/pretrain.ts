@@ -1,13 +1,20 @@
 // `prefdyn pretrain`: causal-LM pretraining of a model folder on bundled or user text.
-import { notice, type Command, type ParsedArgs } from './command.js';
+import { notice, type Command } from './command.js';
 import { lockFolder } from '../util/folder-lock.js';
 import { UsageError } from '../util/errors.js';
+import {
+  NON_NEGATIVE_INTEGER,
+  NON_NEGATIVE_NUMBER,
+  parseChoice,
+  parseNumber,
+  POSITIVE_INTEGER,
+  POSITIVE_NUMBER,
+} from '../util/option-value.js';
 import { pretrain } from '../pretrain/pretrain.js';
 import { TEXT_SOURCE_SYNTAX } from '../pretrain/text-sources.js';
-import { SCHEDULES, type ScheduleName } from '../train/schedules.js';
+import { SCHEDULES } from '../train/schedules.js';
 import type { WriteDtype } from '../model/dtype.js';
 import { checkModelFolderTarget } from '../model/checkpoint.js';
-import { checkOutputFolder } from '../util/output-path.js';
 
 const DTYPES: readonly WriteDtype[] = ['F32', 'F16', 'BF16'];
 
@@ -31,7 +38,9 @@ Text sources (--text, repeatable):
 Options:
   --model DIR            model folder to start from (required)
   --text SRC             text source, repeatable (required)
-  --out DIR              model folder to write (required)
+  --out DIR              model folder to write (required); never an input, and a folder holding
+                         files prefdyn did not write only with --overwrite
+  --overwrite            replace --out even if it holds other files (they are deleted)
   --steps N              optimizer steps (default 1000)
   --batch-size B         sequences per step (default 16)
   --seq-len T            tokens per sequence, at most the model's context (default 256)
@@ -47,21 +56,6 @@ Options:
 
 Example:
   prefdyn pretrain --model models/init --text persona --text hh-rlhf --out models/pretrained --steps 2000 --seed 0`;
-
-function intOption(v: ParsedArgs['values'], name: string, min: number): number {
-  const raw = v[name] as string;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got "${raw}"`);
-  return n;
-}
-
-function numberOption(v: ParsedArgs['values'], name: string, ok: (n: number) => boolean, what: string): number {
-  const raw = v[name] as string;
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || !ok(n))
-    throw new UsageError(`--${name} must be ${what}, got "${raw}"`);
-  return n;
-}
 
 export const command: Command = {
   name: 'pretrain',
@@ -83,6 +77,7 @@ export const command: Command = {
     seed: { type: 'string', default: '0' },
     'log-every': { type: 'string' },
     dtype: { type: 'string', default: 'F32' },
+    overwrite: { type: 'boolean' },
   },
   async run({ values: v }) {
     for (const name of ['model', 'out'] as const) {
@@ -91,16 +86,18 @@ export const command: Command = {
     }
     const texts = (v.text as string[] | undefined) ?? [];
     if (texts.length === 0) throw new UsageError(`pretrain needs at least one --text SRC (${TEXT_SOURCE_SYNTAX})`);
-    const scheduler = v['lr-scheduler'] as string;
-    if (!(SCHEDULES as readonly string[]).includes(scheduler))
-      throw new UsageError(`--lr-scheduler must be one of ${SCHEDULES.join(', ')}, got "${scheduler}"`);
-    const dtype = v.dtype as string;
-    if (!(DTYPES as readonly string[]).includes(dtype))
-      throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')}, got "${dtype}"`);
-    const steps = intOption(v, 'steps', 1);
-    const logEvery = v['log-every'] === undefined ? Math.max(1, Math.round(steps / 20)) : intOption(v, 'log-every', 1);
-    checkOutputFolder('--out', v.out as string);
-    checkModelFolderTarget(v.out as string);
+    const scheduler = parseChoice('--lr-scheduler', v['lr-scheduler'], SCHEDULES);
+    const dtype = parseChoice('--dtype', v.dtype, DTYPES);
+    const steps = parseNumber('--steps', v.steps, POSITIVE_INTEGER);
+    const logEvery =
+      v['log-every'] === undefined
+        ? Math.max(1, Math.round(steps / 20))
+        : parseNumber('--log-every', v['log-every'], POSITIVE_INTEGER);
+    const overwrite = v.overwrite === true;
+    checkModelFolderTarget(v.out as string, {
+      overwrite,
+      inputs: [{ option: '--model', path: v.model as string }, ...texts.map((t) => ({ option: '--text', path: t }))],
+    });
     lockFolder(v.out as string, notice); // released when the process exits
     const result = await pretrain(
       {
@@ -108,17 +105,18 @@ export const command: Command = {
         texts,
         out: v.out as string,
         steps,
-        batchSize: intOption(v, 'batch-size', 1),
-        seqLen: intOption(v, 'seq-len', 1),
-        lr: numberOption(v, 'lr', (n) => n > 0, 'a number > 0'),
-        seed: intOption(v, 'seed', 0),
-        warmupSteps: intOption(v, 'warmup-steps', 0),
-        scheduler: scheduler as ScheduleName,
-        weightDecay: numberOption(v, 'weight-decay', (n) => n >= 0, 'a number >= 0'),
-        maxGradNorm: numberOption(v, 'max-grad-norm', (n) => n >= 0, 'a number >= 0 (0 = no clipping)'),
-        heldOut: numberOption(v, 'held-out', (n) => n > 0 && n < 1, 'a fraction in (0, 1)'),
+        batchSize: parseNumber('--batch-size', v['batch-size'], POSITIVE_INTEGER),
+        seqLen: parseNumber('--seq-len', v['seq-len'], POSITIVE_INTEGER),
+        lr: parseNumber('--lr', v.lr, POSITIVE_NUMBER),
+        seed: parseNumber('--seed', v.seed, NON_NEGATIVE_INTEGER),
+        warmupSteps: parseNumber('--warmup-steps', v['warmup-steps'], NON_NEGATIVE_INTEGER),
+        scheduler,
+        weightDecay: parseNumber('--weight-decay', v['weight-decay'], NON_NEGATIVE_NUMBER),
+        maxGradNorm: parseNumber('--max-grad-norm', v['max-grad-norm'], NON_NEGATIVE_NUMBER),
+        heldOut: parseNumber('--held-out', v['held-out'], { gt: 0, lt: 1 }),
         logEvery,
-        dtype: dtype as WriteDtype,
+        dtype,
+        overwrite,
       },
       (line) => process.stderr.write(`${line}\n`),
     );

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { type Command, type ParsedArgs } from './command.js';
 import type { ProfileOverrides } from '../experiments/profile.js';
 import { packagePath } from '../util/package-root.js';
-import { UserError } from '../util/errors.js';
+import { NON_NEGATIVE_INTEGER, parseNumber, POSITIVE_INTEGER } from '../util/option-value.js';
 import { reproduce } from '../experiments/reproduce.js';
 import { reproduceMarkdown } from '../report/reproduce-markdown.js';
 import { terminalSummary } from '../report/terminal-summary.js';
@@ -53,7 +53,7 @@ Example:
       model: values.model as string,
       out,
       profile: values.quick ? 'quick' : 'full',
-      seed: integer('--seed', values.seed as string, 0),
+      seed: parseNumber('--seed', values.seed, NON_NEGATIVE_INTEGER),
       overrides: smokeOverrides(values),
       log: (line) => process.stderr.write(line + '\n'),
       markdown: reproduceMarkdown,
@@ -64,14 +64,8 @@ Example:
 
 export function smokeOverrides(values: ParsedArgs['values']): ProfileOverrides {
   return {
-    steps: values.steps === undefined ? undefined : integer('--steps', values.steps as string, 1),
-    pairsPerBehaviour: values.pairs === undefined ? undefined : integer('--pairs', values.pairs as string, 10),
+    steps: values.steps === undefined ? undefined : parseNumber('--steps', values.steps, POSITIVE_INTEGER),
+    pairsPerBehaviour:
+      values.pairs === undefined ? undefined : parseNumber('--pairs', values.pairs, { integer: true, min: 10 }),
   };
-}
-
-function integer(flag: string, text: string, min: number): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min)
-    throw new UserError(`${flag} must be an integer >= ${min}, got "${text}"`);
-  return n;
 }

@@ -1,9 +1,10 @@
 // The `prefdyn` command: finds the command by its words, parses its options,
-// runs it, and turns errors into one-line messages with an exit code.
+// runs it, and turns errors into one-line messages with an exit code: a usage mistake 2 (UsageError),
+// a bad value or bad input 1 (UserError), a filesystem fault 1 (`<path>: <cause> (<CODE>)`), a bug 70.
 import { parseArgs } from 'node:util';
 import { commands, type CommandEntry } from './registry.js';
-import { type Command, type ParsedArgs } from './command.js';
-import { UsageError, UserError } from '../util/errors.js';
+import { type Command, type OptionSpec, type ParsedArgs } from './command.js';
+import { filesystemErrorText, UsageError, UserError } from '../util/errors.js';
 
 const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
 
@@ -27,11 +28,33 @@ async function overview(): Promise<string> {
   return lines.join('\n');
 }
 
+// A negative number ("-1", "-.5", "-1e-3") after an option that takes a value.
+const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
+
+/**
+ * `--lr -1` as `--lr=-1`: parseArgs refuses a value that starts with "-" unless it is joined with "=",
+ * but a negative number is a value; the option's own check then accepts or refuses it.
+ */
+function joinNegativeValues(args: string[], options: OptionSpec): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return [...out, ...args.slice(i)];
+    const next = args[i + 1];
+    const takesValue = arg.startsWith('--') && options[arg.slice(2)]?.type === 'string';
+    if (takesValue && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 export function parseCommandArgs(command: Command, rest: string[]): ParsedArgs & { help: boolean } {
   let parsed;
   try {
     parsed = parseArgs({
-      args: rest,
+      args: joinNegativeValues(rest, command.options),
       options: { ...command.options, ...HELP_OPTION },
       allowPositionals: true,
       strict: !command.allowUnknown,
@@ -78,9 +101,13 @@ export function runMain(argv: string[]): void {
       process.exitCode = code;
     },
     (err: unknown) => {
+      const filesystem = filesystemErrorText(err);
       if (err instanceof UserError) {
         process.stderr.write(`prefdyn: ${err.message}\n`);
         process.exitCode = err.exitCode;
+      } else if (filesystem !== undefined) {
+        process.stderr.write(`prefdyn: ${filesystem}\n`);
+        process.exitCode = 1;
       } else {
         process.stderr.write(`prefdyn: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
         process.exitCode = 70;

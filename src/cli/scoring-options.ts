@@ -2,6 +2,7 @@
 // takes the truncation options too).
 import { type ParsedArgs } from './command.js';
 import { UsageError } from '../util/errors.js';
+import { parseNumber, POSITIVE_INTEGER } from '../util/option-value.js';
 import { checkOutputFile } from '../util/output-path.js';
 import type { TruncationRequest } from '../model/context-length.js';
 
@@ -33,20 +34,13 @@ export const SCORING_OPTIONS_HELP = `  --model DIR            Hugging Face model
   --batch-size N         sequences per forward pass (default 8)
 ${TRUNCATION_OPTIONS_HELP}`;
 
-function positiveInteger(flag: string, text: unknown): number {
-  const n = Number(text);
-  if (typeof text !== 'string' || !/^\d+$/.test(text.trim()) || !(Number.isSafeInteger(n) && n > 0)) {
-    throw new UsageError(`${flag} must be a positive integer, got "${String(text)}"`);
-  }
-  return n;
-}
-
 /** --max-length and --max-prompt-length as given (absent: the model's defaults, resolved once it is loaded). */
 export function truncationArgs(values: ParsedArgs['values']): TruncationRequest {
   const request: TruncationRequest = {};
-  if (values['max-length'] !== undefined) request.maxLength = positiveInteger('--max-length', values['max-length']);
+  if (values['max-length'] !== undefined)
+    request.maxLength = parseNumber('--max-length', values['max-length'], POSITIVE_INTEGER);
   if (values['max-prompt-length'] !== undefined)
-    request.maxPromptLength = positiveInteger('--max-prompt-length', values['max-prompt-length']);
+    request.maxPromptLength = parseNumber('--max-prompt-length', values['max-prompt-length'], POSITIVE_INTEGER);
   return request;
 }
 
@@ -60,7 +54,7 @@ export function scoringArgs(
     if (typeof values[key] !== 'string' || (values[key] as string).length === 0)
       throw new UsageError(`${name} needs --${key}`);
   }
-  const batchSize = positiveInteger('--batch-size', values['batch-size']);
+  const batchSize = parseNumber('--batch-size', values['batch-size'], POSITIVE_INTEGER);
   const truncation = truncationArgs(values);
   const out = values.out as string;
   for (const file of outFiles(out)) checkOutputFile('--out', file);

@@ -1,9 +1,10 @@
 // `prefdyn train`: options and config file in, run folder out (architecture.md contract 4).
 import { notice, type Command } from './command.js';
-import { UsageError, UserError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
 import { checkOutputFolder } from '../util/output-path.js';
 import { addSourceOptions, reportSkip, sourceOptionsFromArgs, SOURCE_OPTIONS_HELP } from './data-options.js';
-import { cliName, OPTION_DEFS, readConfigFile, resolveConfig, trainOptionSpec } from '../train/config.js';
+import { cliName, OPTION_DEFS, optionHelp, readConfigFile, resolveConfig, trainOptionSpec } from '../train/config.js';
+import { isRunFolderEntry } from '../train/run-folder.js';
 import { stderrProgress } from '../util/progress.js';
 import { runTraining, type TrainingRequest } from '../train/run-training.js';
 
@@ -32,7 +33,8 @@ Options (also as keys of the YAML/JSON --config file, e.g. "lr: 1e-5"; the comma
   --config FILE          YAML or JSON file of options
   --resume DIR           continue a run folder (or one of its checkpoints) exactly where it stopped
   --force                with --resume: continue although inputs or checkpoint files changed
-${OPTION_DEFS.map((d) => `  --${cliName(d.key).padEnd(28)} ${d.help}`).join('\n')}
+  --overwrite            write into --out even if it holds files prefdyn did not write (they are kept)
+${OPTION_DEFS.map((d) => `  --${cliName(d.key).padEnd(28)} ${optionHelp(d)}`).join('\n')}
 
 ${SOURCE_OPTIONS_HELP.split('\n')
   .filter((l) => !l.includes('--flip'))
@@ -51,6 +53,7 @@ export const command: Command = {
     config: { type: 'string' },
     resume: { type: 'string' },
     force: { type: 'boolean' },
+    overwrite: { type: 'boolean' },
   }),
   async run(args) {
     const v = args.values;
@@ -64,10 +67,15 @@ export const command: Command = {
     };
     if (typeof v.resume === 'string') {
       const others = [
-        ...new Set(['config', ...Object.keys(addSourceOptions({})), ...OPTION_DEFS.map((d) => cliName(d.key))]),
+        ...new Set([
+          'config',
+          'overwrite',
+          ...Object.keys(addSourceOptions({})),
+          ...OPTION_DEFS.map((d) => cliName(d.key)),
+        ]),
       ].filter((k) => v[k] !== undefined);
       if (others.length > 0)
-        throw new UserError(
+        throw new UsageError(
           `--resume takes no other options (got ${others.map((k) => `--${k}`).join(', ')}): the run continues with its saved config.json`,
         );
       request.resume = v.resume;
@@ -80,13 +88,17 @@ export const command: Command = {
         if (raw !== undefined) cli[d.key] = raw;
       }
       const file = typeof v.config === 'string' ? { path: v.config, values: readConfigFile(v.config) } : undefined;
-      let resolved;
-      try {
-        resolved = resolveConfig(file, cli);
-      } catch (err) {
-        throw new UserError((err as Error).message);
-      }
-      checkOutputFolder('--out', resolved.config.out);
+      const resolved = resolveConfig(file, cli);
+      const c = resolved.config;
+      checkOutputFolder('--out', c.out, {
+        writes: isRunFolderEntry,
+        overwrite: v.overwrite === true,
+        inputs: [
+          { option: '--model', path: c.model },
+          { option: '--ref-model', path: c.ref_model },
+          { option: '--data', path: c.data },
+        ],
+      });
       request.start = { resolved, source: sourceOptionsFromArgs(v) };
     }
 

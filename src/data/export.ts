@@ -1,6 +1,6 @@
 // Pairs written as TRL-style JSONL ({prompt, chosen, rejected, group, id} per line), atomically:
 // the file appears complete or not at all.
-import { openAtomic, writeAll } from '../util/atomic-write.js';
+import { openAtomic } from '../util/atomic-write.js';
 import type { PreferencePair } from './pair.js';
 
 function trlRow(pair: PreferencePair): string {
@@ -14,7 +14,7 @@ export async function writePairsJsonl(file: string, batches: AsyncIterable<reado
   try {
     for await (const batch of batches) {
       if (batch.length === 0) continue;
-      writeAll(out.fd, Buffer.from(batch.map(trlRow).join('\n') + '\n', 'utf8'));
+      out.write(Buffer.from(batch.map(trlRow).join('\n') + '\n', 'utf8'));
       count += batch.length;
     }
     out.commit();

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeFolderAtomic } from '../util/atomic-write.js';
+import { checkOutputFolder, type OutputFolderRules } from '../util/output-path.js';
 import { CONFIG_FILE, expectedTensors, readModelConfig, writeModelConfig, type ModelConfig } from './config.js';
 import { FLOAT_DTYPES, isFloatDtype, type Dtype, type WriteDtype } from './dtype.js';
 import {
@@ -122,16 +123,24 @@ export async function loadWeights(dir: string): Promise<{ config: ModelConfig; w
   }
 }
 
+/** Whether `name` is an entry of a model folder as prefdyn (or Hugging Face) writes it: weights, config, tokenizer. */
+export function isModelFolderEntry(name: string): boolean {
+  return (
+    [CONFIG_FILE, SINGLE_FILE, INDEX_FILE, ...TOKENIZER_FILES].includes(name) ||
+    /^model-\d+-of-\d+\.safetensors$/.test(name)
+  );
+}
+
 /**
- * Throws unless `dir` may receive a model folder: absent, empty, or a model folder (which is replaced).
+ * Throws unless `dir` may receive a model folder (util/output-path.ts): absent, empty, or holding only
+ * model-folder entries (it is replaced), or anything with `overwrite`; never one of `inputs`.
  * Commands call it before long work so that a wrong --out fails at once.
  */
-export function checkModelFolderTarget(dir: string): void {
-  if (!fs.existsSync(dir)) return;
-  if (!fs.statSync(dir).isDirectory()) throw new UserError(`${dir}: exists and is not a folder`);
-  if (fs.readdirSync(dir).length > 0 && !fs.existsSync(path.join(dir, CONFIG_FILE))) {
-    throw new UserError(`${dir}: exists and is not a model folder (no ${CONFIG_FILE}); refusing to replace it`);
-  }
+export function checkModelFolderTarget(
+  dir: string,
+  options: { overwrite?: boolean; inputs?: OutputFolderRules['inputs'] } = {},
+): void {
+  checkOutputFolder('--out', dir, { writes: isModelFolderEntry, replaces: true, ...options });
 }
 
 const TORCH_DTYPE: Record<WriteDtype, string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
@@ -139,14 +148,14 @@ const TORCH_DTYPE: Record<WriteDtype, string> = { F32: 'float32', F16: 'float16'
 /**
  * Writes a model folder: config.json, model.safetensors (dtype default F32) and the tokenizer files
  * found in `tokenizerSrcDir`. Built in a temporary sibling folder and renamed into place, so `dir` is
- * never left half-written; an existing model folder at `dir` is replaced.
+ * never left half-written; an existing model folder at `dir` is replaced (any other folder only with `overwrite`).
  */
 export function saveCheckpoint(
   dir: string,
   config: ModelConfig,
   weights: Weights,
   tokenizerSrcDir?: string,
-  options: { dtype?: WriteDtype } = {},
+  options: { dtype?: WriteDtype; overwrite?: boolean } = {},
 ): void {
   const dtype = options.dtype ?? 'F32';
   const expected = expectedTensors(config);
@@ -164,7 +173,7 @@ export function saveCheckpoint(
     const extra = [...weights.keys()].filter((k) => !known.has(k));
     throw new Error(`saveCheckpoint: weights not part of a ${config.arch} model: ${extra.join(', ')}`);
   }
-  checkModelFolderTarget(dir);
+  checkModelFolderTarget(dir, { overwrite: options.overwrite });
   writeFolderAtomic(dir, (tmp) => {
     writeModelConfig(tmp, { ...config, raw: { ...config.raw, torch_dtype: TORCH_DTYPE[dtype] } });
     writeSafetensors(

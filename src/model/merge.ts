@@ -11,7 +11,12 @@ import { firstNonFinite } from '../util/finite.js';
  * The base model with the adapter of `adapterDir` merged into its weights, saved to `out` (atomically).
  * A merged weight holding NaN or +-Infinity is a UserError naming the tensor; nothing is written.
  */
-export async function mergeAdapter(baseModel: string, adapterDir: string, out: string): Promise<void> {
+export async function mergeAdapter(
+  baseModel: string,
+  adapterDir: string,
+  out: string,
+  options: { overwrite?: boolean } = {},
+): Promise<void> {
   const { config, weights } = await loadWeights(baseModel);
   // The model's parameters wrap the same Float32Arrays as `weights`, so the merge updates `weights`.
   const model = modelFromWeights(config, weights);
@@ -23,5 +28,5 @@ export async function mergeAdapter(baseModel: string, adapterDir: string, out: s
         `tensor "${name}" of the merged model is ${w.data[i]} at index ${i}: ${baseModel} or ${adapterDir} holds non-finite weights`,
       );
   }
-  saveCheckpoint(out, config, weights, baseModel);
+  saveCheckpoint(out, config, weights, baseModel, options);
 }

@@ -36,6 +36,8 @@ export interface PretrainOptions {
   heldOut: number;
   logEvery: number;
   dtype: WriteDtype;
+  /** Replace an --out folder holding entries prefdyn did not write (--overwrite). */
+  overwrite?: boolean;
 }
 
 export interface PretrainResult {
@@ -192,7 +194,7 @@ export async function pretrain(o: PretrainOptions, log: PretrainLog): Promise<Pr
   }
 
   const finalHeldOut = heldOutLoss(model, corpus.heldOut, o.batchSize);
-  saveCheckpoint(o.out, model.config, weightsOf(model), o.modelDir, { dtype: o.dtype });
+  saveCheckpoint(o.out, model.config, weightsOf(model), o.modelDir, { dtype: o.dtype, overwrite: o.overwrite });
   return {
     parameters: parameterCount(model.config),
     documents: corpus.documents,

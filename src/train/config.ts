@@ -8,6 +8,8 @@ import { parse as parseYaml } from 'yaml';
 import { OBJECTIVES, type ObjectiveName } from './objectives.js';
 import { OPTIMIZERS, type OptimizerName } from './optimizers.js';
 import { SCHEDULES, type ScheduleName } from './schedules.js';
+import { UsageError, UserError } from '../util/errors.js';
+import { parseBoolean, parseChoice, parseList, parseNumber, parseText, type NumberRule } from '../util/option-value.js';
 
 export const MODES = ['full', 'lora', 'last-layer'] as const;
 export const DEFAULT_ROBUST_LABEL_SMOOTHING = 0.1;
@@ -55,13 +57,12 @@ type Kind = 'string' | 'boolean' | 'int' | 'number' | 'list';
 interface OptionDef {
   key: keyof TrainConfig;
   kind: Kind;
+  /** What the option does; `--help` adds its default, computed by defaults() (optionHelp). */
   help: string;
   choices?: readonly string[];
-  min?: number;
-  max?: number;
-  /** Exclusive bounds. */
-  gt?: number;
-  lt?: number;
+  rule?: NumberRule;
+  /** Where the default comes from, when it matters: "paper" (theory.md s.6), "TRL". */
+  origin?: string;
 }
 
 // The order here is the order of `--help` and of config.json.
@@ -70,84 +71,75 @@ export const OPTION_DEFS: OptionDef[] = [
   { key: 'ref_model', kind: 'string', help: 'reference model folder (default: the starting model)' },
   { key: 'data', kind: 'string', help: 'data source: persona, persona:<b1>,<b2>, hh-rlhf, or a .jsonl/.json path' },
   { key: 'flip', kind: 'boolean', help: 'swap chosen and rejected' },
-  { key: 'mode', kind: 'string', choices: ['full', 'lora', 'last-layer'], help: 'what is trained (default full)' },
-  { key: 'lora_r', kind: 'int', min: 1, help: 'LoRA rank (default 8, paper)' },
-  { key: 'lora_alpha', kind: 'number', gt: 0, help: 'LoRA alpha; scale alpha/r (default 32, paper)' },
-  { key: 'lora_dropout', kind: 'number', min: 0, lt: 1, help: 'LoRA dropout (default 0.05, paper)' },
-  { key: 'lora_targets', kind: 'list', help: 'LoRA target modules (default q_proj,v_proj, paper)' },
+  { key: 'mode', kind: 'string', choices: MODES, help: 'what is trained: full|lora|last-layer' },
+  { key: 'lora_r', kind: 'int', rule: { min: 1 }, help: 'LoRA rank', origin: 'paper' },
+  { key: 'lora_alpha', kind: 'number', rule: { gt: 0 }, help: 'LoRA alpha; scale alpha/r', origin: 'paper' },
+  { key: 'lora_dropout', kind: 'number', rule: { min: 0, lt: 1 }, help: 'LoRA dropout', origin: 'paper' },
+  { key: 'lora_targets', kind: 'list', help: 'LoRA target modules', origin: 'paper' },
   {
     key: 'objective',
     kind: 'string',
     choices: OBJECTIVES,
-    help: 'dpo|ipo|hinge|robust; robust = conservative DPO (cDPO) (default dpo)',
+    help: 'dpo|ipo|hinge|robust; robust = conservative DPO (cDPO)',
   },
   {
     key: 'label_smoothing',
     kind: 'number',
-    min: 0,
-    lt: 0.5,
-    help: 'eps, the assumed label-flip rate of dpo/robust (default 0 for dpo; 0.1 for robust, must be > 0)',
+    rule: { min: 0, lt: 0.5 },
+    help: 'eps, the assumed label-flip rate of dpo/robust (robust needs > 0)',
   },
-  { key: 'beta', kind: 'number', gt: 0, help: 'beta (default 0.01 for persona sources, paper; 0.1 otherwise, TRL)' },
-  {
-    key: 'optimizer',
-    kind: 'string',
-    choices: OPTIMIZERS,
-    help: 'adamw|sgd (default sgd for last-layer, adamw otherwise)',
-  },
-  { key: 'lr', kind: 'number', gt: 0, help: 'learning rate (default 0.1 last-layer, 1e-5 lora, 1e-6 full)' },
-  { key: 'lr_scheduler', kind: 'string', choices: SCHEDULES, help: 'constant|linear|cosine (default constant, paper)' },
-  { key: 'warmup_steps', kind: 'int', min: 0, help: 'linear warm-up updates (default 0, paper)' },
-  { key: 'weight_decay', kind: 'number', min: 0, help: 'weight decay (default 0)' },
-  { key: 'momentum', kind: 'number', min: 0, lt: 1, help: 'SGD momentum (default 0)' },
-  {
-    key: 'max_grad_norm',
-    kind: 'number',
-    min: 0,
-    help: 'clip the global gradient norm; 0 disables (default 1.0; 0 for last-layer)',
-  },
-  { key: 'batch_size', kind: 'int', min: 1, help: 'pairs per micro-batch (default 128 last-layer, 8 otherwise)' },
+  { key: 'beta', kind: 'number', rule: { gt: 0 }, help: 'beta', origin: 'paper for persona, TRL otherwise' },
+  { key: 'optimizer', kind: 'string', choices: OPTIMIZERS, help: 'adamw|sgd' },
+  { key: 'lr', kind: 'number', rule: { gt: 0 }, help: 'learning rate' },
+  { key: 'lr_scheduler', kind: 'string', choices: SCHEDULES, help: 'constant|linear|cosine', origin: 'paper' },
+  { key: 'warmup_steps', kind: 'int', rule: { min: 0 }, help: 'linear warm-up updates', origin: 'paper' },
+  { key: 'weight_decay', kind: 'number', rule: { min: 0 }, help: 'weight decay' },
+  { key: 'momentum', kind: 'number', rule: { min: 0, lt: 1 }, help: 'SGD momentum' },
+  { key: 'max_grad_norm', kind: 'number', rule: { min: 0 }, help: 'clip the global gradient norm; 0 disables' },
+  { key: 'batch_size', kind: 'int', rule: { min: 1 }, help: 'pairs per micro-batch' },
   {
     key: 'gradient_accumulation_steps',
     kind: 'int',
-    min: 1,
-    help: 'micro-batches per update (default 1 last-layer, 16 otherwise: effective 128, paper)',
+    rule: { min: 1 },
+    help: 'micro-batches per update; times --batch-size, the effective batch',
+    origin: 'effective 128, paper',
   },
-  { key: 'epochs', kind: 'number', gt: 0, help: 'passes over the training split (default 1, paper)' },
+  { key: 'epochs', kind: 'number', rule: { gt: 0 }, help: 'passes over the training split', origin: 'paper' },
   {
     key: 'steps',
     kind: 'int',
-    min: 0,
-    help: 'optimizer updates; overrides --epochs (default: from epochs; 100 for last-layer, paper)',
+    rule: { min: 0 },
+    help: 'optimizer updates; overrides --epochs; 0 = from epochs',
+    origin: 'paper for last-layer',
   },
   {
     key: 'eval_every',
     kind: 'int',
-    min: 0,
-    help: 'evaluate the test split every N updates; 0 = at start and end only (default 10)',
+    rule: { min: 0 },
+    help: 'evaluate the test split every N updates; 0 = at start and end only',
   },
-  { key: 'seed', kind: 'int', help: 'seed of the split, the data order and dropout (default 1234)' },
+  { key: 'seed', kind: 'int', rule: { min: 0 }, help: 'seed of the split, the data order and dropout' },
   {
     key: 'test_fraction',
     kind: 'number',
-    min: 0,
-    lt: 1,
-    help: 'held-out share per group; 0 trains on all (default 0.1, paper)',
+    rule: { min: 0, lt: 1 },
+    help: 'held-out share per group; 0 trains on all',
+    origin: 'paper',
   },
   { key: 'no_shuffle', kind: 'boolean', help: 'batches in source order' },
   {
     key: 'max_length',
     kind: 'int',
-    min: 0,
-    help: "prompt + response tokens; longer pairs are truncated, prompt first from its start (TRL keep_end); 0 = the model's context (default 0: its max_position_embeddings / n_positions)",
+    rule: { min: 0 },
+    help: "prompt + response tokens; longer pairs are truncated, prompt first from its start (TRL keep_end); 0 = the model's context (max_position_embeddings / n_positions)",
   },
   {
     key: 'max_prompt_length',
     kind: 'int',
-    min: 0,
-    help: 'prompt tokens kept when a sequence is too long; 0 = no limit beyond --max-length (default 0)',
+    rule: { min: 0 },
+    help: 'prompt tokens kept when a sequence is too long; 0 = no limit beyond --max-length',
   },
-  { key: 'save_every', kind: 'int', min: 0, help: 'checkpoint every N updates; 0 = at the end only (default 0)' },
+  { key: 'save_every', kind: 'int', rule: { min: 0 }, help: 'checkpoint every N updates; 0 = at the end only' },
   { key: 'out', kind: 'string', help: 'run folder to write' },
 ];
 
@@ -203,41 +195,58 @@ function defaults(c: Partial<TrainConfig>): Omit<TrainConfig, 'model' | 'data' |
   };
 }
 
+// The settings defaults() depends on, each with the values that change a default; `--help` shows
+// a default per value where they differ ("1e-6 for full; 1e-5 for lora; 0.1 for last-layer").
+const DEFAULT_CONTEXTS: { label: string; given: Partial<TrainConfig> }[][] = [
+  MODES.map((mode) => ({ label: mode, given: { mode } })),
+  [
+    { label: 'persona sources', given: { data: 'persona' } },
+    { label: 'other sources', given: { data: 'pairs.jsonl' } },
+  ],
+  [
+    { label: 'robust', given: { objective: 'robust' } },
+    { label: 'the other objectives', given: { objective: 'dpo' } },
+  ],
+];
+
+function showDefault(v: unknown): string {
+  if (Array.isArray(v)) return v.join(',');
+  if (typeof v === 'number' && v !== 0 && Math.abs(v) < 1e-3) return v.toExponential();
+  return String(v);
+}
+
+/** An option's `--help` text: what it does, then its default(s) as defaults() computes them. */
+export function optionHelp(def: OptionDef): string {
+  if (!(def.key in defaults({}))) return def.help;
+  const key = def.key as keyof ReturnType<typeof defaults>;
+  let text = showDefault(defaults({})[key]);
+  for (const contexts of DEFAULT_CONTEXTS) {
+    if (contexts.some((c) => key in c.given)) continue; // --mode's default is not "lora for lora"
+    const shown = contexts.map((c) => showDefault(defaults(c.given)[key]));
+    if (new Set(shown).size === 1) continue;
+    const byValue = new Map<string, string[]>();
+    contexts.forEach((c, i) => byValue.set(shown[i]!, [...(byValue.get(shown[i]!) ?? []), c.label]));
+    text = [...byValue].map(([value, labels]) => `${value} for ${labels.join(', ')}`).join('; ');
+  }
+  // ref_model defaults to the model, booleans to off: the help says so in words.
+  if (text === '' || text === 'false') return def.help;
+  return `${def.help} (default ${text}${def.origin ? `; ${def.origin}` : ''})`;
+}
+
 /** Converts one raw value (a command-line string or a parsed YAML/JSON value) to its option's type. */
-function coerce(def: OptionDef, raw: unknown, where: string): unknown {
-  const name = `--${cliName(def.key)}`;
-  const bad = (want: string) => new Error(`${where}: ${name} must be ${want}, got ${JSON.stringify(raw)}`);
-  let v: unknown = raw;
+function coerce(def: OptionDef, raw: unknown, where: string | undefined): unknown {
+  const name = `${where === undefined ? '' : `${where}: `}--${cliName(def.key)}`;
   switch (def.kind) {
     case 'boolean':
-      if (raw === 'true') v = true;
-      else if (raw === 'false') v = false;
-      if (typeof v !== 'boolean') throw bad('true or false');
-      return v;
+      return parseBoolean(name, raw);
     case 'string':
-      if (typeof raw !== 'string' || raw === '') throw bad('a non-empty string');
-      if (def.choices && !def.choices.includes(raw)) throw bad(`one of ${def.choices.join(', ')}`);
-      return raw;
+      return def.choices ? parseChoice(name, raw, def.choices) : parseText(name, raw);
     case 'list':
-      if (typeof raw === 'string')
-        v = raw
-          .split(',')
-          .map((s) => s.trim())
-          .filter((s) => s !== '');
-      if (!Array.isArray(v) || v.length === 0 || !v.every((s) => typeof s === 'string'))
-        throw bad('a comma-separated list');
-      return v;
+      return parseList(name, raw);
     case 'int':
-    case 'number': {
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-      if (!Number.isFinite(n)) throw bad('a number');
-      if (def.kind === 'int' && !Number.isInteger(n)) throw bad('an integer');
-      if (def.min !== undefined && n < def.min) throw bad(`>= ${def.min}`);
-      if (def.max !== undefined && n > def.max) throw bad(`<= ${def.max}`);
-      if (def.gt !== undefined && !(n > def.gt)) throw bad(`> ${def.gt}`);
-      if (def.lt !== undefined && !(n < def.lt)) throw bad(`< ${def.lt}`);
-      return n;
-    }
+      return parseNumber(name, raw, { ...def.rule, integer: true });
+    case 'number':
+      return parseNumber(name, raw, def.rule);
   }
 }
 
@@ -247,7 +256,7 @@ export function readConfigFile(file: string): Record<string, unknown> {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(
+    throw new UserError(
       `cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
@@ -255,12 +264,12 @@ export function readConfigFile(file: string): Record<string, unknown> {
   try {
     doc = path.extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new Error(
+    throw new UserError(
       `config file ${file} is not valid ${path.extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`,
     );
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
-    throw new Error(`config file ${file} must hold a mapping of option: value`);
+    throw new UserError(`config file ${file} must hold a mapping of option: value`);
   return doc as Record<string, unknown>;
 }
 
@@ -279,7 +288,9 @@ export function resolveConfig(
     for (const [rawKey, raw] of Object.entries(file.values)) {
       const def = byKey.get(rawKey.replace(/-/g, '_'));
       if (!def)
-        throw new Error(`${file.path}: unknown option "${rawKey}"; known: ${OPTION_DEFS.map((d) => d.key).join(', ')}`);
+        throw new UserError(
+          `${file.path}: unknown option "${rawKey}"; known: ${OPTION_DEFS.map((d) => d.key).join(', ')}`,
+        );
       given[def.key] = coerce(def, raw, file.path);
       sources[def.key] = 'file';
     }
@@ -288,23 +299,24 @@ export function resolveConfig(
     if (raw === undefined) continue;
     const def = byKey.get(key);
     if (!def) throw new Error(`unknown option --${cliName(key)}`);
-    given[def.key] = coerce(def, raw, 'command line');
+    given[def.key] = coerce(def, raw, undefined);
     sources[def.key] = 'command line';
   }
   for (const key of ['model', 'data', 'out'] as const) {
-    if (given[key] === undefined) throw new Error(`--${key} is required (on the command line or in the config file)`);
+    if (given[key] === undefined)
+      throw new UsageError(`--${key} is required (on the command line or in the config file)`);
   }
   const partial = given as Partial<TrainConfig>;
   const config = { ...defaults(partial), ...partial } as TrainConfig;
   for (const d of OPTION_DEFS) sources[d.key] ??= 'default';
   if (config.objective === 'hinge' || config.objective === 'ipo') {
     if (config.label_smoothing !== 0)
-      throw new Error(
+      throw new UserError(
         `--label-smoothing applies to the dpo and robust objectives only, got ${config.label_smoothing} with --objective ${config.objective}`,
       );
   }
   if (config.objective === 'robust' && config.label_smoothing === 0) {
-    throw new Error(
+    throw new UserError(
       `--objective robust is conservative DPO and needs --label-smoothing > 0 (default ${DEFAULT_ROBUST_LABEL_SMOOTHING}), got 0 (${sources.label_smoothing === 'file' ? file!.path : 'command line'}); for plain DPO use --objective dpo`,
     );
   }

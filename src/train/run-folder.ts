@@ -11,10 +11,16 @@ import type { ResolvedConfig, TrainConfig } from './config.js';
 import type { GroupMetrics } from './metrics.js';
 import type { RunSetup, TrainResult } from './run-types.js';
 import { readJsonFile } from '../util/json-file.js';
+import { CHECKPOINTS_DIR } from './checkpoint.js';
 
 export const METRICS_FILE = 'metrics.jsonl';
 export const CONFIG_FILE = 'config.json';
 export const SUMMARY_FILE = 'summary.json';
+
+/** Whether `name` is an entry `prefdyn train` writes in a run folder (contract 4); hidden ones are its temporaries and locks. */
+export function isRunFolderEntry(name: string): boolean {
+  return ['config.json', METRICS_FILE, 'summary.json', CHECKPOINTS_DIR].includes(name) || name.startsWith('.');
+}
 
 export interface MetricsLine {
   step: number;

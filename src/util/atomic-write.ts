@@ -2,10 +2,10 @@
 // with the pid so two processes never share one) that is renamed into place; a rename within a folder
 // is atomic, so readers see the previous version or the new one, never half of one. Missing parent
 // folders are created; on failure the temporary and the folders created for it are removed and the
-// error rethrown.
+// error rethrown, naming the target (never the temporary): `<target>: no space left on device (ENOSPC)`.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from './errors.js';
+import { reportingPath, UserError } from './errors.js';
 
 /** `.<name>.<pid>.tmp` beside `target`. */
 function tempSibling(target: string): string {
@@ -31,7 +31,8 @@ function makeFolders(dir: string): () => void {
 
 /** A file being written: write to `fd`, then `commit()`, or `abort()` on failure (abort is safe at any time, also twice or after commit). */
 export interface AtomicFile {
-  readonly fd: number;
+  /** Appends all of `bytes`. */
+  write(bytes: Uint8Array): void;
   /** Flushes the temporary to disk, closes it and renames it over the target. Aborts if any step fails. */
   commit(): void;
   /** Closes and removes the temporary and the folders made for it; the target stays as it was. */
@@ -40,6 +41,10 @@ export interface AtomicFile {
 
 /** Opens a temporary sibling of `file` for writing (for streaming writers; see writeFileAtomic). */
 export function openAtomic(file: string): AtomicFile {
+  return reportingPath(file, () => openAtomicAt(file));
+}
+
+function openAtomicAt(file: string): AtomicFile {
   const tmp = tempSibling(file);
   const unmakeFolders = makeFolders(path.dirname(tmp));
   let fd: number;
@@ -64,12 +69,16 @@ export function openAtomic(file: string): AtomicFile {
     }
   };
   return {
-    fd,
-    commit: abortingOnError(() => {
-      fs.fsyncSync(fd);
-      close();
-      fs.renameSync(tmp, file);
-    }, abort),
+    write: (bytes) => reportingPath(file, () => writeAll(fd, bytes)),
+    commit: abortingOnError(
+      () =>
+        reportingPath(file, () => {
+          fs.fsyncSync(fd);
+          close();
+          fs.renameSync(tmp, file);
+        }),
+      abort,
+    ),
     abort,
   };
 }
@@ -84,7 +93,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array | readon
   const parts = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
   const out = openAtomic(file);
   abortingOnError(() => {
-    for (const part of parts) writeAll(out.fd, part);
+    for (const part of parts) out.write(part);
     out.commit();
   }, out.abort)();
 }
@@ -98,17 +107,17 @@ export interface AtomicFolder {
   abort(): void;
 }
 
-/** A JSON file (2-space indent, final newline) written whole or not at all; a failed write names the file. */
+/** A JSON file (2-space indent, final newline) written whole or not at all. */
 export function writeJsonAtomic(file: string, value: unknown): void {
-  try {
-    writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
-  } catch (err) {
-    throw new UserError(`${file}: cannot write: ${(err as Error).message}`);
-  }
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }
 
 /** An empty temporary sibling folder of `dir`. Refuses when `dir` exists and is not a folder. */
 export function openAtomicFolder(dir: string): AtomicFolder {
+  return reportingPath(dir, () => openAtomicFolderAt(dir));
+}
+
+function openAtomicFolderAt(dir: string): AtomicFolder {
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new UserError(`${dir}: exists and is not a folder`);
   const tmp = tempSibling(dir);
   const unmakeFolders = makeFolders(path.dirname(tmp));
@@ -120,7 +129,7 @@ export function openAtomicFolder(dir: string): AtomicFolder {
   };
   return {
     path: tmp,
-    commit: abortingOnError(() => replaceFolder(tmp, dir), abort),
+    commit: abortingOnError(() => reportingPath(dir, () => replaceFolder(tmp, dir)), abort),
     abort,
   };
 }
@@ -147,7 +156,7 @@ function replaceFolder(tmp: string, dir: string): void {
 export function writeFolderAtomic(dir: string, fill: (tmpDir: string) => void): void {
   const out = openAtomicFolder(dir);
   abortingOnError(() => {
-    fill(out.path);
+    reportingPath(dir, () => fill(out.path)); // a fault in the temporary is the target's
     out.commit();
   }, out.abort)();
 }
