@@ -26,14 +26,14 @@ export function pca2(x: Float32Array, n: number, d: number, seed: number): Proje
       for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) xv[i]! += centred(i, j) * v[j]!;
       const next = new Float64Array(d);
       for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) next[j]! += centred(i, j) * xv[i]!;
-      for (const u of axes) {
-        const dot = next.reduce((s, t, j) => s + t * u[j]!, 0);
-        for (let j = 0; j < d; j++) next[j]! -= dot * u[j]!;
-      }
-      const norm = Math.hypot(...next);
+      const norm = Math.hypot(...deflate(next, axes));
       if (norm === 0) break;
       v = next.map((t) => t / norm);
     }
+    // Once more after the last step: where the data has no variance left, the iterate is rounding noise
+    // that only an explicit projection keeps orthogonal to the axes found.
+    const norm = Math.hypot(...deflate(v, axes));
+    v = v.map((t) => t / norm);
     let big = 0;
     for (let j = 0; j < d; j++) if (Math.abs(v[j]!) > Math.abs(v[big]!)) big = j;
     if (v[big]! < 0) v = v.map((t) => -t);
@@ -46,6 +46,15 @@ export function pca2(x: Float32Array, n: number, d: number, seed: number): Proje
       return s;
     });
   return { x: coord(axes[0]!), y: coord(axes[1]!) };
+}
+
+/** Removes from `v` (in place) its components along the orthonormal `axes`; returns it. */
+function deflate(v: Float64Array, axes: readonly Float64Array[]): Float64Array {
+  for (const u of axes) {
+    const dot = v.reduce((s, t, j) => s + t * u[j]!, 0);
+    for (let j = 0; j < v.length; j++) v[j]! -= dot * u[j]!;
+  }
+  return v;
 }
 
 /** Fewest rows UMAP is run on (its neighbour graph needs a few). */

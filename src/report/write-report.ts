@@ -15,8 +15,8 @@ export type FigureFiles = 'svg' | 'png' | 'none';
 
 export interface WrittenReport {
   html: string;
-  /** Figure files written, relative to the output folder. */
-  figures: string[];
+  /** Figure files written, relative to the output folder, with their titles. */
+  figures: { file: string; title: string }[];
   notes: string[];
 }
 
@@ -55,5 +55,22 @@ export async function writeReport(
     });
   const html = path.join(o.out, 'report.html');
   writeFileAtomic(html, reportHtml(sections, content.notes, paths));
-  return { html, figures: sections.flatMap((s) => s.figures.flatMap((f) => f.files)), notes: content.notes };
+  const figureFiles = sections.flatMap((s) =>
+    s.figures.flatMap((f) => f.files.map((file) => ({ file, title: f.figure.title }))),
+  );
+  return { html, figures: figureFiles, notes: content.notes };
+}
+
+/**
+ * The end of `prefdyn reproduce`: report.html and figures/ (SVG and PNG) beside REPORT.md, and a
+ * "Figures" section appended to REPORT.md that shows each figure's PNG and links its SVG.
+ */
+export async function reportReproduction(out: string): Promise<WrittenReport> {
+  const written = await writeReport([out], { out, figures: 'png' });
+  const md = path.join(out, 'REPORT.md');
+  const lines = ['', '## Figures', '', `All figures, with captions: [report.html](report.html).`, ''];
+  for (const f of written.figures.filter((f) => f.file.endsWith('.png')))
+    lines.push(`![${f.title}](${f.file})`, '', `[${f.title} (SVG)](${f.file.replace(/\.png$/, '.svg')})`, '');
+  writeFileAtomic(md, fs.readFileSync(md, 'utf8').trimEnd() + '\n' + lines.join('\n'));
+  return written;
 }
