@@ -41,8 +41,8 @@ test('report: a run and its analysis -> self-contained report.html and one SVG a
   const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
   assert.ok(!/https?:\/\//.test(html), 'no external URL');
   assert.ok(!/<(link|img|iframe)\b|\bsrc=/.test(html), 'nothing loaded from elsewhere');
-  // Run: curves, predictors, priority, weights; analysis: priority. Each inline once.
-  const figures = ['run-curves', 'run-predictors', 'run-priority', 'run-weights', 'analysis-priority'];
+  // Run: curves, predictors, priority (marked by the run, so not repeated for the analysis), weights.
+  const figures = ['run-curves', 'run-predictors', 'run-priority', 'run-weights'];
   assert.equal((html.match(/<svg\b/g) ?? []).length, figures.length);
   for (const f of figures) {
     assert.ok(html.includes(`<figure id="${f}">`), f);

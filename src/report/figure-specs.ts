@@ -230,6 +230,9 @@ function interval(x: number, ci: [number, number] | null): string {
   return ci ? `${f(x)} [${f(ci[0])}, ${f(ci[1])}]` : f(x);
 }
 
+/** Above this many behaviours the priority matrix is drawn as an overview (see priorityHeatmapSpec). */
+export const LARGE_MATRIX = 40;
+
 /** A pair of figure 3's check: `first` was predicted to be learned first; came_true by the observed speeds. */
 export interface PairCheck {
   first: string;
@@ -243,35 +246,49 @@ export function priorityHeatmapSpec(
   opts: { name: string; title: string; checks?: PairCheck[] },
 ): FigureSpec {
   const short = shortNames(priority.groups);
+  const labels = priority.groups.map((g) => short.get(g)!);
+  const n = labels.length;
+  // Above LARGE_MATRIX behaviours a cell is a few pixels: no axis labels, no per-cell hover text (it
+  // would be most of the file), and failed predictions marked by a dot instead of a symbol.
+  const large = n > LARGE_MATRIX;
   const cells: Record<string, unknown>[] = [];
   priority.groups.forEach((a, i) =>
     priority.groups.forEach((b, j) => {
-      if (i !== j)
-        cells.push({ row: short.get(a), col: short.get(b), gap: priority.gap[i]![j]!, pair: `${a} before ${b}` });
+      if (i === j) return;
+      const cell: Record<string, unknown> = { row: short.get(a), col: short.get(b), gap: priority.gap[i]![j]! };
+      if (!large) cell.pair = `${a} before ${b}`;
+      cells.push(cell);
     }),
   );
-  const marks = (opts.checks ?? [])
-    .filter((c) => c.came_true !== null)
+  const checks = (opts.checks ?? []).filter((c) => c.came_true !== null);
+  const hits = checks.filter((c) => c.came_true).length;
+  const marks = checks
+    .filter((c) => !large || !c.came_true)
     .map((c) => ({
       row: short.get(c.first),
       col: short.get(c.second),
       mark: c.came_true ? '\u2713' : '\u2717',
       pair: `${c.first} before ${c.second}: ${c.came_true ? 'came true' : 'did not'}`,
     }));
-  const labels = priority.groups.map((g) => short.get(g)!);
-  const n = labels.length;
-  const cell = n > 40 ? 5 : n > 12 ? 14 : 34;
-  const axis = n > 40 ? { labels: false, ticks: false, title: null } : { title: null };
+  const cell = large ? 5 : n > 12 ? 14 : 34;
+  const axis = large ? { labels: false, ticks: false, title: null } : { title: null, labelLimit: 400 };
   const maxAbs = Math.max(1e-12, ...cells.map((c) => Math.abs(c.gap as number)));
+  const position = {
+    x: { field: 'col', type: 'nominal', sort: labels, axis: { ...axis, labelAngle: -40 } },
+    y: { field: 'row', type: 'nominal', sort: labels, axis },
+  };
+  const outcome = checks.length
+    ? large
+      ? ` Black dots: the ${checks.length - hits} of ${checks.length} decided pairs the run learned in the other order.`
+      : ' \u2713 where the run learned the predicted-first behaviour first, \u2717 where it learned the other first.'
+    : ' Give a run folder too to mark which predictions came true.';
   return {
     name: opts.name,
-    title: opts.title,
+    title: checks.length ? `${opts.title}: ${hits} of ${checks.length} came true` : opts.title,
     caption:
-      `Red: the row's behaviour is predicted to be learned before the column's (priority gap > 0), blue: after.` +
-      (marks.length
-        ? ' \u2713 where the run learned the predicted-first behaviour first, \u2717 where it learned the other first.'
-        : ' Give a run folder too to mark which predictions came true.') +
-      (n > 40 ? ` ${n} behaviours: hover a cell for its pair.` : ''),
+      "Red: the row's behaviour is predicted to be learned before the column's (priority gap > 0), blue: after." +
+      outcome +
+      (large ? ` Rows and columns: the ${n} behaviours by predicted rank, fastest first.` : ''),
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       config: FIGURE_CONFIG,
@@ -280,31 +297,26 @@ export function priorityHeatmapSpec(
       layer: [
         {
           data: { values: cells },
-          mark: 'rect',
+          mark: { type: 'rect', aria: !large },
           encoding: {
-            x: { field: 'col', type: 'nominal', sort: labels, axis: { ...axis, labelAngle: -40, labelLimit: 400 } },
-            y: { field: 'row', type: 'nominal', sort: labels, axis: { ...axis, labelLimit: 400 } },
+            ...position,
             color: {
               field: 'gap',
               type: 'quantitative',
               title: 'priority gap',
               scale: { scheme: 'redblue', reverse: true, domain: [-maxAbs, maxAbs] },
             },
-            description: { field: 'pair', type: 'nominal' },
+            ...(large ? {} : { description: { field: 'pair', type: 'nominal' } }),
           },
         },
         {
           data: { values: marks },
-          mark: {
-            type: 'text',
-            baseline: 'middle',
-            fontWeight: 'bold',
-            fontSize: Math.max(6, Math.min(20, cell * 0.7)),
-          },
+          mark: large
+            ? { type: 'square', size: 6, color: 'black', opacity: 1 }
+            : { type: 'text', baseline: 'middle', fontWeight: 'bold', fontSize: Math.min(20, cell * 0.7) },
           encoding: {
-            x: { field: 'col', type: 'nominal', sort: labels },
-            y: { field: 'row', type: 'nominal', sort: labels },
-            text: { field: 'mark' },
+            ...position,
+            ...(large ? {} : { text: { field: 'mark' } }),
             description: { field: 'pair', type: 'nominal' },
           },
         },

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { AnalysisReport } from '../analysis/analyze.js';
 import { compareRun } from '../analysis/compare-run.js';
+import type { RunSeries } from '../analysis/run-metrics.js';
 import { HEADLINE_MEASURE } from '../experiments/verdicts.js';
 import { UserError } from '../util/errors.js';
 import {
@@ -83,15 +84,14 @@ export function reportContent(inputs: ReportInput[], settings = DEFAULT_REPORT_S
         'per-behaviour curves',
         curvesSpec(input.series, { name: name('curves'), title: 'Per-behaviour curves', delta }),
       );
-      if (firstAnalysis) {
-        const shared = [...input.series.get('train')!.keys()].filter((g) => delta!.has(g));
-        if (shared.length >= 2) {
-          const cmp = compareRun(firstAnalysis, input.series, settings);
-          add(
-            'predictors against observed speed',
-            predictorSpec(cmp, { name: name('predictors'), title: 'Predicted against observed speed' }),
-          );
-          const headline = cmp.priority.find((p) => p.measure === HEADLINE_MEASURE)!;
+      if (firstAnalysis && comparable(input.series, firstAnalysis)) {
+        const cmp = compareRun(firstAnalysis, input.series, settings);
+        add(
+          'predictors against observed speed',
+          predictorSpec(cmp, { name: name('predictors'), title: 'Predicted against observed speed' }),
+        );
+        const headline = cmp.priority.find((p) => p.measure === HEADLINE_MEASURE)!;
+        if (hasPriority(firstAnalysis))
           add(
             'priority-gap heatmap',
             priorityHeatmapSpec(firstAnalysis.priority, {
@@ -100,12 +100,14 @@ export function reportContent(inputs: ReportInput[], settings = DEFAULT_REPORT_S
               checks: headline.pairs,
             }),
           );
-        }
       }
       add('weight-change norms', weightNormsSpec(input.series, { name: name('weights'), title: 'Weight change' }));
       sections.push({ heading: `Run ${input.path}`, figures });
     } else if (input.kind === 'analysis') {
-      if (input.analysis.priority?.groups?.length >= 2)
+      // The first analysis's matrix is already shown, marked, with each run compared with it.
+      const shownWithRun =
+        input.analysis === firstAnalysis && inputs.some((i) => i.kind === 'run' && comparable(i.series, firstAnalysis));
+      if (!shownWithRun && hasPriority(input.analysis))
         add(
           'priority-gap heatmap',
           priorityHeatmapSpec(input.analysis.priority, { name: name('priority'), title: 'Priority gap' }),
@@ -197,6 +199,17 @@ const MISSING: Record<(typeof FIGURE_KINDS)[number], string> = {
     'give a `prefdyn reproduce` folder written by this version (it keeps the aligned behaviour\u2019s embeddings before and after).',
   'weight-change norms': 'the run folders log no weights/* metrics.',
 };
+
+/** The analysis holds a priority matrix (contract 5's "priority") of two or more behaviours. */
+function hasPriority(a: AnalysisReport): boolean {
+  return Array.isArray(a.priority?.groups) && a.priority.groups.length >= 2 && Array.isArray(a.priority.gap);
+}
+
+/** A run can be compared with an analysis when they share two or more behaviours. */
+function comparable(series: RunSeries, a: AnalysisReport): boolean {
+  const known = new Set(a.gram.groups);
+  return [...series.get('train')!.keys()].filter((g) => g !== 'all' && known.has(g)).length >= 2;
+}
 
 function deltaMap(a: AnalysisReport): Map<string, number> {
   return new Map(a.groups.map((g) => [g.group, g.delta]));
