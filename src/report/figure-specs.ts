@@ -5,6 +5,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { MetricPoint, RunSeries } from '../analysis/run-metrics.js';
 import { MEASURES } from '../analysis/observed-speed.js';
 import type { Correlation } from '../analysis/compare-run.js';
+import type { DeltaChange } from '../experiments/misalignment.js';
 import { shortNames } from './short-names.js';
 
 export interface FigureSpec {
@@ -34,6 +35,9 @@ export const FIGURE_CONFIG = {
 } as const;
 
 const STEP_AXIS = { title: 'step (optimizer updates)' };
+/** The x and y of every curve panel: step, and a value whose panel header names it (y not from 0). */
+const STEP_X = { field: 'step', type: 'quantitative', axis: STEP_AXIS };
+const VALUE_Y = { field: 'value', type: 'quantitative', title: null, scale: { zero: false } };
 /** Up to this many behaviours every line gets a colour; above it the extremes by Delta do and the rest are grey. */
 export const ALL_COLOURED = 10;
 const HIGHLIGHT_EACH_END = 5;
@@ -119,8 +123,8 @@ export function curvesSpec(
             transform: [{ filter: '!datum.hl' }],
             mark: { type: 'line', color: '#c8c8c8', strokeWidth: 0.8, opacity: 0.7 },
             encoding: {
-              x: { field: 'step', type: 'quantitative', axis: STEP_AXIS },
-              y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+              x: STEP_X,
+              y: VALUE_Y,
               detail: { field: 'group', type: 'nominal' },
               description: { field: 'group', type: 'nominal' },
             },
@@ -129,8 +133,8 @@ export function curvesSpec(
             transform: [{ filter: 'datum.hl' }],
             mark: { type: 'line', strokeWidth: 1.6 },
             encoding: {
-              x: { field: 'step', type: 'quantitative', axis: STEP_AXIS },
-              y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+              x: STEP_X,
+              y: VALUE_Y,
               color: {
                 field: 'label',
                 type: 'ordinal',
@@ -353,8 +357,8 @@ export function pairCurvesSpec(pairs: PairRun[], opts: { name: string; title: st
       data: { values },
       mark: { type: 'line', strokeWidth: 1.8 },
       encoding: {
-        x: { field: 'step', type: 'quantitative', axis: STEP_AXIS },
-        y: { field: 'value', type: 'quantitative', title: yTitle, scale: { zero: false } },
+        x: STEP_X,
+        y: { ...VALUE_Y, title: yTitle },
         // One legend for both channels (same field, same legend): solid vs dashed reads in grey print too.
         color: { field: 'label', type: 'nominal', legend },
         strokeDash: { field: 'label', type: 'nominal', legend },
@@ -428,8 +432,8 @@ export function flipCurvesSpec(
         height: 150,
         mark: { type: 'line', strokeWidth: 1.8 },
         encoding: {
-          x: { field: 'step', type: 'quantitative', axis: STEP_AXIS },
-          y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+          x: STEP_X,
+          y: VALUE_Y,
           color: {
             field: 'start',
             type: 'nominal',
@@ -441,15 +445,6 @@ export function flipCurvesSpec(
       },
     } as TopLevelSpec,
   };
-}
-
-/** One behaviour's Delta before and after alignment (reproduce's summary.json, misalignment.delta). */
-export interface DeltaChange {
-  group: string;
-  before: number;
-  before_ci: [number, number] | null;
-  after: number;
-  after_ci: [number, number] | null;
 }
 
 /** Figure 4b: Delta before and after alignment per behaviour, with intervals. */
@@ -590,7 +585,7 @@ export function weightNormsSpec(series: RunSeries, opts: { name: string; title: 
       data: { values },
       mark: { type: 'line', strokeWidth: 1.6, point: values.length < 60 },
       encoding: {
-        x: { field: 'step', type: 'quantitative', axis: STEP_AXIS },
+        x: STEP_X,
         y: { field: 'value', type: 'quantitative', title: '||W(t) - W(0)||_F (Frobenius norm)' },
         color: { field: 'weight', type: 'nominal', title: 'weight' },
         description: { field: 'weight', type: 'nominal' },
