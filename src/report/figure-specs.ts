@@ -162,12 +162,13 @@ const PREDICTOR_TITLES: Record<Correlation['predictor'], string> = {
   margin_velocity: 'margin velocity (predicted)',
 };
 
+/** Short enough to fit along a panel's height: a longer rotated title pushes that panel's title up. */
 const MEASURE_UNITS: Record<string, string> = {
-  steps_to_90_train: 'steps to 90% train policy acc.',
-  steps_to_90_test: 'steps to 90% test policy acc.',
-  loss_after_k: 'train loss at step k (nats)',
+  steps_to_90_train: 'steps to 90% train acc.',
+  steps_to_90_test: 'steps to 90% test acc.',
+  loss_after_k: 'train loss at k (nats)',
   loss_area: 'mean train loss (nats)',
-  initial_margin_slope: 'margin slope, steps 0..k (nats/step)',
+  initial_margin_slope: 'margin slope (nats/step)',
 };
 
 /** Figure 2: each predictor against each observed speed, one panel per pair with Spearman and Kendall. */
@@ -220,7 +221,7 @@ export function predictorSpec(input: PredictorInput, opts: { name: string; title
   return {
     name: opts.name,
     title: opts.title,
-    caption: `Each of ${n} behaviours is a point; steps and losses fall with speed, the margin slope rises: a predictor that works gives a negative Spearman on the first four columns and a positive one on the last (95% bootstrap intervals in brackets).`,
+    caption: `Each of ${n} behaviours is a point. Spearman and Kendall are taken against speed (steps and losses negated, as in \`prefdyn compare\`), so a predictor that works scores above 0 in every panel, while the points fall in the first four columns and rise in the last (95% bootstrap intervals in brackets).`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       config: FIGURE_CONFIG,
