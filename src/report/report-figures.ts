@@ -56,13 +56,16 @@ export function reportContent(inputs: ReportInput[], settings = DEFAULT_REPORT_S
   const made = new Set<string>();
   const sections: ReportContent['sections'] = [];
   const names = new Set<string>();
-  // Figure names must be unique in figures/: prefix each input's with its folder or file name.
-  const prefixOf = (p: string) => {
+  // Figure names must be unique in figures/: prefix each input's with its folder or file name; a
+  // reproduction's with "reproduce", so that its REPORT.md is the same whatever folder it was written to.
+  const prefixOf = (input: ReportInput) => {
     const base =
-      path
-        .basename(path.resolve(p))
-        .replace(/\.json$/, '')
-        .replace(/[^A-Za-z0-9_.-]+/g, '-') || 'input';
+      input.kind === 'reproduce'
+        ? 'reproduce'
+        : path
+            .basename(path.resolve(input.path))
+            .replace(/\.json$/, '')
+            .replace(/[^A-Za-z0-9_.-]+/g, '-') || 'input';
     let name = base;
     for (let i = 2; names.has(name); i++) name = `${base}-${i}`;
     names.add(name);
@@ -70,7 +73,7 @@ export function reportContent(inputs: ReportInput[], settings = DEFAULT_REPORT_S
   };
   const firstAnalysis = inputs.find((i) => i.kind === 'analysis')?.analysis;
   for (const input of inputs) {
-    const prefix = prefixOf(input.path);
+    const prefix = prefixOf(input);
     const figures: FigureSpec[] = [];
     const add = (kind: (typeof FIGURE_KINDS)[number], f: FigureSpec | null) => {
       if (!f) return;
