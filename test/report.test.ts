@@ -1,6 +1,10 @@
 // Figure specs, SVG rendering, short names and the 2-D projections of `prefdyn report`.
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readRunMetrics } from '../src/analysis/run-metrics.js';
 import type { MetricPoint, RunSeries } from '../src/analysis/run-metrics.js';
 import { curvesSpec, priorityHeatmapSpec, weightNormsSpec } from '../src/report/figure-specs.js';
 import { shortName, shortNames } from '../src/report/short-names.js';
@@ -153,4 +157,40 @@ test('PCA: points on a line project onto it exactly, the second axis to ~0', () 
   // float32 inputs: each coordinate carries ~1e-7 relative rounding of values of size ~2.
   ts.forEach((t, i) => assert.ok(Math.abs(p.x[i]! * sign - t) < 1e-6, `${p.x[i]} vs ${t}`));
   for (const y of p.y) assert.ok(Math.abs(y) < 1e-6, `second coordinate ${y}`);
+});
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-report-unit-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+test('run metrics keep reward accuracy and every weights/* norm; a non-number there names file and line', () => {
+  const line = (extra: Record<string, unknown>) =>
+    JSON.stringify({
+      step: 0,
+      split: 'train',
+      group: 'a',
+      loss: 0.5,
+      'policy/accuracies': 1,
+      'rewards/margins': 0,
+      ...extra,
+    });
+  const run = path.join(tmp, 'run');
+  fs.mkdirSync(run);
+  const file = path.join(run, 'metrics.jsonl');
+  fs.writeFileSync(
+    file,
+    [
+      line({ 'rewards/accuracies': 0.75, 'weights/unembed_delta_norm': 0.5, 'weights/delta_norm/layers.0': 2 }),
+      line({}),
+    ].join('\n'),
+  );
+  const [withKeys, without] = readRunMetrics(run).get('train')!.get('a')!;
+  assert.equal(withKeys!.rewardAccuracy, 0.75);
+  assert.deepEqual(withKeys!.weights, { 'weights/unembed_delta_norm': 0.5, 'weights/delta_norm/layers.0': 2 });
+  assert.equal(without!.rewardAccuracy, undefined);
+  assert.equal(without!.weights, undefined);
+  fs.writeFileSync(file, [line({}), line({ 'weights/unembed_delta_norm': null })].join('\n'));
+  assert.throws(() => readRunMetrics(run), {
+    name: 'UserError',
+    message: `${file}:2: "weights/unembed_delta_norm" must be a finite number, got null`,
+  });
 });
