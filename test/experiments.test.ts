@@ -144,6 +144,17 @@ test('reproduce with a tiny profile: summary.json and REPORT.md, the same for th
     fs.readFileSync(path.join(outs[1]!, 'REPORT.md'), 'utf8'),
     fs.readFileSync(path.join(outs[0]!, 'REPORT.md'), 'utf8'),
   );
+  // The figures beside REPORT.md (prefdyn report), linked from it; the embedding clouds need the
+  // aligned behaviour's embeddings before and after, which reproduce keeps.
+  const figures = ['curves', 'predictors', 'priority', 'pairs', 'flip', 'delta-change', 'clouds', 'weights'];
+  const md = fs.readFileSync(path.join(outs[0]!, 'REPORT.md'), 'utf8');
+  const html = fs.readFileSync(path.join(outs[0]!, 'report.html'), 'utf8');
+  for (const f of figures) {
+    assert.ok(md.includes(`](figures/reproduce-${f}.png)`), `REPORT.md shows ${f}`);
+    assert.ok(fs.existsSync(path.join(outs[0]!, 'figures', `reproduce-${f}.svg`)), `${f}.svg`);
+    assert.ok(html.includes(`<figure id="reproduce-${f}">`), `report.html holds ${f}`);
+  }
+  assert.match(results[0]!.stdout, new RegExp(`figures: ${path.join(outs[0]!, 'report.html')}\\n$`));
 
   const s = JSON.parse(text[0]!) as ReproduceSummary;
   assert.equal(s.seed, 7);

@@ -8,6 +8,7 @@ import { DEFAULT_TEST_FRACTION } from '../data/split.js';
 import { reproduce } from '../experiments/reproduce.js';
 import { reproduceMarkdown } from '../report/reproduce-markdown.js';
 import { terminalSummary } from '../report/terminal-summary.js';
+import { reportReproduction } from '../report/write-report.js';
 
 /** Kept apart from `prefdyn reproduce`'s default folder, so a full reproduction is not replaced by a quick one. */
 const START_OUT = 'runs/quick';
@@ -33,7 +34,7 @@ export const command: Command = {
 
 Prints a summary of the bundled datasets (persona, hh-rlhf), then runs \`prefdyn reproduce --quick\`
 on the default model (${DEFAULT_MODEL}) into ${START_OUT}/: the paper's three findings checked on the
-five behaviours of its figures, with REPORT.md and summary.json. Under a minute on 2 CPU cores.
+five behaviours of its figures, with REPORT.md, summary.json and report.html (the figures). Under a minute on 2 CPU cores.
 
 Options (for smoke tests; the verdicts need the profile's numbers):
   --steps N      every run's step count
@@ -57,6 +58,7 @@ Example:
       log: (line) => process.stderr.write(line + '\n'),
       markdown: reproduceMarkdown,
     });
+    const report = await reportReproduction(START_OUT);
     const next = [
       ['prefdyn reproduce', 'the full profile (longer alignment, LoRA flips)'],
       ['prefdyn analyze --model DIR --data SRC', 'distinguishability of your model on your data'],
@@ -68,6 +70,8 @@ Example:
         '',
         'Next:',
         ...next.map(([cmd, what]) => `  ${cmd!.padEnd(42)}${what}`),
+        '',
+        `The figures (open in a browser): ${report.html}`,
       ].join('\n') + '\n',
     );
   },
