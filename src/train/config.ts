@@ -47,8 +47,13 @@ export interface TrainConfig {
   /** Prompt tokens kept when a sequence is too long; 0 = no limit beyond max_length. */
   max_prompt_length: number;
   save_every: number;
+  report_to: ReportTo;
   out: string;
 }
+
+/** Hugging Face's report_to: where metrics go besides metrics.jsonl. */
+export const REPORT_TO = ['none', 'tensorboard'] as const;
+export type ReportTo = (typeof REPORT_TO)[number];
 
 type Kind = 'string' | 'boolean' | 'int' | 'number' | 'list';
 
@@ -148,6 +153,12 @@ export const OPTION_DEFS: OptionDef[] = [
     help: 'prompt tokens kept when a sequence is too long; 0 = no limit beyond --max-length (default 0)',
   },
   { key: 'save_every', kind: 'int', min: 0, help: 'checkpoint every N updates; 0 = at the end only (default 0)' },
+  {
+    key: 'report_to',
+    kind: 'string',
+    choices: REPORT_TO,
+    help: 'none|tensorboard: also write TensorBoard event files, one folder per group under RUN/tensorboard/ (default none)',
+  },
   { key: 'out', kind: 'string', help: 'run folder to write' },
 ];
 
@@ -200,6 +211,7 @@ function defaults(c: Partial<TrainConfig>): Omit<TrainConfig, 'model' | 'data' |
     max_length: 0,
     max_prompt_length: 0,
     save_every: 0,
+    report_to: 'none',
   };
 }
 
