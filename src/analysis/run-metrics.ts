@@ -8,6 +8,10 @@ export interface MetricPoint {
   loss: number;
   policyAccuracy: number;
   margin: number;
+  /** rewards/accuracies, when the line has it. */
+  rewardAccuracy?: number;
+  /** The line's weights/* keys (weights/unembed_delta_norm = ||W_U(t) - W_U(0)||_F, per-layer norms), when it has them. */
+  weights?: Record<string, number>;
 }
 
 /** series.get(split).get(group): points sorted by step. */
@@ -49,9 +53,24 @@ export function readRunMetrics(runDir: string): RunSeries {
         throw new UserError(`${where}: "${k}" must be a finite number, got ${JSON.stringify(v)}`);
       return v;
     });
+    const point: MetricPoint = {
+      step: step as number,
+      loss: numbers[0]!,
+      policyAccuracy: numbers[1]!,
+      margin: numbers[2]!,
+    };
+    const optional = (key: string): number => {
+      const v = obj[key];
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new UserError(`${where}: "${key}" must be a finite number, got ${JSON.stringify(v)}`);
+      return v;
+    };
+    if ('rewards/accuracies' in obj) point.rewardAccuracy = optional('rewards/accuracies');
+    for (const key of Object.keys(obj).filter((k) => k.startsWith('weights/')))
+      (point.weights ??= {})[key] = optional(key);
     const byGroup = series.get(split)!;
     const list = byGroup.get(group) ?? [];
-    list.push({ step: step as number, loss: numbers[0]!, policyAccuracy: numbers[1]!, margin: numbers[2]! });
+    list.push(point);
     byGroup.set(group, list);
   }
   for (const byGroup of series.values()) for (const list of byGroup.values()) list.sort((a, b) => a.step - b.step);
