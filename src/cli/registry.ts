@@ -20,6 +20,7 @@ export const commands: CommandEntry[] = [
   { name: 'model merge', load: () => import('./model-merge.js') },
   { name: 'pretrain', load: () => import('./pretrain.js') },
   { name: 'reproduce', load: () => import('./reproduce.js') },
+  { name: 'serve', load: () => import('./serve.js') },
   { name: 'start', load: () => import('./start.js') },
   { name: 'train', load: () => import('./train.js') },
 ];

@@ -1,0 +1,111 @@
+// `prefdyn serve` over HTTP: what it lists, the figures it draws, the live event, and every way out of
+// its folders that must end in 404.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { startServer, type RunningServer } from '../src/server/server.js';
+import { rootOf } from '../src/server/safe-path.js';
+import { runCli } from './helpers/cli.js';
+import { appendStep, rawGet, serveFixture, TRAVERSALS, type ServeFixture } from './helpers/serve-fixture.js';
+
+let f: ServeFixture;
+let server: RunningServer;
+
+before(async () => {
+  f = await serveFixture();
+  server = await startServer({ roots: [rootOf(f.root)], host: '127.0.0.1', port: 0 });
+});
+after(() => server.close());
+
+test('lists the run and the experiment under the root', async () => {
+  const r = await rawGet(server.url, '/api/entries');
+  assert.equal(r.status, 200);
+  assert.deepEqual(
+    (JSON.parse(r.body) as { id: string; kind: string; files: string[] }[]).map((e) => [e.id, e.kind, e.files]),
+    [
+      ['0/experiments/quick', 'experiment', ['REPORT.md']],
+      ['0/runs/lin', 'run', []],
+    ],
+  );
+});
+
+/** Vertices of each line mark in an SVG: "M x,y L x,y ..." has one per M or L. */
+const lineVertexCounts = (svg: string) =>
+  [...svg.matchAll(/aria-roledescription="line mark" d="([^"]*)"/g)].map((m) => m[1]!.split(/[ML]/).length - 1);
+
+test('figures of the run hold its points: one vertex per logged step', async () => {
+  const r = await rawGet(server.url, '/api/figures?run=0%2Fruns%2Flin');
+  assert.equal(r.status, 200);
+  const body = JSON.parse(r.body) as { figures: { name: string; svg: string }[]; steps: Record<string, number> };
+  assert.deepEqual(
+    body.figures.map((x) => x.name),
+    ['curves', 'trl'],
+  );
+  assert.deepEqual(body.steps, { '0/runs/lin': 3 });
+  // curves: train loss, margin, reward and policy accuracy for groups a and b: 8 lines of 3 steps
+  assert.deepEqual(lineVertexCounts(body.figures[0]!.svg), Array(8).fill(3));
+  // TRL: grad_norm, learning_rate, logits/chosen, logits/rejected of the one run
+  assert.deepEqual(lineVertexCounts(body.figures[1]!.svg), Array(4).fill(3));
+  const unknown = await rawGet(server.url, '/api/figures?run=0%2F..%2Fruns%2Flin');
+  assert.equal(unknown.status, 404);
+});
+
+test('an appended metrics line raises a server-sent event and the redrawn figure has the new point', async () => {
+  const u = new URL(server.url);
+  const got = new Promise<string>((resolve, reject) => {
+    const req = http.get({ host: u.hostname, port: u.port, path: '/api/events?run=0%2Fruns%2Flin' }, (res) => {
+      assert.equal(res.headers['content-type'], 'text/event-stream');
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        text += c;
+        if (text.includes('event: metrics')) {
+          req.destroy();
+          resolve(text);
+        } else if (text.includes('retry:')) appendStep(f, 3);
+      });
+    });
+    req.on('error', (e) => (e.message.includes('aborted') ? undefined : reject(e)));
+  });
+  assert.match(await got, /event: metrics\ndata: "0\/runs\/lin"\n\n/);
+  const r = await rawGet(server.url, '/api/figures?run=0%2Fruns%2Flin');
+  const body = JSON.parse(r.body) as { figures: { svg: string }[]; steps: Record<string, number> };
+  assert.deepEqual(body.steps, { '0/runs/lin': 4 });
+  assert.deepEqual(lineVertexCounts(body.figures[1]!.svg), Array(4).fill(4));
+});
+
+test('files under the root are served; every way out gets 404', async () => {
+  const ok = await rawGet(server.url, '/files/0/experiments/quick/REPORT.md');
+  assert.equal(ok.status, 200);
+  assert.equal(ok.body, '# quick\n');
+  assert.match(ok.headers['content-security-policy'] as string, /^sandbox allow-scripts;/);
+  for (const p of TRAVERSALS) {
+    const r = await rawGet(server.url, p);
+    assert.equal(r.status, 404, p);
+    assert.ok(!r.body.includes('secret'), p);
+  }
+  assert.equal((await rawGet(server.url, '/files/0/runs')).status, 404, 'a folder');
+});
+
+test('read-only and loopback-only: POST is 405, a foreign Host header 403', async () => {
+  assert.equal((await rawGet(server.url, '/api/entries', {}, 'POST')).status, 405);
+  assert.equal((await rawGet(server.url, '/api/entries', {}, 'DELETE')).status, 405);
+  assert.equal((await rawGet(server.url, '/', { Host: 'evil.example:80' })).status, 403);
+  assert.equal((await rawGet(server.url, '/', { Host: `localhost:${new URL(server.url).port}` })).status, 200);
+});
+
+test('serve: bad port is a usage error, a missing folder a one-line error', () => {
+  let r = runCli(['serve', '--port', 'abc']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.trim().split('\n').at(-1), 'prefdyn: --port must be 0..65535, got "abc"');
+  const missing = path.join(f.root, 'nope');
+  r = runCli(['serve', missing, '--port', '0']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `prefdyn: ${missing}: no such folder\n`);
+  fs.writeFileSync(path.join(f.root, 'x.txt'), '');
+  r = runCli(['serve', path.join(f.root, 'x.txt'), '--port', '0']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `prefdyn: ${path.join(f.root, 'x.txt')}: not a folder (serve takes folders holding runs)\n`);
+});
