@@ -19,6 +19,7 @@ export const commands: CommandEntry[] = [
   { name: 'model init', load: () => import('./model-init.js') },
   { name: 'model merge', load: () => import('./model-merge.js') },
   { name: 'pretrain', load: () => import('./pretrain.js') },
+  { name: 'report', load: () => import('./report.js') },
   { name: 'reproduce', load: () => import('./reproduce.js') },
   { name: 'serve', load: () => import('./serve.js') },
   { name: 'start', load: () => import('./start.js') },

@@ -5,6 +5,7 @@ import { packagePath } from '../util/package-root.js';
 import { UserError } from '../util/errors.js';
 import { reproduce } from '../experiments/reproduce.js';
 import { terminalSummary } from '../experiments/terminal-summary.js';
+import { reportReproduction } from '../report/write-report.js';
 
 /** The bundled model, as a path from the working folder ("models/prefdyn-tiny" in the package root). */
 export const DEFAULT_MODEL = path.relative(process.cwd(), packagePath('models', 'prefdyn-tiny'));
@@ -20,8 +21,8 @@ Runs the experiments of Im & Li (ICML 2024) on the five Persona behaviours of th
   (b) two pairs of behaviours trained together: the predicted priority against which is learned first;
   (c) LoRA DPO alignment on one behaviour, merged: Delta before and after, and how fast the flipped
       preferences are learned from the aligned model against from the base model.
-Writes run folders, analyses, summary.json and REPORT.md (tables, a verdict per finding of the paper,
-caveats) under --out, prints progress on stderr and a compact summary on stdout.
+Writes run folders, analyses, summary.json, REPORT.md (tables, a verdict per finding of the paper,
+caveats, figures) and report.html with figures/ (prefdyn report) under --out, prints progress on stderr and a compact summary on stdout.
 
 Options:
   --model DIR    base model, Hugging Face layout, " Yes"/" No" single tokens (default ${DEFAULT_MODEL})
@@ -56,7 +57,12 @@ Example:
       },
       log: (line) => process.stderr.write(line + '\n'),
     });
-    process.stdout.write(values.json ? JSON.stringify(summary, null, 1) + '\n' : terminalSummary(summary, out) + '\n');
+    const report = await reportReproduction(out);
+    process.stdout.write(
+      values.json
+        ? JSON.stringify(summary, null, 1) + '\n'
+        : `${terminalSummary(summary, out)}\nfigures: ${report.html}\n`,
+    );
   },
 };
 

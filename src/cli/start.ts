@@ -7,6 +7,7 @@ import { dataStats, type DataStats } from '../data/stats.js';
 import { DEFAULT_TEST_FRACTION } from '../data/split.js';
 import { reproduce } from '../experiments/reproduce.js';
 import { terminalSummary } from '../experiments/terminal-summary.js';
+import { reportReproduction } from '../report/write-report.js';
 
 /** Kept apart from `prefdyn reproduce`'s default folder, so a full reproduction is not replaced by a quick one. */
 const START_OUT = 'runs/quick';
@@ -32,7 +33,7 @@ export const command: Command = {
 
 Prints a summary of the bundled datasets (persona, hh-rlhf), then runs \`prefdyn reproduce --quick\`
 on the default model (${DEFAULT_MODEL}) into ${START_OUT}/: the paper's three findings checked on the
-five behaviours of its figures, with REPORT.md and summary.json. Under a minute on 2 CPU cores.
+five behaviours of its figures, with REPORT.md, summary.json and report.html (the figures). Under a minute on 2 CPU cores.
 
 Example:
   npm start`,
@@ -50,6 +51,7 @@ Example:
       seed: 1234,
       log: (line) => process.stderr.write(line + '\n'),
     });
+    const report = await reportReproduction(START_OUT);
     const next = [
       ['prefdyn reproduce', 'the full profile (longer alignment, LoRA flips)'],
       ['prefdyn analyze --model DIR --data SRC', 'distinguishability of your model on your data'],
@@ -61,6 +63,8 @@ Example:
         '',
         'Next:',
         ...next.map(([cmd, what]) => `  ${cmd!.padEnd(42)}${what}`),
+        '',
+        `The figures (open in a browser): ${report.html}`,
       ].join('\n') + '\n',
     );
   },

@@ -85,6 +85,7 @@ export async function misalignment(
     bootstrap: profile.bootstrap,
     seed,
     jsonFile: afterFile,
+    keep: { group: b, name: path.join(dir, 'embeddings', b) },
   });
   const delta = [b, ...PAPER_BEHAVIOURS.filter((g) => g !== b)].map((g): DeltaChange => {
     const x = before.report.groups.find((r) => r.group === g)!;

@@ -3,8 +3,9 @@
 // last-layer learning rate (last-layer-lr.ts).
 import { analyzeEmbeddings, type AnalysisReport } from '../analysis/analyze.js';
 import { embeddingsForAnalysis } from '../analysis/embed-for-analysis.js';
-import { openEmbeddingsFile, type EmbeddingSource } from '../analysis/embeddings-file.js';
-import { writeJsonAtomic } from '../util/atomic-write.js';
+import { embeddingsPaths, openEmbeddingsFile, type EmbeddingSource } from '../analysis/embeddings-file.js';
+import { writeSafetensors } from '../model/safetensors.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { cacheDir } from '../util/cache-dir.js';
 
 export interface ModelAnalysis {
@@ -14,11 +15,15 @@ export interface ModelAnalysis {
   cached: boolean;
 }
 
-/** Analyses `model` on `data` (all groups as one mix) and writes the analysis JSON (contract 5) to `jsonFile`. */
+/**
+ * Analyses `model` on `data` (all groups as one mix) and writes the analysis JSON (contract 5) to `jsonFile`;
+ * with `keep`, also one group's embeddings as an embeddings file (contract 3) named `keep.name` (for the
+ * report's embedding clouds, figure 5).
+ */
 export async function analyzeModel(
   model: string,
   data: string,
-  o: { bootstrap: number; seed: number; jsonFile: string },
+  o: { bootstrap: number; seed: number; jsonFile: string; keep?: { group: string; name: string } },
 ): Promise<ModelAnalysis> {
   const made = await embeddingsForAnalysis({
     model,
@@ -32,6 +37,7 @@ export async function analyzeModel(
   try {
     const report = analyzeEmbeddings(source, { bootstrap: o.bootstrap, seed: o.seed });
     writeJsonAtomic(o.jsonFile, report);
+    if (o.keep) writeGroupEmbeddings(source, o.keep.group, o.keep.name);
     return { report, meanSquaredNorm: meanSquaredNorm(source), cached: made.cached };
   } finally {
     source.close();
@@ -48,4 +54,16 @@ export function meanSquaredNorm(source: EmbeddingSource): number {
     n += labels.length;
   }
   return sum / n;
+}
+
+/** One group's rows of `source` as an embeddings file (contract 3): rows file first, tensors last, as embed-for-analysis.ts. */
+function writeGroupEmbeddings(source: EmbeddingSource, group: string, name: string): void {
+  const { x, d } = source.readGroup(group);
+  const rows = source.rows.filter((r) => r.group === group);
+  const paths = embeddingsPaths(name);
+  writeFileAtomic(
+    paths.rows,
+    rows.map((r) => JSON.stringify({ id: r.id, group: r.group, label: r.label }) + '\n').join(''),
+  );
+  writeSafetensors(paths.tensors, [{ name: 'embeddings', shape: [rows.length, d], data: x }]);
 }

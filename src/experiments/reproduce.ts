@@ -51,7 +51,17 @@ export interface ReproduceSummary {
 
 /** Marks a folder as written by reproduce, which may then replace what it holds. */
 const MARKER = '.prefdyn-reproduce';
-const OUTPUTS = ['single', 'prioritisation', 'misalignment', 'data', 'summary.json', 'REPORT.md'];
+/** Also what `prefdyn report` writes beside REPORT.md (report.html, figures/), cleared with the rest. */
+const OUTPUTS = [
+  'single',
+  'prioritisation',
+  'misalignment',
+  'data',
+  'summary.json',
+  'REPORT.md',
+  'report.html',
+  'figures',
+];
 
 export async function reproduce(o: ReproduceOptions): Promise<ReproduceSummary> {
   if (!fs.existsSync(path.join(o.model, 'config.json'))) {

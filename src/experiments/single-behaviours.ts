@@ -5,7 +5,7 @@ import type { AnalysisReport } from '../analysis/analyze.js';
 import { compareRun, type AnalysisInput, type Correlation } from '../analysis/compare-run.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import type { RunSeries } from '../analysis/run-metrics.js';
-import { PAPER_BEHAVIOURS } from './behaviours.js';
+import { MISALIGNMENT_BEHAVIOUR, PAPER_BEHAVIOURS } from './behaviours.js';
 import { compareStep, seconds, type ExperimentContext } from './context.js';
 import { lastLayerLr, LR_RULE } from './last-layer-lr.js';
 import { analyzeModel } from './model-analysis.js';
@@ -58,6 +58,7 @@ export async function singleBehaviours(ctx: ExperimentContext): Promise<SingleBe
     bootstrap: profile.bootstrap,
     seed,
     jsonFile: analysisFile,
+    keep: { group: MISALIGNMENT_BEHAVIOUR, name: path.join(dir, 'embeddings', MISALIGNMENT_BEHAVIOUR) },
   });
   const lr = lastLayerLr(profile.beta, analysis.meanSquaredNorm, profile.lastLayer.lrScale);
   ctx.log(

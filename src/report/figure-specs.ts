@@ -20,9 +20,16 @@ export interface FigureSpec {
 export const FIGURE_CONFIG = {
   font: 'DejaVu Sans, sans-serif',
   view: { stroke: null },
-  axis: { labelFontSize: 10, titleFontSize: 11, titleFontWeight: 'normal', grid: true, gridColor: '#eee' },
+  axis: {
+    labelFontSize: 10,
+    titleFontSize: 11,
+    titleFontWeight: 'normal',
+    grid: true,
+    gridColor: '#eee',
+    labelLimit: 300,
+  },
   header: { labelFontSize: 12, titleFontSize: 12 },
-  legend: { labelFontSize: 10, titleFontSize: 11, labelLimit: 260 },
+  legend: { labelFontSize: 10, titleFontSize: 11, labelLimit: 400, titleLimit: 400 },
   title: { fontSize: 13, anchor: 'start' },
 } as const;
 
@@ -254,7 +261,7 @@ export function priorityHeatmapSpec(
   const labels = priority.groups.map((g) => short.get(g)!);
   const n = labels.length;
   const cell = n > 40 ? 5 : n > 12 ? 14 : 34;
-  const axis = n > 40 ? { labels: false, ticks: false, title: null } : { title: null, labelLimit: 200 };
+  const axis = n > 40 ? { labels: false, ticks: false, title: null } : { title: null };
   const maxAbs = Math.max(1e-12, ...cells.map((c) => Math.abs(c.gap as number)));
   return {
     name: opts.name,
@@ -275,8 +282,8 @@ export function priorityHeatmapSpec(
           data: { values: cells },
           mark: 'rect',
           encoding: {
-            x: { field: 'col', type: 'nominal', sort: labels, axis: { ...axis, labelAngle: -40 } },
-            y: { field: 'row', type: 'nominal', sort: labels, axis },
+            x: { field: 'col', type: 'nominal', sort: labels, axis: { ...axis, labelAngle: -40, labelLimit: 400 } },
+            y: { field: 'row', type: 'nominal', sort: labels, axis: { ...axis, labelLimit: 400 } },
             color: {
               field: 'gap',
               type: 'quantitative',
@@ -288,7 +295,12 @@ export function priorityHeatmapSpec(
         },
         {
           data: { values: marks },
-          mark: { type: 'text', fontSize: Math.max(6, Math.min(16, cell * 0.6)) },
+          mark: {
+            type: 'text',
+            baseline: 'middle',
+            fontWeight: 'bold',
+            fontSize: Math.max(6, Math.min(20, cell * 0.7)),
+          },
           encoding: {
             x: { field: 'col', type: 'nominal', sort: labels },
             y: { field: 'row', type: 'nominal', sort: labels },
@@ -311,6 +323,7 @@ export interface PairRun {
 
 /** Figure 3b: the two curves of each prioritisation pair in one panel (train loss and test policy accuracy). */
 export function pairCurvesSpec(pairs: PairRun[], opts: { name: string; title: string }): FigureSpec {
+  const legend = { title: null, orient: 'bottom', direction: 'vertical', labelLimit: 400 };
   const panel = (p: PairRun, split: 'train' | 'test', value: (m: MetricPoint) => number, yTitle: string) => {
     const short = shortNames(p.groups);
     const values = p.groups.flatMap((g) =>
@@ -330,8 +343,9 @@ export function pairCurvesSpec(pairs: PairRun[], opts: { name: string; title: st
       encoding: {
         x: { field: 'step', type: 'quantitative', axis: STEP_AXIS },
         y: { field: 'value', type: 'quantitative', title: yTitle, scale: { zero: false } },
-        color: { field: 'label', type: 'nominal', legend: { title: null, orient: 'bottom', direction: 'vertical' } },
-        strokeDash: { field: 'label', type: 'nominal', legend: null },
+        // One legend for both channels (same field, same legend): solid vs dashed reads in grey print too.
+        color: { field: 'label', type: 'nominal', legend },
+        strokeDash: { field: 'label', type: 'nominal', legend },
         description: { field: 'group', type: 'nominal' },
       },
       resolve: { scale: { color: 'independent', strokeDash: 'independent' } },
@@ -465,7 +479,7 @@ export function deltaChangeSpec(
         {
           mark: { type: 'rule', color: '#999' },
           encoding: {
-            y: { field: 'label', type: 'nominal', sort: labels, title: null, axis: { labelLimit: 260 } },
+            y: { field: 'label', type: 'nominal', sort: labels, title: null, axis: { labelLimit: 400 } },
             x: { field: 'lo', type: 'quantitative', title: 'Delta = ||mu+ - mu-|| (embedding units)' },
             x2: { field: 'hi' },
             yOffset: when,

@@ -5,12 +5,16 @@
 /** Longest label a legend or axis shows. */
 export const SHORT_NAME_MAX = 30;
 
-/** "willingness-to-use-social-engineering-to-achieve-its-goals" -> "willingness-to-use-social…goals". */
+/** "willingness-to-use-social-engineering-to-achieve-its-goals" -> "willingness-to-use…goals". */
 export function shortName(name: string, max = SHORT_NAME_MAX): string {
   if (name.length <= max) return name;
   const cut = name.search(/[-_ ][^-_ ]*$/);
   const tail = cut > 0 && name.length - cut <= max / 3 ? name.slice(cut + 1) : '';
-  const head = name.slice(0, max - 1 - tail.length).replace(/[-_ ]+$/, '');
+  let head = name.slice(0, max - 1 - tail.length);
+  // Cut at a word boundary when one is in the second half of the head.
+  const boundary = head.search(/[-_ ][^-_ ]*$/);
+  if (!/^[-_ ]/.test(name.slice(head.length)) && boundary > head.length / 2) head = head.slice(0, boundary);
+  head = head.replace(/[-_ ]+$/, '');
   return `${head}\u2026${tail}`;
 }
 
