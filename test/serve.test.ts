@@ -7,7 +7,10 @@ import http from 'node:http';
 import path from 'node:path';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { rootOf } from '../src/server/safe-path.js';
-import { runCli } from './helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { fixturesDir, repoRoot, runCli } from './helpers/cli.js';
+
+const cliMain = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 import { appendStep, rawGet, serveFixture, TRAVERSALS, type ServeFixture } from './helpers/serve-fixture.js';
 
 let f: ServeFixture;
@@ -108,4 +111,58 @@ test('serve: bad port is a usage error, a missing folder a one-line error', () =
   r = runCli(['serve', path.join(f.root, 'x.txt'), '--port', '0']);
   assert.equal(r.code, 1);
   assert.equal(r.stderr, `prefdyn: ${path.join(f.root, 'x.txt')}: not a folder (serve takes folders holding runs)\n`);
+});
+
+test('train --serve prints the URL of a dashboard that lists the run while it trains, and stops it with the training', async () => {
+  const dir = path.dirname(f.root);
+  const model = path.join(dir, 'model');
+  let r = runCli(['model', 'init', '--arch', 'llama', '--size', 'd=16,layers=1,heads=2,kv=1', '--out', model]);
+  assert.equal(r.code, 0, r.stderr);
+  const run = path.join(dir, 'served-run');
+  const data = path.join(fixturesDir, 'train', 'pairs.jsonl');
+  // a child process, so that this test can query the dashboard while training runs
+  const child = spawn(
+    process.execPath,
+    [
+      cliMain,
+      'train',
+      '--model',
+      model,
+      '--data',
+      data,
+      '--mode',
+      'last-layer',
+      '--steps',
+      '100000',
+      '--batch-size',
+      '4',
+      '--serve',
+      '--out',
+      run,
+    ],
+    { env: { ...process.env, PREFDYN_CACHE_DIR: path.join(dir, 'cache') } },
+  );
+  let stderr = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+      const m = /prefdyn: live dashboard at (http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(stderr);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', () => reject(new Error(`train exited before printing the URL: ${stderr}`)));
+  });
+  let entries: { id: string }[] = [];
+  for (let i = 0; i < 100 && entries.length === 0; i++) {
+    entries = JSON.parse((await rawGet(url, '/api/entries')).body) as { id: string }[];
+    if (entries.length === 0) await new Promise((res) => setTimeout(res, 100));
+  }
+  assert.deepEqual(
+    entries.map((e) => e.id),
+    ['0'],
+  );
+  // Ctrl-C: the run stops after its step with a checkpoint (exit 130), and the dashboard with it
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  child.kill('SIGINT');
+  assert.equal(await exited, 130, stderr);
+  await assert.rejects(rawGet(url, '/api/entries'), /ECONNREFUSED|ECONNRESET/);
 });

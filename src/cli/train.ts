@@ -10,6 +10,7 @@ import { findCheckpoint, readCheckpoint } from '../train/checkpoint.js';
 import { setupRun } from '../train/setup.js';
 import { train } from '../train/trainer.js';
 import { stderrProgress } from '../train/progress.js';
+import { startDashboardProcess } from '../server/dashboard-process.js';
 import { readRunConfig, writeRunConfig, writeRunSummary, type RunSourceOptions } from '../train/run-folder.js';
 
 const { flip: _flip, ...trainOptions } = trainOptionSpec();
@@ -32,6 +33,8 @@ Ctrl-C stops after the current step with a checkpoint (exit 130); --resume conti
 Options (also as keys of the YAML/JSON --config file, e.g. "lr: 1e-5"; the command line wins):
   --config FILE          YAML or JSON file of options
   --resume DIR           continue a run folder (or one of its checkpoints) exactly where it stopped
+  --serve                also start the live dashboard of this run (prefdyn serve RUN_DIR on a free
+                         loopback port) and print its URL; it stops when the training ends
 ${OPTION_DEFS.map((d) => `  --${cliName(d.key).padEnd(28)} ${d.help}`).join('\n')}
 
 ${SOURCE_OPTIONS_HELP.split('\n')
@@ -46,7 +49,12 @@ export const command: Command = {
   name: 'train',
   summary: 'DPO (and IPO, hinge, robust) training with per-group learning dynamics',
   help,
-  options: addSourceOptions({ ...trainOptions, config: { type: 'string' }, resume: { type: 'string' } }),
+  options: addSourceOptions({
+    ...trainOptions,
+    config: { type: 'string' },
+    resume: { type: 'string' },
+    serve: { type: 'boolean' },
+  }),
   async run(args) {
     const v = args.values;
     let resume: { dir: string; runDir: string } | undefined;
@@ -59,7 +67,12 @@ export const command: Command = {
     let source: RunSourceOptions = sourceOptionsFromArgs(v);
     if (typeof v.resume === 'string') {
       const others = [
-        ...new Set(['config', ...Object.keys(addSourceOptions({})), ...OPTION_DEFS.map((d) => cliName(d.key))]),
+        ...new Set([
+          'config',
+          'serve',
+          ...Object.keys(addSourceOptions({})),
+          ...OPTION_DEFS.map((d) => cliName(d.key)),
+        ]),
       ].filter((k) => v[k] !== undefined);
       if (others.length > 0)
         throw new UserError(
@@ -107,6 +120,8 @@ export const command: Command = {
       process.stderr.write('\nprefdyn: stopping after this step (Ctrl-C again to quit now)\n');
     };
     process.on('SIGINT', onSigint);
+    const dashboard = v.serve === true ? await startDashboardProcess(runDir) : undefined;
+    if (dashboard) process.stderr.write(`prefdyn: live dashboard at ${dashboard.url}\n`);
     try {
       const result = await train({
         config: c,
@@ -125,6 +140,7 @@ export const command: Command = {
       return result.status === 'interrupted' ? 130 : 0;
     } finally {
       process.off('SIGINT', onSigint);
+      dashboard?.stop();
     }
   },
 };

@@ -148,6 +148,8 @@ async function start() {
   if (selected.length === 0 && runs.length > 0) selected = [runs[0]];
   renderList();
   select();
+  // a run started with the server (train --serve) writes its metrics.jsonl a moment later: look again
+  if (runs.length === 0) setTimeout(start, 2000);
 }
 
 start();
