@@ -57,6 +57,7 @@ test('figures of the run hold its points: one vertex per logged step', async () 
 
 test('an appended metrics line raises a server-sent event and the redrawn figure has the new point', async () => {
   const u = new URL(server.url);
+  let appended = false;
   const got = new Promise<string>((resolve, reject) => {
     const req = http.get({ host: u.hostname, port: u.port, path: '/api/events?run=0%2Fruns%2Flin' }, (res) => {
       assert.equal(res.headers['content-type'], 'text/event-stream');
@@ -67,7 +68,10 @@ test('an appended metrics line raises a server-sent event and the redrawn figure
         if (text.includes('event: metrics')) {
           req.destroy();
           resolve(text);
-        } else if (text.includes('retry:')) appendStep(f, 3);
+        } else if (text.includes('retry:') && !appended) {
+          appended = true;
+          appendStep(f, 3);
+        }
       });
     });
     req.on('error', (e) => (e.message.includes('aborted') ? undefined : reject(e)));
@@ -77,6 +81,19 @@ test('an appended metrics line raises a server-sent event and the redrawn figure
   const body = JSON.parse(r.body) as { figures: { svg: string }[]; steps: Record<string, number> };
   assert.deepEqual(body.steps, { '0/runs/lin': 4 });
   assert.deepEqual(lineVertexCounts(body.figures[1]!.svg), Array(4).fill(4));
+});
+
+test('a run whose metrics.jsonl went away: a one-line error, and the server keeps serving', async () => {
+  const gone = path.join(f.root, 'runs', 'gone');
+  fs.mkdirSync(gone);
+  fs.copyFileSync(path.join(f.run, 'metrics.jsonl'), path.join(gone, 'metrics.jsonl'));
+  assert.equal((await rawGet(server.url, '/api/entries')).status, 200);
+  fs.rmSync(path.join(gone, 'metrics.jsonl'));
+  const r = await rawGet(server.url, '/api/figures?run=0%2Fruns%2Fgone');
+  assert.equal(r.status, 422);
+  assert.deepEqual(JSON.parse(r.body), { error: 'runs/gone: metrics.jsonl is gone' });
+  fs.rmSync(gone, { recursive: true });
+  assert.equal((await rawGet(server.url, '/api/entries')).status, 200);
 });
 
 test('files under the root are served; every way out gets 404', async () => {

@@ -3,13 +3,14 @@
 // norms and TRL metrics. Several: each run's "all" curves as one line per run, and their TRL metrics.
 // Renders are cached per metrics.jsonl size and mtime, so an unchanged run is never drawn twice and a
 // changed one never served stale.
-import fs from 'node:fs';
 import path from 'node:path';
 import { readRunMetrics, type RunSeries } from '../analysis/run-metrics.js';
 import { curvesSpec, weightNormsSpec, type FigureSpec } from '../report/figure-specs.js';
 import { svgOf } from '../report/render.js';
 import { trlMetricsSpec } from '../report/trl-metrics-spec.js';
 import type { Entry } from './discover.js';
+import { stampOf } from './live.js';
+import { UserError } from '../util/errors.js';
 
 export interface RenderedFigure {
   name: string;
@@ -26,8 +27,9 @@ export interface FiguresResult {
 
 /** size:mtime of a run's metrics.jsonl, the cache key of everything drawn from it. */
 export function metricsStamp(run: Entry): string {
-  const st = fs.statSync(path.join(run.dir, 'metrics.jsonl'));
-  return `${st.size}:${st.mtimeMs}`;
+  const stamp = stampOf(path.join(run.dir, 'metrics.jsonl'));
+  if (stamp === 'missing') throw new UserError(`${runLabel(run)}: metrics.jsonl is gone`);
+  return stamp;
 }
 
 const cache = new Map<string, Promise<FiguresResult>>();

@@ -1,15 +1,13 @@
-// Temporary folders for a test file, removed when its tests are done (the hook is registered when
-// this module is first imported, at the top level of the test file, so a folder made inside a
-// `before` hook lives until the file's last test).
-import { after } from 'node:test';
+// Temporary folders for a test file, removed when its process exits (node --test runs each file in
+// its own process), so after every `after` hook: a browser or server closed there is done writing.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 const made: string[] = [];
-after(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+process.once('exit', () => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 })));
 
-/** A new empty folder under the OS temp dir, deleted (with its contents) after the importing file's tests. */
+/** A new empty folder under the OS temp dir, deleted (with its contents) when the test file's process exits. */
 export function tempDir(prefix = 'prefdyn-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   made.push(dir);
