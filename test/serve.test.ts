@@ -183,3 +183,34 @@ test('train --serve prints the URL of a dashboard that lists the run while it tr
   assert.equal(await exited, 130, stderr);
   await assert.rejects(rawGet(url, '/api/entries'), /ECONNREFUSED|ECONNRESET/);
 });
+
+/** Starts `prefdyn serve` with `args`, waits for its URL line, stops it; returns what it printed. */
+async function serveOutput(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [cliMain, 'serve', ...args]);
+  let stdout = '';
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+      if (stdout.includes('\n')) resolve();
+    });
+    void exited.then(() => reject(new Error(`serve exited: ${stderr}`)));
+  });
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0, `Ctrl-C / SIGTERM stops it cleanly; stderr: ${stderr}`);
+  return { stdout, stderr };
+}
+
+test('serve binds loopback by default; another --host only with a printed warning', async () => {
+  let out = await serveOutput([f.root, '--port', '0']);
+  assert.match(out.stdout, /^prefdyn serve: http:\/\/127\.0\.0\.1:\d+\/ \(read-only; Ctrl-C stops\)\n$/);
+  assert.equal(out.stderr, '');
+  out = await serveOutput([f.root, '--port', '0', '--host', '0.0.0.0']);
+  assert.match(out.stdout, /^prefdyn serve: http:\/\/0\.0\.0\.0:\d+\//);
+  assert.equal(
+    out.stderr,
+    `prefdyn: warning: --host 0.0.0.0: the dashboard is reachable from other machines; anyone who reaches it can read every file under ${f.root}\n`,
+  );
+});

@@ -44,8 +44,8 @@ Example:
         `prefdyn: warning: --host ${host}: the dashboard is reachable from other machines; anyone who reaches it can read every file under ${roots.map((r) => r.given).join(', ')}\n`,
       );
     const server = await startServer({ roots, host, port });
-    process.stdout.write(`prefdyn serve: ${server.url} (read-only; Ctrl-C stops)\n`);
-    await new Promise<void>((resolve) => {
+    // the handlers come before the URL: whoever reads it may stop the server at once
+    const stopped = new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
@@ -54,5 +54,7 @@ Example:
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
+    process.stdout.write(`prefdyn serve: ${server.url} (read-only; Ctrl-C stops)\n`);
+    await stopped;
   },
 };
