@@ -120,6 +120,8 @@ function scalarPolicy(w: number, badFrom = Infinity): Policy & { entryStates: Re
       return {
         chosen: Float64Array.from(indices, (i) => x * (1 + i)),
         rejected: Float64Array.from(indices, (i) => -x * (1 + i)),
+        logitSums: { chosen: new Float64Array(indices.length), rejected: new Float64Array(indices.length) },
+        tokens: { chosen: new Int32Array(indices.length).fill(1), rejected: new Int32Array(indices.length).fill(1) },
       };
     },
     backward(dChosen, dRejected) {

@@ -12,7 +12,14 @@ export interface MetricPoint {
   rewardAccuracy?: number;
   /** The line's weights/* keys (weights/unembed_delta_norm = ||W_U(t) - W_U(0)||_F, per-layer norms), when it has them. */
   weights?: Record<string, number>;
+  /**
+   * TRL's per-step keys when the line has them (TRL_KEYS: train lines' grad_norm and learning_rate,
+   * logits/*); a grad_norm of null (a step stopped for a non-finite gradient) is left out.
+   */
+  trl?: Record<string, number>;
 }
+
+export const TRL_KEYS = ['grad_norm', 'learning_rate', 'logits/chosen', 'logits/rejected'] as const;
 
 /** series.get(split).get(group): points sorted by step. */
 export type RunSeries = Map<'train' | 'test', Map<string, MetricPoint[]>>;
@@ -68,6 +75,7 @@ export function readRunMetrics(runDir: string): RunSeries {
     if ('rewards/accuracies' in obj) point.rewardAccuracy = optional('rewards/accuracies');
     for (const key of Object.keys(obj).filter((k) => k.startsWith('weights/')))
       (point.weights ??= {})[key] = optional(key);
+    for (const key of TRL_KEYS) if (key in obj && obj[key] !== null) (point.trl ??= {})[key] = optional(key);
     const byGroup = series.get(split)!;
     const list = byGroup.get(group) ?? [];
     list.push(point);

@@ -21,6 +21,7 @@ export const commands: CommandEntry[] = [
   { name: 'pretrain', load: () => import('./pretrain.js') },
   { name: 'report', load: () => import('./report.js') },
   { name: 'reproduce', load: () => import('./reproduce.js') },
+  { name: 'serve', load: () => import('./serve.js') },
   { name: 'start', load: () => import('./start.js') },
   { name: 'train', load: () => import('./train.js') },
 ];

@@ -7,6 +7,7 @@ import { cliName, OPTION_DEFS, optionHelp, readConfigFile, resolveConfig, trainO
 import { isRunFolderEntry } from '../train/run-folder.js';
 import { stderrProgress } from '../util/progress.js';
 import { runTraining, type TrainingRequest } from '../train/run-training.js';
+import { startDashboardProcess } from '../server/dashboard-process.js';
 
 const { flip: _flip, ...trainOptions } = trainOptionSpec();
 void _flip;
@@ -34,6 +35,8 @@ Options (also as keys of the YAML/JSON --config file, e.g. "lr: 1e-5"; the comma
   --resume DIR           continue a run folder (or one of its checkpoints) exactly where it stopped
   --force                with --resume: continue although inputs or checkpoint files changed
   --overwrite            write into --out even if it holds files prefdyn did not write (they are kept)
+  --serve                also start the live dashboard of this run (prefdyn serve RUN_DIR on a free
+                         loopback port) and print its URL; it stops when the training ends
 ${OPTION_DEFS.map((d) => `  --${cliName(d.key).padEnd(28)} ${optionHelp(d)}`).join('\n')}
 
 ${SOURCE_OPTIONS_HELP.split('\n')
@@ -54,6 +57,7 @@ export const command: Command = {
     resume: { type: 'string' },
     force: { type: 'boolean' },
     overwrite: { type: 'boolean' },
+    serve: { type: 'boolean' },
   }),
   async run(args) {
     const v = args.values;
@@ -65,11 +69,18 @@ export const command: Command = {
       progress: stderrProgress,
       stopRequested: () => signal !== undefined,
     };
+    let dashboard: Awaited<ReturnType<typeof startDashboardProcess>> | undefined;
+    if (v.serve === true)
+      request.beforeTraining = async (runDir) => {
+        dashboard = await startDashboardProcess(runDir);
+        process.stderr.write(`prefdyn: live dashboard at ${dashboard.url}\n`);
+      };
     if (typeof v.resume === 'string') {
       const others = [
         ...new Set([
           'config',
           'overwrite',
+          'serve',
           ...Object.keys(addSourceOptions({})),
           ...OPTION_DEFS.map((d) => cliName(d.key)),
         ]),
@@ -127,6 +138,7 @@ export const command: Command = {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      dashboard?.stop();
     }
   },
 };

@@ -37,10 +37,30 @@ export function rightPadded(seqs: ArrayLike<number>[]): { ids: Int32Array; B: nu
 }
 
 /**
- * Summed log pi(response | prompt) of each sequence: [N], differentiable when the model's parameters
- * (or adapter) require gradients. One forward over the batch.
+ * Adds each row's mean over the vocabulary of logits [M,V] into sums[owner[m]] (TRL's logits/* metric
+ * averages the raw logits of the response tokens over positions and vocabulary).
  */
-export function responseLogProbs(model: CausalLM, items: ScoredSequence[], opts: ForwardOptions = {}): Tensor {
+function addRowMeans(logits: Tensor, owner: ArrayLike<number>, sums: Float64Array): void {
+  const V = logits.shape[1]!;
+  const z = logits.data;
+  for (let m = 0; m < owner.length; m++) {
+    let s = 0;
+    for (let v = 0; v < V; v++) s += z[m * V + v]!;
+    sums[owner[m]!]! += s / V;
+  }
+}
+
+/**
+ * Summed log pi(response | prompt) of each sequence: [N], differentiable when the model's parameters
+ * (or adapter) require gradients. One forward over the batch. `meanLogitSums` [N], when given, receives
+ * each sequence's sum over its response tokens of the vocabulary-mean logit.
+ */
+export function responseLogProbs(
+  model: CausalLM,
+  items: ScoredSequence[],
+  opts: ForwardOptions = {},
+  meanLogitSums?: Float64Array,
+): Tensor {
   for (const [i, it] of items.entries()) {
     if (it.prompt.length === 0)
       throw new Error(`responseLogProbs: sequence ${i} has an empty prompt (nothing predicts its first token)`);
@@ -60,6 +80,7 @@ export function responseLogProbs(model: CausalLM, items: ScoredSequence[], opts:
   });
   const { logits } = model.forward(ids, B, T, { ...opts, logits: Int32Array.from(positions) }); // [M,V]
   const lp = gatherLogProbs(logits!, Int32Array.from(targets)); // [M]
+  if (meanLogitSums) addRowMeans(logits!, rowOf, meanLogitSums);
   // sum per sequence: lp [1,M] @ S [M,B], S[m,b] = 1 when position m belongs to sequence b
   const S = Tensor.zeros([rowOf.length, B]);
   rowOf.forEach((b, m) => (S.data[m * B + b] = 1));
@@ -68,13 +89,15 @@ export function responseLogProbs(model: CausalLM, items: ScoredSequence[], opts:
 
 /**
  * log pi(answer | prompt) for single-token answers, one forward of the prompts:
- * answers[k] gives one token id per prompt; returns one Tensor [N] per k.
+ * answers[k] gives one token id per prompt; returns one Tensor [N] per k. `meanLogits` [N], when
+ * given, receives the mean over the vocabulary of the logits at each prompt's last position.
  */
 export function nextTokenLogProbs(
   model: CausalLM,
   prompts: ArrayLike<number>[],
   answers: Int32Array[],
   opts: ForwardOptions = {},
+  meanLogits?: Float64Array,
 ): Tensor[] {
   prompts.forEach((p, i) => {
     if (p.length === 0) throw new Error(`nextTokenLogProbs: prompt ${i} is empty`);
@@ -82,6 +105,12 @@ export function nextTokenLogProbs(
   const { ids, B, T } = rightPadded(prompts);
   const last = Int32Array.from(prompts, (p, b) => b * T + p.length - 1);
   const { logits } = model.forward(ids, B, T, { ...opts, logits: last }); // [N,V]
+  if (meanLogits)
+    addRowMeans(
+      logits!,
+      Int32Array.from(prompts, (_, b) => b),
+      meanLogits,
+    );
   return answers.map((a) => gatherLogProbs(logits!, a));
 }
 

@@ -49,8 +49,13 @@ export interface TrainConfig {
   /** Prompt tokens kept when a sequence is too long; 0 = no limit beyond max_length. */
   max_prompt_length: number;
   save_every: number;
+  report_to: ReportTo;
   out: string;
 }
+
+/** Hugging Face's report_to: where metrics go besides metrics.jsonl. */
+export const REPORT_TO = ['none', 'tensorboard'] as const;
+export type ReportTo = (typeof REPORT_TO)[number];
 
 type Kind = 'string' | 'boolean' | 'int' | 'number' | 'list';
 
@@ -140,6 +145,12 @@ export const OPTION_DEFS: OptionDef[] = [
     help: 'prompt tokens kept when a sequence is too long; 0 = no limit beyond --max-length',
   },
   { key: 'save_every', kind: 'int', rule: { min: 0 }, help: 'checkpoint every N updates; 0 = at the end only' },
+  {
+    key: 'report_to',
+    kind: 'string',
+    choices: REPORT_TO,
+    help: 'none|tensorboard: also write TensorBoard event files, one folder per group under RUN/tensorboard/',
+  },
   { key: 'out', kind: 'string', help: 'run folder to write' },
 ];
 
@@ -192,6 +203,7 @@ function defaults(c: Partial<TrainConfig>): Omit<TrainConfig, 'model' | 'data' |
     max_length: 0,
     max_prompt_length: 0,
     save_every: 0,
+    report_to: 'none',
   };
 }
 

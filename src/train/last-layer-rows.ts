@@ -106,6 +106,9 @@ export function answerRowsPolicy(o: LastLayerOptions): Policy {
       if (slot[v] === -1) restDelta2 += deltaNorm(w.subarray(v * d, (v + 1) * d), w0.subarray(v * d, (v + 1) * d)) ** 2;
   }
   const lseRest = sparse ? restLse(hidden, d, w, V, answers) : undefined;
+  // Sparse: the vocabulary-mean logit is (restSum + sum_a w_a) . g / V, restSum [d] = sum of the fixed rows.
+  const restSum = new Float64Array(d);
+  if (sparse) for (let v = 0; v < V; v++) if (slot[v] === -1) for (let j = 0; j < d; j++) restSum[j]! += w[v * d + j]!;
   const rowOf = (i: number) => chosen.rows[chosen.offsets[i]!]!;
   const chosenToken = (i: number) => chosen.targets[chosen.offsets[i]!]!;
   const rejectedToken = (i: number) => rejected.targets[rejected.offsets[i]!]!;
@@ -129,6 +132,10 @@ export function answerRowsPolicy(o: LastLayerOptions): Policy {
       const lse = max + Math.log(sum);
       out.chosen[b] = z[slot[chosenToken(i)]!]! - lse;
       out.rejected[b] = z[slot[rejectedToken(i)]!]! - lse;
+      let zSum = 0;
+      for (let j = 0; j < d; j++) zSum += restSum[j]! * hidden[r * d + j]!;
+      for (let k = 0; k < K; k++) zSum += z[k]!;
+      out.logitSums.chosen[b] = out.logitSums.rejected[b] = zSum / V;
     });
   }
 
@@ -145,6 +152,7 @@ export function answerRowsPolicy(o: LastLayerOptions): Policy {
     indices.forEach((i, b) => {
       out.chosen[b] = logits[b * V + chosenToken(i)]! - lse[b]!;
       out.rejected[b] = logits[b * V + rejectedToken(i)]! - lse[b]!;
+      out.logitSums.chosen[b] = out.logitSums.rejected[b] = rowMean(logits, b, V);
     });
   }
 
@@ -154,7 +162,13 @@ export function answerRowsPolicy(o: LastLayerOptions): Policy {
       `${o.description}; single-token answers: gradient in the ${K} answer rows only` +
       (sparse ? ', the only rows trained (weight decay 0)' : ', weight decay on every row'),
     logps(indices, training): ResponseLogps {
-      const out = { chosen: new Float64Array(indices.length), rejected: new Float64Array(indices.length) };
+      const n = indices.length;
+      const out: ResponseLogps = {
+        chosen: new Float64Array(n),
+        rejected: new Float64Array(n),
+        logitSums: { chosen: new Float64Array(n), rejected: new Float64Array(n) },
+        tokens: { chosen: new Int32Array(n).fill(1), rejected: new Int32Array(n).fill(1) },
+      };
       (sparse ? scoreFromRows : scoreFromLogits)(indices, out);
       trainedOn = training ? indices : undefined;
       return out;
@@ -188,4 +202,11 @@ export function answerRowsPolicy(o: LastLayerOptions): Policy {
       return o.save(dir, w);
     },
   };
+}
+
+/** Mean of row p of logits [P, V]: the vocabulary-mean logit of TRL's logits/* metrics. */
+export function rowMean(logits: Float32Array, p: number, V: number): number {
+  let s = 0;
+  for (let v = 0; v < V; v++) s += logits[p * V + v]!;
+  return s / V;
 }

@@ -6,7 +6,7 @@
 // fast path of last-layer-rows.ts; this file's general path scores and differentiates all V logits.
 import { kernels } from '../tensor/kernels/index.js';
 import { deltaNorm, type TrainParam } from './gradients.js';
-import { answerRowsPolicy, isSharedSingleToken } from './last-layer-rows.js';
+import { answerRowsPolicy, isSharedSingleToken, rowMean } from './last-layer-rows.js';
 import type { Policy, ResponseLogps } from './policy.js';
 import type { LastLayerOptions, ResponseFeatures } from './last-layer-types.js';
 
@@ -95,14 +95,27 @@ function tokenPositionsPolicy(o: LastLayerOptions): Policy {
       const logp = new Float32Array(P);
       const lse = new Float32Array(P);
       k.logSoftmaxGather(logits, targets, P, V, logp, lse);
-      const chosen = new Float64Array(indices.length);
-      const rejected = new Float64Array(indices.length);
-      for (let b = 0; b < indices.length; b++) {
-        for (let p = spans[2 * b]!; p < spans[2 * b + 1]!; p++) chosen[b]! += logp[p]!;
-        for (let p = spans[2 * b + 1]!; p < spans[2 * b + 2]!; p++) rejected[b]! += logp[p]!;
+      const n = indices.length;
+      const out: ResponseLogps = {
+        chosen: new Float64Array(n),
+        rejected: new Float64Array(n),
+        logitSums: { chosen: new Float64Array(n), rejected: new Float64Array(n) },
+        tokens: { chosen: new Int32Array(n), rejected: new Int32Array(n) },
+      };
+      for (let b = 0; b < n; b++) {
+        for (const [side, from] of [
+          ['chosen', 2 * b],
+          ['rejected', 2 * b + 1],
+        ] as const) {
+          for (let p = spans[from]!; p < spans[from + 1]!; p++) {
+            out[side][b]! += logp[p]!;
+            out.logitSums[side][b]! += rowMean(logits, p, V);
+          }
+          out.tokens[side][b] = spans[from + 1]! - spans[from]!;
+        }
       }
       saved = training ? { h, logits, lse, targets, spans } : undefined;
-      return { chosen, rejected };
+      return out;
     },
     backward(dChosen, dRejected) {
       if (!saved) throw new Error('last-layer: backward without a training forward');

@@ -1,8 +1,12 @@
 // Per-pair losses and the per-group metric lines of a run (architecture.md contract 4), with TRL's
 // names: rewards/chosen = beta (pc - rc), rewards/rejected = beta (pr - rr), rewards/margins = their
 // difference, rewards/accuracies = share with margin > 0 (reward accuracy), policy/accuracies = share
-// with pc > pr (policy accuracy, what the paper plots; theory.md s.1), logps/* = policy log-probs.
+// with pc > pr (policy accuracy, what the paper plots; theory.md s.1), logps/* = policy log-probs,
+// logits/* = the policy's raw logits averaged over the vocabulary and over every response token of
+// the group's chosen (rejected) answers, pooled by tokens as TRL's DPOTrainer does
+// (logits[:n][loss_mask[:n]].mean()).
 import { objectiveLoss, marginLogit, type ObjectiveName, type ObjectiveParams } from './objectives.js';
+import type { ResponseLogps } from './policy.js';
 
 /** Policy and reference response log-probs of a set of pairs, in the same order. */
 export interface PairLogps {
@@ -40,8 +44,12 @@ export const METRIC_KEYS = [
   'policy/accuracies',
   'logps/chosen',
   'logps/rejected',
+  'logits/chosen',
+  'logits/rejected',
 ] as const;
 export type MetricKey = (typeof METRIC_KEYS)[number];
+/** The first PAIR_KEYS metrics are means over pairs; logits/* are pooled over tokens. */
+const PAIR_KEYS = METRIC_KEYS.indexOf('logits/chosen');
 
 export interface GroupMetrics {
   group: string;
@@ -54,15 +62,21 @@ export interface GroupMetrics {
  * shifted by the group's first value, x0 + sum(x - x0)/n, so equal values (step 0: every loss ln 2)
  * average to exactly that value.
  */
+/** Per pair, the policy's vocabulary-mean logit sums and response lengths (ResponseLogps). */
+export type PairLogits = Pick<ResponseLogps, 'logitSums' | 'tokens'>;
+
 export function groupMetrics(
   groups: readonly string[],
   beta: number,
   lp: PairLogps,
   losses: Float64Array,
+  logits: PairLogits,
 ): GroupMetrics[] {
-  type Acc = { n: number; x0: number[]; s: Float64Array };
+  /** s: shifted sums of the per-pair metrics; l: logit sums and token counts (chosen, rejected) for logits/*. */
+  type Acc = { n: number; x0: number[]; s: Float64Array; l: Float64Array };
   const sums = new Map<string, Acc>();
-  const newAcc = (row: number[]): Acc => ({ n: 0, x0: row, s: new Float64Array(METRIC_KEYS.length) });
+  const newAcc = (row: number[]): Acc => ({ n: 0, x0: row, s: new Float64Array(PAIR_KEYS), l: new Float64Array(4) });
+  const { logitSums: ls, tokens: tk } = logits;
   let all: Acc | undefined;
   for (let i = 0; i < groups.length; i++) {
     const rc = beta * (lp.policyChosen[i]! - lp.refChosen[i]!);
@@ -83,12 +97,18 @@ export function groupMetrics(
     for (const acc of [g, all]) {
       acc.n += 1;
       for (let k = 0; k < row.length; k++) acc.s[k]! += row[k]! - acc.x0[k]!;
+      acc.l[0]! += ls.chosen[i]!;
+      acc.l[1]! += tk.chosen[i]!;
+      acc.l[2]! += ls.rejected[i]!;
+      acc.l[3]! += tk.rejected[i]!;
     }
   }
   const out: GroupMetrics[] = [];
   const finish = (group: string, acc: Acc) => {
     const values = {} as Record<MetricKey, number>;
-    METRIC_KEYS.forEach((k, j) => (values[k] = acc.x0[j]! + acc.s[j]! / acc.n));
+    METRIC_KEYS.slice(0, PAIR_KEYS).forEach((k, j) => (values[k] = acc.x0[j]! + acc.s[j]! / acc.n));
+    values['logits/chosen'] = acc.l[0]! / acc.l[1]!;
+    values['logits/rejected'] = acc.l[2]! / acc.l[3]!;
     out.push({ group, n: acc.n, values });
   };
   for (const [group, acc] of sums) finish(group, acc);

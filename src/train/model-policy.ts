@@ -28,21 +28,28 @@ export function layerOf(name: string): string | undefined {
   return /(?:^|\.)((?:layers|h)\.\d+)\./.exec(name)?.[1];
 }
 
-/** Logits are only needed where answers are predicted: single-token pairs take one forward of the prompt. */
+/**
+ * Logits are only needed where answers are predicted: single-token pairs take one forward of the prompt.
+ * `logitSums` [2n] receives the chosen then the rejected responses' sums of vocabulary-mean logits.
+ */
 function scorePairs(
   model: CausalLM,
   tokens: PairTokens[],
   training: boolean,
   rng: Rng,
+  logitSums: Float64Array,
 ): { chosen: Tensor; rejected: Tensor } {
   const opts = { training, rng };
+  const n = tokens.length;
   if (tokens.every((t) => t.chosen.length === 1 && t.rejected.length === 1)) {
     const [chosen, rejected] = nextTokenLogProbs(
       model,
       tokens.map((t) => t.prompt),
       [Int32Array.from(tokens, (t) => t.chosen[0]!), Int32Array.from(tokens, (t) => t.rejected[0]!)],
       opts,
+      logitSums.subarray(0, n),
     );
+    logitSums.copyWithin(n, 0, n); // chosen and rejected are scored at the same position
     return { chosen: chosen!, rejected: rejected! };
   }
   const both = responseLogProbs(
@@ -52,8 +59,8 @@ function scorePairs(
       ...tokens.map((t) => ({ prompt: t.prompt, response: t.rejected })),
     ],
     opts,
+    logitSums,
   );
-  const n = tokens.length;
   return { chosen: narrow(both, 0, 0, n), rejected: narrow(both, 0, n, n) };
 }
 
@@ -73,11 +80,21 @@ export function modelPolicy(o: ModelPolicyOptions): Policy {
     description: o.description,
     logps(indices, training, rng) {
       const tokens = indices.map((i) => o.tokens[i]!);
+      const n = tokens.length;
+      const sums = new Float64Array(2 * n);
       const out = training
-        ? scorePairs(o.model, tokens, true, rng)
-        : noGrad(() => scorePairs(o.model, tokens, false, rng));
+        ? scorePairs(o.model, tokens, true, rng, sums)
+        : noGrad(() => scorePairs(o.model, tokens, false, rng, sums));
       kept = training ? out : undefined;
-      return { chosen: Float64Array.from(out.chosen.data), rejected: Float64Array.from(out.rejected.data) };
+      return {
+        chosen: Float64Array.from(out.chosen.data),
+        rejected: Float64Array.from(out.rejected.data),
+        logitSums: { chosen: sums.subarray(0, n), rejected: sums.subarray(n) },
+        tokens: {
+          chosen: Int32Array.from(tokens, (t) => t.chosen.length),
+          rejected: Int32Array.from(tokens, (t) => t.rejected.length),
+        },
+      };
     },
     backward(dChosen, dRejected) {
       if (!kept) throw new Error('backward without a training forward');

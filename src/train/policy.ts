@@ -8,6 +8,12 @@ export interface ResponseLogps {
   /** Summed log-probs of the chosen / rejected responses, one per requested pair. */
   chosen: Float64Array;
   rejected: Float64Array;
+  /**
+   * Per response, the sum over its tokens of the vocabulary-mean logit (1/V) sum_v z_v, and its length
+   * in tokens: TRL's logits/chosen and logits/rejected pool these over the tokens of a batch.
+   */
+  logitSums: { chosen: Float64Array; rejected: Float64Array };
+  tokens: { chosen: Int32Array; rejected: Int32Array };
 }
 
 export interface Policy {

@@ -45,10 +45,14 @@ export class MetricsWriter {
   private readonly fd: number;
   bytes: number;
 
-  /** Opens metrics.jsonl for appending; `truncateTo` cuts it back to a checkpoint's length first. */
+  /**
+   * Opens metrics.jsonl for appending; `truncateTo` cuts it back to a checkpoint's length first.
+   * `mirror` receives every appended batch of lines too (TensorBoard).
+   */
   constructor(
     readonly runDir: string,
     truncateTo?: number,
+    private readonly mirror?: { write(lines: MetricsLine[]): void; close(): void },
   ) {
     const file = path.join(runDir, METRICS_FILE);
     try {
@@ -74,10 +78,12 @@ export class MetricsWriter {
       );
     }
     this.bytes += text.byteLength;
+    this.mirror?.write(lines);
   }
 
   close(): void {
     fs.closeSync(this.fd);
+    this.mirror?.close();
   }
 }
 

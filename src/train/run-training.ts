@@ -47,6 +47,8 @@ export interface TrainingRequest {
   progress?: (startStep: number) => Progress;
   /** Polled after each update: true stops the run with a checkpoint. */
   stopRequested?: () => boolean;
+  /** Called once the run folder holds its config, before the first step (e.g. to start a dashboard on it). */
+  beforeTraining?: (runDir: string) => Promise<void>;
 }
 
 export interface TrainingOutcome {
@@ -157,6 +159,7 @@ async function runLocked(req: TrainingRequest, p: Plan): Promise<TrainingOutcome
   fs.mkdirSync(p.runDir, { recursive: true });
   if (!checkpoint) writeRunConfig(p.runDir, p.resolved, setup, p.source, fingerprints);
   for (const note of setup.notes) req.notice(note);
+  await req.beforeTraining?.(p.runDir);
   const result = await train({
     config: c,
     runDir: p.runDir,

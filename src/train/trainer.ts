@@ -10,12 +10,20 @@ import { batchOrder, stepsForEpochs, type BatchOrder } from './batches.js';
 import { listCheckpoints, writeCheckpoint, type TrainerState } from './checkpoint.js';
 import { effectiveBatch, type TrainConfig } from './config.js';
 import { clipGradNorm, zeroGrads } from './gradients.js';
-import { firstNonFiniteGroup, groupMetrics, pairLosses, type GroupMetrics, type PairLogps } from './metrics.js';
+import {
+  firstNonFiniteGroup,
+  groupMetrics,
+  pairLosses,
+  type GroupMetrics,
+  type PairLogits,
+  type PairLogps,
+} from './metrics.js';
 import { createOptimizer, type Optimizer, type OptimizerState } from './optimizers.js';
 import type { Policy, ResponseLogps } from './policy.js';
 import type { TrainData, TrainResult } from './run-types.js';
 import { metricLines, MetricsWriter } from './run-folder.js';
 import { lrFactor } from './schedules.js';
+import { TensorboardWriter } from './tensorboard.js';
 
 export type { TrainData, TrainResult } from './run-types.js';
 
@@ -69,7 +77,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     },
     o.resume?.optimizer,
   );
-  const writer = new MetricsWriter(o.runDir, o.resume?.state.metrics_bytes);
+  const tensorboard = c.report_to === 'tensorboard' ? new TensorboardWriter(o.runDir) : undefined;
+  const writer = new MetricsWriter(o.runDir, o.resume?.state.metrics_bytes, tensorboard);
   const resumedAt = o.resume?.state.step ?? 0;
   const earlier = o.resume
     ? listCheckpoints(o.runDir)
@@ -149,13 +158,16 @@ function trainStep(
   const pc = new Float64Array(E);
   const pr = new Float64Array(E);
   const losses = new Float64Array(E);
+  const logits = pairLogitsOf(E);
   for (let start = 0; start < E; start += c.batch_size) {
     const micro = batch.slice(start, start + c.batch_size);
-    const lp = pairLogps(o.data, micro, o.policy.logps(micro, true, rng), step);
+    const scored = o.policy.logps(micro, true, rng);
+    const lp = pairLogps(o.data, micro, scored, step);
     const { loss, slope } = pairLosses(c.objective, objective, lp);
     pc.set(lp.policyChosen, start);
     pr.set(lp.policyRejected, start);
     losses.set(loss, start);
+    setPairLogits(logits, scored, start);
     // The loss of the update is the mean over its E pairs: dL/dpc = beta l'(h) / E, dL/dpr = -beta l'(h) / E.
     const dC = slope.map((s) => (c.beta * s) / E);
     o.policy.backward(
@@ -169,15 +181,18 @@ function trainStep(
     c.beta,
     { ...refLogps(o.data, batch), policyChosen: pc, policyRejected: pr },
     losses,
+    logits,
   );
   const badGroup = firstNonFiniteGroup(metrics);
   if (badGroup !== undefined) return `non-finite loss or log-prob in group "${badGroup}"`;
-  writer.append(metricLines(step, order.epochAt(step), 'train', metrics, o.policy.weightNorms()));
-  result.lastTrain = metrics;
+  // TRL's grad_norm (before clipping) and learning_rate (the one this update applies) join the train lines.
   const norm = clipGradNorm(params, c.max_grad_norm);
+  const lr = c.lr * lrFactor({ name: c.lr_scheduler, warmupSteps: c.warmup_steps, totalSteps: total }, step);
+  const perStep = { ...o.policy.weightNorms(), grad_norm: norm, learning_rate: lr };
+  writer.append(metricLines(step, order.epochAt(step), 'train', metrics, perStep));
+  result.lastTrain = metrics;
   if (!Number.isFinite(norm))
     return `non-finite gradient (norm ${norm}) for a batch of groups ${[...new Set(groups)].join(', ')}`;
-  const lr = c.lr * lrFactor({ name: c.lr_scheduler, warmupSteps: c.warmup_steps, totalSteps: total }, step);
   optimizer.update(params, lr);
   return undefined;
 }
@@ -189,12 +204,15 @@ function evaluate(o: TrainOptions, order: BatchOrder, writer: MetricsWriter, ste
   if (test.length === 0) return undefined;
   const pc = new Float64Array(test.length);
   const pr = new Float64Array(test.length);
+  const logits = pairLogitsOf(test.length);
   const noRng = new Rng(0); // evaluation applies no dropout
   for (let start = 0; start < test.length; start += c.batch_size) {
     const micro = test.slice(start, start + c.batch_size);
-    const lp = pairLogps(o.data, micro, o.policy.logps(micro, false, noRng), step);
+    const scored = o.policy.logps(micro, false, noRng);
+    const lp = pairLogps(o.data, micro, scored, step);
     pc.set(lp.policyChosen, start);
     pr.set(lp.policyRejected, start);
+    setPairLogits(logits, scored, start);
   }
   const lp = { ...refLogps(o.data, test), policyChosen: pc, policyRejected: pr };
   const { loss } = pairLosses(c.objective, { beta: c.beta, labelSmoothing: c.label_smoothing }, lp);
@@ -203,9 +221,25 @@ function evaluate(o: TrainOptions, order: BatchOrder, writer: MetricsWriter, ste
     c.beta,
     lp,
     loss,
+    logits,
   );
   writer.append(metricLines(step, order.epochAt(step), 'test', metrics, o.policy.weightNorms()));
   return metrics;
+}
+
+function pairLogitsOf(n: number): PairLogits {
+  return {
+    logitSums: { chosen: new Float64Array(n), rejected: new Float64Array(n) },
+    tokens: { chosen: new Int32Array(n), rejected: new Int32Array(n) },
+  };
+}
+
+/** Copies a micro-batch's logit sums and lengths into `into` from pair `start` on. */
+function setPairLogits(into: PairLogits, from: PairLogits, start: number): void {
+  for (const side of ['chosen', 'rejected'] as const) {
+    into.logitSums[side].set(from.logitSums[side], start);
+    into.tokens[side].set(from.tokens[side], start);
+  }
 }
 
 function refLogps(data: TrainData, indices: number[]): { refChosen: number[]; refRejected: number[] } {

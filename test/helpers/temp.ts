@@ -6,7 +6,7 @@ import path from 'node:path';
 
 const made: string[] = [];
 process.on('exit', () => {
-  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 });
 
 /** A new empty folder under the system's temporary folder, named `<prefix>XXXXXX`. */
