@@ -2,15 +2,15 @@
 // path and the cause, `prefdyn: <path>: <cause> (<CODE>)`, and exits 1; never a stack trace, never 70.
 // Read-only and full disks are real mounts in a private namespace (runCliWithMounts); where the
 // machine allows none, those cases are skipped and the path-through-a-file cases still run.
-import { after, before, test } from 'node:test';
+import { tempDir } from './helpers/temp.js';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { canMount, fixturesDir, runCli, runCliWithMounts } from './helpers/cli.js';
 import { filesystemErrorText } from '../src/util/errors.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-fs-errors-'));
+const tmp = tempDir('prefdyn-fs-errors-');
 const model = path.join(tmp, 'model');
 const data = path.join(fixturesDir, 'train', 'pairs.jsonl');
 const cache = path.join(tmp, 'cache');
@@ -31,8 +31,6 @@ before(() => {
   assert.equal(lora.code, 0, lora.stderr);
   fs.rmSync(path.join(run, 'checkpoints', 'step-2'), { recursive: true });
 });
-
-after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** A fresh empty folder to mount over. */
 function mountPoint(name: string): string {

@@ -1,15 +1,15 @@
 // --out never loses what prefdyn did not write: an output folder that is, contains or lies inside an
 // input is refused (real paths: a link to the input is the input), and so is a non-empty folder
 // holding entries the command does not write, unless --overwrite; a folder of prefdyn's own is replaced.
-import { after, before, test } from 'node:test';
+import { tempDir } from './helpers/temp.js';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fixturesDir, runCli } from './helpers/cli.js';
 import { checkOutputFolder } from '../src/util/output-path.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-out-folders-'));
+const tmp = tempDir('prefdyn-out-folders-');
 const model = path.join(tmp, 'model');
 const data = path.join(fixturesDir, 'train', 'pairs.jsonl');
 const env = { PREFDYN_CACHE_DIR: path.join(tmp, 'cache') };
@@ -24,8 +24,6 @@ before(() => {
   });
   assert.equal(lora.code, 0, lora.stderr);
 });
-
-after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** A folder holding a file of the user's. */
 function notesFolder(name: string): string {

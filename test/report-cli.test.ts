@@ -1,12 +1,12 @@
 // `prefdyn report` end to end: a tiny run and its analysis, made by the test, to report.html and figures/.
-import { test, before, after } from 'node:test';
+import { tempDir } from './helpers/temp.js';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { runCli, fixturesDir } from './helpers/cli.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-report-'));
+const tmp = tempDir('prefdyn-report-');
 const model = path.join(tmp, 'tiny');
 const run = path.join(tmp, 'run');
 const analysis = path.join(tmp, 'analysis.json');
@@ -31,7 +31,6 @@ before(() => {
   r = runCli(['analyze', '--model', model, '--data', data, '--bootstrap', '20', '--json', analysis], { env });
   assert.equal(r.code, 0, r.stderr);
 });
-after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test('report: a run and its analysis -> self-contained report.html and one SVG and PNG per figure', () => {
   const out = path.join(tmp, 'report');

@@ -1,8 +1,8 @@
 // Figure specs, SVG rendering, short names and the 2-D projections of `prefdyn report`.
-import { test, after } from 'node:test';
+import { tempDir } from './helpers/temp.js';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { readRunMetrics } from '../src/analysis/run-metrics.js';
 import type { MetricPoint, RunSeries } from '../src/analysis/run-metrics.js';
@@ -159,8 +159,7 @@ test('PCA: points on a line project onto it exactly, the second axis to ~0', () 
   for (const y of p.y) assert.ok(Math.abs(y) < 1e-6, `second coordinate ${y}`);
 });
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prefdyn-report-unit-'));
-after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('prefdyn-report-unit-');
 
 test('run metrics keep reward accuracy and every weights/* norm; a non-number there names file and line', () => {
   const line = (extra: Record<string, unknown>) =>

@@ -117,7 +117,7 @@ function readEvents(file: string): DecodedEvent[] {
 }
 
 test('train --report-to tensorboard: one events file per group whose scalars are metrics.jsonl', async () => {
-  const runDir = tempDir();
+  const runDir = tempDir('prefdyn-tb-');
   const { lines } = await linearRun(runDir, 3, { report_to: 'tensorboard' });
   const tb = path.join(runDir, 'tensorboard');
   assert.deepEqual(fs.readdirSync(tb).sort(), ['a', 'all', 'b']);
@@ -143,7 +143,7 @@ test('train --report-to tensorboard: one events file per group whose scalars are
     });
   }
   // the default writes no TensorBoard folder
-  const plain = tempDir();
+  const plain = tempDir('prefdyn-tb-');
   await linearRun(plain, 1);
   assert.equal(fs.existsSync(path.join(plain, 'tensorboard')), false);
 });

@@ -15,7 +15,7 @@ import { parityDir } from './helpers/parity.js';
 
 test('train lines log grad_norm before clipping, the scheduled learning_rate and token-pooled logits/*', async () => {
   const steps = 5;
-  const { policy, lines } = await linearRun(tempDir(), steps);
+  const { policy, lines } = await linearRun(tempDir('prefdyn-trl-'), steps);
   assert.equal(lines.length, steps * 3);
   assert.equal(policy.norms.length, steps);
   for (const line of lines) {
