@@ -166,8 +166,7 @@ test('bad configs are refused with the file and field named', () => {
   assert.throws(
     () => readModelConfig(unreadable),
     (err: Error) =>
-      err instanceof UserError &&
-      err.message.startsWith(`${path.join(unreadable, 'config.json')}: cannot read: EISDIR`),
+      err instanceof UserError && err.message === `${path.join(unreadable, 'config.json')}: is a folder (EISDIR)`,
   );
   fs.rmSync(unreadable, { recursive: true, force: true });
 });

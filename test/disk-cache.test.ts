@@ -155,13 +155,13 @@ test('a cache that cannot be written is one line naming it, exit 1, not an inter
     [1, `prefdyn: PREFDYN_CACHE_DIR=${file}: the cache must be a folder, this is a file\n`],
   );
   // file-hashes/ and ref-logps/ blocked by files: the hash memo is skipped, the entry cannot be written.
-  const cache = path.join(tmp, 'blocked');
+  const cache = path.join(tmp, 'blocked-cache');
   fs.mkdirSync(cache);
   for (const purpose of ['file-hashes', 'ref-logps']) fs.writeFileSync(path.join(cache, purpose), '');
   const blocked = train('blocked', { PREFDYN_CACHE_DIR: cache });
   assert.equal(blocked.code, 1, blocked.stderr);
   assert.match(
     blocked.stderr,
-    /^prefdyn: cannot write the cache entry \S+\/ref-logps\/[0-9a-f]{64}\.json: ENOTDIR: not a directory, .* \(PREFDYN_CACHE_DIR names the cache folder\)\n$/,
+    /^prefdyn: \S+\/blocked-cache\/ref-logps\/[0-9a-f]{64}\S*: \S+\/blocked-cache\/ref-logps is a file, not a folder \(ENOTDIR\)\n$/,
   );
 });

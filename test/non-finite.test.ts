@@ -64,7 +64,23 @@ test("train's reference log-probs and hidden states are checked before they are 
   ] as const) {
     const run = path.join(tmp, `run-${mode}`);
     const r = runCli(
-      ['train', '--model', model, '--data', data, '--mode', mode, '--batch-size', '4', '--steps', '1', '--out', run],
+      [
+        'train',
+        '--model',
+        model,
+        '--data',
+        data,
+        '--mode',
+        mode,
+        '--batch-size',
+        '4',
+        '--gradient-accumulation-steps',
+        '1',
+        '--steps',
+        '1',
+        '--out',
+        run,
+      ],
       { env },
     );
     assert.equal(r.code, 1, r.stderr);

@@ -266,7 +266,7 @@ test('a full disk during the metrics append ends the run with one line naming th
         assert.ok(err instanceof UserError);
         assert.equal(
           err.message,
-          `${path.join(run, 'metrics.jsonl')}: cannot append: ENOSPC: no space left on device, write; the run stopped, its checkpoints are intact (continue with --resume ${run})`,
+          `${path.join(run, 'metrics.jsonl')}: no space left on device (ENOSPC); the run stopped, its checkpoints are intact (continue with --resume ${run})`,
         );
         return true;
       },

@@ -177,7 +177,8 @@ export function parseModelConfig(json: unknown, file: string): ModelConfig {
 
 export function readModelConfig(dir: string): ModelConfig {
   const file = path.join(dir, CONFIG_FILE);
-  if (!fs.existsSync(file))
+  // A `dir` that is a file is left to the read, which says so (ENOTDIR).
+  if (!fs.existsSync(file) && fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() !== false)
     throw new UserError(`${dir}: no ${CONFIG_FILE} (a model folder needs the Hugging Face config.json)`);
   return parseModelConfig(readJsonFile(file), file);
 }

@@ -15,7 +15,7 @@ import { kernelIdentity } from '../tensor/kernels/provenance.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CachePurpose } from '../util/cache-dir.js';
 import { sha256OfFile } from '../util/file-hash.js';
-import { UserError } from '../util/errors.js';
+import { reportedAgainst } from '../util/errors.js';
 
 /** What a cached value depends on besides the kernels (which the fingerprint adds itself). */
 export interface EntryKey {
@@ -115,7 +115,7 @@ export async function cachedEntry<T>(req: CacheRequest<T>): Promise<Cached<T>> {
   if (problem === undefined) return { data: req.read(files), cached: true, file: files[0]! };
   if (problem !== 'missing')
     process.stderr.write(`prefdyn: cache entry ${manifestFile} is damaged (${problem}); recomputing it\n`);
-  return cannotWriteAsUserError(req.dir, manifestFile, async () => {
+  return reportingCacheEntry(req.dir, manifestFile, async () => {
     fs.rmSync(manifestFile, { force: true }); // the entry counts again only once its files are rewritten
     const data = await req.compute(files);
     writeManifest(manifestFile, fingerprint, req, files);
@@ -126,8 +126,8 @@ export async function cachedEntry<T>(req: CacheRequest<T>): Promise<Cached<T>> {
 /** System calls that fail without naming a path while a file is written. */
 const WRITE_CALLS = new Set(['write', 'fsync', 'close']);
 
-/** `step`, with an error writing into `dir` (a read-only or full cache, ...) turned into one line naming the entry. */
-async function cannotWriteAsUserError<T>(dir: string, manifestFile: string, step: () => Promise<T>): Promise<T> {
+/** `step`, with an error writing into `dir` (a read-only or full cache, ...) reported against the entry's file. */
+async function reportingCacheEntry<T>(dir: string, manifestFile: string, step: () => Promise<T>): Promise<T> {
   try {
     return await step();
   } catch (err) {
@@ -136,10 +136,7 @@ async function cannotWriteAsUserError<T>(dir: string, manifestFile: string, step
       e.path !== undefined
         ? path.resolve(e.path).startsWith(path.resolve(dir) + path.sep)
         : typeof e.syscall === 'string' && WRITE_CALLS.has(e.syscall);
-    if (!inCache) throw err;
-    throw new UserError(
-      `cannot write the cache entry ${manifestFile}: ${(err as Error).message} (PREFDYN_CACHE_DIR names the cache folder)`,
-    );
+    throw inCache && e.path === undefined ? reportedAgainst(err, manifestFile) : err;
   }
 }
 

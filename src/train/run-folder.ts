@@ -3,12 +3,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeAll, writeJsonAtomic } from '../util/atomic-write.js';
-import { UserError } from '../util/errors.js';
+import { filesystemErrorText, reportedAgainst, UserError } from '../util/errors.js';
 import { provenance } from '../tensor/kernels/provenance.js';
 import type { DataFingerprint, RunFingerprints } from './run-fingerprints.js';
 import type { SourceOptions } from '../data/source-options.js';
 import type { ResolvedConfig, TrainConfig } from './config.js';
-import type { GroupMetrics } from './metrics.js';
+import { METRIC_KEYS, type GroupMetrics } from './metrics.js';
 import type { RunSetup, TrainResult } from './run-types.js';
 import { readJsonFile } from '../util/json-file.js';
 import { CHECKPOINTS_DIR } from './checkpoint.js';
@@ -59,7 +59,8 @@ export class MetricsWriter {
       if (truncateTo !== undefined) fs.truncateSync(file, truncateTo);
       this.fd = fs.openSync(file, truncateTo === undefined ? 'w' : 'a');
     } catch (err) {
-      throw new UserError(`${file}: cannot open for writing: ${(err as Error).message}`);
+      const cause = filesystemErrorText(reportedAgainst(err, file));
+      throw new UserError(cause ?? `${file}: cannot open for writing: ${(err as Error).message}`);
     }
     this.bytes = truncateTo ?? 0;
   }
@@ -73,8 +74,11 @@ export class MetricsWriter {
     try {
       writeAll(this.fd, text);
     } catch (err) {
+      const file = path.join(this.runDir, METRICS_FILE);
+      const cause = filesystemErrorText(reportedAgainst(err, file));
+      if (cause === undefined) throw err;
       throw new UserError(
-        `${path.join(this.runDir, METRICS_FILE)}: cannot append: ${(err as Error).message}; the run stopped, its checkpoints are intact (continue with --resume ${this.runDir})`,
+        `${cause}; the run stopped, its checkpoints are intact (continue with --resume ${this.runDir})`,
       );
     }
     this.bytes += text.byteLength;
@@ -176,9 +180,8 @@ export function metricsAt(runDir: string, bytes: number, step: number, split: 't
     .map(({ group, n, step: _s, epoch: _e, split: _p, ...rest }) => ({
       group,
       n,
-      values: Object.fromEntries(
-        Object.entries(rest).filter(([k, v]) => !k.startsWith('weights/') && typeof v === 'number'),
-      ) as GroupMetrics['values'],
+      // The group's metrics only: lines also carry per-step keys (weights/*, grad_norm, learning_rate).
+      values: Object.fromEntries(METRIC_KEYS.map((k) => [k, rest[k]])) as GroupMetrics['values'],
     }));
 }
 

@@ -63,7 +63,13 @@ export function filesystemErrorText(err: unknown): string | undefined {
   const where = e.path === undefined ? `${e.syscall}` : e.dest === undefined ? e.path : `${e.path} -> ${e.dest}`;
   const file = e.code === 'ENOTDIR' && e.path !== undefined ? fileAmongParents(e.path) : undefined;
   const code = (e.code === 'ENOENT' && e.syscall === 'mkdir' && e.path && unwritableParent(e.path)) || e.code;
-  return `${where}: ${file === undefined ? FILESYSTEM_CAUSES[code] : `${file} is a file, not a folder`} (${code})`;
+  const cause =
+    file === undefined
+      ? FILESYSTEM_CAUSES[code]
+      : file === e.path
+        ? 'a file, not a folder'
+        : `${file} is a file, not a folder`;
+  return `${where}: ${cause} (${code})`;
 }
 
 /**
@@ -103,11 +109,16 @@ export function reportingPath<T>(file: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    const e = filesystemError(err);
-    if (e) {
-      e.path = file;
-      delete e.dest;
-    }
-    throw err;
+    throw reportedAgainst(err, file);
   }
+}
+
+/** `err`, when it is a filesystem error, set to report `file` as its path (see reportingPath). */
+export function reportedAgainst(err: unknown, file: string): unknown {
+  const e = filesystemError(err);
+  if (e) {
+    e.path = file;
+    delete e.dest;
+  }
+  return err;
 }

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UserError } from './errors.js';
+import { reportedAgainst, UserError } from './errors.js';
 
 export interface LockHolder {
   pid: number;
@@ -108,8 +108,8 @@ export function lockFolder(dir: string, notice: (text: string) => void): FolderL
       );
     }
   } catch (err) {
-    if (err instanceof UserError) throw err;
-    throw new UserError(`${file}: cannot create the lock file: ${(err as Error).message}`);
+    // A filesystem fault here (a read-only or full disk) is the output folder's: report it against `dir`.
+    throw reportedAgainst(err, dir);
   }
   const release = () => {
     process.off('exit', release);

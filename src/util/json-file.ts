@@ -1,6 +1,6 @@
 // JSON files read with one-line errors that name the file (written by atomic-write.ts writeJsonAtomic).
 import fs from 'node:fs';
-import { UserError } from './errors.js';
+import { filesystemErrorText, reportedAgainst, UserError } from './errors.js';
 
 export function readJsonFile(file: string): unknown {
   let text: string;
@@ -9,7 +9,9 @@ export function readJsonFile(file: string): unknown {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UserError(
-      code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read: ${(err as Error).message}`,
+      code === 'ENOENT'
+        ? `${file}: no such file`
+        : (filesystemErrorText(reportedAgainst(err, file)) ?? `${file}: cannot read: ${(err as Error).message}`),
     );
   }
   try {
