@@ -116,10 +116,10 @@ test('read-only and loopback-only: POST is 405, a foreign Host header 403', asyn
   assert.equal((await rawGet(server.url, '/', { Host: `localhost:${new URL(server.url).port}` })).status, 200);
 });
 
-test('serve: bad port is a usage error, a missing folder a one-line error', () => {
+test('serve: a bad port is a bad value, a missing folder a one-line error', () => {
   let r = runCli(['serve', '--port', 'abc']);
-  assert.equal(r.code, 2);
-  assert.equal(r.stderr.trim().split('\n').at(-1), 'prefdyn: --port must be 0..65535, got "abc"');
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim().split('\n').at(-1), 'prefdyn: --port must be an integer in [0, 65535], got "abc"');
   const missing = path.join(f.root, 'nope');
   r = runCli(['serve', missing, '--port', '0']);
   assert.equal(r.code, 1);

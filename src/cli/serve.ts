@@ -1,7 +1,8 @@
 // `prefdyn serve`: the live dashboard over run and experiment folders (src/server/).
 import fs from 'node:fs';
 import { type Command } from './command.js';
-import { UsageError, UserError } from '../util/errors.js';
+import { UserError } from '../util/errors.js';
+import { parseNumber } from '../util/option-value.js';
 import { isLoopback, startServer } from '../server/server.js';
 import { rootOf } from '../server/safe-path.js';
 
@@ -30,9 +31,7 @@ Example:
   },
   positionals: [0, 64],
   async run({ positionals, values }) {
-    const portText = values.port as string;
-    const port = Number(portText);
-    if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`--port must be 0..65535, got "${portText}"`);
+    const port = parseNumber('--port', values.port, { integer: true, min: 0, max: 65535 });
     const host = values.host as string;
     const roots = (positionals.length > 0 ? positionals : ['.']).map((p) => {
       if (!fs.existsSync(p)) throw new UserError(`${p}: no such folder`);

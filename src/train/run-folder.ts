@@ -16,10 +16,14 @@ import { CHECKPOINTS_DIR } from './checkpoint.js';
 export const METRICS_FILE = 'metrics.jsonl';
 export const CONFIG_FILE = 'config.json';
 export const SUMMARY_FILE = 'summary.json';
+/** `--report-to tensorboard`'s event files, one folder per group (train/tensorboard.ts). */
+export const TENSORBOARD_DIR = 'tensorboard';
 
 /** Whether `name` is an entry `prefdyn train` writes in a run folder (contract 4); hidden ones are its temporaries and locks. */
 export function isRunFolderEntry(name: string): boolean {
-  return ['config.json', METRICS_FILE, 'summary.json', CHECKPOINTS_DIR].includes(name) || name.startsWith('.');
+  return (
+    [CONFIG_FILE, METRICS_FILE, SUMMARY_FILE, CHECKPOINTS_DIR, TENSORBOARD_DIR].includes(name) || name.startsWith('.')
+  );
 }
 
 export interface MetricsLine {

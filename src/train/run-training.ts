@@ -70,8 +70,10 @@ interface Plan {
 
 export async function runTraining(req: TrainingRequest): Promise<TrainingOutcome> {
   const where = locate(req);
-  if (req.replace) fs.rmSync(where.runDir, { recursive: true, force: true });
-  return withFolderLock(where.runDir, req.notice, () => runLocked(req, plan(req, where)));
+  return withFolderLock(where.runDir, req.notice, () => {
+    if (req.replace) fs.rmSync(where.runDir, { recursive: true, force: true }); // only once the folder is ours
+    return runLocked(req, plan(req, where));
+  });
 }
 
 /** The run folder, and the checkpoint folder when --resume names one. */

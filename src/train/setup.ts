@@ -15,7 +15,6 @@ import { truncationLimits } from '../model/context-length.js';
 import type { ModelConfig } from '../model/config.js';
 import type { CausalLM } from '../model/model.js';
 import { SafetensorsFile, SINGLE_FILE } from '../model/safetensors.js';
-import { kernels } from '../tensor/kernels/index.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import { pairTokens, tokenizedPairs, type PairTokens } from '../tokenizer/pair.js';
 import type { TruncationLimits } from '../tokenizer/truncation.js';
@@ -166,7 +165,7 @@ export async function setupRun(c: TrainConfig, loaded: RunPairs, checkpoint?: st
     {
       model: folderHash(c.ref_model),
       pairs: tokens.map((t, i) => ({ id: ids[i]!, ...t })),
-      scoring: `summed response log-probs; kernels ${kernels().name}; batch ${c.batch_size}`,
+      scoring: `summed response log-probs; batch ${c.batch_size}`, // the cache key adds the kernels
     },
     async () => {
       const refModel = sameModel ? model : await loadRefModel(c.ref_model, V);

@@ -3,9 +3,7 @@
 // Tags follow Hugging Face's Trainer: "train/<key>" for train lines, "eval/<key>" for test lines.
 import path from 'node:path';
 import { EventFileWriter } from '../util/tensorboard-events.js';
-import type { MetricsLine } from './run-folder.js';
-
-export const TENSORBOARD_DIR = 'tensorboard';
+import { TENSORBOARD_DIR, type MetricsLine } from './run-folder.js';
 
 /**
  * A group's folder name: letters, digits, '_' and '-' kept, every other byte as %XX (so the map is

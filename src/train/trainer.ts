@@ -107,12 +107,13 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       // its checkpoint takes the RNG and metrics length from before the step, so a resume replays it exactly.
       const before = { rng: rng.getState(), bytes: writer.bytes };
       const bad = trainStep(o, order, optimizer, rng, writer, step, total, result);
-      if (bad) {
+      if (bad?.weightsFinite) {
         await checkpoint(step, before);
         throw new NonFiniteError(
-          `${bad} at step ${step}; stopped before the update, last good weights saved in ${result.checkpoints.at(-1)}`,
+          `${bad.what} at step ${step}; stopped before the update, last good weights saved in ${result.checkpoints.at(-1)}`,
         );
       }
+      if (bad) throw weightsNotFinite(bad.what, step, result);
       result.steps = step + 1;
       const last = step + 1 === total;
       if (last || (c.eval_every > 0 && (step + 1) % c.eval_every === 0))
@@ -136,8 +137,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
 /**
  * Update `step`: score its batch (micro-batch by micro-batch, gradients accumulated), write the train
- * lines, clip, and apply the optimizer. Returns a description of what went non-finite, if anything
- * (then no update was applied).
+ * lines, clip, and apply the optimizer. Returns what went non-finite, if anything (then no update was
+ * applied), and whether the current weights are still good to checkpoint (a non-finite gradient) or
+ * themselves score non-finite values.
  */
 function trainStep(
   o: TrainOptions,
@@ -148,7 +150,7 @@ function trainStep(
   step: number,
   total: number,
   result: TrainResult,
-): string | undefined {
+): { what: string; weightsFinite: boolean } | undefined {
   const c = o.config;
   const E = effectiveBatch(c);
   const batch = order.indicesOf(step).map((i) => o.data.train[i]!);
@@ -183,8 +185,13 @@ function trainStep(
     losses,
     logits,
   );
+  // Non-finite scores from non-finite weights (an update diverged): those weights are not checkpointed.
   const badGroup = firstNonFiniteGroup(metrics);
-  if (badGroup !== undefined) return `non-finite loss or log-prob in group "${badGroup}"`;
+  if (badGroup !== undefined)
+    return {
+      what: `non-finite loss or log-prob in group "${badGroup}"`,
+      weightsFinite: Object.values(o.policy.weightNorms()).every(Number.isFinite),
+    };
   // TRL's grad_norm (before clipping) and learning_rate (the one this update applies) join the train lines.
   const norm = clipGradNorm(params, c.max_grad_norm);
   const lr = c.lr * lrFactor({ name: c.lr_scheduler, warmupSteps: c.warmup_steps, totalSteps: total }, step);
@@ -192,7 +199,10 @@ function trainStep(
   writer.append(metricLines(step, order.epochAt(step), 'train', metrics, perStep));
   result.lastTrain = metrics;
   if (!Number.isFinite(norm))
-    return `non-finite gradient (norm ${norm}) for a batch of groups ${[...new Set(groups)].join(', ')}`;
+    return {
+      what: `non-finite gradient (norm ${norm}) for a batch of groups ${[...new Set(groups)].join(', ')}`,
+      weightsFinite: true,
+    };
   optimizer.update(params, lr);
   return undefined;
 }
@@ -223,8 +233,21 @@ function evaluate(o: TrainOptions, order: BatchOrder, writer: MetricsWriter, ste
     loss,
     logits,
   );
+  const badGroup = firstNonFiniteGroup(metrics);
+  if (badGroup !== undefined) throw weightsNotFinite(`non-finite test loss or log-prob in group "${badGroup}"`, step);
   writer.append(metricLines(step, order.epochAt(step), 'test', metrics, o.policy.weightNorms()));
   return metrics;
+}
+
+/** The weights after `step` updates score non-finite values: stop without checkpointing them. */
+function weightsNotFinite(what: string, step: number, result?: TrainResult): NonFiniteError {
+  const last = result?.checkpoints.at(-1);
+  return new NonFiniteError(
+    `${what} with the weights after ${step} updates; stopped without saving them` +
+      (last
+        ? ` (the last checkpoint, ${last}, holds earlier weights; a lower --lr may help)`
+        : ' (a lower --lr may help)'),
+  );
 }
 
 function pairLogitsOf(n: number): PairLogits {

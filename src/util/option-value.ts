@@ -14,7 +14,6 @@ export interface NumberRule {
   lt?: number;
 }
 
-export const INTEGER: NumberRule = { integer: true };
 export const NON_NEGATIVE_INTEGER: NumberRule = { integer: true, min: 0 };
 export const POSITIVE_INTEGER: NumberRule = { integer: true, min: 1 };
 export const POSITIVE_NUMBER: NumberRule = { gt: 0 };
