@@ -6,15 +6,16 @@ import path from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { initialMarginSlope, meanLossArea, stepsToAccuracy } from '../src/analysis/observed-speed.js';
 import { tempDir } from './helpers/temp.js';
+import { predictorSpec } from '../src/report/figure-specs.js';
 
 let dir = '';
 
 /** Orthogonal mean gaps of lengths 3, 1, 2 (a, b, c), balanced groups of 100: c_b = d_b / 2. */
 const analysis = {
   groups: [
-    { group: 'a', n_pos: 50, n_neg: 50, delta: 3 },
-    { group: 'b', n_pos: 50, n_neg: 50, delta: 1 },
-    { group: 'c', n_pos: 50, n_neg: 50, delta: 2 },
+    { group: 'a', n_pos: 50, n_neg: 50, delta: 3, delta_over_sqrt_concentration: 2, fisher: 4 },
+    { group: 'b', n_pos: 50, n_neg: 50, delta: 1, delta_over_sqrt_concentration: 0.5, fisher: 1 },
+    { group: 'c', n_pos: 50, n_neg: 50, delta: 2, delta_over_sqrt_concentration: 1, fisher: 2 },
   ],
   gram: {
     groups: ['a', 'b', 'c'],
@@ -111,6 +112,13 @@ test('compare: a run that learns in the predicted order gives rho = tau = 1 and 
   );
   const train = report.groups.map((g: { observed: Record<string, number> }) => g.observed.steps_to_90_train);
   assert.deepEqual(train, [6, 16, 8]);
+  // Every predictor the analysis holds is correlated, and figure 2 draws one row of panels per predictor.
+  assert.deepEqual(
+    [...new Set(report.correlations.map((c: { predictor: string }) => c.predictor))],
+    ['margin_velocity', 'delta', 'delta_over_sqrt_concentration', 'fisher'],
+  );
+  const rows = (predictorSpec(report, { name: 'p', title: 'p' }).spec as { vconcat: { hconcat: unknown[] }[] }).vconcat;
+  assert.equal(rows.length, 4);
   for (const c of report.correlations) {
     if (c.measure === 'steps_to_90_test') {
       // Evaluated every 5 steps: a and c both reach 90% at step 10, a tie. Ranks of speed [2.5, 1, 2.5]

@@ -140,7 +140,7 @@ test('model init -> analyze (cached the second time) -> train last-layer on two 
   // With two groups, Spearman and Kendall are +1 when the larger predictor goes with the lower loss, -1 otherwise.
   const [x, y] = report.groups;
   for (const c of report.correlations.filter((c) => c.measure === 'loss_area')) {
-    const score = (g: typeof x) => (c.predictor === 'delta' ? g!.delta : g!.margin_velocity);
+    const score = (g: typeof x) => g![c.predictor]!;
     const agree = Math.sign((score(x) - score(y)) * (y!.observed.loss_area! - x!.observed.loss_area!));
     assert.equal(c.spearman, agree);
     assert.equal(c.kendall_tau_b, agree);

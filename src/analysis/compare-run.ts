@@ -10,7 +10,15 @@ import type { DataFingerprint, GroupFingerprint } from '../train/run-fingerprint
 
 /** The parts of the analysis JSON (contract 5) that compare needs. */
 export interface AnalysisInput {
-  groups: { group: string; n_pos: number; n_neg: number; delta: number }[];
+  groups: {
+    group: string;
+    n_pos: number;
+    n_neg: number;
+    delta: number;
+    /** The normalised predictors (theory.md s.3); absent or non-finite: not correlated. */
+    delta_over_sqrt_concentration?: number | null;
+    fisher?: number | null;
+  }[];
   gram: { groups: string[]; dd: number[][]; cc: number[][] };
   /** Pairs per group and their fingerprint (train/run-fingerprints.ts); absent in files of older versions. */
   data_fingerprint?: { groups: Record<string, GroupFingerprint> };
@@ -23,8 +31,11 @@ export interface CompareOptions {
   seed: number;
 }
 
+/** The predictors correlated with observed speed; the verdicts use margin_velocity. */
+export const PREDICTORS = ['margin_velocity', 'delta', 'delta_over_sqrt_concentration', 'fisher'] as const;
+
 export interface Correlation {
-  predictor: 'margin_velocity' | 'delta';
+  predictor: (typeof PREDICTORS)[number];
   measure: string;
   n: number;
   spearman: number;
@@ -49,6 +60,8 @@ export interface ComparisonReport {
     group: string;
     margin_velocity: number;
     delta: number;
+    delta_over_sqrt_concentration: number | null;
+    fisher: number | null;
     predicted_rank: number;
     observed: Record<string, number | null>;
   }[];
@@ -155,12 +168,24 @@ export function compareRun(analysis: AnalysisInput, series: RunSeries, options: 
   const gap = priorityGapMatrix(sub(analysis.gram.dd));
   const observed = observedSpeeds(series, groups, options.k);
 
+  const optional = (key: 'delta_over_sqrt_concentration' | 'fisher') =>
+    groups.map((g) => {
+      const x = byName.get(g)![key];
+      return typeof x === 'number' && Number.isFinite(x) ? x : null;
+    });
+  const normalised = {
+    delta_over_sqrt_concentration: optional('delta_over_sqrt_concentration'),
+    fisher: optional('fisher'),
+  };
   const correlations: Correlation[] = [];
   for (const [predictor, scores] of [
     ['margin_velocity', velocity],
     ['delta', delta],
+    ['delta_over_sqrt_concentration', normalised.delta_over_sqrt_concentration],
+    ['fisher', normalised.fisher],
   ] as const) {
-    for (const m of MEASURES) correlations.push(correlate(predictor, scores, m.name, observed, options));
+    if (scores.some((x) => x === null)) continue; // an analysis of an older version, or a degenerate group
+    for (const m of MEASURES) correlations.push(correlate(predictor, scores as number[], m.name, observed, options));
   }
   const priority = MEASURES.map((m) => priorityCheck(groups, gap, observed, m.name));
   const rank = ranksOf(velocity);
@@ -175,6 +200,8 @@ export function compareRun(analysis: AnalysisInput, series: RunSeries, options: 
       group: g,
       margin_velocity: velocity[i]!,
       delta: delta[i]!,
+      delta_over_sqrt_concentration: normalised.delta_over_sqrt_concentration[i]!,
+      fisher: normalised.fisher[i]!,
       predicted_rank: rank[i]!,
       observed: observed[i]!.raw,
     })),

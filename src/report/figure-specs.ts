@@ -153,13 +153,17 @@ export function curvesSpec(
 
 /** What figure 2 plots: a `prefdyn compare` report (contract: ComparisonReport's groups and correlations). */
 export interface PredictorInput {
-  groups: { group: string; margin_velocity: number; delta: number; observed: Record<string, number | null> }[];
+  groups: ({ group: string; observed: Record<string, number | null> } & Partial<
+    Record<Correlation['predictor'], number | null>
+  >)[];
   correlations: Correlation[];
 }
 
 const PREDICTOR_TITLES: Record<Correlation['predictor'], string> = {
   delta: 'Delta (distinguishability)',
   margin_velocity: 'margin velocity (predicted)',
+  delta_over_sqrt_concentration: 'Delta / sqrt(concentration)',
+  fisher: 'Fisher ratio along mu+ - mu-',
 };
 
 /** Short enough to fit along a panel's height: a longer rotated title pushes that panel's title up. */
@@ -179,7 +183,9 @@ export function predictorSpec(input: PredictorInput, opts: { name: string; title
     MEASURES.map((m) => {
       const c = input.correlations.find((x) => x.predictor === predictor && x.measure === m.name);
       const values = input.groups
-        .filter((g) => g.observed[m.name] !== null && g.observed[m.name] !== undefined)
+        .filter(
+          (g) => g.observed[m.name] !== null && g.observed[m.name] !== undefined && typeof g[predictor] === 'number',
+        )
         .map((g) => ({ x: g[predictor], y: g.observed[m.name]!, group: g.group, label: short.get(g.group)! }));
       const missing = input.groups.length - values.length;
       return {
@@ -225,7 +231,10 @@ export function predictorSpec(input: PredictorInput, opts: { name: string; title
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       config: FIGURE_CONFIG,
-      vconcat: (['delta', 'margin_velocity'] as const).map((p) => ({ hconcat: rowsFor(p) })),
+      // One row per predictor the comparison correlated (Delta first, as the paper's figure).
+      vconcat: (['delta', 'margin_velocity', 'delta_over_sqrt_concentration', 'fisher'] as const)
+        .filter((p) => input.correlations.some((c) => c.predictor === p))
+        .map((p) => ({ hconcat: rowsFor(p) })),
     } as TopLevelSpec,
   };
 }
