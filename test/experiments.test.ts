@@ -180,7 +180,7 @@ test('reproduce with a tiny profile: summary.json and REPORT.md, the same for th
       assert.ok(fs.existsSync(path.join(outs[0]!, b.run, f)), `${b.run}/${f}`);
     assert.equal(b.n_pairs, 30);
   }
-  assert.equal(s.single.correlations.length, 10); // 2 predictors x 5 measures
+  assert.equal(s.single.correlations.length, 20); // 4 predictors x 5 measures
   assert.equal(s.single.headline.measure, 'loss_area');
   assert.equal(s.single.headline.predictor, 'delta');
   // (b): highest with lowest Delta, second with fourth.
