@@ -8,7 +8,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { loadSource } from '../src/data/source.js';
 import { MAX_TEXT_CHARS } from '../src/data/generic.js';
-import { initTinyLlama, runCli } from './helpers/cli.js';
+import { runCli } from './helpers/cli.js';
+import { initTinyLlama } from './helpers/tiny-model.js';
 import { tempDir } from './helpers/temp.js';
 
 const tmp = tempDir('prefdyn-data-validation-');

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadNativeKernels } from '../src/tensor/kernels/native/load.js';
-import { initTinyLlama, runCli, fixturesDir } from './helpers/cli.js';
+import { runCli, fixturesDir } from './helpers/cli.js';
+import { initTinyLlama } from './helpers/tiny-model.js';
 import { tempDir } from './helpers/temp.js';
 
 const tmp = tempDir('prefdyn-disk-cache-');

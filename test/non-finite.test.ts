@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeSafetensors } from '../src/model/safetensors.js';
 import { checkAnalysisInput } from '../src/analysis/compare-run.js';
-import { initTinyLlama, runCli, fixturesDir } from './helpers/cli.js';
+import { runCli, fixturesDir } from './helpers/cli.js';
+import { initTinyLlama } from './helpers/tiny-model.js';
 import { tempDir } from './helpers/temp.js';
 
 const tmp = tempDir('prefdyn-non-finite-');

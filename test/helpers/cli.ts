@@ -42,25 +42,6 @@ function runCommand(
   return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
 }
 
-/** `prefdyn model init` of a tiny Llama (d=32, 2 layers) with the small GPT-2 fixture tokenizer at `out`. */
-export function initTinyLlama(out: string, seed = 3): void {
-  const r = runCli([
-    'model',
-    'init',
-    '--arch',
-    'llama',
-    '--size',
-    'd=32,layers=2,heads=4,kv=2',
-    '--tokenizer',
-    path.join(fixturesDir, 'tokenizers', 'gpt2-small'),
-    '--out',
-    out,
-    '--seed',
-    String(seed),
-  ]);
-  if (r.code !== 0) throw new Error(`model init failed: ${r.stderr}`);
-}
-
 /** A file system mounted for one command: a read-only one (EROFS even for root), or a full one (ENOSPC). */
 export interface TestMount {
   dir: string;

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fixturesDir, runCli } from './cli.js';
 
-/** Writes the tiny Llama (seed 3) to `out`. */
-export function initTinyLlama(out: string): void {
+/** Writes the tiny Llama (seed 3 unless told) to `out`. */
+export function initTinyLlama(out: string, seed = 3): void {
   const r = runCli([
     'model',
     'init',
@@ -18,7 +18,7 @@ export function initTinyLlama(out: string): void {
     '--out',
     out,
     '--seed',
-    '3',
+    String(seed),
   ]);
   assert.equal(r.code, 0, r.stderr);
 }
