@@ -1,4 +1,5 @@
 // Reads a run folder's metrics.jsonl (architecture.md contract 4) into per-group series.
+import { METRICS_FILE } from '../train/run-folder.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
@@ -27,7 +28,7 @@ export type RunSeries = Map<'train' | 'test', Map<string, MetricPoint[]>>;
 const REQUIRED = ['step', 'split', 'group', 'loss', 'policy/accuracies', 'rewards/margins'] as const;
 
 export function readRunMetrics(runDir: string): RunSeries {
-  const file = path.join(runDir, 'metrics.jsonl');
+  const file = path.join(runDir, METRICS_FILE);
   if (!fs.existsSync(runDir)) throw new UserError(`${runDir}: no such run folder`);
   if (!fs.existsSync(file))
     throw new UserError(`${file}: no such file (a run folder holds config.json, metrics.jsonl and summary.json)`);

@@ -1,6 +1,7 @@
 // What `prefdyn report` reads: run folders (contract 4), `prefdyn reproduce` folders (summary.json and
 // the run folders and analyses under it) and analysis JSON files (contract 5). Each PATH is told apart
 // by what it holds; anything else is a one-line error naming the path.
+import { METRICS_FILE } from '../train/run-folder.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AnalysisReport } from '../analysis/analysis-report.js';
@@ -63,7 +64,7 @@ export function readReportInput(p: string): ReportInput {
     checkAnalysisInput(p, value);
     return { kind: 'analysis', path: p, analysis: value as AnalysisReport };
   }
-  if (fs.existsSync(path.join(p, 'metrics.jsonl'))) return { kind: 'run', path: p, series: readRunMetrics(p) };
+  if (fs.existsSync(path.join(p, METRICS_FILE))) return { kind: 'run', path: p, series: readRunMetrics(p) };
   if (fs.existsSync(path.join(p, 'summary.json'))) return readReproduceFolder(p);
   throw new UserError(
     `${p}: not a run folder (no metrics.jsonl), a \`prefdyn reproduce\` folder (no summary.json) or an analysis JSON file`,

@@ -1,5 +1,6 @@
 // What `prefdyn serve` lists: run folders (a metrics.jsonl, architecture.md contract 4) and experiment
 // folders (`prefdyn reproduce`: a REPORT.md) under its roots, found by walking a few levels down.
+import { METRICS_FILE } from '../train/run-folder.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { isInside, type Root } from './safe-path.js';
@@ -36,7 +37,7 @@ export function discover(roots: Root[]): Entry[] {
         return;
       }
       const files = LINKED_FILES.filter((f) => names.includes(f));
-      const kind = names.includes('metrics.jsonl') ? 'run' : names.includes('REPORT.md') ? 'experiment' : undefined;
+      const kind = names.includes(METRICS_FILE) ? 'run' : names.includes('REPORT.md') ? 'experiment' : undefined;
       if (kind) {
         out.push({ id: [String(r), ...rel].join('/'), kind, rel: rel.join('/'), root: r, dir, files });
       }

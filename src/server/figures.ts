@@ -3,6 +3,7 @@
 // norms and TRL metrics. Several: each run's "all" curves as one line per run, and their TRL metrics.
 // Renders are cached per metrics.jsonl size and mtime, so an unchanged run is never drawn twice and a
 // changed one never served stale.
+import { METRICS_FILE } from '../train/run-folder.js';
 import path from 'node:path';
 import { readRunMetrics, type RunSeries } from '../analysis/run-metrics.js';
 import { curvesSpec, weightNormsSpec, type FigureSpec } from '../report/figure-specs.js';
@@ -27,7 +28,7 @@ export interface FiguresResult {
 
 /** size:mtime of a run's metrics.jsonl, the cache key of everything drawn from it. */
 export function metricsStamp(run: Entry): string {
-  const stamp = stampOf(path.join(run.dir, 'metrics.jsonl'));
+  const stamp = stampOf(path.join(run.dir, METRICS_FILE));
   if (stamp === 'missing') throw new UserError(`${runLabel(run)}: metrics.jsonl is gone`);
   return stamp;
 }

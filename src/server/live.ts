@@ -4,6 +4,7 @@
 // watching it. One stat per file whatever the number of pages; the page then fetches the figures once.
 // The first stat is taken when the first page subscribes, before it is told it is subscribed, so no
 // line written after that goes unnoticed.
+import { METRICS_FILE } from '../train/run-folder.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Entry } from './discover.js';
@@ -34,7 +35,7 @@ export class MetricsWatcher {
   watch(run: Entry, listener: Listener): () => void {
     let w = this.watches.get(run.id);
     if (!w) {
-      const file = path.join(run.dir, 'metrics.jsonl');
+      const file = path.join(run.dir, METRICS_FILE);
       const set = new Set<Listener>();
       let last = stampOf(file);
       const timer = setInterval(() => {
