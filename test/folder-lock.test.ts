@@ -66,6 +66,9 @@ test('a second train or --resume on a run folder in use exits 1 naming the folde
   const metrics = path.join(run, 'metrics.jsonl');
   const hasTrainLine = () => fs.existsSync(metrics) && fs.readFileSync(metrics, 'utf8').includes('"split":"train"');
   while (!hasTrainLine() && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+  // Stopped (not ended) while the others try: it holds its lock however fast the machine finishes 200 steps.
+  assert.equal(child.exitCode, null, 'the first run is still training');
+  child.kill('SIGSTOP');
 
   const inUse = new RegExp(
     `^prefdyn: ${esc(run)}: in use by process ${child.pid} on ${esc(os.hostname())} \\(since [0-9T:.Z-]+\\); ` +
@@ -78,7 +81,8 @@ test('a second train or --resume on a run folder in use exits 1 naming the folde
   assert.equal(resume.code, 1, resume.stderr);
   assert.match(resume.stderr, inUse);
 
-  child.kill('SIGTERM');
+  child.kill('SIGTERM'); // delivered when it continues
+  child.kill('SIGCONT');
   assert.equal(await exited, 143, stderr);
   assert.match(stderr, /prefdyn: SIGTERM: stopping after this step \(a second SIGTERM to quit now\)/);
   const summary = JSON.parse(fs.readFileSync(path.join(run, 'summary.json'), 'utf8'));
