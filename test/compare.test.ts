@@ -134,12 +134,19 @@ test('compare: a run that learns in the predicted order gives rho = tau = 1 and 
     assert.deepEqual([p.hits, p.decided], p.measure === 'steps_to_90_test' ? [2, 2] : [3, 3]);
   assert.match(
     res.stdout,
-    /priority by steps_to_90_train: 3 of 3 pairwise predictions came true \(100%\): mostly came true/,
+    /priority by steps_to_90_train: 3 of 3 pairwise predictions came true \(100%\), one-sided sign test p = 0\.13: undecided/,
   );
   assert.match(
     res.stdout,
-    /margin_velocity vs loss_area \(3 groups\): Spearman 1\.00 \[1\.00, 1\.00\]: same direction as predicted, but 3 groups are too few/,
+    /margin_velocity vs loss_area \(3 groups\): Spearman 1\.00 \[1\.00, 1\.00\], one-sided p = 0\.17: undecided; the interval is degenerate/,
   );
+  // A perfect order of 3 has exact permutation p = 1/3! and its resampled interval is [1, 1]: no verdict.
+  const headline = report.correlations.find(
+    (c: { predictor: string; measure: string }) => c.predictor === 'delta' && c.measure === 'loss_area',
+  );
+  assert.equal(headline.p_value, 1 / 6);
+  assert.equal(headline.p_method, 'exact permutation (6 pairings)');
+  assert.deepEqual([headline.interval_degenerate, headline.decision], [true, 'undecided']);
 });
 
 test('compare: a reversed run contradicts the prediction', () => {
@@ -157,7 +164,9 @@ test('compare: a reversed run contradicts the prediction', () => {
     report.priority.map((p: { hits: number }) => p.hits),
     [0, 0, 0, 0, 0],
   );
-  assert.deepEqual(report.notes, ['1 group(s) of the run are not in the analysis and are left out: d']);
+  assert.equal(loss.p_value, 1);
+  assert.equal(report.notes[0], '1 group(s) of the run are not in the analysis and are left out: d');
+  assert.match(report.notes[1], /^Verdicts: one-sided tests in the predicted direction, decided before any run/);
 });
 
 test('compare: bad inputs are one-line errors naming the file', () => {

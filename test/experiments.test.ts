@@ -199,12 +199,18 @@ test('reproduce with a tiny profile: summary.json and REPORT.md, the same for th
   assert.equal(s.misalignment.delta[0]!.group, s.misalignment.behaviour);
   assert.ok(fs.existsSync(path.join(outs[0]!, s.misalignment.aligned_model, 'model.safetensors')));
   assert.deepEqual(
-    s.findings.map((f) => ['holds', 'partly', 'not reproduced', 'no verdict'].includes(f.status)),
+    s.findings.map((f) => ['supported', 'not supported', 'undecided'].includes(f.status)),
     [true, true, true],
   );
+  // Five behaviours: the headline p-value is an exact permutation count out of 5! = 120 pairings.
+  assert.equal(s.single.headline.p_method, 'exact permutation (120 pairings)');
+  assert.ok(Number.isInteger(Math.round(s.single.headline.p_value * 120 * 1e9) / 1e9), `${s.single.headline.p_value}`);
+  // One flipped run from each starting model gives no test of their difference.
+  assert.equal(s.findings[2]!.status, 'undecided');
   assert.ok(s.caveats.some((c) => c.includes('Only 30 pairs per behaviour')));
   const report = fs.readFileSync(path.join(outs[0]!, 'REPORT.md'), 'utf8');
   for (const h of [
+    'Decision rule: one-sided tests in the predicted direction, decided before any run',
     '## Verdicts',
     '## (a) Single behaviours',
     '## (b) Prioritisation',

@@ -4,7 +4,16 @@ import { Rng } from '../util/rng.js';
 import { interval95 } from './bootstrap.js';
 import { MEASURES, observedSpeeds, type ObservedGroup } from './observed-speed.js';
 import { marginVelocity, mixWeights, priorityGapMatrix } from './priority.js';
+import {
+  correlationVerdict,
+  DECISION_RULE,
+  isDegenerate,
+  pairwiseVerdict,
+  DECISION_RULE_TEXT,
+  type Verdict,
+} from './decision-rule.js';
 import { kendallTauB, spearman } from './rank-correlation.js';
+import { spearmanPermutationTest } from './rank-tests.js';
 import type { RunSeries } from './run-metrics.js';
 import type { DataFingerprint, GroupFingerprint } from '../train/run-fingerprints.js';
 
@@ -42,6 +51,13 @@ export interface Correlation {
   spearman_ci: [number, number] | null;
   kendall_tau_b: number;
   kendall_ci: [number, number] | null;
+  /** One-sided (rho > 0) permutation p-value of Spearman's rho (analysis/rank-tests.ts). */
+  p_value: number;
+  p_method: string;
+  /** True when the bootstrap interval has zero width (e.g. [1, 1] from a perfect order): it shows no uncertainty. */
+  interval_degenerate: boolean;
+  /** By the decision rule fixed before any run (analysis/decision-rule.ts). */
+  decision: Verdict;
   verdict: string;
 }
 
@@ -50,6 +66,9 @@ export interface PriorityCheck {
   /** Pairs with a predicted order (gap != 0) and an observed one (no tie). */
   decided: number;
   hits: number;
+  /** One-sided sign test of the hits (approximate: pairs that share a group are not independent). */
+  p_value: number;
+  decision: Verdict;
   pairs: { first: string; second: string; gap: number; came_true: boolean | null }[];
 }
 
@@ -208,7 +227,7 @@ export function compareRun(analysis: AnalysisInput, series: RunSeries, options: 
     correlations,
     priority,
     findings,
-    notes,
+    notes: [...notes, `Verdicts: ${DECISION_RULE_TEXT}.`],
   };
 }
 
@@ -247,6 +266,13 @@ function correlate(
     if (rhos.length) rhoCi = interval95(rhos);
     if (taus.length) tauCi = interval95(taus);
   }
+  const test = spearmanPermutationTest(
+    scores,
+    speed,
+    DECISION_RULE.permutations,
+    Rng.derive(options.seed, `permutation/${predictor}/${measure}`),
+  );
+  const decision = correlationVerdict(test, rhoCi);
   return {
     predictor,
     measure,
@@ -255,30 +281,32 @@ function correlate(
     spearman_ci: rhoCi,
     kendall_tau_b: tau,
     kendall_ci: tauCi,
-    verdict: correlationVerdict(predictor, measure, n, rho, rhoCi),
+    p_value: test.p_value,
+    p_method: test.method,
+    interval_degenerate: isDegenerate(rhoCi),
+    decision,
+    verdict: correlationSentence(predictor, measure, n, rho, rhoCi, test.p_value, decision),
   };
 }
 
-/** Below this many groups a bootstrap over groups is degenerate (few distinct resamples). */
-export const MIN_GROUPS_FOR_VERDICT = 5;
-
-function correlationVerdict(
+function correlationSentence(
   predictor: string,
   measure: string,
   n: number,
   rho: number,
   ci: [number, number] | null,
+  p: number,
+  decision: Verdict,
 ): string {
   const what = `${predictor} vs ${measure} (${n} groups): Spearman ${fmt(rho)}${ci ? ` [${fmt(ci[0])}, ${fmt(ci[1])}]` : ''}`;
   if (Number.isNaN(rho))
-    return `${what}: no verdict, the observed speeds do not vary (e.g. no group reached the target)`;
-  const direction = rho > 0 ? 'same direction as predicted' : 'opposite to the prediction';
-  if (!ci) return `${what}: too few groups for an interval; ${direction}`;
-  if (n < MIN_GROUPS_FOR_VERDICT)
-    return `${what}: ${direction}, but ${n} groups are too few for a bootstrap interval to mean much`;
-  if (ci[0] > 0) return `${what}: the prediction holds (faster predicted, faster observed; interval above 0)`;
-  if (ci[1] < 0) return `${what}: the prediction is contradicted (interval below 0)`;
-  return `${what}: inconclusive (the interval includes 0)`;
+    return `${what}: undecided, the observed speeds do not vary (e.g. no group reached the target)`;
+  const interval = !ci
+    ? '; no interval (too few groups or no bootstrap)'
+    : isDegenerate(ci)
+      ? '; the interval is degenerate (zero width: resampling cannot show the uncertainty of so few groups)'
+      : '';
+  return `${what}, one-sided p = ${fmtP(p)}: ${decision}${interval}`;
 }
 
 function priorityCheck(
@@ -305,23 +333,20 @@ function priorityCheck(
       pairs.push({ first: groups[first]!, second: groups[second]!, gap: Math.abs(g), came_true: cameTrue });
     }
   }
-  return { measure, decided, hits, pairs };
+  const { decision, p_value } = pairwiseVerdict(hits, decided);
+  return { measure, decided, hits, p_value, decision, pairs };
 }
 
 function priorityVerdict(p: PriorityCheck): string {
   if (p.decided === 0) return `priority by ${p.measure}: no pair was decided (observed ties)`;
-  const share = p.hits / p.decided;
-  const verdict =
-    share >= 0.75
-      ? 'mostly came true'
-      : share > 0.5
-        ? 'came true more often than not'
-        : share === 0.5
-          ? 'no better than chance'
-          : 'mostly failed';
-  return `priority by ${p.measure}: ${p.hits} of ${p.decided} pairwise predictions came true (${(100 * share).toFixed(0)}%): ${verdict}`;
+  return `priority by ${p.measure}: ${p.hits} of ${p.decided} pairwise predictions came true (${((100 * p.hits) / p.decided).toFixed(0)}%), one-sided sign test p = ${fmtP(p.p_value)}: ${p.decision}`;
 }
 
 function fmt(x: number): string {
   return Number.isFinite(x) ? x.toFixed(2) : String(x);
+}
+
+/** Two significant digits; small p-values in exponent form. */
+function fmtP(p: number): string {
+  return p < 1e-3 ? p.toExponential(1) : p.toPrecision(2);
 }

@@ -30,18 +30,18 @@ export function findings(a: SingleBehavioursResult, b: PrioritisationResult, c: 
     {
       claim: 'Behaviours with a larger distinguishability Delta are learned faster.',
       status: a.status,
-      evidence: `Spearman rank correlation of Delta with the observed speed (${h.measure}) over ${h.n} behaviours trained alone: ${fmt(h.spearman, 2)} ${interval(h.spearman_ci)}, Kendall tau-b ${fmt(h.kendall_tau_b, 2)}.`,
+      evidence: `Spearman rank correlation of Delta with the observed speed (${h.measure}) over ${h.n} behaviours trained alone: ${fmt(h.spearman, 2)} ${interval(h.spearman_ci)}${h.interval_degenerate ? ' (a degenerate interval)' : ''}, one-sided ${h.p_method} p = ${fmt(h.p_value)}, Kendall tau-b ${fmt(h.kendall_tau_b, 2)}. Last-layer training loss is close to an identity in Delta (theory.md s.7).`,
     },
     {
       claim: 'Trained together, the behaviour with the higher priority (official priority gap) is learned first.',
       status: b.status,
-      evidence: `${b.headline.hits} of ${b.headline.decided} pairs learned in the predicted order by ${b.headline.measure}; ${b.all_measures.hits} of ${b.all_measures.decided} over all measures.`,
+      evidence: `${b.headline.hits} of ${b.headline.decided} pairs learned in the predicted order by ${b.headline.measure} (one-sided sign test p = ${fmt(b.p_value)}); ${b.all_measures.hits} of ${b.all_measures.decided} over all measures.`,
     },
     {
       claim:
         'Alignment raises Delta, so flipping the preferences of an aligned model is faster than flipping the base model.',
       status: c.status,
-      evidence: `Delta of ${c.behaviour}: ${fmt(d0.before)} ${interval(d0.before_ci)} before alignment, ${fmt(d0.after)} ${interval(d0.after_ci)} after; flipped training's mean train loss ${loss(c.flip.from_aligned)} from the aligned model vs ${loss(c.flip.from_base)} from the base model (lower is faster); aligned faster on ${c.aligned_faster_on.length} of ${c.aligned_faster_on.length + c.aligned_slower_on.length} decided measures.`,
+      evidence: `Delta of ${c.behaviour}: ${fmt(d0.before)} ${interval(d0.before_ci)} before alignment, ${fmt(d0.after)} ${interval(d0.after_ci)} after; flipped training's mean train loss ${loss(c.flip.from_aligned)} from the aligned model vs ${loss(c.flip.from_base)} from the base model (lower is faster); aligned faster on ${c.aligned_faster_on.length} of ${c.aligned_faster_on.length + c.aligned_slower_on.length} decided measures. One flipped run per starting model: no test of the difference, hence undecided.`,
     },
   ];
 }

@@ -46,6 +46,10 @@ export interface MisalignmentResult {
   /** Measures on which the flip from the aligned model was faster / slower. */
   aligned_faster_on: string[];
   aligned_slower_on: string[];
+  /**
+   * Always 'undecided' here: one flipped run from each starting model gives no test of their
+   * difference (the decision rule needs seeds and an interval on aligned minus base).
+   */
   status: FindingStatus;
 }
 
@@ -134,8 +138,6 @@ export async function misalignment(
   }));
   const fasterOn = speeds.filter((s) => s.aligned > s.base).map((s) => s.name);
   const slowerOn = speeds.filter((s) => s.aligned < s.base).map((s) => s.name);
-  const deltaRose = delta[0]!.after > delta[0]!.before;
-  const flipFaster = fasterOn.includes(HEADLINE_MEASURE);
   return {
     behaviour: b,
     align: {
@@ -159,6 +161,6 @@ export async function misalignment(
     },
     aligned_faster_on: fasterOn,
     aligned_slower_on: slowerOn,
-    status: deltaRose && flipFaster ? 'holds' : deltaRose || flipFaster ? 'partly' : 'not reproduced',
+    status: 'undecided',
   };
 }

@@ -8,7 +8,8 @@ import { writeJsonAtomic } from '../util/atomic-write.js';
 import { prioritisationPairs } from './behaviours.js';
 import { compareStep, seconds, type ExperimentContext } from './context.js';
 import { lastLayerRun } from './last-layer-run.js';
-import { HEADLINE_MEASURE, hitStatus, type FindingStatus } from './verdicts.js';
+import { pairwiseVerdict } from '../analysis/decision-rule.js';
+import { HEADLINE_MEASURE, type FindingStatus } from './verdicts.js';
 
 export interface PairOutcome {
   measure: string;
@@ -37,6 +38,8 @@ export interface PrioritisationResult {
   headline: { measure: string; hits: number; decided: number };
   /** Over pairs x measures. */
   all_measures: { hits: number; decided: number };
+  /** One-sided sign test of the headline hits (analysis/rank-tests.ts); pairs sharing a behaviour make it approximate. */
+  p_value: number;
   status: FindingStatus;
 }
 
@@ -94,11 +97,13 @@ export async function prioritisation(
     measure: HEADLINE_MEASURE,
     ...count(pairs.map((p) => p.outcomes.find((o) => o.measure === HEADLINE_MEASURE)!)),
   };
+  const { decision: status, p_value } = pairwiseVerdict(headline.hits, headline.decided);
   return {
     k,
     pairs,
     headline,
     all_measures: count(pairs.flatMap((p) => p.outcomes)),
-    status: hitStatus(headline.hits, headline.decided),
+    p_value,
+    status,
   };
 }

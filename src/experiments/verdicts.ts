@@ -1,7 +1,9 @@
-// Plain-language status of each of the paper's findings, from the numbers of its experiment.
+// The status of each of the paper's findings, from the numbers of its experiment, by the decision rule
+// fixed before any run (analysis/decision-rule.ts).
 import type { Correlation } from '../analysis/compare-run.js';
+import type { Verdict } from '../analysis/decision-rule.js';
 
-export type FindingStatus = 'holds' | 'partly' | 'not reproduced' | 'no verdict';
+export type FindingStatus = Verdict;
 
 /**
  * The observed speed the verdicts rest on: the mean train loss over the run (area under the loss curve),
@@ -10,16 +12,6 @@ export type FindingStatus = 'holds' | 'partly' | 'not reproduced' | 'no verdict'
  */
 export const HEADLINE_MEASURE = 'loss_area';
 
-/** holds: positive rank correlation whose bootstrap interval is above 0; partly: positive but the interval reaches 0. */
 export function correlationStatus(c: Correlation): FindingStatus {
-  if (!Number.isFinite(c.spearman)) return 'no verdict';
-  if (c.spearman <= 0) return 'not reproduced';
-  return c.spearman_ci && c.spearman_ci[0] > 0 ? 'holds' : 'partly';
-}
-
-/** holds: every decided prediction came true; partly: more than half. */
-export function hitStatus(hits: number, decided: number): FindingStatus {
-  if (decided === 0) return 'no verdict';
-  if (hits === decided) return 'holds';
-  return hits * 2 > decided ? 'partly' : 'not reproduced';
+  return c.decision;
 }

@@ -15,12 +15,14 @@ export function compareTable(report: ComparisonReport): string {
       ...MEASURES.map((m) => (g.observed[m.name] === null ? 'never' : formatNumber(g.observed[m.name]!))),
     ]);
   const corr = [
-    ['predictor', 'measure', 'spearman', '95% CI', 'kendall tau-b', '95% CI'],
+    ['predictor', 'measure', 'spearman', '95% CI', 'p (one-sided)', 'verdict', 'kendall tau-b', '95% CI'],
     ...report.correlations.map((c) => [
       c.predictor,
       c.measure,
       formatNumber(c.spearman, 2),
-      ci(c.spearman_ci),
+      `${ci(c.spearman_ci)}${c.interval_degenerate ? ' degenerate' : ''}`,
+      formatNumber(c.p_value, 3),
+      c.decision,
       formatNumber(c.kendall_tau_b, 2),
       ci(c.kendall_ci),
     ]),

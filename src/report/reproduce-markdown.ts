@@ -1,6 +1,7 @@
 // REPORT.md of a reproduction: for each experiment, what ran, the table of predicted against observed,
 // and the plain-language status of the paper's finding; then the caveats.
 import { MEASURES } from '../analysis/observed-speed.js';
+import { DECISION_RULE_TEXT } from '../analysis/decision-rule.js';
 import { fmt, interval } from '../experiments/findings.js';
 import type { ReproduceSummary } from '../experiments/reproduce-summary.js';
 import { HEADLINE_MEASURE } from '../experiments/verdicts.js';
@@ -12,13 +13,6 @@ function table(head: string[], rows: string[][]): string {
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
 }
-
-const STATUS_WORDS = {
-  holds: 'reproduced',
-  partly: 'partly reproduced',
-  'not reproduced': 'not reproduced',
-  'no verdict': 'no verdict',
-};
 
 export function reproduceMarkdown(s: ReproduceSummary): string {
   const a = s.single;
@@ -34,9 +28,10 @@ export function reproduceMarkdown(s: ReproduceSummary): string {
     '',
     '## Verdicts',
     '',
+    `Decision rule: ${DECISION_RULE_TEXT}.`,
+    '',
     ...s.findings.map(
-      (f, i) =>
-        `${i + 1}. **${f.claim}** ${STATUS_WORDS[f.status][0]!.toUpperCase()}${STATUS_WORDS[f.status].slice(1)}. ${f.evidence}`,
+      (f, i) => `${i + 1}. **${f.claim}** ${f.status[0]!.toUpperCase()}${f.status.slice(1)}. ${f.evidence}`,
     ),
     '',
     '## (a) Single behaviours across distinguishability',
@@ -75,15 +70,17 @@ export function reproduceMarkdown(s: ReproduceSummary): string {
       ]),
     ),
     '',
-    'Rank correlations between the prediction and each observed speed (bootstrap 95% intervals over behaviours):',
+    'Rank correlations between each predictor and each observed speed: bootstrap 95% intervals over behaviours, one-sided permutation p-values, and the verdict of the decision rule. In last-layer mode with balanced labels the solo velocity is Delta^2/4 and the first-order loss drop lr beta^2 Delta^2/8 (theory.md s.7), so a high correlation with the train-loss measures is close to an identity; the held-out measures carry more weight.',
     '',
     table(
-      ['predictor', 'measure', 'Spearman', 'interval', 'Kendall tau-b', 'interval'],
+      ['predictor', 'measure', 'Spearman', 'interval', 'p', 'verdict', 'Kendall tau-b', 'interval'],
       a.correlations.map((r) => [
-        r.predictor === 'margin_velocity' ? 'solo velocity' : 'Delta',
+        r.predictor === 'margin_velocity' ? 'solo velocity' : r.predictor,
         r.measure,
         fmt(r.spearman, 2),
-        interval(r.spearman_ci),
+        `${interval(r.spearman_ci)}${r.interval_degenerate ? ' (degenerate)' : ''}`,
+        fmt(r.p_value),
+        r.decision,
         fmt(r.kendall_tau_b, 2),
         interval(r.kendall_ci),
       ]),
@@ -104,7 +101,7 @@ export function reproduceMarkdown(s: ReproduceSummary): string {
       ]),
     ),
     '',
-    `Predicted order came true for ${b.headline.hits} of ${b.headline.decided} pairs by \`${b.headline.measure}\`, ${b.all_measures.hits} of ${b.all_measures.decided} over all measures.`,
+    `Predicted order came true for ${b.headline.hits} of ${b.headline.decided} pairs by \`${b.headline.measure}\` (one-sided sign test p = ${fmt(b.p_value)}), ${b.all_measures.hits} of ${b.all_measures.decided} over all measures. The official gap's sign is the sign of the Delta difference (theory.md s.7), so these pairs test finding 1 again rather than the shared update's cross terms.`,
     '',
     '## (c) Misalignment: alignment raises Delta; flipping an aligned model is faster',
     '',

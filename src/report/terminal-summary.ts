@@ -14,7 +14,7 @@ export function terminalSummary(s: ReproduceSummary, out: string): string {
     ...a.behaviours.map(
       (r) => `    ${r.group.padEnd(width)}  ${fmt(r.delta).padStart(5)}   ${fmt(r.observed[HEADLINE_MEASURE], 4)}`,
     ),
-    `    Spearman(Delta, speed) ${fmt(a.headline.spearman, 2)} ${interval(a.headline.spearman_ci)}, Kendall ${fmt(a.headline.kendall_tau_b, 2)}`,
+    `    Spearman(Delta, speed) ${fmt(a.headline.spearman, 2)} ${interval(a.headline.spearman_ci)}, p ${fmt(a.headline.p_value)}, Kendall ${fmt(a.headline.kendall_tau_b, 2)}`,
     `(b) prioritisation:`,
     ...s.prioritisation.pairs.map((p) => {
       const o = p.outcomes.find((x) => x.measure === HEADLINE_MEASURE)!;

@@ -1,0 +1,50 @@
+// The decision rule of every prediction test prefdyn reports, fixed in code before any run (theory.md
+// s.7: decide measures and thresholds first). A verdict is one of
+//   supported      the one-sided p-value is below ALPHA;
+//   not supported  p >= ALPHA and the 95% interval of the rank correlation lies below MINIMUM_RHO (an
+//                  association as strong as the smallest one worth reporting is ruled out), or, for
+//                  pairwise predictions, they came true significantly less often than chance;
+//   undecided      otherwise: too few behaviours, a degenerate interval, or an interval wide enough to
+//                  hold both "no association" and MINIMUM_RHO.
+import { signTest, type TestResult } from './rank-tests.js';
+
+export type Verdict = 'supported' | 'not supported' | 'undecided';
+
+export const DECISION_RULE = {
+  alpha: 0.05,
+  /** Smallest Spearman correlation worth calling an effect. */
+  minimum_rho: 0.3,
+  /** Random pairings of the permutation test beyond the exactly enumerated sizes. */
+  permutations: 10_000,
+} as const;
+
+export const DECISION_RULE_TEXT =
+  `one-sided tests in the predicted direction, decided before any run: supported when p < ${DECISION_RULE.alpha}; ` +
+  `not supported when p >= ${DECISION_RULE.alpha} and the 95% interval of Spearman's rho lies below ` +
+  `${DECISION_RULE.minimum_rho} (pairwise predictions: when they came true significantly less often than chance); ` +
+  `undecided otherwise`;
+
+/** An interval of zero width (e.g. [1, 1] from resampling a perfect order) says nothing about uncertainty. */
+export function isDegenerate(ci: readonly [number, number] | null): boolean {
+  return ci !== null && ci[0] === ci[1];
+}
+
+export function correlationVerdict(test: TestResult, ci: readonly [number, number] | null): Verdict {
+  if (Number.isNaN(test.p_value)) return 'undecided';
+  if (test.p_value < DECISION_RULE.alpha) return 'supported';
+  if (ci && !isDegenerate(ci) && ci[1] < DECISION_RULE.minimum_rho) return 'not supported';
+  return 'undecided';
+}
+
+/** Pairwise predictions: sign tests both ways, came true more often than chance, or less often. */
+export function pairwiseVerdict(hits: number, decided: number): { decision: Verdict; p_value: number } {
+  const forward = signTest(hits, decided);
+  const backward = signTest(decided - hits, decided);
+  const decision =
+    forward.p_value < DECISION_RULE.alpha
+      ? 'supported'
+      : backward.p_value < DECISION_RULE.alpha
+        ? 'not supported'
+        : 'undecided';
+  return { decision, p_value: forward.p_value };
+}
