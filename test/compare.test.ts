@@ -125,13 +125,20 @@ test('compare: a run that learns in the predicted order gives rho = tau = 1 and 
       // against [3, 1, 2]: rho = 1.5/sqrt(2 * 1.5); tau-b = 2 / sqrt(3 * 2).
       assert.ok(Math.abs(c.spearman - Math.sqrt(0.75)) < 1e-12);
       assert.ok(Math.abs(c.kendall_tau_b - 2 / Math.sqrt(6)) < 1e-12);
+    } else if (c.measure === 'final_test_accuracy') {
+      // Every group ends at accuracy 1: no spread, no correlation, no verdict.
+      assert.ok(Number.isNaN(c.spearman ?? NaN));
+      assert.equal(c.decision, 'undecided');
     } else {
       assert.equal(c.spearman, 1, `${c.predictor} ${c.measure}`);
       assert.equal(c.kendall_tau_b, 1);
     }
   }
   for (const p of report.priority)
-    assert.deepEqual([p.hits, p.decided], p.measure === 'steps_to_90_test' ? [2, 2] : [3, 3]);
+    assert.deepEqual(
+      [p.hits, p.decided],
+      p.measure === 'steps_to_90_test' ? [2, 2] : p.measure === 'final_test_accuracy' ? [0, 0] : [3, 3],
+    );
   assert.match(
     res.stdout,
     /priority by steps_to_90_train: 3 of 3 pairwise predictions came true \(100%\), one-sided sign test p = 0\.13: undecided/,
@@ -162,7 +169,7 @@ test('compare: a reversed run contradicts the prediction', () => {
   assert.equal(loss.kendall_tau_b, -1);
   assert.deepEqual(
     report.priority.map((p: { hits: number }) => p.hits),
-    [0, 0, 0, 0, 0],
+    [0, 0, 0, 0, 0, 0, 0],
   );
   assert.equal(loss.p_value, 1);
   assert.equal(report.notes[0], '1 group(s) of the run are not in the analysis and are left out: d');

@@ -115,6 +115,13 @@ test('last-layer lr = scale / (beta^2 E||g||^2), three significant digits; batch
   );
 });
 
+/** Six behaviours (the five and one drawn), two seeds, both modes: the smallest protocol that exercises all. */
+const smallProtocol = () => {
+  const file = path.join(tmp, 'protocol.yaml');
+  fs.writeFileSync(file, 'random_behaviours: 1\nseeds: [7, 8]\nmodes: [last-layer, lora]\n');
+  return file;
+};
+
 const reproduceArgs = (out: string, seed = '7') => [
   'reproduce',
   '--model',
@@ -122,6 +129,8 @@ const reproduceArgs = (out: string, seed = '7') => [
   '--out',
   out,
   '--quick',
+  '--protocol',
+  smallProtocol(),
   '--pairs',
   '30',
   '--steps',
@@ -160,12 +169,17 @@ test('reproduce with a tiny profile: summary.json and REPORT.md, the same for th
   assert.equal(s.seed, 7);
   assert.deepEqual(s.provenance, provenance(), 'what computed the numbers: version, kernels, BLAS, threads, node');
   assert.equal(s.profile.pairsPerBehaviour, 30);
+  const behaviours = s.protocol.behaviours;
+  assert.equal(behaviours.length, 6);
+  assert.deepEqual(behaviours.slice(0, 5), [...PAPER_BEHAVIOURS]);
+  assert.deepEqual(s.protocol.seeds, [7, 8]);
   assert.deepEqual(
     s.data.pairs,
-    PAPER_BEHAVIOURS.map((group) => ({ group, pairs: 30 })),
+    behaviours.map((group) => ({ group, pairs: 30 })),
   );
-  // (a): five behaviours sorted by decreasing Delta, each with a run folder of contract 4.
-  assert.deepEqual([...s.single.behaviours.map((b) => b.group)].sort(), [...PAPER_BEHAVIOURS].sort());
+  // (a): the protocol's behaviours sorted by decreasing Delta, each with a run folder of contract 4 per
+  // mode and seed.
+  assert.deepEqual([...s.single.behaviours.map((b) => b.group)].sort(), [...behaviours].sort());
   const deltas = s.single.behaviours.map((b) => b.delta);
   assert.deepEqual(
     deltas,
@@ -173,18 +187,38 @@ test('reproduce with a tiny profile: summary.json and REPORT.md, the same for th
   );
   assert.deepEqual(
     s.single.behaviours.map((b) => b.rank_by_delta),
-    [1, 2, 3, 4, 5],
+    [1, 2, 3, 4, 5, 6],
   );
   for (const b of s.single.behaviours) {
-    for (const f of ['config.json', 'metrics.jsonl', 'summary.json'])
-      assert.ok(fs.existsSync(path.join(outs[0]!, b.run, f)), `${b.run}/${f}`);
+    for (const mode of ['last-layer', 'lora'])
+      for (const seed of [7, 8])
+        for (const f of ['config.json', 'metrics.jsonl', 'summary.json'])
+          assert.ok(
+            fs.existsSync(path.join(outs[0]!, 'single', mode, `seed-${seed}`, b.group, f)),
+            `${mode} ${seed} ${f}`,
+          );
+    assert.equal(b.run, path.join('single', 'lora', 'seed-7', b.group));
     assert.equal(b.n_pairs, 30);
   }
-  assert.equal(s.single.correlations.length, 20); // 4 predictors x 5 measures
-  assert.equal(s.single.headline.measure, 'loss_area');
-  assert.equal(s.single.headline.predictor, 'delta');
-  // (b): highest with lowest Delta, second with fourth.
-  const order = s.single.behaviours.map((b) => b.group);
+  assert.equal(s.single.correlations.length, 28); // 4 predictors x 7 measures
+  assert.equal(s.single.tests.length, 2 * 4 * 4); // modes x predictors x protocol measures
+  for (const t of s.single.tests) {
+    assert.equal(t.per_seed.length, 2);
+    assert.equal(t.p_method, 'exact permutation (720 pairings)');
+    assert.ok(['supported', 'not supported', 'undecided'].includes(t.decision));
+    assert.equal(t.note !== undefined, t.mode === 'last-layer' && t.measure === 'loss_area');
+  }
+  // With one seed the test's rho would be the seed's; with two it ranks the mean speed rank.
+  assert.deepEqual(
+    s.single.verdict_tests.map((t) => [t.mode, t.predictor, t.measure]),
+    [
+      ['lora', 'delta', 'final_test_loss'],
+      ['lora', 'delta', 'final_test_accuracy'],
+    ],
+  );
+  assert.equal(s.single.headline, s.single.verdict_tests[0]);
+  // (b): of the paper's five, highest with lowest Delta, second with fourth.
+  const order = s.single.behaviours.map((b) => b.group).filter((g) => PAPER_BEHAVIOURS.includes(g as never));
   assert.deepEqual(
     s.prioritisation.pairs.map((p) => p.groups),
     [
@@ -192,9 +226,10 @@ test('reproduce with a tiny profile: summary.json and REPORT.md, the same for th
       [order[1], order[3]],
     ],
   );
-  for (const p of s.prioritisation.pairs) assert.equal(p.outcomes.length, 5);
+  for (const p of s.prioritisation.pairs) assert.equal(p.outcomes.length, 7);
   // (c): Delta before equals (a)'s analysis; the merged model is a model folder.
   const before = new Map(s.single.behaviours.map((b) => [b.group, b.delta]));
+  assert.equal(s.misalignment.delta.length, 6);
   for (const d of s.misalignment.delta) assert.equal(d.before, before.get(d.group));
   assert.equal(s.misalignment.delta[0]!.group, s.misalignment.behaviour);
   assert.ok(fs.existsSync(path.join(outs[0]!, s.misalignment.aligned_model, 'model.safetensors')));
@@ -202,26 +237,29 @@ test('reproduce with a tiny profile: summary.json and REPORT.md, the same for th
     s.findings.map((f) => ['supported', 'not supported', 'undecided'].includes(f.status)),
     [true, true, true],
   );
-  // Five behaviours: the headline p-value is an exact permutation count out of 5! = 120 pairings.
-  assert.equal(s.single.headline.p_method, 'exact permutation (120 pairings)');
-  assert.ok(Number.isInteger(Math.round(s.single.headline.p_value * 120 * 1e9) / 1e9), `${s.single.headline.p_value}`);
   // One flipped run from each starting model gives no test of their difference.
   assert.equal(s.findings[2]!.status, 'undecided');
   assert.ok(s.caveats.some((c) => c.includes('Only 30 pairs per behaviour')));
   const report = fs.readFileSync(path.join(outs[0]!, 'REPORT.md'), 'utf8');
+  let at = -1;
   for (const h of [
+    '## Protocol (fixed before any run)',
+    `- Source: \`${smallProtocol()}\`.`,
     'Decision rule: one-sided tests in the predicted direction, decided before any run',
     '## Verdicts',
     '## (a) Single behaviours',
+    '| lora | delta | final_test_loss |',
     '## (b) Prioritisation',
     '## (c) Misalignment',
     '## Caveats',
-  ])
-    assert.ok(report.includes(h), h);
+  ]) {
+    assert.ok(report.indexOf(h) > at, `${h}, in order`);
+    at = report.indexOf(h);
+  }
   // Nothing of this machine in the summary: paths are relative to --out, or as given.
   assert.ok(!text[0]!.includes(outs[0]!), 'summary.json names no absolute output path');
 
-  assert.match(results[0]!.stdout, /^\(a\) single behaviours, last-layer DPO/);
+  assert.match(results[0]!.stdout, /^\(a\) single behaviours \(6\), last-layer and lora DPO, seeds 7, 8:/);
   assert.match(results[0]!.stdout, /Findings of the paper:\n {2}1\. \[/);
   assert.match(results[0]!.stderr, /^\[c\] flipped desire-to-not-have-memory-erased from the base model/m);
 

@@ -9,7 +9,8 @@ import {
   DECISION_RULE,
   isDegenerate,
   pairwiseVerdict,
-  DECISION_RULE_TEXT,
+  decisionRuleText,
+  type DecisionRule,
   type Verdict,
 } from './decision-rule.js';
 import { kendallTauB, spearman } from './rank-correlation.js';
@@ -38,6 +39,8 @@ export interface CompareOptions {
   k: number;
   bootstrap: number;
   seed: number;
+  /** The decision rule's thresholds; DECISION_RULE unless a protocol fixes others. */
+  rule?: DecisionRule;
 }
 
 /** The predictors correlated with observed speed; the verdicts use margin_velocity. */
@@ -227,7 +230,7 @@ export function compareRun(analysis: AnalysisInput, series: RunSeries, options: 
     correlations,
     priority,
     findings,
-    notes: [...notes, `Verdicts: ${DECISION_RULE_TEXT}.`],
+    notes: [...notes, `Verdicts: ${decisionRuleText(options.rule)}.`],
   };
 }
 
@@ -243,7 +246,27 @@ function correlate(
   observed: readonly ObservedGroup[],
   options: CompareOptions,
 ): Correlation {
-  const speed = observed.map((o) => o.speed[measure]!);
+  return rankCorrelation(
+    predictor,
+    measure,
+    scores,
+    observed.map((o) => o.speed[measure]!),
+    options,
+  );
+}
+
+/**
+ * Spearman and Kendall of predicted scores against observed speeds (larger = faster), with bootstrap
+ * intervals over groups, the one-sided permutation p-value and the verdict of the decision rule.
+ */
+export function rankCorrelation(
+  predictor: Correlation['predictor'],
+  measure: string,
+  scores: readonly number[],
+  speed: readonly number[],
+  options: CompareOptions,
+): Correlation {
+  const rule = options.rule ?? DECISION_RULE;
   const n = scores.length;
   const rho = spearman(scores, speed);
   const tau = kendallTauB(scores, speed);
@@ -269,10 +292,10 @@ function correlate(
   const test = spearmanPermutationTest(
     scores,
     speed,
-    DECISION_RULE.permutations,
+    rule.permutations,
     Rng.derive(options.seed, `permutation/${predictor}/${measure}`),
   );
-  const decision = correlationVerdict(test, rhoCi);
+  const decision = correlationVerdict(test, rhoCi, rule);
   return {
     predictor,
     measure,

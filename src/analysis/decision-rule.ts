@@ -10,29 +10,42 @@ import { signTest, type TestResult } from './rank-tests.js';
 
 export type Verdict = 'supported' | 'not supported' | 'undecided';
 
-export const DECISION_RULE = {
+export interface DecisionRule {
+  alpha: number;
+  minimum_rho: number;
+  permutations: number;
+}
+
+export const DECISION_RULE: Readonly<DecisionRule> = {
   alpha: 0.05,
   /** Smallest Spearman correlation worth calling an effect. */
   minimum_rho: 0.3,
   /** Random pairings of the permutation test beyond the exactly enumerated sizes. */
   permutations: 10_000,
-} as const;
+};
 
-export const DECISION_RULE_TEXT =
-  `one-sided tests in the predicted direction, decided before any run: supported when p < ${DECISION_RULE.alpha}; ` +
-  `not supported when p >= ${DECISION_RULE.alpha} and the 95% interval of Spearman's rho lies below ` +
-  `${DECISION_RULE.minimum_rho} (pairwise predictions: when they came true significantly less often than chance); ` +
-  `undecided otherwise`;
+export function decisionRuleText(rule: DecisionRule = DECISION_RULE): string {
+  return (
+    `one-sided tests in the predicted direction, decided before any run: supported when p < ${rule.alpha}; ` +
+    `not supported when p >= ${rule.alpha} and the 95% interval of Spearman's rho lies below ` +
+    `${rule.minimum_rho} (pairwise predictions: when they came true significantly less often than chance); ` +
+    `undecided otherwise`
+  );
+}
 
 /** An interval of zero width (e.g. [1, 1] from resampling a perfect order) says nothing about uncertainty. */
 export function isDegenerate(ci: readonly [number, number] | null): boolean {
   return ci !== null && ci[0] === ci[1];
 }
 
-export function correlationVerdict(test: TestResult, ci: readonly [number, number] | null): Verdict {
+export function correlationVerdict(
+  test: TestResult,
+  ci: readonly [number, number] | null,
+  rule: DecisionRule = DECISION_RULE,
+): Verdict {
   if (Number.isNaN(test.p_value)) return 'undecided';
-  if (test.p_value < DECISION_RULE.alpha) return 'supported';
-  if (ci && !isDegenerate(ci) && ci[1] < DECISION_RULE.minimum_rho) return 'not supported';
+  if (test.p_value < rule.alpha) return 'supported';
+  if (ci && !isDegenerate(ci) && ci[1] < rule.minimum_rho) return 'not supported';
   return 'undecided';
 }
 

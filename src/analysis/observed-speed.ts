@@ -79,6 +79,18 @@ export const MEASURES: Measure[] = [
     speed: slowestIfNull(-1),
   },
   {
+    name: 'final_test_loss',
+    description: 'test loss at the last evaluation (held out)',
+    value: (_tr, te) => te?.at(-1)?.loss ?? null,
+    speed: slowestIfNull(-1),
+  },
+  {
+    name: 'final_test_accuracy',
+    description: 'test policy accuracy at the last evaluation (held out)',
+    value: (_tr, te) => te?.at(-1)?.policyAccuracy ?? null,
+    speed: slowestIfNull(1),
+  },
+  {
     name: 'initial_margin_slope',
     description: 'slope of the train reward margin over steps 0..k',
     value: (tr, _te, k) => initialMarginSlope(tr, k),

@@ -19,10 +19,13 @@ export const SMOKE_OPTIONS = { steps: { type: 'string' }, pairs: { type: 'string
 export const command: Command = {
   name: 'reproduce',
   summary: "the paper's experiments end to end: Delta vs learning speed, prioritisation, misalignment",
-  help: `Usage: prefdyn reproduce [--model DIR] [--out DIR] [--quick] [--seed N] [--json]
+  help: `Usage: prefdyn reproduce [--model DIR] [--out DIR] [--quick] [--protocol FILE] [--seed N] [--json]
 
-Runs the experiments of Im & Li (ICML 2024) on the five Persona behaviours of the paper's figures:
-  (a) Delta of each behaviour (before training) against how fast last-layer DPO learns it alone;
+Runs the experiments of Im & Li (ICML 2024) under a protocol fixed before any run (behaviours: the
+paper's five plus a seeded draw of other Persona behaviours; seeds; modes; measures; predictors; the
+decision rule of every test):
+  (a) each predictor (Delta and its normalised forms, measured before training) against how fast each
+      behaviour is learned alone, in last-layer and LoRA mode, over the protocol's seeds;
   (b) two pairs of behaviours trained together: the predicted priority against which is learned first;
   (c) LoRA DPO alignment on one behaviour, merged: Delta before and after, and how fast the flipped
       preferences are learned from the aligned model against from the base model.
@@ -32,8 +35,13 @@ caveats, figures) and report.html with figures/ (prefdyn report) under --out, pr
 Options:
   --model DIR    base model, Hugging Face layout, " Yes"/" No" single tokens (default ${DEFAULT_MODEL})
   --out DIR      output folder; an earlier reproduction there is replaced (default ${DEFAULT_OUT})
-  --quick        the short profile (what \`npm start\` runs): alignment 20 LoRA steps, flips in last-layer mode
-  --seed N       seed of splits, batch order, LoRA initialisation and bootstraps (default 1234)
+  --quick        the short profile (what \`npm start\` runs): 10 behaviours, one seed, 20 LoRA steps,
+                 flips in last-layer mode; the full profile: 30 behaviours, 3 seeds, 100 LoRA steps
+  --protocol FILE  YAML or JSON with any of random_behaviours, draw_seed, seeds, modes (last-layer,
+                 lora), measures, predictors, decision {alpha, minimum_rho, permutations}; missing
+                 keys keep the profile's built-in protocol
+  --seed N       seed of splits, batch order, LoRA initialisation and bootstraps; the built-in protocols
+                 run seeds N (quick) or N, N+1, N+2 (full) (default 1234)
   --json         print summary.json instead of the compact summary
   --steps N      every run's step count (for smoke tests; the verdicts need the profile's)
   --pairs N      pairs per behaviour, drawn with the seed (for smoke tests; default all 1,000)
@@ -44,6 +52,7 @@ Example:
     model: { type: 'string', default: DEFAULT_MODEL },
     out: { type: 'string', default: DEFAULT_OUT },
     quick: { type: 'boolean', default: false },
+    protocol: { type: 'string' },
     seed: { type: 'string', default: '1234' },
     json: { type: 'boolean', default: false },
     ...SMOKE_OPTIONS,
@@ -54,6 +63,7 @@ Example:
       model: values.model as string,
       out,
       profile: values.quick ? 'quick' : 'full',
+      protocolFile: values.protocol as string | undefined,
       seed: parseNumber('--seed', values.seed, NON_NEGATIVE_INTEGER),
       overrides: smokeOverrides(values),
       log: (line) => process.stderr.write(line + '\n'),

@@ -1,6 +1,7 @@
 // What every experiment receives: the base model, where to write, the seed, the settings, the data.
 import type { DataSources } from './data-sources.js';
 import type { Profile } from './profile.js';
+import type { Protocol } from './protocol.js';
 
 export interface ExperimentContext {
   /** The base (reference) model folder. */
@@ -9,6 +10,8 @@ export interface ExperimentContext {
   out: string;
   seed: number;
   profile: Profile;
+  /** What experiment (a) runs and tests, fixed before any run. */
+  protocol: Protocol;
   data: DataSources;
   /** One progress line (the terminal's stderr in `prefdyn reproduce`). */
   log(line: string): void;

@@ -2,7 +2,7 @@
 // experiment gives here.
 import type { MisalignmentResult } from './misalignment.js';
 import type { PrioritisationResult } from './prioritisation.js';
-import type { SingleBehavioursResult } from './single-behaviours.js';
+import type { ProtocolTest, SingleBehavioursResult } from './single-behaviours.js';
 import { HEADLINE_MEASURE, type FindingStatus } from './verdicts.js';
 
 export interface Finding {
@@ -30,7 +30,7 @@ export function findings(a: SingleBehavioursResult, b: PrioritisationResult, c: 
     {
       claim: 'Behaviours with a larger distinguishability Delta are learned faster.',
       status: a.status,
-      evidence: `Spearman rank correlation of Delta with the observed speed (${h.measure}) over ${h.n} behaviours trained alone: ${fmt(h.spearman, 2)} ${interval(h.spearman_ci)}${h.interval_degenerate ? ' (a degenerate interval)' : ''}, one-sided ${h.p_method} p = ${fmt(h.p_value)}, Kendall tau-b ${fmt(h.kendall_tau_b, 2)}. Last-layer training loss is close to an identity in Delta (theory.md s.7).`,
+      evidence: `${h.predictor} against held-out speed, ${h.mode} DPO, ${h.n_behaviours} behaviours each trained alone, seeds ${h.seeds.join(', ')}: ${a.verdict_tests.map(testText).join('; ')}.`,
     },
     {
       claim: 'Trained together, the behaviour with the higher priority (official priority gap) is learned first.',
@@ -44,4 +44,11 @@ export function findings(a: SingleBehavioursResult, b: PrioritisationResult, c: 
       evidence: `Delta of ${c.behaviour}: ${fmt(d0.before)} ${interval(d0.before_ci)} before alignment, ${fmt(d0.after)} ${interval(d0.after_ci)} after; flipped training's mean train loss ${loss(c.flip.from_aligned)} from the aligned model vs ${loss(c.flip.from_base)} from the base model (lower is faster); aligned faster on ${c.aligned_faster_on.length} of ${c.aligned_faster_on.length + c.aligned_slower_on.length} decided measures. One flipped run per starting model: no test of the difference, hence undecided.`,
     },
   ];
+}
+
+/** "final_test_loss: Spearman 0.42 [0.05, 0.71] (per seed 0.40, 0.45, 0.38), p = 0.012: supported" */
+export function testText(t: ProtocolTest): string {
+  const spread = t.per_seed.length > 1 ? ` (per seed ${t.per_seed.map((r) => fmt(r, 2)).join(', ')})` : '';
+  const ci = `${interval(t.interval)}${t.interval_degenerate ? ' (degenerate)' : ''}`;
+  return `${t.measure}: Spearman ${fmt(t.value, 2)} ${ci}${spread}, p = ${fmt(t.p_value)}: ${t.decision}`;
 }

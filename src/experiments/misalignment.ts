@@ -6,8 +6,9 @@ import path from 'node:path';
 import type { AnalysisReport } from '../analysis/analysis-report.js';
 import { MEASURES, observedSpeeds } from '../analysis/observed-speed.js';
 import { mergeAdapter } from '../model/merge.js';
-import { MISALIGNMENT_BEHAVIOUR, PAPER_BEHAVIOURS } from './behaviours.js';
+import { MISALIGNMENT_BEHAVIOUR } from './behaviours.js';
 import { compareStep, seconds, type ExperimentContext } from './context.js';
+import { loraRun } from './experiment-runs.js';
 import { analyzeModel } from './model-analysis.js';
 import { trainRun, type FinishedRun } from './train-run.js';
 import { HEADLINE_MEASURE, type FindingStatus } from './verdicts.js';
@@ -40,7 +41,7 @@ export interface MisalignmentResult {
   analysis_after: string;
   /** The aligned behaviour first, then the other four. */
   delta: DeltaChange[];
-  /** E||g||^2 over the five behaviours' prompt embeddings, base and aligned model. */
+  /** E||g||^2 over the protocol behaviours' prompt embeddings, base and aligned model. */
   mean_squared_norm: { before: number; after: number };
   flip: { mode: string; steps: number; lr: number; k: number; from_aligned: FlipRun; from_base: FlipRun };
   /** Measures on which the flip from the aligned model was faster / slower. */
@@ -63,19 +64,7 @@ export async function misalignment(
   const dir = path.join(ctx.out, 'misalignment');
   const data = ctx.data.source([b], b);
   let t = Date.now();
-  const align = await trainRun({
-    dir: path.join(dir, 'align'),
-    model: ctx.model,
-    data,
-    mode: 'lora',
-    steps: profile.align.steps,
-    lr: profile.align.lr,
-    beta: profile.beta,
-    batchSize: profile.align.microBatch,
-    gradientAccumulationSteps: profile.align.effectiveBatch / profile.align.microBatch,
-    evalEvery: profile.align.evalEvery,
-    seed,
-  });
+  const align = await loraRun(ctx, path.join(dir, 'align'), data);
   const alignedModel = path.join(dir, 'aligned-model');
   await mergeAdapter(ctx.model, align.checkpoint, alignedModel);
   const alignTest = align.series.get('test')!.get(b)?.at(-1);
@@ -85,13 +74,13 @@ export async function misalignment(
 
   t = Date.now();
   const afterFile = path.join(dir, 'analysis-aligned.json');
-  const after = await analyzeModel(alignedModel, ctx.data.source(PAPER_BEHAVIOURS, 'five'), {
+  const after = await analyzeModel(alignedModel, ctx.data.source(ctx.protocol.behaviours, 'protocol'), {
     bootstrap: profile.bootstrap,
     seed,
     jsonFile: afterFile,
     keep: { group: b, name: path.join(dir, 'embeddings', b) },
   });
-  const delta = [b, ...PAPER_BEHAVIOURS.filter((g) => g !== b)].map((g): DeltaChange => {
+  const delta = [b, ...ctx.protocol.behaviours.filter((g) => g !== b)].map((g): DeltaChange => {
     const x = before.report.groups.find((r) => r.group === g)!;
     const y = after.report.groups.find((r) => r.group === g)!;
     return { group: g, before: x.delta, before_ci: x.delta_ci, after: y.delta, after_ci: y.delta_ci };

@@ -5,9 +5,9 @@ import path from 'node:path';
 import type { AnalysisReport } from '../analysis/analysis-report.js';
 import { compareRun } from '../analysis/compare-run.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
-import { prioritisationPairs } from './behaviours.js';
+import { PAPER_BEHAVIOURS, prioritisationPairs } from './behaviours.js';
 import { compareStep, seconds, type ExperimentContext } from './context.js';
-import { lastLayerRun } from './last-layer-run.js';
+import { lastLayerRun } from './experiment-runs.js';
 import { pairwiseVerdict } from '../analysis/decision-rule.js';
 import { HEADLINE_MEASURE, type FindingStatus } from './verdicts.js';
 
@@ -45,14 +45,16 @@ export interface PrioritisationResult {
 
 export async function prioritisation(
   ctx: ExperimentContext,
-  fiveAnalysis: AnalysisReport,
+  analysis: AnalysisReport,
   lr: number,
 ): Promise<PrioritisationResult> {
   const { profile, seed } = ctx;
   const dir = path.join(ctx.out, 'prioritisation');
   const steps = profile.lastLayer.steps;
   const k = compareStep(steps);
-  const byDelta = [...fiveAnalysis.groups].sort((a, b) => b.delta - a.delta);
+  const byDelta = analysis.groups
+    .filter((g) => (PAPER_BEHAVIOURS as readonly string[]).includes(g.group))
+    .sort((a, b) => b.delta - a.delta);
   const deltaOf = (g: string) => byDelta.find((r) => r.group === g)!.delta;
   const pairs: PrioritisedPair[] = [];
   const chosen = prioritisationPairs(byDelta.map((g) => g.group));
@@ -60,7 +62,7 @@ export async function prioritisation(
     const t = Date.now();
     const name = `pair-${i + 1}`;
     const run = await lastLayerRun(ctx, path.join(dir, 'runs', name), ctx.data.source(groups, name), lr);
-    const cmp = compareRun(fiveAnalysis, run.series, { k, bootstrap: 0, seed });
+    const cmp = compareRun(analysis, run.series, { k, bootstrap: 0, seed });
     writeJsonAtomic(path.join(dir, `${name}.compare.json`), cmp);
     const inOrder = groups.map((g) => cmp.groups.find((c) => c.group === g)!);
     const predicted = cmp.priority[0]!.pairs[0];

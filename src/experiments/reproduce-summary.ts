@@ -4,6 +4,7 @@ import type { Finding } from './findings.js';
 import type { MisalignmentResult } from './misalignment.js';
 import type { PrioritisationResult } from './prioritisation.js';
 import type { Profile } from './profile.js';
+import type { Protocol } from './protocol.js';
 import type { SingleBehavioursResult } from './single-behaviours.js';
 import type { Provenance } from '../tensor/kernels/provenance.js';
 
@@ -14,6 +15,8 @@ export interface ReproduceSummary {
   /** prefdyn's version, kernels, BLAS and threads that computed every number here. */
   provenance: Provenance;
   profile: Profile;
+  /** Fixed before any run: behaviours, seeds, modes, measures, predictors, decision rule. */
+  protocol: Protocol;
   /** Hidden size of the model's embeddings. */
   d: number;
   data: { source: string; pairs: { group: string; pairs: number }[] };

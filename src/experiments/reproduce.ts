@@ -9,7 +9,6 @@ import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { checkOutputFolder } from '../util/output-path.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
-import { PAPER_BEHAVIOURS } from './behaviours.js';
 import type { ExperimentContext } from './context.js';
 import { DataSources } from './data-sources.js';
 import { findings, fmt } from './findings.js';
@@ -18,12 +17,15 @@ import { prioritisation } from './prioritisation.js';
 import { fitBatches, profileFor, trainPairsOf, type ProfileName, type ProfileOverrides } from './profile.js';
 import type { ReproduceSummary } from './reproduce-summary.js';
 import { singleBehaviours } from './single-behaviours.js';
+import { protocolFor } from './protocol.js';
 
 export interface ReproduceOptions {
   model: string;
   out: string;
   profile: ProfileName;
   overrides?: ProfileOverrides;
+  /** A protocol file (YAML or JSON) in place of the profile's built-in protocol (protocol.ts). */
+  protocolFile?: string;
   seed: number;
   log(line: string): void;
   /** REPORT.md from the summary (report/reproduce-markdown.ts; report/ sits above experiments/, so the caller passes it). */
@@ -50,12 +52,20 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceSummary> 
       `${o.model}: not a model folder (no config.json); give --model DIR, a Hugging Face folder with " Yes" and " No" as single tokens (e.g. one made by \`prefdyn model init\`)`,
     );
   }
+  const protocol = protocolFor(o.profile, o.seed, o.protocolFile);
   prepareOutput(o.out);
   const requested = profileFor(o.profile, o.overrides);
-  const data = await DataSources.open(PAPER_BEHAVIOURS, requested.pairsPerBehaviour, o.seed, path.join(o.out, 'data'));
+  const data = await DataSources.open(
+    protocol.behaviours,
+    requested.pairsPerBehaviour,
+    o.seed,
+    path.join(o.out, 'data'),
+  );
   const profile = fitBatches(requested, trainPairsOf(Math.min(...data.counts.values())));
-  const ctx: ExperimentContext = { model: o.model, out: o.out, seed: o.seed, profile, data, log: o.log };
-  o.log(`reproducing Im & Li (2024) on ${o.model}: ${profile.name} profile, seed ${o.seed}, output ${o.out}`);
+  const ctx: ExperimentContext = { model: o.model, out: o.out, seed: o.seed, profile, protocol, data, log: o.log };
+  o.log(
+    `reproducing Im & Li (2024) on ${o.model}: ${profile.name} profile, protocol ${protocol.source} (${protocol.behaviours.length} behaviours, seeds ${protocol.seeds.join(', ')}, modes ${protocol.modes.join(', ')}), seed ${o.seed}, output ${o.out}`,
+  );
 
   const single = await singleBehaviours(ctx);
   const prio = await prioritisation(ctx, single.report, single.result.lr);
@@ -70,6 +80,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceSummary> 
     seed: o.seed,
     provenance: provenance(),
     profile,
+    protocol,
     d: single.report.source.d,
     data: {
       source:
@@ -116,10 +127,12 @@ function caveats(s: ReproduceSummary): string[] {
   const out = [
     `The model is tiny (hidden size ${s.d}) and was trained on a CPU; the paper used Llama-2-7B and Mistral-7B. Its prompt embeddings share a large common component (every prompt ends in "\\n"): Delta^2 is at most ${fmt(maxDelta ** 2, 2)} against E||g||^2 = ${fmt(s.single.mean_squared_norm, 1)}.`,
     `Last-layer learning rate ${s.single.lr} instead of the paper's 0.1 (beta kept at ${p.beta}): ${s.single.lr_rule}, scale ${p.lastLayer.lrScale}. Last-layer dynamics depend on lr and beta only through lr * beta^2, against the scale of g.`,
-    `Alignment changed the scale of the embeddings as well as Delta: E||g||^2 over the five behaviours was ${fmt(m.mean_squared_norm.before, 1)} before and ${fmt(m.mean_squared_norm.after, 1)} after. Both flip runs use one lr (as the paper's did), so part of a faster flip can come from the scale; Delta / sqrt(E||g||^2) of ${m.behaviour} went from ${fmt(m.delta[0]!.before / Math.sqrt(m.mean_squared_norm.before))} to ${fmt(m.delta[0]!.after / Math.sqrt(m.mean_squared_norm.after))}.`,
+    `Alignment changed the scale of the embeddings as well as Delta: E||g||^2 over the protocol's behaviours was ${fmt(m.mean_squared_norm.before, 1)} before and ${fmt(m.mean_squared_norm.after, 1)} after. Both flip runs use one lr (as the paper's did), so part of a faster flip can come from the scale; Delta / sqrt(E||g||^2) of ${m.behaviour} went from ${fmt(m.delta[0]!.before / Math.sqrt(m.mean_squared_norm.before))} to ${fmt(m.delta[0]!.after / Math.sqrt(m.mean_squared_norm.after))}.`,
     `Alignment: LoRA (r 8, alpha 32, dropout 0.05, q_proj and v_proj, as the paper) with lr ${p.align.lr} for ${p.align.steps} steps of ${p.align.effectiveBatch} pairs instead of lr 1e-5 for one epoch: the paper's lr barely moves a tiny model in the steps a CPU affords.`,
-    `With five behaviours a rank correlation has 120 possible orders; its bootstrap interval over behaviours is wide and is reported as such. Prioritisation rests on ${s.prioritisation.pairs.length} pair(s).`,
-    `One seed (${s.seed}); other seeds change the splits, batch order and LoRA initialisation (rerun with --seed to see the spread).`,
+    `Experiment (a) ranks ${s.protocol.behaviours.length} behaviours; prioritisation rests on ${s.prioritisation.pairs.length} pair(s) of the paper's five, whose official priority gap orders them as Delta does (theory.md s.7), and misalignment on one alignment run.`,
+    s.protocol.seeds.length > 1
+      ? `Experiment (a) ran seeds ${s.protocol.seeds.join(', ')} (splits, batch order, LoRA initialisation); (b) and (c) ran seed ${s.seed} only.`
+      : `One seed (${s.seed}); other seeds change the splits, batch order and LoRA initialisation (the full profile runs three).`,
     `g(x) is the true input of lm_head (final norm applied once); the official code applies the final RMSNorm twice.`,
   ];
   if (p.flip.mode === 'last-layer')

@@ -1,16 +1,35 @@
-// Experiment (a), theory.md s.6: each of the paper's five behaviours trained alone with last-layer DPO;
-// their distinguishability Delta (measured before training) against how fast each was learned.
+// Experiment (a), theory.md s.6-7: each behaviour of the protocol (the paper's five plus a seeded draw)
+// trained alone, in each of the protocol's modes and for each of its seeds; each predictor, measured
+// on the base model before training, against each observed speed measure.
+//   single/analysis.json                     the analysis of every protocol behaviour (one mix)
+//   single/<mode>/seed-<s>/<behaviour>/      one run folder per behaviour, mode and seed
+//   single/<mode>/seed-<s>/compare.json      compare's report over that seed's runs
+//   single/compare.json                      the verdict mode's first seed (what the report's figures draw)
+// The tests (one per mode, predictor and measure) rank the behaviours by their observed speed averaged
+// over seeds (the mean of the per-seed speed ranks), so seeds count once per behaviour; the per-seed
+// Spearman values are the seed spread.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { AnalysisReport } from '../analysis/analysis-report.js';
-import { compareRun, type AnalysisInput, type Correlation } from '../analysis/compare-run.js';
+import {
+  compareRun,
+  rankCorrelation,
+  type AnalysisInput,
+  type ComparisonReport,
+  type Correlation,
+} from '../analysis/compare-run.js';
+import type { Verdict } from '../analysis/decision-rule.js';
+import { MEASURES } from '../analysis/observed-speed.js';
+import { averageRanks } from '../analysis/rank-correlation.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import type { RunSeries } from '../analysis/run-metrics.js';
-import { MISALIGNMENT_BEHAVIOUR, PAPER_BEHAVIOURS } from './behaviours.js';
+import { MISALIGNMENT_BEHAVIOUR } from './behaviours.js';
 import { compareStep, seconds, type ExperimentContext } from './context.js';
 import { lastLayerLr, LR_RULE } from './last-layer-lr.js';
 import { analyzeModel } from './model-analysis.js';
-import { lastLayerRun } from './last-layer-run.js';
-import { correlationStatus, HEADLINE_MEASURE, type FindingStatus } from './verdicts.js';
+import { lastLayerRun, loraRun } from './experiment-runs.js';
+import type { ProtocolMode } from './protocol.js';
+import type { FindingStatus } from './verdicts.js';
 
 export interface SingleBehaviour {
   group: string;
@@ -22,11 +41,35 @@ export interface SingleBehaviour {
   solo_velocity: number;
   rank_by_delta: number;
   rank_by_velocity: number;
-  /** The run folder, relative to the output folder. */
+  /** The verdict mode's first-seed run folder, relative to the output folder. */
   run: string;
   final_test: { loss: number; policy_accuracy: number } | null;
-  /** Raw observed speeds per measure (src/analysis/observed-speed.ts); null: not reached. */
+  /** Raw observed speeds of that run per measure (src/analysis/observed-speed.ts); null: not reached. */
   observed: Record<string, number | null>;
+  /** Per mode and measure, the raw value averaged over seeds (null when any seed's is null). */
+  mean_observed: Record<string, Record<string, number | null>>;
+}
+
+/** One pre-registered test of finding 1: a predictor against a speed measure in one mode, over the seeds. */
+export interface ProtocolTest {
+  mode: ProtocolMode;
+  n_behaviours: number;
+  seeds: number[];
+  measure: string;
+  predictor: string;
+  statistic: 'spearman';
+  /** Spearman of the predictor against the behaviours' mean speed rank over seeds. */
+  value: number;
+  p_value: number;
+  p_method: string;
+  /** Bootstrap 95% interval over behaviours (percentile). */
+  interval: [number, number] | null;
+  interval_degenerate: boolean;
+  /** Spearman per seed, in `seeds` order: the seed spread. */
+  per_seed: number[];
+  decision: Verdict;
+  /** Set on last-layer train-loss tests: close to an identity in Delta (theory.md s.7). */
+  note?: string;
 }
 
 export interface SingleBehavioursResult {
@@ -34,27 +77,35 @@ export interface SingleBehavioursResult {
   mean_squared_norm: number;
   lr: number;
   lr_rule: string;
-  k: number;
+  k: { [mode: string]: number };
   /** Sorted by decreasing Delta. */
   behaviours: SingleBehaviour[];
+  /** The verdict mode's first seed: every predictor against every measure (compare.json). */
   correlations: Correlation[];
-  headline: Correlation;
+  tests: ProtocolTest[];
+  /** The tests the finding's status rests on (protocol.verdict): all supported, supported; any not supported, not. */
+  verdict_tests: ProtocolTest[];
+  /** The first of them. */
+  headline: ProtocolTest;
   status: FindingStatus;
 }
 
 export interface SingleBehavioursOutput {
   result: SingleBehavioursResult;
-  /** The analysis of the five together (for experiment (b)'s predictions and (c)'s "before"). */
+  /** The analysis of every protocol behaviour together (for experiment (b)'s predictions and (c)'s "before"). */
   report: AnalysisReport;
 }
 
+/** Train-loss measures, which last-layer mode makes close to an identity in Delta (theory.md s.7). */
+const TRAIN_LOSS_MEASURES = ['loss_area', 'loss_after_k', 'initial_margin_slope'];
+
 export async function singleBehaviours(ctx: ExperimentContext): Promise<SingleBehavioursOutput> {
-  const { profile, seed } = ctx;
+  const { profile, protocol, seed } = ctx;
+  const behaviours = protocol.behaviours;
   const dir = path.join(ctx.out, 'single');
-  const steps = profile.lastLayer.steps;
   const t0 = Date.now();
   const analysisFile = path.join(dir, 'analysis.json');
-  const analysis = await analyzeModel(ctx.model, ctx.data.source(PAPER_BEHAVIOURS, 'five'), {
+  const analysis = await analyzeModel(ctx.model, ctx.data.source(behaviours, 'protocol'), {
     bootstrap: profile.bootstrap,
     seed,
     jsonFile: analysisFile,
@@ -62,59 +113,150 @@ export async function singleBehaviours(ctx: ExperimentContext): Promise<SingleBe
   });
   const lr = lastLayerLr(profile.beta, analysis.meanSquaredNorm, profile.lastLayer.lrScale);
   ctx.log(
-    `[a] analysed ${PAPER_BEHAVIOURS.length} behaviours (${analysis.cached ? 'cached embeddings' : 'embedded'}), E||g||^2 = ${analysis.meanSquaredNorm.toFixed(1)} -> last-layer lr ${lr} (${seconds(t0)})`,
+    `[a] analysed ${behaviours.length} behaviours (${analysis.cached ? 'cached embeddings' : 'embedded'}), E||g||^2 = ${analysis.meanSquaredNorm.toFixed(1)} -> last-layer lr ${lr} (${seconds(t0)})`,
   );
 
-  const series: RunSeries = new Map([
-    ['train', new Map()],
-    ['test', new Map()],
-  ]);
-  const runs = new Map<string, { run: string; finalTest: SingleBehaviour['final_test'] }>();
-  for (const [i, b] of PAPER_BEHAVIOURS.entries()) {
-    const t = Date.now();
-    const run = await lastLayerRun(ctx, path.join(dir, 'runs', b), ctx.data.source([b], b), lr);
-    // Each run holds one behaviour (and "all"): together they are the series of five independent runs.
-    for (const split of ['train', 'test'] as const) series.get(split)!.set(b, run.series.get(split)!.get(b) ?? []);
-    const last = run.series.get('test')!.get(b)?.at(-1);
-    const finalTest = last ? { loss: last.loss, policy_accuracy: last.policyAccuracy } : null;
-    runs.set(b, { run: path.relative(ctx.out, run.dir), finalTest });
-    ctx.log(
-      `[a] ${i + 1}/${PAPER_BEHAVIOURS.length} last-layer DPO on ${b}: ${steps} steps, test loss ${finalTest?.loss.toFixed(4) ?? '-'} (${seconds(t)})`,
-    );
+  const input = independentRunsInput(analysis.report);
+  const k: Record<string, number> = {};
+  /** mode -> seed -> comparison over that seed's runs */
+  const comparisons = new Map<ProtocolMode, ComparisonReport[]>();
+  /** mode -> seed -> behaviour -> run folder */
+  const runDirs = new Map<ProtocolMode, Map<string, string>[]>();
+  const total = protocol.modes.length * protocol.seeds.length * behaviours.length;
+  let done = 0;
+  for (const mode of protocol.modes) {
+    k[mode] = compareStep(mode === 'lora' ? profile.align.steps : profile.lastLayer.steps);
+    comparisons.set(mode, []);
+    runDirs.set(mode, []);
+    for (const s of protocol.seeds) {
+      const seedDir = path.join(dir, mode, `seed-${s}`);
+      const series: RunSeries = new Map([
+        ['train', new Map()],
+        ['test', new Map()],
+      ]);
+      const dirs = new Map<string, string>();
+      for (const b of behaviours) {
+        const t = Date.now();
+        const data = ctx.data.source([b], b);
+        const runDir = path.join(seedDir, b);
+        const run =
+          mode === 'lora' ? await loraRun(ctx, runDir, data, s) : await lastLayerRun(ctx, runDir, data, lr, s);
+        // Each run holds one behaviour (and "all"): together they are the series of independent runs.
+        for (const split of ['train', 'test'] as const) series.get(split)!.set(b, run.series.get(split)!.get(b) ?? []);
+        dirs.set(b, path.relative(ctx.out, run.dir));
+        const last = run.series.get('test')!.get(b)?.at(-1);
+        ctx.log(
+          `[a] ${++done}/${total} ${mode} DPO, seed ${s}, on ${b}: test loss ${last?.loss.toFixed(4) ?? '-'} (${seconds(t)})`,
+        );
+      }
+      const comparison = compareRun(input, series, {
+        k: k[mode]!,
+        bootstrap: profile.bootstrap,
+        seed: s,
+        rule: protocol.decision,
+      });
+      fs.mkdirSync(seedDir, { recursive: true });
+      writeJsonAtomic(path.join(seedDir, 'compare.json'), comparison);
+      comparisons.get(mode)!.push(comparison);
+      runDirs.get(mode)!.push(dirs);
+    }
   }
 
-  const k = compareStep(steps);
-  const comparison = compareRun(independentRunsInput(analysis.report), series, {
-    k,
-    bootstrap: profile.bootstrap,
-    seed,
-  });
-  writeJsonAtomic(path.join(dir, 'compare.json'), comparison);
   const byName = new Map(analysis.report.groups.map((g) => [g.group, g]));
+  const solo = (b: string) => {
+    const i = analysis.report.gram.groups.indexOf(b);
+    return analysis.report.gram.cc[i]![i]!;
+  };
+  const scores = predictorScores(analysis.report, behaviours, solo);
+  const tests: ProtocolTest[] = [];
+  for (const mode of protocol.modes) {
+    const perSeed = comparisons.get(mode)!;
+    for (const predictor of protocol.predictors) {
+      const x = scores.get(predictor);
+      if (!x) continue; // an analysis without this predictor (a degenerate group)
+      for (const measure of protocol.measures) {
+        const speedOf = (c: ComparisonReport) => {
+          const m = MEASURES.find((mm) => mm.name === measure)!;
+          return behaviours.map((b) => m.speed(c.groups.find((g) => g.group === b)!.observed[measure] ?? null));
+        };
+        // Mean over seeds of each behaviour's speed rank (ties share their average rank).
+        const ranks = perSeed.map((c) => averageRanks(speedOf(c)));
+        const meanRank = behaviours.map((_, i) => ranks.reduce((sum, r) => sum + r[i]!, 0) / ranks.length);
+        const c = rankCorrelation(predictor as Correlation['predictor'], measure, x, meanRank, {
+          k: k[mode]!,
+          bootstrap: profile.bootstrap,
+          seed,
+          rule: protocol.decision,
+        });
+        const test: ProtocolTest = {
+          mode,
+          n_behaviours: behaviours.length,
+          seeds: protocol.seeds,
+          measure,
+          predictor,
+          statistic: 'spearman',
+          value: c.spearman,
+          p_value: c.p_value,
+          p_method: c.p_method,
+          interval: c.spearman_ci,
+          interval_degenerate: c.interval_degenerate,
+          per_seed: perSeed.map(
+            (cmp) => cmp.correlations.find((r) => r.predictor === predictor && r.measure === measure)?.spearman ?? NaN,
+          ),
+          decision: c.decision,
+        };
+        if (mode === 'last-layer' && TRAIN_LOSS_MEASURES.includes(measure))
+          test.note = 'last-layer train loss: close to an identity in Delta (theory.md s.7)';
+        tests.push(test);
+      }
+    }
+  }
+
+  const verdictMode = protocol.verdict.mode;
+  const first = comparisons.get(verdictMode)![0]!;
+  writeJsonAtomic(path.join(dir, 'compare.json'), first);
   const rankBy = (score: (b: string) => number) => (b: string) =>
-    1 + PAPER_BEHAVIOURS.filter((o) => score(o) > score(b)).length;
-  const soloVelocity = (b: string) =>
-    analysis.report.gram.cc[analysis.report.gram.groups.indexOf(b)]![analysis.report.gram.groups.indexOf(b)]!;
+    1 + behaviours.filter((o) => score(o) > score(b)).length;
   const delta = (b: string) => byName.get(b)!.delta;
-  const behaviours: SingleBehaviour[] = [...PAPER_BEHAVIOURS]
+  const rows: SingleBehaviour[] = [...behaviours]
     .sort((x, y) => delta(y) - delta(x))
     .map((b) => {
       const g = byName.get(b)!;
+      const run = runDirs.get(verdictMode)![0]!.get(b)!;
+      const observed = first.groups.find((c) => c.group === b)!.observed;
+      const mean_observed: SingleBehaviour['mean_observed'] = {};
+      for (const mode of protocol.modes) {
+        mean_observed[mode] = {};
+        for (const m of MEASURES) {
+          const values = comparisons.get(mode)!.map((c) => c.groups.find((x) => x.group === b)!.observed[m.name]);
+          mean_observed[mode]![m.name] = values.some((v) => v === null || v === undefined)
+            ? null
+            : values.reduce((s: number, v) => s + v!, 0) / values.length;
+        }
+      }
+      const loss = observed.final_test_loss ?? null;
+      const accuracy = observed.final_test_accuracy ?? null;
       return {
         group: b,
         n_pairs: g.n_pos + g.n_neg,
         delta: g.delta,
         delta_ci: g.delta_ci,
         concentration: g.concentration,
-        solo_velocity: soloVelocity(b),
+        solo_velocity: solo(b),
         rank_by_delta: rankBy(delta)(b),
-        rank_by_velocity: rankBy(soloVelocity)(b),
-        run: runs.get(b)!.run,
-        final_test: runs.get(b)!.finalTest,
-        observed: comparison.groups.find((c) => c.group === b)!.observed,
+        rank_by_velocity: rankBy(solo)(b),
+        run,
+        final_test: loss === null || accuracy === null ? null : { loss, policy_accuracy: accuracy },
+        observed,
+        mean_observed,
       };
     });
-  const headline = comparison.correlations.find((c) => c.predictor === 'delta' && c.measure === HEADLINE_MEASURE)!;
+  const verdictTests = tests.filter(
+    (t) =>
+      t.mode === verdictMode &&
+      t.predictor === protocol.verdict.predictor &&
+      protocol.verdict.measures.includes(t.measure),
+  );
   return {
     result: {
       analysis: path.relative(ctx.out, analysisFile),
@@ -122,13 +264,41 @@ export async function singleBehaviours(ctx: ExperimentContext): Promise<SingleBe
       lr,
       lr_rule: LR_RULE,
       k,
-      behaviours,
-      correlations: comparison.correlations,
-      headline,
-      status: correlationStatus(headline),
+      behaviours: rows,
+      correlations: first.correlations,
+      tests,
+      verdict_tests: verdictTests,
+      headline: verdictTests[0]!,
+      status: combinedStatus(verdictTests.map((t) => t.decision)),
     },
     report: analysis.report,
   };
+}
+
+/** Supported when every verdict test is; not supported when any is not; undecided otherwise. */
+export function combinedStatus(decisions: readonly Verdict[]): FindingStatus {
+  if (decisions.length === 0) return 'undecided';
+  if (decisions.every((d) => d === 'supported')) return 'supported';
+  if (decisions.some((d) => d === 'not supported')) return 'not supported';
+  return 'undecided';
+}
+
+/** Each predictor's score per behaviour (larger = predicted faster), in `behaviours` order. */
+function predictorScores(
+  a: AnalysisReport,
+  behaviours: readonly string[],
+  solo: (b: string) => number,
+): Map<string, number[]> {
+  const row = (b: string) => a.groups.find((g) => g.group === b)!;
+  const out = new Map<string, number[]>([
+    ['margin_velocity', behaviours.map(solo)],
+    ['delta', behaviours.map((b) => row(b).delta)],
+  ]);
+  for (const key of ['delta_over_sqrt_concentration', 'fisher'] as const) {
+    const values = behaviours.map((b) => row(b)[key]);
+    if (values.every((v) => typeof v === 'number' && Number.isFinite(v))) out.set(key, values as number[]);
+  }
+  return out;
 }
 
 /**

@@ -1,6 +1,6 @@
 // The few lines `prefdyn reproduce` prints when it is done: one block per experiment, then the verdicts.
 import path from 'node:path';
-import { fmt, interval } from '../experiments/findings.js';
+import { fmt, testText } from '../experiments/findings.js';
 import type { ReproduceSummary } from '../experiments/reproduce-summary.js';
 import { HEADLINE_MEASURE } from '../experiments/verdicts.js';
 
@@ -9,12 +9,12 @@ export function terminalSummary(s: ReproduceSummary, out: string): string {
   const c = s.misalignment;
   const width = Math.max(...a.behaviours.map((r) => r.group.length));
   const lines = [
-    `(a) single behaviours, last-layer DPO (lr ${a.lr}, ${s.profile.lastLayer.steps} steps):`,
-    `    ${'behaviour'.padEnd(width)}  Delta   mean train loss`,
+    `(a) single behaviours (${a.behaviours.length}), ${s.protocol.modes.join(' and ')} DPO, seeds ${s.protocol.seeds.join(', ')}:`,
+    `    ${'behaviour'.padEnd(width)}  Delta   final test loss (${a.headline.mode}, first seed)`,
     ...a.behaviours.map(
-      (r) => `    ${r.group.padEnd(width)}  ${fmt(r.delta).padStart(5)}   ${fmt(r.observed[HEADLINE_MEASURE], 4)}`,
+      (r) => `    ${r.group.padEnd(width)}  ${fmt(r.delta).padStart(5)}   ${fmt(r.final_test?.loss, 4)}`,
     ),
-    `    Spearman(Delta, speed) ${fmt(a.headline.spearman, 2)} ${interval(a.headline.spearman_ci)}, p ${fmt(a.headline.p_value)}, Kendall ${fmt(a.headline.kendall_tau_b, 2)}`,
+    ...a.verdict_tests.map((t) => `    ${t.predictor}, ${t.mode}: ${testText(t)}`),
     `(b) prioritisation:`,
     ...s.prioritisation.pairs.map((p) => {
       const o = p.outcomes.find((x) => x.measure === HEADLINE_MEASURE)!;
