@@ -91,13 +91,40 @@ test("independent runs: compareRun predicts each behaviour's solo velocity cc[b]
   joint.groups.forEach((g, i) => assert.ok(Math.abs(g.margin_velocity - [1.6, 1.1, 1.8][i]!) < 1e-12, g.group));
 });
 
-test('prioritisation pairs: most with least distinguishable, then second with second-to-last', () => {
-  assert.deepEqual(prioritisationPairs(['a', 'b', 'c', 'd', 'e']), [
-    ['a', 'e'],
-    ['b', 'd'],
+test('prioritisation pairs: the closest, median and farthest Delta gaps, then two with unequal sizes', () => {
+  // Gaps sorted: d-e 0.1, a-b 0.5, b-c 1.5, a-c 2, c-d 2 (a tie keeps the order), c-e 2.1, b-d 3.5,
+  // b-e 3.6, a-d 4, a-e 4.1.
+  const deltas = new Map([
+    ['a', 5],
+    ['b', 4.5],
+    ['c', 3],
+    ['d', 1],
+    ['e', 0.9],
   ]);
-  assert.deepEqual(prioritisationPairs(['a', 'b', 'c']), [['a', 'c']]);
-  assert.throws(() => prioritisationPairs(['a']), /at least 2 behaviours, got 1/);
+  assert.deepEqual(prioritisationPairs(deltas), [
+    { groups: ['d', 'e'], kind: 'close' },
+    { groups: ['a', 'b'], kind: 'close' },
+    { groups: ['c', 'd'], kind: 'middle' },
+    { groups: ['c', 'e'], kind: 'middle' },
+    { groups: ['a', 'd'], kind: 'far' },
+    { groups: ['a', 'e'], kind: 'far' },
+    { groups: ['d', 'e'], kind: 'unequal' },
+    { groups: ['a', 'e'], kind: 'unequal' },
+  ]);
+  // The higher Delta comes first whatever the input order; two behaviours give one pair of each use.
+  assert.deepEqual(
+    prioritisationPairs(
+      new Map([
+        ['x', 1],
+        ['y', 2],
+      ]),
+    ),
+    [
+      { groups: ['y', 'x'], kind: 'close' },
+      { groups: ['y', 'x'], kind: 'unequal' },
+    ],
+  );
+  assert.throws(() => prioritisationPairs(new Map([['a', 1]])), /at least 2 behaviours, got 1/);
 });
 
 test('last-layer lr = scale / (beta^2 E||g||^2), three significant digits; batches fit the smallest split', () => {
@@ -216,29 +243,53 @@ test('reproduce with a tiny profile: summary.json and REPORT.md, the same for th
       ['lora', 'delta', 'final_test_accuracy'],
     ],
   );
-  assert.equal(s.single.headline, s.single.verdict_tests[0]);
-  // (b): of the paper's five, highest with lowest Delta, second with fourth.
-  const order = s.single.behaviours.map((b) => b.group).filter((g) => PAPER_BEHAVIOURS.includes(g as never));
+  assert.deepEqual(s.single.headline, s.single.verdict_tests[0]);
+  // (b): pairs by Delta gap, then unequal sizes; all six behaviours together.
+  const deltaOf = new Map(s.single.behaviours.map((b) => [b.group, b.delta]));
   assert.deepEqual(
-    s.prioritisation.pairs.map((p) => p.groups),
+    s.prioritisation.pairs.map((p) => [p.kind, p.groups]),
+    prioritisationPairs(deltaOf).map((p) => [p.kind, p.groups]),
+  );
+  assert.equal(s.prioritisation.pairs.length, 8);
+  for (const p of s.prioritisation.pairs) {
+    assert.equal(p.outcomes.length, 7);
+    assert.deepEqual(p.pairs_per_group, p.kind === 'unequal' ? [8, 30] : [30, 30]);
+  }
+  assert.equal(s.prioritisation.pair_tests.length, 4 * 2);
+  assert.equal(s.prioritisation.mix.n_behaviours, 6);
+  assert.deepEqual(
+    s.prioritisation.mix.verdict_tests.map((t) => [t.predictor, t.measure]),
     [
-      [order[0], order[4]],
-      [order[1], order[3]],
+      ['margin_velocity', 'final_test_loss'],
+      ['margin_velocity', 'final_test_accuracy'],
     ],
   );
-  for (const p of s.prioritisation.pairs) assert.equal(p.outcomes.length, 7);
   // (c): Delta before equals (a)'s analysis; the merged model is a model folder.
   const before = new Map(s.single.behaviours.map((b) => [b.group, b.delta]));
   assert.equal(s.misalignment.delta.length, 6);
   for (const d of s.misalignment.delta) assert.equal(d.before, before.get(d.group));
   assert.equal(s.misalignment.delta[0]!.group, s.misalignment.behaviour);
+  for (const d of s.misalignment.delta) assert.equal(d.fisher.length, 2);
+  // Flips per protocol seed, and a paired test of aligned minus base per protocol measure.
+  assert.deepEqual(
+    s.misalignment.flip.seeds.map((r) => r.seed),
+    [7, 8],
+  );
+  assert.deepEqual(s.misalignment.flip.from_aligned, s.misalignment.flip.seeds[0]!.from_aligned);
+  assert.deepEqual(
+    s.misalignment.tests.map((t) => [t.measure, t.differences.length]),
+    [
+      ['steps_to_90_test', 2],
+      ['loss_area', 2],
+      ['final_test_loss', 2],
+      ['final_test_accuracy', 2],
+    ],
+  );
   assert.ok(fs.existsSync(path.join(outs[0]!, s.misalignment.aligned_model, 'model.safetensors')));
   assert.deepEqual(
     s.findings.map((f) => ['supported', 'not supported', 'undecided'].includes(f.status)),
     [true, true, true],
   );
-  // One flipped run from each starting model gives no test of their difference.
-  assert.equal(s.findings[2]!.status, 'undecided');
   assert.ok(s.caveats.some((c) => c.includes('Only 30 pairs per behaviour')));
   const report = fs.readFileSync(path.join(outs[0]!, 'REPORT.md'), 'utf8');
   let at = -1;

@@ -2,7 +2,8 @@
 // experiment gives here.
 import type { MisalignmentResult } from './misalignment.js';
 import type { PrioritisationResult } from './prioritisation.js';
-import type { ProtocolTest, SingleBehavioursResult } from './single-behaviours.js';
+import type { ProtocolTest } from './protocol-tests.js';
+import type { SingleBehavioursResult } from './single-behaviours.js';
 import { HEADLINE_MEASURE, type FindingStatus } from './verdicts.js';
 
 export interface Finding {
@@ -33,15 +34,22 @@ export function findings(a: SingleBehavioursResult, b: PrioritisationResult, c: 
       evidence: `${h.predictor} against held-out speed, ${h.mode} DPO, ${h.n_behaviours} behaviours each trained alone, seeds ${h.seeds.join(', ')}: ${a.verdict_tests.map(testText).join('; ')}.`,
     },
     {
-      claim: 'Trained together, the behaviour with the higher priority (official priority gap) is learned first.',
+      claim:
+        'Trained together, more distinguishable behaviours are learned first (the shared update prioritises them).',
       status: b.status,
-      evidence: `${b.headline.hits} of ${b.headline.decided} pairs learned in the predicted order by ${b.headline.measure} (one-sided sign test p = ${fmt(b.p_value)}); ${b.all_measures.hits} of ${b.all_measures.decided} over all measures.`,
+      evidence: `margin velocity in the mix (shares and cross terms) against held-out speed, ${b.mix.n_behaviours} behaviours trained together: ${b.mix.verdict_tests.map(testText).join('; ')}. Pairs: ${b.pair_tests
+        .filter((t) => t.measure === b.mix.priority.measure)
+        .map((t) => `${t.prediction} came true for ${t.hits} of ${t.decided} (p = ${fmt(t.p_value)})`)
+        .join(', ')}.`,
     },
     {
       claim:
         'Alignment raises Delta, so flipping the preferences of an aligned model is faster than flipping the base model.',
       status: c.status,
-      evidence: `Delta of ${c.behaviour}: ${fmt(d0.before)} ${interval(d0.before_ci)} before alignment, ${fmt(d0.after)} ${interval(d0.after_ci)} after; flipped training's mean train loss ${loss(c.flip.from_aligned)} from the aligned model vs ${loss(c.flip.from_base)} from the base model (lower is faster); aligned faster on ${c.aligned_faster_on.length} of ${c.aligned_faster_on.length + c.aligned_slower_on.length} decided measures. One flipped run per starting model: no test of the difference, hence undecided.`,
+      evidence: `Delta of ${c.behaviour}: ${fmt(d0.before)} ${interval(d0.before_ci)} before alignment, ${fmt(d0.after)} ${interval(d0.after_ci)} after; flipped training's mean train loss ${loss(c.flip.from_aligned)} from the aligned model vs ${loss(c.flip.from_base)} from the base model (lower is faster); Fisher ratio ${fmt(d0.fisher[0])} -> ${fmt(d0.fisher[1])}. Flip speed from the aligned model minus from the base model over seeds ${c.flip.seeds.map((r) => r.seed).join(', ')}: ${c.tests
+        .filter((t) => a.verdict_tests.some((v) => v.measure === t.measure))
+        .map((t) => `${t.measure} mean ${fmt(t.mean)} ${interval(t.interval)}, p = ${fmt(t.p_value)}: ${t.decision}`)
+        .join('; ')}${c.flip.seeds.length < 2 ? ' (one seed: no test of the difference)' : ''}.`,
     },
   ];
 }

@@ -1,7 +1,10 @@
-// Experiment (c), theory.md s.4 "Misalignment" and s.6: align the base model on one behaviour with LoRA
+// Experiment (c), theory.md s.4 "Misalignment" and s.6-7: align the base model on one behaviour with LoRA
 // DPO and merge the adapter; measure Delta before and after (the aligned model's embeddings against the
-// base model's); then train on the flipped preferences twice, from the aligned model (its own reference)
-// and from the base model, and compare how fast each flip is learned.
+// base model's), next to the normalised separations (Fisher ratio, Delta/sqrt(concentration)) that a
+// mere spread of the clouds does not raise; then, for each protocol seed, train on the flipped
+// preferences from the aligned model (its own reference) and from the base model. The test: a one-sided
+// paired t-test over seeds of the flip's speed from the aligned model minus from the base model, per
+// measure; the finding's status rests on the protocol's verdict measures (held out).
 import path from 'node:path';
 import type { AnalysisReport } from '../analysis/analysis-report.js';
 import { MEASURES, observedSpeeds } from '../analysis/observed-speed.js';
@@ -11,6 +14,9 @@ import { compareStep, seconds, type ExperimentContext } from './context.js';
 import { loraRun } from './experiment-runs.js';
 import { analyzeModel } from './model-analysis.js';
 import { trainRun, type FinishedRun } from './train-run.js';
+import type { Verdict } from '../analysis/decision-rule.js';
+import { pairedTTest } from '../analysis/t-test.js';
+import { combinedStatus } from './protocol-tests.js';
 import { HEADLINE_MEASURE, type FindingStatus } from './verdicts.js';
 
 export interface DeltaChange {
@@ -19,6 +25,21 @@ export interface DeltaChange {
   before_ci: [number, number] | null;
   after: number;
   after_ci: [number, number] | null;
+  /** Normalised separations (theory.md s.3) before and after; null where the analysis has none. */
+  fisher: [number | null, number | null];
+  delta_over_sqrt_concentration: [number | null, number | null];
+}
+
+/** Aligned minus base speed (larger = faster) over seeds, for one measure. */
+export interface FlipTest {
+  measure: string;
+  seeds: number[];
+  differences: number[];
+  mean: number;
+  interval: [number, number] | null;
+  p_value: number;
+  method: string;
+  decision: Verdict;
 }
 
 export interface FlipRun {
@@ -43,14 +64,21 @@ export interface MisalignmentResult {
   delta: DeltaChange[];
   /** E||g||^2 over the protocol behaviours' prompt embeddings, base and aligned model. */
   mean_squared_norm: { before: number; after: number };
-  flip: { mode: string; steps: number; lr: number; k: number; from_aligned: FlipRun; from_base: FlipRun };
-  /** Measures on which the flip from the aligned model was faster / slower. */
+  /** from_aligned and from_base: the first seed's runs; `seeds`: every seed's. */
+  flip: {
+    mode: string;
+    steps: number;
+    lr: number;
+    k: number;
+    from_aligned: FlipRun;
+    from_base: FlipRun;
+    seeds: { seed: number; from_aligned: FlipRun; from_base: FlipRun }[];
+  };
+  tests: FlipTest[];
+  /** Measures on which the flip from the aligned model was faster / slower, by the mean over seeds. */
   aligned_faster_on: string[];
   aligned_slower_on: string[];
-  /**
-   * Always 'undecided' here: one flipped run from each starting model gives no test of their
-   * difference (the decision rule needs seeds and an interval on aligned minus base).
-   */
+  /** From the verdict measures' tests; undecided with one seed (no test of a difference). */
   status: FindingStatus;
 }
 
@@ -83,7 +111,15 @@ export async function misalignment(
   const delta = [b, ...ctx.protocol.behaviours.filter((g) => g !== b)].map((g): DeltaChange => {
     const x = before.report.groups.find((r) => r.group === g)!;
     const y = after.report.groups.find((r) => r.group === g)!;
-    return { group: g, before: x.delta, before_ci: x.delta_ci, after: y.delta, after_ci: y.delta_ci };
+    return {
+      group: g,
+      before: x.delta,
+      before_ci: x.delta_ci,
+      after: y.delta,
+      after_ci: y.delta_ci,
+      fisher: [x.fisher ?? null, y.fisher ?? null],
+      delta_over_sqrt_concentration: [x.delta_over_sqrt_concentration ?? null, y.delta_over_sqrt_concentration ?? null],
+    };
   });
   ctx.log(
     `[c] Delta of ${b}: ${delta[0]!.before.toFixed(3)} before alignment, ${delta[0]!.after.toFixed(3)} after (${seconds(t)})`,
@@ -91,7 +127,7 @@ export async function misalignment(
 
   const flipLr = profile.flip.mode === 'last-layer' ? lastLayerLr : profile.align.lr;
   const k = compareStep(profile.flip.steps);
-  const flip = async (model: string, name: string, shown: string): Promise<FlipRun> => {
+  const flip = async (model: string, name: string, shown: string, seed: number): Promise<FlipRun> => {
     const t0 = Date.now();
     const lora = profile.flip.mode === 'lora';
     const run: FinishedRun = await trainRun({
@@ -110,7 +146,7 @@ export async function misalignment(
     });
     const [o] = observedSpeeds(run.series, [b], k);
     ctx.log(
-      `[c] flipped ${b} from the ${shown} model: mean train loss ${o!.raw[HEADLINE_MEASURE]?.toFixed(4) ?? '-'} (${seconds(t0)})`,
+      `[c] flipped ${b} from the ${shown} model, seed ${seed}: mean train loss ${o!.raw[HEADLINE_MEASURE]?.toFixed(4) ?? '-'} (${seconds(t0)})`,
     );
     return {
       model: shown === 'base' ? ctx.model : path.relative(ctx.out, model),
@@ -118,15 +154,41 @@ export async function misalignment(
       observed: o!.raw,
     };
   };
-  const fromAligned = await flip(alignedModel, 'flip-aligned', 'aligned');
-  const fromBase = await flip(ctx.model, 'flip-base', 'base');
-  const speeds = MEASURES.map((m) => ({
+  const seeds: MisalignmentResult['flip']['seeds'] = [];
+  for (const s of ctx.protocol.seeds) {
+    seeds.push({
+      seed: s,
+      from_aligned: await flip(alignedModel, path.join('flip-aligned', `seed-${s}`), 'aligned', s),
+      from_base: await flip(ctx.model, path.join('flip-base', `seed-${s}`), 'base', s),
+    });
+  }
+  const tests = MEASURES.filter((m) => ctx.protocol.measures.includes(m.name)).map((m): FlipTest => {
+    const differences = seeds.map(
+      (r) => m.speed(r.from_aligned.observed[m.name] ?? null) - m.speed(r.from_base.observed[m.name] ?? null),
+    );
+    const faster = pairedTTest(differences);
+    const slower = pairedTTest(differences.map((d) => -d));
+    const alpha = ctx.protocol.decision.alpha;
+    return {
+      measure: m.name,
+      seeds: ctx.protocol.seeds,
+      differences,
+      mean: faster.mean,
+      interval: faster.interval,
+      p_value: faster.p_value,
+      method: faster.method,
+      decision: faster.p_value < alpha ? 'supported' : slower.p_value < alpha ? 'not supported' : 'undecided',
+    };
+  });
+  const meanDifference = MEASURES.map((m) => ({
     name: m.name,
-    aligned: m.speed(fromAligned.observed[m.name]!),
-    base: m.speed(fromBase.observed[m.name]!),
+    d:
+      seeds
+        .map((r) => m.speed(r.from_aligned.observed[m.name] ?? null) - m.speed(r.from_base.observed[m.name] ?? null))
+        .reduce((x, y) => x + y, 0) / seeds.length,
   }));
-  const fasterOn = speeds.filter((s) => s.aligned > s.base).map((s) => s.name);
-  const slowerOn = speeds.filter((s) => s.aligned < s.base).map((s) => s.name);
+  const fasterOn = meanDifference.filter((x) => x.d > 0).map((x) => x.name);
+  const slowerOn = meanDifference.filter((x) => x.d < 0).map((x) => x.name);
   return {
     behaviour: b,
     align: {
@@ -145,11 +207,15 @@ export async function misalignment(
       steps: profile.flip.steps,
       lr: flipLr,
       k,
-      from_aligned: fromAligned,
-      from_base: fromBase,
+      from_aligned: seeds[0]!.from_aligned,
+      from_base: seeds[0]!.from_base,
+      seeds,
     },
+    tests,
     aligned_faster_on: fasterOn,
     aligned_slower_on: slowerOn,
-    status: 'undecided',
+    status: combinedStatus(
+      tests.filter((t) => ctx.protocol.verdict.measures.includes(t.measure)).map((t) => t.decision),
+    ),
   };
 }

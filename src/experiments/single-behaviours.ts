@@ -18,7 +18,6 @@ import {
   type ComparisonReport,
   type Correlation,
 } from '../analysis/compare-run.js';
-import type { Verdict } from '../analysis/decision-rule.js';
 import { MEASURES } from '../analysis/observed-speed.js';
 import { averageRanks } from '../analysis/rank-correlation.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
@@ -29,6 +28,7 @@ import { lastLayerLr, LR_RULE } from './last-layer-lr.js';
 import { analyzeModel } from './model-analysis.js';
 import { lastLayerRun, loraRun } from './experiment-runs.js';
 import type { ProtocolMode } from './protocol.js';
+import { combinedStatus, protocolTest, type ProtocolTest } from './protocol-tests.js';
 import type { FindingStatus } from './verdicts.js';
 
 export interface SingleBehaviour {
@@ -48,28 +48,6 @@ export interface SingleBehaviour {
   observed: Record<string, number | null>;
   /** Per mode and measure, the raw value averaged over seeds (null when any seed's is null). */
   mean_observed: Record<string, Record<string, number | null>>;
-}
-
-/** One pre-registered test of finding 1: a predictor against a speed measure in one mode, over the seeds. */
-export interface ProtocolTest {
-  mode: ProtocolMode;
-  n_behaviours: number;
-  seeds: number[];
-  measure: string;
-  predictor: string;
-  statistic: 'spearman';
-  /** Spearman of the predictor against the behaviours' mean speed rank over seeds. */
-  value: number;
-  p_value: number;
-  p_method: string;
-  /** Bootstrap 95% interval over behaviours (percentile). */
-  interval: [number, number] | null;
-  interval_degenerate: boolean;
-  /** Spearman per seed, in `seeds` order: the seed spread. */
-  per_seed: number[];
-  decision: Verdict;
-  /** Set on last-layer train-loss tests: close to an identity in Delta (theory.md s.7). */
-  note?: string;
 }
 
 export interface SingleBehavioursResult {
@@ -188,23 +166,14 @@ export async function singleBehaviours(ctx: ExperimentContext): Promise<SingleBe
           seed,
           rule: protocol.decision,
         });
-        const test: ProtocolTest = {
+        const test = protocolTest(
+          c,
           mode,
-          n_behaviours: behaviours.length,
-          seeds: protocol.seeds,
-          measure,
-          predictor,
-          statistic: 'spearman',
-          value: c.spearman,
-          p_value: c.p_value,
-          p_method: c.p_method,
-          interval: c.spearman_ci,
-          interval_degenerate: c.interval_degenerate,
-          per_seed: perSeed.map(
+          protocol.seeds,
+          perSeed.map(
             (cmp) => cmp.correlations.find((r) => r.predictor === predictor && r.measure === measure)?.spearman ?? NaN,
           ),
-          decision: c.decision,
-        };
+        );
         if (mode === 'last-layer' && TRAIN_LOSS_MEASURES.includes(measure))
           test.note = 'last-layer train loss: close to an identity in Delta (theory.md s.7)';
         tests.push(test);
@@ -273,14 +242,6 @@ export async function singleBehaviours(ctx: ExperimentContext): Promise<SingleBe
     },
     report: analysis.report,
   };
-}
-
-/** Supported when every verdict test is; not supported when any is not; undecided otherwise. */
-export function combinedStatus(decisions: readonly Verdict[]): FindingStatus {
-  if (decisions.length === 0) return 'undecided';
-  if (decisions.every((d) => d === 'supported')) return 'supported';
-  if (decisions.some((d) => d === 'not supported')) return 'not supported';
-  return 'undecided';
 }
 
 /** Each predictor's score per behaviour (larger = predicted faster), in `behaviours` order. */

@@ -139,7 +139,7 @@ export function reportContent(inputs: ReportInput[], settings = DEFAULT_REPORT_S
         'priority-gap heatmap',
         priorityHeatmapSpec(input.analysis.priority, {
           name: name('priority'),
-          title: `(b) Priority gap of the five behaviours, pairs trained together marked (${HEADLINE_MEASURE})`,
+          title: `(b) Priority gap of the protocol's behaviours, pairs trained together marked (${HEADLINE_MEASURE})`,
           checks,
         }),
       );

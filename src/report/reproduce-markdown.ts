@@ -4,6 +4,7 @@ import { MEASURES } from '../analysis/observed-speed.js';
 import { decisionRuleText } from '../analysis/decision-rule.js';
 import { EXACT_MAX_N } from '../analysis/rank-tests.js';
 import { fmt, interval } from '../experiments/findings.js';
+import type { ProtocolTest } from '../experiments/protocol-tests.js';
 import type { ReproduceSummary } from '../experiments/reproduce-summary.js';
 import { PAPER_BEHAVIOURS as PAPER } from '../experiments/behaviours.js';
 import { HEADLINE_MEASURE } from '../experiments/verdicts.js';
@@ -65,43 +66,53 @@ export function reproduceMarkdown(s: ReproduceSummary): string {
     '',
     `Every pre-registered test: Spearman of the predictor against the behaviours' mean speed rank over seeds, a bootstrap 95% interval over behaviours, the one-sided permutation p-value, and the spread over seeds. In last-layer mode with balanced labels the solo velocity is Delta^2/4 and the first-order loss drop lr beta^2 Delta^2/8 (theory.md s.7): the train-loss tests marked "identity" are close to one by construction; the held-out tests of the ${a.headline.mode} runs decide the verdict.`,
     '',
-    table(
-      ['mode', 'predictor', 'measure', 'Spearman', '95% interval', 'per seed', 'p', 'verdict'],
-      a.tests.map((t) => [
-        t.mode,
-        t.predictor,
-        t.note ? `${t.measure} (identity)` : t.measure,
-        fmt(t.value, 2),
-        `${interval(t.interval)}${t.interval_degenerate ? ' (degenerate)' : ''}`,
-        t.per_seed.map((r) => fmt(r, 2)).join(', '),
-        fmt(t.p_value),
-        t.decision,
-      ]),
-    ),
+    testTable(a.tests),
     '',
-    '## (b) Prioritisation: two behaviours trained together',
+    '## (b) Prioritisation: behaviours trained together',
     '',
-    `Last-layer DPO on each pair's union (same settings as (a)). The priority gap of the paper's official code predicts which behaviour is learned first; "yes" means it was, by that measure.`,
+    `Last-layer DPO (same settings as (a)) on pairs chosen before any run by their Delta gap (the closest, the median and the farthest of the protocol's behaviours, and two with unequal sizes: the more distinguishable keeps a quarter of its pairs), and on all ${b.mix.n_behaviours} behaviours together. The official priority gap orders a pair as Delta does (theory.md s.7); the shared-update prediction (margin velocity with the mix's shares and cross terms, s.4) can differ. Cells: did the gap's prediction / the velocity's prediction come true by that measure.`,
     '',
     table(
-      ['pair', 'Delta', 'predicted first (gap)', 'first by velocity', ...measures],
+      [
+        'kind',
+        'pair (higher Delta first)',
+        'Delta',
+        'pairs',
+        'first by gap',
+        'first by velocity',
+        ...s.protocol.measures,
+      ],
       b.pairs.map((r) => [
+        r.kind,
         `${r.groups[0]} + ${r.groups[1]}`,
         `${fmt(r.delta[0])} / ${fmt(r.delta[1])}`,
-        `${r.predicted_first} (${fmt(r.priority_gap)})`,
+        `${r.pairs_per_group[0]} / ${r.pairs_per_group[1]}`,
+        r.predicted_first,
         r.velocity_first,
-        ...measures.map((m) => yesNo(r.outcomes.find((o) => o.measure === m)?.came_true ?? null)),
+        ...s.protocol.measures.map((m) => {
+          const o = r.outcomes.find((x) => x.measure === m);
+          return `${yesNo(o?.came_true ?? null)} / ${yesNo(o?.velocity_came_true ?? null)}`;
+        }),
       ]),
     ),
     '',
-    `Predicted order came true for ${b.headline.hits} of ${b.headline.decided} pairs by \`${b.headline.measure}\` (one-sided sign test p = ${fmt(b.p_value)}), ${b.all_measures.hits} of ${b.all_measures.decided} over all measures. The official gap's sign is the sign of the Delta difference (theory.md s.7), so these pairs test finding 1 again rather than the shared update's cross terms.`,
+    'Sign tests over the pairs (one-sided; the pairs share behaviours, so they are approximate):',
+    '',
+    table(
+      ['prediction', 'measure', 'came true', 'p', 'verdict'],
+      b.pair_tests.map((t) => [t.prediction, t.measure, `${t.hits} of ${t.decided}`, fmt(t.p_value), t.decision]),
+    ),
+    '',
+    `All ${b.mix.n_behaviours} behaviours trained together (\`${b.mix.run}\`): each predictor against each behaviour's observed speed in the mix. The verdict of finding 2 rests on the shared-update prediction (\`margin_velocity\`) against the held-out measures. The official gap over all ${b.mix.priority.decided} decided pairs of the mix by \`${b.mix.priority.measure}\`: ${b.mix.priority.hits} came true (sign test p = ${fmt(b.mix.priority.p_value)}, approximate).`,
+    '',
+    testTable(b.mix.tests),
     '',
     '## (c) Misalignment: alignment raises Delta; flipping an aligned model is faster',
     '',
     `Aligned on \`${c.behaviour}\` with LoRA DPO (lr ${c.align.lr}, ${c.align.steps} steps; final test policy accuracy ${fmt(c.align.final_test?.policy_accuracy)}), merged into \`${c.aligned_model}\`. Delta of every behaviour from the base and from the aligned model's embeddings:`,
     '',
     table(
-      ['behaviour', 'Delta before', '95% CI', 'Delta after', '95% CI', 'change'],
+      ['behaviour', 'Delta before', '95% CI', 'Delta after', '95% CI', 'change', 'Fisher ratio', 'Delta/sqrt(conc.)'],
       c.delta.map((r) => [
         r.group === c.behaviour ? `**${r.group}** (aligned)` : r.group,
         fmt(r.before),
@@ -109,10 +120,14 @@ export function reproduceMarkdown(s: ReproduceSummary): string {
         fmt(r.after),
         interval(r.after_ci),
         `${r.after >= r.before ? '+' : ''}${fmt(r.after - r.before)}`,
+        `${fmt(r.fisher[0])} -> ${fmt(r.fisher[1])}`,
+        `${fmt(r.delta_over_sqrt_concentration[0])} -> ${fmt(r.delta_over_sqrt_concentration[1])}`,
       ]),
     ),
     '',
-    `Then ${c.flip.mode === 'lora' ? 'LoRA' : c.flip.mode} DPO on the flipped preferences (chosen and rejected swapped), ${c.flip.steps} steps at lr ${c.flip.lr}, each run with its starting model as the reference:`,
+    'A raw Delta that rises while the normalised separations fall is a spread of the clouds, not a separation.',
+    '',
+    `Then ${c.flip.mode === 'lora' ? 'LoRA' : c.flip.mode} DPO on the flipped preferences (chosen and rejected swapped), ${c.flip.steps} steps at lr ${c.flip.lr}, each run with its starting model as the reference; first seed (${c.flip.seeds[0]!.seed}):`,
     '',
     table(
       ['starting model', ...measures],
@@ -125,7 +140,21 @@ export function reproduceMarkdown(s: ReproduceSummary): string {
       ]),
     ),
     '',
-    `The flip from the aligned model was faster on ${c.aligned_faster_on.length ? c.aligned_faster_on.map((m) => `\`${m}\``).join(', ') : 'no measure'} and slower on ${c.aligned_slower_on.length ? c.aligned_slower_on.map((m) => `\`${m}\``).join(', ') : 'no measure'} (steps to 90% and losses: lower is faster; margin slope: higher is faster).`,
+    `Aligned minus base flip speed per seed (larger = the aligned model flips faster), one-sided paired t-test over seeds:`,
+    '',
+    table(
+      ['measure', 'differences', 'mean', '95% interval', 'p', 'verdict'],
+      c.tests.map((t) => [
+        t.measure,
+        t.differences.map((d) => fmt(d, 4)).join(', '),
+        fmt(t.mean, 4),
+        interval(t.interval),
+        fmt(t.p_value),
+        t.decision,
+      ]),
+    ),
+    '',
+    `By the mean over seeds, the flip from the aligned model was faster on ${c.aligned_faster_on.length ? c.aligned_faster_on.map((m) => `\`${m}\``).join(', ') : 'no measure'} and slower on ${c.aligned_slower_on.length ? c.aligned_slower_on.map((m) => `\`${m}\``).join(', ') : 'no measure'} (steps to 90% and losses: lower is faster; margin slope: higher is faster).`,
     '',
     '## Caveats',
     '',
@@ -158,4 +187,21 @@ function protocolLines(s: ReproduceSummary): string[] {
     `- Finding 1's verdict: \`${q.verdict.predictor}\` against ${q.verdict.measures.map((m) => `\`${m}\``).join(' and ')} in ${q.verdict.mode} mode; supported when every one of these tests is, not supported when any is not, undecided otherwise.`,
     `- Decision rule: ${decisionRuleText(q.decision)}; permutation tests with ${q.decision.permutations} seeded draws beyond ${EXACT_MAX_N} behaviours (exact up to ${EXACT_MAX_N}).`,
   ];
+}
+
+/** One row per pre-registered rank test. */
+function testTable(tests: readonly ProtocolTest[]): string {
+  return table(
+    ['mode', 'predictor', 'measure', 'Spearman', '95% interval', 'per seed', 'p', 'verdict'],
+    tests.map((t) => [
+      t.mode,
+      t.predictor,
+      t.note ? `${t.measure} (identity)` : t.measure,
+      fmt(t.value, 2),
+      `${interval(t.interval)}${t.interval_degenerate ? ' (degenerate)' : ''}`,
+      t.per_seed.map((r) => fmt(r, 2)).join(', '),
+      fmt(t.p_value),
+      t.decision,
+    ]),
+  );
 }

@@ -1,0 +1,55 @@
+// The pre-registered tests of a reproduction's findings, as summary.json records them, and how a
+// finding's status follows from the tests its protocol names.
+import type { Correlation } from '../analysis/compare-run.js';
+import type { Verdict } from '../analysis/decision-rule.js';
+import type { ProtocolMode } from './protocol.js';
+import type { FindingStatus } from './verdicts.js';
+
+/** One pre-registered test: a predictor against a speed measure in one mode, over the seeds. */
+export interface ProtocolTest {
+  mode: ProtocolMode;
+  n_behaviours: number;
+  seeds: number[];
+  measure: string;
+  predictor: string;
+  statistic: 'spearman';
+  /** Spearman of the predictor against the behaviours' mean speed rank over seeds. */
+  value: number;
+  p_value: number;
+  p_method: string;
+  /** Bootstrap 95% interval over behaviours (percentile). */
+  interval: [number, number] | null;
+  interval_degenerate: boolean;
+  /** Spearman per seed, in `seeds` order: the seed spread. */
+  per_seed: number[];
+  decision: Verdict;
+  /** Set on last-layer train-loss tests: close to an identity in Delta (theory.md s.7). */
+  note?: string;
+}
+
+/** The test record of a rank correlation over `n` behaviours (per_seed: Spearman per seed, in `seeds` order). */
+export function protocolTest(c: Correlation, mode: ProtocolMode, seeds: number[], perSeed: number[]): ProtocolTest {
+  return {
+    mode,
+    n_behaviours: c.n,
+    seeds,
+    measure: c.measure,
+    predictor: c.predictor,
+    statistic: 'spearman',
+    value: c.spearman,
+    p_value: c.p_value,
+    p_method: c.p_method,
+    interval: c.spearman_ci,
+    interval_degenerate: c.interval_degenerate,
+    per_seed: perSeed,
+    decision: c.decision,
+  };
+}
+
+/** Supported when every verdict test is; not supported when any is not; undecided otherwise. */
+export function combinedStatus(decisions: readonly Verdict[]): FindingStatus {
+  if (decisions.length === 0) return 'undecided';
+  if (decisions.every((d) => d === 'supported')) return 'supported';
+  if (decisions.some((d) => d === 'not supported')) return 'not supported';
+  return 'undecided';
+}
