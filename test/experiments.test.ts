@@ -290,6 +290,26 @@ test('reproduce with a tiny profile: summary.json and REPORT.md, the same for th
     s.findings.map((f) => ['supported', 'not supported', 'undecided'].includes(f.status)),
     [true, true, true],
   );
+  // Every test in one shape: 2 modes x 4 predictors x 4 measures, the mix's 2 x 4, 4 x 2 sign tests, 4 flip tests.
+  assert.deepEqual(
+    [1, 2, 3].map((f) => s.tests.filter((t) => t.finding === f).length),
+    [32, 16, 4],
+  );
+  for (const t of s.tests)
+    assert.deepEqual(Object.keys(t), [
+      'finding',
+      'experiment',
+      'mode',
+      'n_behaviours',
+      'seeds',
+      'measure',
+      'predictor',
+      'statistic',
+      'value',
+      'p_value',
+      'interval',
+      'decision',
+    ]);
   assert.ok(s.caveats.some((c) => c.includes('Only 30 pairs per behaviour')));
   const report = fs.readFileSync(path.join(outs[0]!, 'REPORT.md'), 'utf8');
   let at = -1;

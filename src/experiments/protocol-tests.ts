@@ -53,3 +53,20 @@ export function combinedStatus(decisions: readonly Verdict[]): FindingStatus {
   if (decisions.some((d) => d === 'not supported')) return 'not supported';
   return 'undecided';
 }
+
+/** Every test of a reproduction in one shape (summary.json's `tests`), whatever its statistic. */
+export interface SummaryTest {
+  finding: 1 | 2 | 3;
+  experiment: string;
+  mode: string;
+  /** Behaviours ranked (rank tests), pairs decided (sign tests) or 1 (the flip test's one behaviour). */
+  n_behaviours: number;
+  seeds: number[];
+  measure: string;
+  predictor: string;
+  statistic: 'spearman' | 'sign test' | 'paired t';
+  value: number;
+  p_value: number;
+  interval: [number, number] | null;
+  decision: Verdict;
+}

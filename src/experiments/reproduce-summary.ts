@@ -5,6 +5,7 @@ import type { MisalignmentResult } from './misalignment.js';
 import type { PrioritisationResult } from './prioritisation.js';
 import type { Profile } from './profile.js';
 import type { Protocol } from './protocol.js';
+import type { SummaryTest } from './protocol-tests.js';
 import type { SingleBehavioursResult } from './single-behaviours.js';
 import type { Provenance } from '../tensor/kernels/provenance.js';
 
@@ -24,5 +25,7 @@ export interface ReproduceSummary {
   prioritisation: PrioritisationResult;
   misalignment: MisalignmentResult;
   findings: Finding[];
+  /** Every test of the three experiments, one shape (protocol-tests.ts). */
+  tests: SummaryTest[];
   caveats: string[];
 }

@@ -18,6 +18,7 @@ import { fitBatches, profileFor, trainPairsOf, type ProfileName, type ProfileOve
 import type { ReproduceSummary } from './reproduce-summary.js';
 import { singleBehaviours } from './single-behaviours.js';
 import { protocolFor } from './protocol.js';
+import type { ProtocolTest, SummaryTest } from './protocol-tests.js';
 
 export interface ReproduceOptions {
   model: string;
@@ -93,8 +94,10 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceSummary> 
     prioritisation: prio,
     misalignment: mis,
     findings: findings(single.result, prio, mis),
+    tests: [],
     caveats: [],
   };
+  summary.tests = summaryTests(summary);
   summary.caveats = caveats(summary);
   writeJsonAtomic(path.join(o.out, 'summary.json'), summary);
   writeFileAtomic(path.join(o.out, 'REPORT.md'), o.markdown(summary));
@@ -141,4 +144,54 @@ function caveats(s: ReproduceSummary): string[] {
     );
   if (p.pairsPerBehaviour !== null) out.push(`Only ${p.pairsPerBehaviour} pairs per behaviour were used (of 1,000).`);
   return out;
+}
+
+/** Every test of the three experiments in summary.json's one shape. */
+function summaryTests(s: ReproduceSummary): SummaryTest[] {
+  const rank = (finding: 1 | 2, experiment: string) => (t: ProtocolTest) => ({
+    finding,
+    experiment,
+    mode: t.mode,
+    n_behaviours: t.n_behaviours,
+    seeds: t.seeds,
+    measure: t.measure,
+    predictor: t.predictor,
+    statistic: t.statistic,
+    value: t.value,
+    p_value: t.p_value,
+    interval: t.interval,
+    decision: t.decision,
+  });
+  return [
+    ...s.single.tests.map(rank(1, 'single behaviours')),
+    ...s.prioritisation.mix.tests.map(rank(2, 'all behaviours together')),
+    ...s.prioritisation.pair_tests.map((t): SummaryTest => ({
+      finding: 2,
+      experiment: 'pairs',
+      mode: 'last-layer',
+      n_behaviours: t.decided,
+      seeds: [s.seed],
+      measure: t.measure,
+      predictor: t.prediction,
+      statistic: 'sign test',
+      value: t.decided ? t.hits / t.decided : NaN,
+      p_value: t.p_value,
+      interval: null,
+      decision: t.decision,
+    })),
+    ...s.misalignment.tests.map((t): SummaryTest => ({
+      finding: 3,
+      experiment: 'misalignment',
+      mode: s.misalignment.flip.mode,
+      n_behaviours: 1,
+      seeds: t.seeds,
+      measure: t.measure,
+      predictor: 'aligned minus base',
+      statistic: 'paired t',
+      value: t.mean,
+      p_value: t.p_value,
+      interval: t.interval,
+      decision: t.decision,
+    })),
+  ];
 }
