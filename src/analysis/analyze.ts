@@ -6,12 +6,13 @@
 //   bootstrapOrder   across replicates: rank intervals and pairs too close to call
 import { createHash } from 'node:crypto';
 import { UserError } from '../util/errors.js';
+import { firstNonFinite } from '../util/finite.js';
 import { kernels } from '../tensor/kernels/index.js';
 import { Rng } from '../util/rng.js';
 import type { AnalysisReport, AnalysisWarning, GroupAnalysis } from './analysis-report.js';
 import { bootstrapGroup, interval95 } from './bootstrap.js';
 import type { EmbeddingSource } from './embeddings-file.js';
-import { CentredBuffers, groupStats, type GroupStats } from './group-stats.js';
+import { CentredBuffers, groupStats, type GroupRows, type GroupStats } from './group-stats.js';
 import { GRAM_MAX_SIDE } from './side-moments.js';
 import {
   ACCURACY_BOUND,
@@ -155,16 +156,19 @@ function momentsPass(source: EmbeddingSource, options: AnalyzeOptions): Moments 
   if (keyedBy === 'prompt')
     for (const r of source.rows) if (r.prompt !== undefined) addKey(duplicateKey(r.prompt), r.group);
   const buffers = new CentredBuffers();
+  const refuse = (rows: GroupRows) => source.refuseNonFinite(rows);
   for (const group of source.groups) {
-    const rows = source.readGroup(group);
+    // Unchecked read: groupStats's side means see every value and refuse a non-finite one.
+    const rows = source.readGroup(group, false);
     let nPos = 0;
     for (const l of rows.labels) if (l === 1) nPos++;
     const nNeg = rows.labels.length - nPos;
     if (nPos < 2 || nNeg < 2) {
+      refuse(rows);
       out.skipped.push({ group, n_pos: nPos, n_neg: nNeg });
       continue;
     }
-    out.stats.push(groupStats(rows, buffers));
+    out.stats.push(groupStats(rows, buffers, refuse));
     if (keyedBy === 'embedding') {
       for (let i = 0; i < rows.labels.length; i++) {
         const bytes = new Uint8Array(rows.x.buffer, rows.x.byteOffset + i * d * 4, d * 4);
@@ -217,10 +221,11 @@ function oneStepPass(
     weights,
   );
   return stats.map((s) => {
-    const rows = source.readGroup(s.group);
-    return oneStepAccuracy(
-      predictOneStepMargins({ embeddings: rows.x, d: source.d, labels: rows.labels, lr: 1, beta: 1, v }),
-    );
+    // Unchecked read: every value enters a margin, so a non-finite one (the file changed since pass 1) shows there.
+    const rows = source.readGroup(s.group, false);
+    const z = predictOneStepMargins({ embeddings: rows.x, d: source.d, labels: rows.labels, lr: 1, beta: 1, v });
+    if (firstNonFinite(z) >= 0) source.refuseNonFinite(rows);
+    return oneStepAccuracy(z);
   });
 }
 

@@ -1,5 +1,6 @@
 // Per-group distinguishability quantities (theory.md section 3) from the group's embeddings.
 import { sideMeans, sideMoments, type GroupRows, type SideMoments } from './side-moments.js';
+import { firstNonFinite } from '../util/finite.js';
 import { fitTail, type TailFit } from './tail-fit.js';
 import { norm, rowDots } from './vectors.js';
 
@@ -43,10 +44,22 @@ export class CentredBuffers {
   }
 }
 
-/** Throws if a side has fewer than 2 rows (no covariance); callers report such groups and skip them. */
-export function groupStats(rows: GroupRows, buffers = new CentredBuffers()): GroupStats {
+/**
+ * Throws if a side has fewer than 2 rows (no covariance); callers report such groups and skip them.
+ * The side means read every value, in float64 (a sum of finite float32 values cannot overflow), so a NaN
+ * or infinite value shows in them: then `refuseNonFinite` (which names the row) is called and must throw.
+ */
+export function groupStats(
+  rows: GroupRows,
+  buffers = new CentredBuffers(),
+  refuseNonFinite: (rows: GroupRows) => void = () => {},
+): GroupStats {
   const { d } = rows;
   const means = sideMeans(rows);
+  if (firstNonFinite(means.plus) >= 0 || firstNonFinite(means.minus) >= 0) {
+    refuseNonFinite(rows);
+    throw new Error(`groupStats: group "${rows.group}" holds a NaN or infinite value`);
+  }
   const plus = sideMoments(rows, 1, means.nPos, means.plus, buffers.side(0, means.nPos * d));
   const minus = sideMoments(rows, -1, means.nNeg, means.minus, buffers.side(1, means.nNeg * d));
   const n = plus.n + minus.n;
