@@ -13,6 +13,8 @@ export interface GroupAnalysis {
   n_pos: number;
   n_neg: number;
   delta: number;
+  /** sqrt(max(0, delta^2 - tr(S+)/n+ - tr(S-)/n-)): the square root of the unbiased estimate of Delta^2 (theory.md s.7). */
+  delta_unbiased: number;
   delta_ci: [number, number] | null;
   concentration: number;
   trace: number;

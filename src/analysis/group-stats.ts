@@ -10,8 +10,13 @@ export interface GroupStats {
   group: string;
   nPos: number;
   nNeg: number;
-  /** Delta = ||mu+ - mu-||. */
+  /** Delta = ||mu+ - mu-|| (plug-in: biased upward by the noise floor, see deltaUnbiased). */
   delta: number;
+  /**
+   * sqrt(max(0, ||mu+ - mu-||^2 - tr(S+)/n+ - tr(S-)/n-)), S the sample covariances (n-1): the square root
+   * of the unbiased estimate of Delta^2 (theory.md s.7), since E||mu+ - mu-||^2 = Delta^2 + tr(Cov+)/n+ + tr(Cov-)/n-.
+   */
+  deltaUnbiased: number;
   /** max(||Cov+||_op, ||Cov-||_op). */
   concentration: number;
   /** max(tr Cov+, tr Cov-). */
@@ -70,6 +75,7 @@ export function groupStats(
     signedMean[k] = (plus.n * plus.mean[k]! - minus.n * minus.mean[k]!) / n;
   }
   const delta = norm(meanGap);
+  const deltaSquaredUnbiased = delta * delta - plus.trace / plus.n - minus.trace / minus.n;
   const concentration = Math.max(plus.topEigenvalue, minus.topEigenvalue);
   const projections =
     delta > 0 ? [...projectCentred(plus, meanGap, delta, d), ...projectCentred(minus, meanGap, delta, d)] : [];
@@ -79,6 +85,7 @@ export function groupStats(
     nPos: plus.n,
     nNeg: minus.n,
     delta,
+    deltaUnbiased: Math.sqrt(Math.max(0, deltaSquaredUnbiased)),
     concentration,
     trace: Math.max(plus.trace, minus.trace),
     // No gap means nothing to separate: 0, even when the spread is 0 too (identical embeddings).
