@@ -35,7 +35,8 @@ export interface GroupAnalysis {
 export interface AnalysisReport {
   version: 1;
   source: { rows: number; d: number; embeddings?: string };
-  settings: { mix: string[]; bootstrap: number; seed: number };
+  /** embedding_position: where g(x) was taken (question, newline, response; model/embed.ts), null when the embeddings file does not say. */
+  settings: { mix: string[]; bootstrap: number; seed: number; embedding_position: string | null };
   methods: Record<string, string>;
   /** Sorted by predicted rank (fastest first). */
   groups: GroupAnalysis[];

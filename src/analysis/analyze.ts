@@ -112,7 +112,12 @@ export function analyzeEmbeddings(source: EmbeddingSource, options: AnalyzeOptio
   return {
     version: 1,
     source: { rows: source.rows.length, d: source.d },
-    settings: { mix: [...mix], bootstrap: options.bootstrap, seed: options.seed },
+    settings: {
+      mix: [...mix],
+      bootstrap: options.bootstrap,
+      seed: options.seed,
+      embedding_position: source.embeddingPosition,
+    },
     methods: METHODS,
     groups,
     priority: { groups: names, gap: priorityGapMatrix(p.dd) },

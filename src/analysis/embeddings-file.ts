@@ -26,6 +26,8 @@ export interface EmbeddingSource {
   readonly rows: readonly RowInfo[];
   /** Groups in order of first appearance. */
   readonly groups: readonly string[];
+  /** Where the embeddings were taken (model/embed.ts's EmbedPosition), as the file's metadata says; null when it does not. */
+  readonly embeddingPosition: string | null;
   /**
    * One group's rows. x may be a view of a buffer the source reuses: valid until the next readGroup.
    * check = true (default): a NaN or infinite value is refused here (refuseNonFinite). check = false: the
@@ -91,6 +93,7 @@ export function openEmbeddingsFile(name: string): EmbeddingSource {
         `${paths.tensors}: tensor "${EMBEDDINGS_TENSOR}" has shape [${info.shape.join(', ')}]; expected [N, d]`,
       );
     const [n, d] = info.shape as [number, number];
+    const position = positionOf(file.metadata);
     if (n !== rows.length)
       throw new UserError(
         `${paths.tensors}: tensor "${EMBEDDINGS_TENSOR}" has ${n} rows but ${paths.rows} has ${rows.length} lines; they must match row for row`,
@@ -103,11 +106,21 @@ export function openEmbeddingsFile(name: string): EmbeddingSource {
     fs.readSync(fd, lengthBytes, 0, 8, 0);
     const dataStart = 8 + Number(lengthBytes.readBigUInt64LE(0)) + info.begin;
     file.close();
-    return new FileSource(paths.tensors, fd, dataStart, d, rows);
+    return new FileSource(paths.tensors, fd, dataStart, d, rows, position);
   } catch (err) {
     file.close();
     throw err;
   }
+}
+
+/**
+ * The metadata's embedding_position; files written before it existed carry only `position`, whose
+ * "prompt" was the newline position (prefdyn embedded nothing else then).
+ */
+function positionOf(metadata: Record<string, string>): string | null {
+  if (metadata.embedding_position !== undefined) return metadata.embedding_position;
+  if (metadata.position === 'prompt') return 'newline';
+  return metadata.position === 'response' ? 'response' : null;
 }
 
 class FileSource implements EmbeddingSource {
@@ -122,6 +135,7 @@ class FileSource implements EmbeddingSource {
     private readonly dataStart: number,
     readonly d: number,
     readonly rows: readonly RowInfo[],
+    readonly embeddingPosition: string | null,
   ) {
     this.groups = groupsInOrder(rows);
     rows.forEach((r, i) => {
@@ -187,7 +201,12 @@ function readFully(fd: number, buf: Uint8Array, offset: number, length: number, 
 }
 
 /** An in-memory source over x: [N, d] (tests, and embeddings computed in this process). */
-export function memorySource(x: Float32Array, d: number, rows: readonly RowInfo[]): EmbeddingSource {
+export function memorySource(
+  x: Float32Array,
+  d: number,
+  rows: readonly RowInfo[],
+  embeddingPosition: string | null = null,
+): EmbeddingSource {
   if (x.length !== rows.length * d) throw new Error(`memorySource: ${x.length} values for ${rows.length} rows of ${d}`);
   const groups = groupsInOrder(rows);
   const indices = (group: string) => rows.flatMap((r, i) => (r.group === group ? [i] : []));
@@ -196,6 +215,7 @@ export function memorySource(x: Float32Array, d: number, rows: readonly RowInfo[
     d,
     rows,
     groups,
+    embeddingPosition,
     readGroup(group: string, check = true): GroupRows {
       const idx = indices(group);
       const out = new Float32Array(idx.length * d);

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { type Command, type ParsedArgs } from './command.js';
 import type { ProfileOverrides } from '../experiments/profile.js';
 import { packagePath } from '../util/package-root.js';
-import { NON_NEGATIVE_INTEGER, parseNumber, POSITIVE_INTEGER } from '../util/option-value.js';
+import { NON_NEGATIVE_INTEGER, parseChoice, parseNumber, POSITIVE_INTEGER } from '../util/option-value.js';
+import { EMBEDDING_POSITIONS } from '../experiments/context.js';
 import { reproduce } from '../experiments/reproduce.js';
 import { reproduceMarkdown } from '../report/reproduce-markdown.js';
 import { terminalSummary } from '../report/terminal-summary.js';
@@ -19,7 +20,7 @@ export const SMOKE_OPTIONS = { steps: { type: 'string' }, pairs: { type: 'string
 export const command: Command = {
   name: 'reproduce',
   summary: "the paper's experiments end to end: Delta vs learning speed, prioritisation, misalignment",
-  help: `Usage: prefdyn reproduce [--model DIR] [--out DIR] [--quick] [--seed N] [--json]
+  help: `Usage: prefdyn reproduce [--model DIR] [--out DIR] [--quick] [--seed N] [--position question|newline] [--json]
 
 Runs the experiments of Im & Li (ICML 2024) on the five Persona behaviours of the paper's figures:
   (a) Delta of each behaviour (before training) against how fast last-layer DPO learns it alone;
@@ -34,6 +35,9 @@ Options:
   --out DIR      output folder; an earlier reproduction there is replaced (default ${DEFAULT_OUT})
   --quick        the short profile (what \`npm start\` runs): alignment 20 LoRA steps, flips in last-layer mode
   --seed N       seed of splits, batch order, LoRA initialisation and bootstraps (default 1234)
+  --position P   where Delta's embeddings are taken: question (default; the last token of the bare
+                 question, as the official code) or newline (after the "\\n" prefdyn appends, where the
+                 model answers); the other is analysed too and the rank agreement of Delta reported
   --json         print summary.json instead of the compact summary
   --steps N      every run's step count (for smoke tests; the verdicts need the profile's)
   --pairs N      pairs per behaviour, drawn with the seed (for smoke tests; default all 1,000)
@@ -45,6 +49,7 @@ Example:
     out: { type: 'string', default: DEFAULT_OUT },
     quick: { type: 'boolean', default: false },
     seed: { type: 'string', default: '1234' },
+    position: { type: 'string', default: 'question' },
     json: { type: 'boolean', default: false },
     ...SMOKE_OPTIONS,
   },
@@ -55,6 +60,7 @@ Example:
       out,
       profile: values.quick ? 'quick' : 'full',
       seed: parseNumber('--seed', values.seed, NON_NEGATIVE_INTEGER),
+      position: parseChoice('--position', values.position, EMBEDDING_POSITIONS),
       overrides: smokeOverrides(values),
       log: (line) => process.stderr.write(line + '\n'),
       markdown: reproduceMarkdown,

@@ -82,6 +82,7 @@ export async function misalignment(
   t = Date.now();
   const afterFile = path.join(dir, 'analysis-aligned.json');
   const after = await analyzeModel(alignedModel, ctx.data.source(PAPER_BEHAVIOURS, 'five'), {
+    position: ctx.position,
     bootstrap: profile.bootstrap,
     seed,
     jsonFile: afterFile,

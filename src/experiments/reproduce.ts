@@ -10,14 +10,15 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { checkOutputFolder } from '../util/output-path.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { PAPER_BEHAVIOURS } from './behaviours.js';
-import type { ExperimentContext } from './context.js';
+import type { EmbeddingPositionChoice, ExperimentContext } from './context.js';
 import { DataSources } from './data-sources.js';
 import { findings, fmt } from './findings.js';
 import { misalignment } from './misalignment.js';
 import { prioritisation } from './prioritisation.js';
 import { fitBatches, profileFor, trainPairsOf, type ProfileName, type ProfileOverrides } from './profile.js';
 import type { ReproduceSummary } from './reproduce-summary.js';
-import { singleBehaviours } from './single-behaviours.js';
+import { singleBehaviours, type PositionAgreement } from './single-behaviours.js';
+import { EMBED_POSITION_DEFINITIONS } from '../model/embed.js';
 
 export interface ReproduceOptions {
   model: string;
@@ -25,6 +26,8 @@ export interface ReproduceOptions {
   profile: ProfileName;
   overrides?: ProfileOverrides;
   seed: number;
+  /** Where the analyses take g(x) (default question, the official code's); the other position is analysed too, for the rank agreement. */
+  position?: EmbeddingPositionChoice;
   log(line: string): void;
   /** REPORT.md from the summary (report/reproduce-markdown.ts; report/ sits above experiments/, so the caller passes it). */
   markdown(summary: ReproduceSummary): string;
@@ -54,7 +57,15 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceSummary> 
   const requested = profileFor(o.profile, o.overrides);
   const data = await DataSources.open(PAPER_BEHAVIOURS, requested.pairsPerBehaviour, o.seed, path.join(o.out, 'data'));
   const profile = fitBatches(requested, trainPairsOf(Math.min(...data.counts.values())));
-  const ctx: ExperimentContext = { model: o.model, out: o.out, seed: o.seed, profile, data, log: o.log };
+  const ctx: ExperimentContext = {
+    model: o.model,
+    out: o.out,
+    seed: o.seed,
+    position: o.position ?? 'question',
+    profile,
+    data,
+    log: o.log,
+  };
   o.log(`reproducing Im & Li (2024) on ${o.model}: ${profile.name} profile, seed ${o.seed}, output ${o.out}`);
 
   const single = await singleBehaviours(ctx);
@@ -71,6 +82,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceSummary> 
     provenance: provenance(),
     profile,
     d: single.report.source.d,
+    embedding_position: ctx.position,
     data: {
       source:
         profile.pairsPerBehaviour === null
@@ -108,6 +120,12 @@ function prepareOutput(out: string): void {
   );
 }
 
+/** Where Delta was measured, and how much the ranking depends on it. */
+function positionCaveat(a: PositionAgreement): string {
+  const [used, other] = a.positions;
+  return `Delta is measured at --position ${used} (${EMBED_POSITION_DEFINITIONS[used]}); last-layer DPO trains on g(x) at newline, whose E||g||^2 sets its lr. Spearman rank agreement of Delta between ${used} and ${other} over the ${a.delta.length} behaviours: ${fmt(a.spearman, 2)} (\`${a.analysis}\`).`;
+}
+
 /** What keeps this reproduction from being the paper's, from the settings it actually ran with. */
 function caveats(s: ReproduceSummary): string[] {
   const p = s.profile;
@@ -121,6 +139,7 @@ function caveats(s: ReproduceSummary): string[] {
     `With five behaviours a rank correlation has 120 possible orders; its bootstrap interval over behaviours is wide and is reported as such. Prioritisation rests on ${s.prioritisation.pairs.length} pair(s).`,
     `One seed (${s.seed}); other seeds change the splits, batch order and LoRA initialisation (rerun with --seed to see the spread).`,
     `g(x) is the true input of lm_head (final norm applied once); the official code applies the final RMSNorm twice.`,
+    positionCaveat(s.single.position_agreement),
   ];
   if (p.flip.mode === 'last-layer')
     out.push(

@@ -3,6 +3,7 @@
 import { MEASURES } from '../analysis/observed-speed.js';
 import { fmt, interval } from '../experiments/findings.js';
 import type { ReproduceSummary } from '../experiments/reproduce-summary.js';
+import type { SingleBehavioursResult } from '../experiments/single-behaviours.js';
 import { HEADLINE_MEASURE } from '../experiments/verdicts.js';
 
 function table(head: string[], rows: string[][]): string {
@@ -41,7 +42,7 @@ export function reproduceMarkdown(s: ReproduceSummary): string {
     '',
     '## (a) Single behaviours across distinguishability',
     '',
-    `Each behaviour trained alone with last-layer DPO: plain SGD, lr ${a.lr}, ${p.lastLayer.steps} steps, batch ${p.lastLayer.batchSize} sampled each step; Delta from the base model's prompt embeddings (\`${a.analysis}\`). Rank 1 = predicted or observed fastest.`,
+    `Each behaviour trained alone with last-layer DPO: plain SGD, lr ${a.lr}, ${p.lastLayer.steps} steps, batch ${p.lastLayer.batchSize} sampled each step; Delta from the base model's prompt embeddings at --position ${a.embedding_position} (\`${a.analysis}\`). Rank 1 = predicted or observed fastest.`,
     '',
     table(
       [
@@ -87,6 +88,13 @@ export function reproduceMarkdown(s: ReproduceSummary): string {
         fmt(r.kendall_tau_b, 2),
         interval(r.kendall_ci),
       ]),
+    ),
+    '',
+    positionParagraph(a.position_agreement),
+    '',
+    table(
+      ['behaviour', ...a.position_agreement.positions.map((p) => `Delta at ${p}`)],
+      a.position_agreement.delta.map((r) => [r.group, fmt(r.values[0]), fmt(r.values[1])]),
     ),
     '',
     '## (b) Prioritisation: two behaviours trained together',
@@ -160,4 +168,10 @@ function observedCell(measure: string, v: number | null): string {
 
 function yesNo(v: boolean | null): string {
   return v === null ? 'tie' : v ? 'yes' : 'no';
+}
+
+/** The embedding position used and the rank agreement of Delta with the other one (issue: faithful embeddings). */
+function positionParagraph(agreement: SingleBehavioursResult['position_agreement']): string {
+  const [used, other] = agreement.positions;
+  return `Embedding position: Delta above is taken at \`${used}\`; at \`${other}\` (\`${agreement.analysis}\`) the Spearman rank agreement of Delta over the ${agreement.delta.length} behaviours is ${fmt(agreement.spearman, 2)}. question: the last token of the bare question (the official code's); newline: the last token of question + "\\n", where the model answers and what last-layer DPO trains on.`;
 }
