@@ -53,17 +53,9 @@ test('model init + embed + logprobs run end to end on persona:agreeableness', as
   ]);
 
   const name = path.join(tmp, 'agree');
-  const embed = runCli([
-    'embed',
-    '--model',
-    model,
-    '--data',
-    'persona:agreeableness',
-    '--out',
-    name,
-    '--batch-size',
-    '64',
-  ]);
+  const embedAgreeableness = (out: string, ...more: string[]) =>
+    runCli(['embed', '--model', model, '--data', 'persona:agreeableness', '--out', out, '--batch-size', '64', ...more]);
+  const embed = embedAgreeableness(name);
   assert.equal(embed.code, 0, embed.stderr);
   assert.equal(
     embed.stdout,
@@ -94,17 +86,7 @@ test('model init + embed + logprobs run end to end on persona:agreeableness', as
   const bare = pairs[999]!.prompt.slice(0, -1);
   assert.ok(pairs[999]!.prompt.endsWith('\n') && bare.endsWith('"'), JSON.stringify(pairs[999]!.prompt.slice(-20)));
   const qName = path.join(tmp, 'agree-question');
-  const q = runCli([
-    'embed',
-    '--model',
-    model,
-    '--data',
-    'persona:agreeableness',
-    '--out',
-    qName,
-    '--position',
-    'question',
-  ]);
+  const q = embedAgreeableness(qName, '--position', 'question');
   assert.equal(q.code, 0, q.stderr);
   const qst = SafetensorsFile.open(`${qName}.safetensors`);
   const qEmb = qst.readF32('embeddings');
