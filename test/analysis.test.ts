@@ -16,6 +16,7 @@ import { fitTail } from '../src/analysis/tail-fit.js';
 import { priorityGapMatrix } from '../src/analysis/priority.js';
 import { kendallTauB, spearman, averageRanks } from '../src/analysis/rank-correlation.js';
 import { oneStepAccuracy } from '../src/analysis/one-step.js';
+import { bootstrapGroup, centredInterval95, interval95, quantile } from '../src/analysis/bootstrap.js';
 
 type Noise = 'gauss' | 'laplace';
 
@@ -262,4 +263,49 @@ test('analyzeEmbeddings warns about a de-prioritised group in the mix and about 
   assert.ok(kinds.includes('deprioritised:g1'), kinds.join(' '));
   assert.ok(kinds.includes('small-group:g3'), kinds.join(' '));
   assert.match(report.warnings.find((w) => w.kind === 'small-group')!.message, /only 20 positive \/ 20 negative rows/);
+});
+
+test('delta_unbiased removes the noise floor exactly; delta_ci contains delta where the plain percentile interval does not', () => {
+  // True Delta = 3 in d = 2048 with 200 rows a side: the plug-in delta^2 carries the floor
+  // tr(S+)/n+ + tr(S-)/n- ~ 2 * 2048 / 200 = 20.5 on top of Delta^2 = 9 (theory.md s.7).
+  const d = 2048;
+  const n = 200;
+  const { x, labels } = cluster(new Rng(11), n, d, 3, 0, new Array(d).fill(1), 'gauss', 0);
+  const rows: RowInfo[] = Array.from(labels, (l, i) => ({ id: String(i), group: 'g', label: l as 1 | -1 }));
+  const report = analyzeEmbeddings(memorySource(x, d, rows), { bootstrap: 200, seed: 3 });
+  const g = report.groups[0]!;
+  // The floor recomputed here in float64 from the rows: sum over sides of tr(S)/n, S with the n-1 denominator.
+  let floor = 0;
+  for (const side of [1, -1]) {
+    const idx = [...labels.keys()].filter((i) => labels[i] === side);
+    for (let k = 0; k < d; k++) {
+      let mean = 0;
+      for (const i of idx) mean += x[i * d + k]!;
+      mean /= idx.length;
+      let ss = 0;
+      for (const i of idx) ss += (x[i * d + k]! - mean) ** 2;
+      floor += ss / (idx.length - 1) / idx.length;
+    }
+  }
+  // The identity delta^2 - delta_unbiased^2 = floor holds on the sample (float64 sums of float32 rows).
+  assert.ok(Math.abs(g.delta ** 2 - g.delta_unbiased ** 2 - floor) < 1e-9 * floor, `${g.delta} ${g.delta_unbiased}`);
+  assert.ok(Math.abs(floor - 20.48) < 1, `floor ${floor}`);
+  assert.ok(g.delta > 5, `plug-in delta ${g.delta} is biased upward`);
+  assert.ok(Math.abs(g.delta_unbiased - 3) < 0.5, `delta_unbiased ${g.delta_unbiased}`);
+  // The same replicates as analyze's (seed derived per group): their plain percentile interval misses delta.
+  const rep = bootstrapGroup({ group: 'g', x, labels, d }, 200, Rng.derive(3, 'g'));
+  const [lo, hi] = interval95(rep.deltas);
+  assert.ok(lo > g.delta, `percentile interval [${lo}, ${hi}] above delta ${g.delta}`);
+  assert.ok(g.delta_ci![0] <= g.delta && g.delta <= g.delta_ci![1], `${g.delta_ci} around ${g.delta}`);
+  // Same widths as the percentile interval, moved so the replicates' median sits on delta.
+  const median = quantile(rep.deltas, 0.5);
+  assert.ok(Math.abs(g.delta_ci![0] - (g.delta - (median - lo))) < 1e-12);
+  assert.ok(Math.abs(g.delta_ci![1] - (g.delta + (hi - median))) < 1e-12);
+  assert.match(report.methods.delta_ci!, /bias-corrected percentile bootstrap/);
+});
+
+test('centredInterval95 contains its estimate wherever the replicates lie', () => {
+  const values = [10, 11, 12, 13, 14];
+  assert.deepEqual(centredInterval95(values, 5), [5 - (12 - 10.1), 5 + (13.9 - 12)]);
+  assert.deepEqual(centredInterval95([3, 3, 3], 7), [7, 7]);
 });

@@ -80,7 +80,7 @@ test('a missing required option exits 2, a bad choice 1', () => {
   const position = runCli(['embed', '--model', 'm', '--data', 'persona', '--out', 'e', '--position', 'middle']);
   assert.deepEqual(
     [position.code, position.stderr],
-    [1, 'prefdyn: --position must be one of auto, prompt, response, got "middle"\n'],
+    [1, 'prefdyn: --position must be one of auto, question, newline, response, prompt, got "middle"\n'],
   );
 });
 

@@ -14,6 +14,7 @@ import { lastLayerLr } from '../src/experiments/last-layer-lr.js';
 import { fitBatches, profileFor } from '../src/experiments/profile.js';
 import type { ReproduceSummary } from '../src/experiments/reproduce-summary.js';
 import { independentRunsInput } from '../src/experiments/single-behaviours.js';
+import { spearman } from '../src/analysis/rank-correlation.js';
 import { tempDir } from './helpers/temp.js';
 
 let tmp = '';
@@ -227,6 +228,29 @@ test('reproduce with a tiny profile: summary.json and REPORT.md, the same for th
     assert.equal(b.run, path.join('single', 'lora', 'seed-7', b.group));
     assert.equal(b.n_pairs, 30);
   }
+  // Delta at the official position by default; the other position analysed, their rank agreement reported.
+  assert.equal(s.embedding_position, 'question');
+  assert.equal(s.single.embedding_position, 'question');
+  const agreement = s.single.position_agreement;
+  assert.deepEqual(agreement.positions, ['question', 'newline']);
+  const newline = JSON.parse(fs.readFileSync(path.join(outs[0]!, agreement.analysis), 'utf8')) as AnalysisReport;
+  assert.equal(newline.settings.embedding_position, 'newline');
+  const single = JSON.parse(fs.readFileSync(path.join(outs[0]!, s.single.analysis), 'utf8')) as AnalysisReport;
+  assert.equal(single.settings.embedding_position, 'question');
+  for (const r of agreement.delta) {
+    assert.equal(r.values[0], s.single.behaviours.find((b) => b.group === r.group)!.delta);
+    assert.equal(r.values[1], newline.groups.find((g) => g.group === r.group)!.delta);
+  }
+  assert.equal(
+    agreement.spearman,
+    spearman(
+      agreement.delta.map((r) => r.values[0]),
+      agreement.delta.map((r) => r.values[1]),
+    ),
+  );
+  assert.ok(
+    md.includes(`the Spearman rank agreement of Delta over the 6 behaviours is ${agreement.spearman.toFixed(2)}`),
+  );
   assert.equal(s.single.correlations.length, 28); // 4 predictors x 7 measures
   assert.equal(s.single.tests.length, 2 * 4 * 4); // modes x predictors x protocol measures
   for (const t of s.single.tests) {

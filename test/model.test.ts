@@ -53,23 +53,17 @@ test('model init + embed + logprobs run end to end on persona:agreeableness', as
   ]);
 
   const name = path.join(tmp, 'agree');
-  const embed = runCli([
-    'embed',
-    '--model',
-    model,
-    '--data',
-    'persona:agreeableness',
-    '--out',
-    name,
-    '--batch-size',
-    '64',
-  ]);
+  const embedAgreeableness = (out: string, ...more: string[]) =>
+    runCli(['embed', '--model', model, '--data', 'persona:agreeableness', '--out', out, '--batch-size', '64', ...more]);
+  const embed = embedAgreeableness(name);
   assert.equal(embed.code, 0, embed.stderr);
   assert.equal(
     embed.stdout,
-    `wrote 1000 embeddings [1000, 32] (at the last prompt token) to ${name}.safetensors and ${name}.rows.jsonl\n`,
+    `wrote 1000 embeddings [1000, 32] (at --position newline) to ${name}.safetensors and ${name}.rows.jsonl\n`,
   );
   const st = SafetensorsFile.open(`${name}.safetensors`);
+  assert.equal(st.metadata.embedding_position, 'newline');
+  assert.equal(st.metadata.position, 'prompt');
   assert.deepEqual(st.names(), ['embeddings']);
   assert.deepEqual(st.info('embeddings').shape, [1000, 32]);
   assert.equal(st.info('embeddings').dtype, 'F32');
@@ -87,6 +81,31 @@ test('model init + embed + logprobs run end to end on persona:agreeableness', as
   const direct = lastTokenHidden(m, [tok.encode(pairs[999]!.prompt, true)], 1);
   assert.equal(direct.d, 32);
   assert.ok(relativeError(emb.subarray(999 * 32), direct.data) < 1e-5);
+
+  // --position question: g(x) at the last token of the bare question (persona: its closing quote, before "\n")
+  const bare = pairs[999]!.prompt.slice(0, -1);
+  assert.ok(pairs[999]!.prompt.endsWith('\n') && bare.endsWith('"'), JSON.stringify(pairs[999]!.prompt.slice(-20)));
+  const qName = path.join(tmp, 'agree-question');
+  const q = embedAgreeableness(qName, '--position', 'question');
+  assert.equal(q.code, 0, q.stderr);
+  const qst = SafetensorsFile.open(`${qName}.safetensors`);
+  const qEmb = qst.readF32('embeddings');
+  assert.equal(qst.metadata.embedding_position, 'question');
+  assert.match(qst.metadata.embedding_position_definition!, /bare question/);
+  qst.close();
+  assert.deepEqual(readJsonl(`${qName}.rows.jsonl`), rows);
+  const atQuestion = lastTokenHidden(m, [tok.encode(bare, true)], 1);
+  assert.ok(relativeError(qEmb.subarray(999 * 32), atQuestion.data) < 1e-5);
+  assert.ok(relativeError(qEmb.subarray(999 * 32), direct.data) > 1e-2, 'question and newline rows differ');
+  const json = path.join(tmp, 'a.json');
+  const a = runCli(['analyze', '--embeddings', qName, '--bootstrap', '0', '--json', json]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(JSON.parse(fs.readFileSync(json, 'utf8')).settings.embedding_position, 'question');
+  const both = runCli(['analyze', '--embeddings', qName, '--position', 'newline']);
+  assert.deepEqual(
+    [both.code, both.stderr],
+    [2, 'prefdyn: --position chooses where --model embeds; an embeddings file already has its position\n'],
+  );
 
   const out = path.join(tmp, 'lp.jsonl');
   const lp = runCli([

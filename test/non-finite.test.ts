@@ -151,6 +151,23 @@ test('analyze refuses a NaN or infinite embeddings row, naming file, row, id and
   }
 });
 
+test('analyze refuses a NaN also in a group it skips for too few rows (no side means read it there)', () => {
+  const base = path.join(tmp, 'skipped');
+  const rows = [1, 1, -1, -1, -1].map((label, i) => ({ id: `r${i}`, group: i < 4 ? 'a' : 'lonely', label }));
+  writeSafetensors(`${base}.safetensors`, [
+    { name: 'embeddings', shape: [5, 2], data: Float32Array.of(1, 0, 2, 0, 0, 1, 0, 2, NaN, 0) },
+  ]);
+  fs.writeFileSync(`${base}.rows.jsonl`, rows.map((r) => JSON.stringify(r) + '\n').join(''));
+  const r = runCli(['analyze', '--embeddings', base, '--bootstrap', '0']);
+  assert.deepEqual(
+    [r.code, r.stderr],
+    [
+      1,
+      `prefdyn: ${base}.safetensors: row 4 (id "r4", group "lonely") is NaN at dimension 0; analyze needs finite embeddings\n`,
+    ],
+  );
+});
+
 test("analyze's JSON with degenerate groups (one side only, one row, identical rows, huge values) is readable by compare", () => {
   const base = embeddings('degenerate', (x) => {
     for (let k = 0; k < 3; k++) x[k] = 3e37; // row 0 (group a, +1): huge but finite

@@ -90,7 +90,7 @@ test('embed: the same truncation, reported once, recorded in the file header', (
 
 test('analyze --model: the embeddings cache is keyed by the truncation options', async () => {
   process.env.PREFDYN_CACHE_DIR = env.PREFDYN_CACHE_DIR; // the fingerprint memoises file hashes there, not in ./.cache
-  const req = { model: gpt2, data, source: {}, batchSize: 8, cacheDir: tmp };
+  const req = { model: gpt2, data, source: {}, batchSize: 8, position: 'auto' as const, cacheDir: tmp };
   const { pairs: loaded } = await loadSource(data, {});
   const embeddingsFingerprint = (r: Parameters<typeof embeddingsKey>[0]) => entryFingerprint(embeddingsKey(r, loaded));
   const byDefault = embeddingsFingerprint({ ...req, truncation: {} });

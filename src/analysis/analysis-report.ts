@@ -13,6 +13,8 @@ export interface GroupAnalysis {
   n_pos: number;
   n_neg: number;
   delta: number;
+  /** sqrt(max(0, delta^2 - tr(S+)/n+ - tr(S-)/n-)): the square root of the unbiased estimate of Delta^2 (theory.md s.7). */
+  delta_unbiased: number;
   delta_ci: [number, number] | null;
   concentration: number;
   trace: number;
@@ -33,7 +35,8 @@ export interface GroupAnalysis {
 export interface AnalysisReport {
   version: 1;
   source: { rows: number; d: number; embeddings?: string };
-  settings: { mix: string[]; bootstrap: number; seed: number };
+  /** embedding_position: where g(x) was taken (question, newline, response; model/embed.ts), null when the embeddings file does not say. */
+  settings: { mix: string[]; bootstrap: number; seed: number; embedding_position: string | null };
   methods: Record<string, string>;
   /** Sorted by predicted rank (fastest first). */
   groups: GroupAnalysis[];

@@ -6,12 +6,13 @@
 //   bootstrapOrder   across replicates: rank intervals and pairs too close to call
 import { createHash } from 'node:crypto';
 import { UserError } from '../util/errors.js';
+import { firstNonFinite } from '../util/finite.js';
 import { kernels } from '../tensor/kernels/index.js';
 import { Rng } from '../util/rng.js';
 import type { AnalysisReport, AnalysisWarning, GroupAnalysis } from './analysis-report.js';
-import { bootstrapGroup, interval95 } from './bootstrap.js';
+import { bootstrapGroup, CENTRED_INTERVAL_METHOD, centredInterval95 } from './bootstrap.js';
 import type { EmbeddingSource } from './embeddings-file.js';
-import { CentredBuffers, groupStats, type GroupStats } from './group-stats.js';
+import { CentredBuffers, groupStats, type GroupRows, type GroupStats } from './group-stats.js';
 import { GRAM_MAX_SIDE } from './side-moments.js';
 import {
   ACCURACY_BOUND,
@@ -34,7 +35,11 @@ export interface AnalyzeOptions {
 }
 
 export const METHODS = {
-  delta: 'Delta = ||mu+ - mu-||_2 of the final-layer prompt embeddings (theory.md s.3)',
+  delta:
+    'Delta = ||mu+ - mu-||_2 of the final-layer prompt embeddings (theory.md s.3); plug-in, biased upward in high dimension',
+  delta_unbiased:
+    'sqrt(max(0, ||mu+ - mu-||^2 - tr(S+)/n+ - tr(S-)/n-)), S+ and S- the sample covariances (1/(n-1)): the square root of the unbiased estimate of Delta^2, clipped at 0 (theory.md s.7)',
+  delta_ci: `95% interval of delta over bootstrap replicates (resampling rows within each side of the group): ${CENTRED_INTERVAL_METHOD}`,
   concentration: `max over sides of the largest eigenvalue of the sample covariance (1/(n-1)), by Lanczos with full reorthogonalisation on the smaller Gram of the centred rows Xc: [n, d], formed by sgemms of its blocks on and below the diagonal when m = min(n, d) <= ${GRAM_MAX_SIDE} (Xc Xc^T [n, n] if n <= d, else Xc^T Xc [d, d]; same nonzero spectrum), else applied implicitly as Xc^T (Xc v)`,
   trace: 'max over sides of the trace of the sample covariance',
   fisher: '1-D Fisher criterion along u = d_b/||d_b||: (u.(mu+ - mu-))^2 / (u^T Cov+ u + u^T Cov- u)',
@@ -43,7 +48,7 @@ export const METHODS = {
   margin_velocity:
     'mean over the group of s_i g_i . v, v = mean over the mix of s_j g_j; margin after one full-batch SGD step of last-layer DPO = lr * beta^2 * this (exact; see src/analysis/one-step.ts)',
   predicted_order:
-    'decreasing margin_velocity; rank intervals: 2.5% and 97.5% percentiles over bootstrap replicates (resampling rows within each side of each group)',
+    'decreasing margin_velocity; rank intervals over bootstrap replicates (resampling rows within each side of each group), by the same bias-corrected percentile method as delta_ci around the point rank, widened to whole ranks within 1..B',
   priority_gap:
     'official code: dbar = (d_i + d_j)/2, p_i = <dbar, d_i>/||dbar||, gap(i,j) = (p_i - p_j)/max(||d_i||, ||d_j||); gap > 0: i first',
   one_step_accuracy:
@@ -75,6 +80,7 @@ export function analyzeEmbeddings(source: EmbeddingSource, options: AnalyzeOptio
       n_pos: s.nPos,
       n_neg: s.nNeg,
       delta: s.delta,
+      delta_unbiased: s.deltaUnbiased,
       delta_ci: moments.deltaCi.get(s.group) ?? null,
       concentration: s.concentration,
       trace: s.trace,
@@ -106,7 +112,12 @@ export function analyzeEmbeddings(source: EmbeddingSource, options: AnalyzeOptio
   return {
     version: 1,
     source: { rows: source.rows.length, d: source.d },
-    settings: { mix: [...mix], bootstrap: options.bootstrap, seed: options.seed },
+    settings: {
+      mix: [...mix],
+      bootstrap: options.bootstrap,
+      seed: options.seed,
+      embedding_position: source.embeddingPosition,
+    },
     methods: METHODS,
     groups,
     priority: { groups: names, gap: priorityGapMatrix(p.dd) },
@@ -155,16 +166,19 @@ function momentsPass(source: EmbeddingSource, options: AnalyzeOptions): Moments 
   if (keyedBy === 'prompt')
     for (const r of source.rows) if (r.prompt !== undefined) addKey(duplicateKey(r.prompt), r.group);
   const buffers = new CentredBuffers();
+  const refuse = (rows: GroupRows) => source.refuseNonFinite(rows);
   for (const group of source.groups) {
-    const rows = source.readGroup(group);
+    // Unchecked read: groupStats's side means see every value and refuse a non-finite one.
+    const rows = source.readGroup(group, false);
     let nPos = 0;
     for (const l of rows.labels) if (l === 1) nPos++;
     const nNeg = rows.labels.length - nPos;
     if (nPos < 2 || nNeg < 2) {
+      refuse(rows);
       out.skipped.push({ group, n_pos: nPos, n_neg: nNeg });
       continue;
     }
-    out.stats.push(groupStats(rows, buffers));
+    out.stats.push(groupStats(rows, buffers, refuse));
     if (keyedBy === 'embedding') {
       for (let i = 0; i < rows.labels.length; i++) {
         const bytes = new Uint8Array(rows.x.buffer, rows.x.byteOffset + i * d * 4, d * 4);
@@ -173,7 +187,7 @@ function momentsPass(source: EmbeddingSource, options: AnalyzeOptions): Moments 
     }
     if (options.bootstrap > 0) {
       const rep = bootstrapGroup(rows, options.bootstrap, Rng.derive(options.seed, group));
-      out.deltaCi.set(group, interval95(rep.deltas));
+      out.deltaCi.set(group, centredInterval95(rep.deltas, out.stats[out.stats.length - 1]!.delta));
       out.replicates.push(rep.signedMeans);
     }
   }
@@ -217,10 +231,11 @@ function oneStepPass(
     weights,
   );
   return stats.map((s) => {
-    const rows = source.readGroup(s.group);
-    return oneStepAccuracy(
-      predictOneStepMargins({ embeddings: rows.x, d: source.d, labels: rows.labels, lr: 1, beta: 1, v }),
-    );
+    // Unchecked read: every value enters a margin, so a non-finite one (the file changed since pass 1) shows there.
+    const rows = source.readGroup(s.group, false);
+    const z = predictOneStepMargins({ embeddings: rows.x, d: source.d, labels: rows.labels, lr: 1, beta: 1, v });
+    if (firstNonFinite(z) >= 0) source.refuseNonFinite(rows);
+    return oneStepAccuracy(z);
   });
 }
 
@@ -266,10 +281,12 @@ function bootstrapOrder(
       if (agreement < TOO_CLOSE_AGREEMENT) tooClose.push([i, j, agreement]);
     }
   }
-  // Ranks are integers: widen the interpolated percentiles to the enclosing whole ranks.
-  const wholeRanks = (rs: number[]): [number, number] => {
-    const [lo, hi] = interval95(rs);
-    return [Math.floor(lo), Math.ceil(hi)];
+  // Ranks are integers: widen the interpolated interval to the enclosing whole ranks, within 1..B.
+  const pointRank = new Array<number>(B);
+  order.forEach((b, r) => (pointRank[b] = r + 1));
+  const wholeRanks = (rs: number[], b: number): [number, number] => {
+    const [lo, hi] = centredInterval95(rs, pointRank[b]!);
+    return [Math.max(1, Math.floor(lo)), Math.min(B, Math.ceil(hi))];
   };
   return { rankCi: ranks.map(wholeRanks), tooClose };
 }

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { loadSource } from '../data/source.js';
 import type { PreferencePair } from '../data/pair.js';
 import type { SourceOptions } from '../data/source-options.js';
-import { embedPairs } from '../model/embed.js';
+import { embedPairs, positionMetadata, type EmbedPosition } from '../model/embed.js';
 import { loadModelForScoring } from '../model/load.js';
 import { truncationLimits, truncationMetadata, type TruncationRequest } from '../model/context-length.js';
 import { writeSafetensors } from '../model/safetensors.js';
@@ -20,6 +20,8 @@ export interface EmbedRequest {
   data: string;
   source: SourceOptions;
   batchSize: number;
+  /** Where g(x) is taken (model/embed.ts); 'auto': newline for Yes/No pairs, else response. */
+  position: EmbedPosition | 'auto';
   cacheDir: string;
   /** --max-length / --max-prompt-length as asked (absent: the model's context, covered by its folder hash). */
   truncation: TruncationRequest;
@@ -37,7 +39,7 @@ export function embeddingsKey(req: EmbedRequest, pairs: readonly PreferencePair[
     purpose: 'embeddings',
     model: folderHash(req.model),
     inputs: inputs.digest('hex'),
-    settings: `last-token hidden states, position auto; batch ${req.batchSize}; truncation ${JSON.stringify(truncation)}`,
+    settings: `last-token hidden states, position ${req.position}; batch ${req.batchSize}; truncation ${JSON.stringify(truncation)}`,
   };
 }
 
@@ -61,14 +63,14 @@ export async function embeddingsForAnalysis(
       const { model, tokenizer } = await loadModelForScoring(req.model);
       const limits = truncationLimits(req.truncation, model.config);
       const made = embedPairs(model, tokenizer, pairs, {
-        position: 'auto',
+        position: req.position,
         batchSize: req.batchSize,
         limits,
         onProgress: stderrCounter('embedding'),
       });
       note = made.note;
-      // embedPairs writes one row per pair ('prompt') or two, chosen then rejected ('response').
-      const perPair = made.position === 'prompt' ? 1 : 2;
+      // embedPairs writes one row per pair ('question', 'newline') or two, chosen then rejected ('response').
+      const perPair = made.position === 'response' ? 2 : 1;
       writeFileAtomic(
         rowsFile!,
         made.rows
@@ -76,7 +78,7 @@ export async function embeddingsForAnalysis(
           .join(''),
       );
       writeSafetensors(tensors!, [{ name: 'embeddings', shape: [made.rows.length, made.d], data: made.data }], {
-        position: made.position,
+        ...positionMetadata(made.position),
         model: req.model,
         data: req.data,
         ...truncationMetadata(limits),

@@ -1,11 +1,14 @@
 // Reads the embeddings file of architecture.md contract 3, one group at a time: `<name>.safetensors`
 // (tensor "embeddings" [N, d] F32) + `<name>.rows.jsonl` ({"id", "group", "label", "prompt"?} per row).
-// Only one group's rows are in memory at once, so 133k x 4096 floats stream through a few MB.
-// A row holding NaN or +-Infinity is refused when its group is read (it would rank its group first).
+// Only one group's rows are in memory at once, in one buffer reused from group to group, so 133k x 4096
+// floats stream through a few MB without a fresh allocation (and its page faults) per group.
+// A row holding NaN or +-Infinity is refused when its group is read (it would rank its group first), or,
+// for a caller that reads every value anyway (analyze's passes), by that caller's pass (readGroup's `check`).
 import fs from 'node:fs';
 import { UserError } from '../util/errors.js';
 import { firstNonFinite } from '../util/finite.js';
 import { SafetensorsFile } from '../model/safetensors.js';
+import { uninitialisedFloats } from '../tensor/tensor.js';
 import type { GroupRows } from './group-stats.js';
 
 export const EMBEDDINGS_TENSOR = 'embeddings';
@@ -23,7 +26,16 @@ export interface EmbeddingSource {
   readonly rows: readonly RowInfo[];
   /** Groups in order of first appearance. */
   readonly groups: readonly string[];
-  readGroup(group: string): GroupRows;
+  /** Where the embeddings were taken (model/embed.ts's EmbedPosition), as the file's metadata says; null when it does not. */
+  readonly embeddingPosition: string | null;
+  /**
+   * One group's rows. x may be a view of a buffer the source reuses: valid until the next readGroup.
+   * check = true (default): a NaN or infinite value is refused here (refuseNonFinite). check = false: the
+   * caller promises a pass of its own over every value and calls refuseNonFinite when it sees one.
+   */
+  readGroup(group: string, check?: boolean): GroupRows;
+  /** Throws the UserError naming the first NaN or infinite value of `rows` (from readGroup), if there is one. */
+  refuseNonFinite(rows: GroupRows): void;
   close(): void;
 }
 
@@ -81,6 +93,7 @@ export function openEmbeddingsFile(name: string): EmbeddingSource {
         `${paths.tensors}: tensor "${EMBEDDINGS_TENSOR}" has shape [${info.shape.join(', ')}]; expected [N, d]`,
       );
     const [n, d] = info.shape as [number, number];
+    const position = positionOf(file.metadata);
     if (n !== rows.length)
       throw new UserError(
         `${paths.tensors}: tensor "${EMBEDDINGS_TENSOR}" has ${n} rows but ${paths.rows} has ${rows.length} lines; they must match row for row`,
@@ -93,16 +106,28 @@ export function openEmbeddingsFile(name: string): EmbeddingSource {
     fs.readSync(fd, lengthBytes, 0, 8, 0);
     const dataStart = 8 + Number(lengthBytes.readBigUInt64LE(0)) + info.begin;
     file.close();
-    return new FileSource(paths.tensors, fd, dataStart, d, rows);
+    return new FileSource(paths.tensors, fd, dataStart, d, rows, position);
   } catch (err) {
     file.close();
     throw err;
   }
 }
 
+/**
+ * The metadata's embedding_position; files written before it existed carry only `position`, whose
+ * "prompt" was the newline position (prefdyn embedded nothing else then).
+ */
+function positionOf(metadata: Record<string, string>): string | null {
+  if (metadata.embedding_position !== undefined) return metadata.embedding_position;
+  if (metadata.position === 'prompt') return 'newline';
+  return metadata.position === 'response' ? 'response' : null;
+}
+
 class FileSource implements EmbeddingSource {
   readonly groups: string[];
   private readonly indices = new Map<string, number[]>();
+  /** The rows of the last group read: [>= rows, d], grown when a larger group comes. */
+  private buffer: Float32Array = new Float32Array(0);
 
   constructor(
     private readonly path: string,
@@ -110,6 +135,7 @@ class FileSource implements EmbeddingSource {
     private readonly dataStart: number,
     readonly d: number,
     readonly rows: readonly RowInfo[],
+    readonly embeddingPosition: string | null,
   ) {
     this.groups = groupsInOrder(rows);
     rows.forEach((r, i) => {
@@ -119,12 +145,14 @@ class FileSource implements EmbeddingSource {
     });
   }
 
-  readGroup(group: string): GroupRows {
+  readGroup(group: string, check = true): GroupRows {
     const idx = this.indices.get(group);
     if (!idx) throw new Error(`readGroup: no group "${group}"`);
     const d = this.d;
-    const x = new Float32Array(idx.length * d);
-    const bytes = new Uint8Array(x.buffer);
+    // Every byte of x is read from the file below (or the read fails), so the buffer needs no zero fill.
+    if (this.buffer.length < idx.length * d) this.buffer = uninitialisedFloats(idx.length * d);
+    const x = this.buffer.subarray(0, idx.length * d);
+    const bytes = new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
     const rowBytes = d * 4;
     // Contiguous runs of rows are read in one call.
     for (let start = 0; start < idx.length;) {
@@ -135,9 +163,14 @@ class FileSource implements EmbeddingSource {
       if (got !== length) throw new UserError(`${this.path}: file ended inside row ${idx[start]} (truncated?)`);
       start = end;
     }
-    refuseNonFinite(this.path, x, d, idx, this.rows);
     const labels = Int8Array.from(idx, (i) => this.rows[i]!.label);
-    return { group, x, labels, d };
+    const rows = { group, x, labels, d };
+    if (check) this.refuseNonFinite(rows);
+    return rows;
+  }
+
+  refuseNonFinite(rows: GroupRows): void {
+    refuseNonFinite(this.path, rows.x, this.d, this.indices.get(rows.group)!, this.rows);
   }
 
   close(): void {
@@ -168,20 +201,30 @@ function readFully(fd: number, buf: Uint8Array, offset: number, length: number, 
 }
 
 /** An in-memory source over x: [N, d] (tests, and embeddings computed in this process). */
-export function memorySource(x: Float32Array, d: number, rows: readonly RowInfo[]): EmbeddingSource {
+export function memorySource(
+  x: Float32Array,
+  d: number,
+  rows: readonly RowInfo[],
+  embeddingPosition: string | null = null,
+): EmbeddingSource {
   if (x.length !== rows.length * d) throw new Error(`memorySource: ${x.length} values for ${rows.length} rows of ${d}`);
   const groups = groupsInOrder(rows);
+  const indices = (group: string) => rows.flatMap((r, i) => (r.group === group ? [i] : []));
+  const refuse = (read: GroupRows) => refuseNonFinite('embeddings', read.x, d, indices(read.group), rows);
   return {
     d,
     rows,
     groups,
-    readGroup(group: string): GroupRows {
-      const idx = rows.flatMap((r, i) => (r.group === group ? [i] : []));
+    embeddingPosition,
+    readGroup(group: string, check = true): GroupRows {
+      const idx = indices(group);
       const out = new Float32Array(idx.length * d);
       idx.forEach((i, r) => out.set(x.subarray(i * d, (i + 1) * d), r * d));
-      refuseNonFinite('embeddings', out, d, idx, rows);
-      return { group, x: out, labels: Int8Array.from(idx, (i) => rows[i]!.label), d };
+      const read = { group, x: out, labels: Int8Array.from(idx, (i) => rows[i]!.label), d };
+      if (check) refuse(read);
+      return read;
     },
+    refuseNonFinite: refuse,
     close() {},
   };
 }

@@ -1,5 +1,6 @@
 // Per-group distinguishability quantities (theory.md section 3) from the group's embeddings.
 import { sideMeans, sideMoments, type GroupRows, type SideMoments } from './side-moments.js';
+import { firstNonFinite } from '../util/finite.js';
 import { fitTail, type TailFit } from './tail-fit.js';
 import { norm, rowDots } from './vectors.js';
 
@@ -9,8 +10,13 @@ export interface GroupStats {
   group: string;
   nPos: number;
   nNeg: number;
-  /** Delta = ||mu+ - mu-||. */
+  /** Delta = ||mu+ - mu-|| (plug-in: biased upward by the noise floor, see deltaUnbiased). */
   delta: number;
+  /**
+   * sqrt(max(0, ||mu+ - mu-||^2 - tr(S+)/n+ - tr(S-)/n-)), S the sample covariances (n-1): the square root
+   * of the unbiased estimate of Delta^2 (theory.md s.7), since E||mu+ - mu-||^2 = Delta^2 + tr(Cov+)/n+ + tr(Cov-)/n-.
+   */
+  deltaUnbiased: number;
   /** max(||Cov+||_op, ||Cov-||_op). */
   concentration: number;
   /** max(tr Cov+, tr Cov-). */
@@ -43,10 +49,22 @@ export class CentredBuffers {
   }
 }
 
-/** Throws if a side has fewer than 2 rows (no covariance); callers report such groups and skip them. */
-export function groupStats(rows: GroupRows, buffers = new CentredBuffers()): GroupStats {
+/**
+ * Throws if a side has fewer than 2 rows (no covariance); callers report such groups and skip them.
+ * The side means read every value, in float64 (a sum of finite float32 values cannot overflow), so a NaN
+ * or infinite value shows in them: then `refuseNonFinite` (which names the row) is called and must throw.
+ */
+export function groupStats(
+  rows: GroupRows,
+  buffers = new CentredBuffers(),
+  refuseNonFinite: (rows: GroupRows) => void = () => {},
+): GroupStats {
   const { d } = rows;
   const means = sideMeans(rows);
+  if (firstNonFinite(means.plus) >= 0 || firstNonFinite(means.minus) >= 0) {
+    refuseNonFinite(rows);
+    throw new Error(`groupStats: group "${rows.group}" holds a NaN or infinite value`);
+  }
   const plus = sideMoments(rows, 1, means.nPos, means.plus, buffers.side(0, means.nPos * d));
   const minus = sideMoments(rows, -1, means.nNeg, means.minus, buffers.side(1, means.nNeg * d));
   const n = plus.n + minus.n;
@@ -57,6 +75,7 @@ export function groupStats(rows: GroupRows, buffers = new CentredBuffers()): Gro
     signedMean[k] = (plus.n * plus.mean[k]! - minus.n * minus.mean[k]!) / n;
   }
   const delta = norm(meanGap);
+  const deltaSquaredUnbiased = delta * delta - plus.trace / plus.n - minus.trace / minus.n;
   const concentration = Math.max(plus.topEigenvalue, minus.topEigenvalue);
   const projections =
     delta > 0 ? [...projectCentred(plus, meanGap, delta, d), ...projectCentred(minus, meanGap, delta, d)] : [];
@@ -66,6 +85,7 @@ export function groupStats(rows: GroupRows, buffers = new CentredBuffers()): Gro
     nPos: plus.n,
     nNeg: minus.n,
     delta,
+    deltaUnbiased: Math.sqrt(Math.max(0, deltaSquaredUnbiased)),
     concentration,
     trace: Math.max(plus.trace, minus.trace),
     // No gap means nothing to separate: 0, even when the spread is 0 too (identical embeddings).

@@ -11,7 +11,14 @@ import { embeddingsForAnalysis } from '../analysis/embed-for-analysis.js';
 import { cacheDir } from '../util/cache-dir.js';
 import { rowsDataFingerprint, sourceDataFingerprint } from '../analysis/data-fingerprint.js';
 import { addSourceOptions, SOURCE_OPTIONS_HELP, sourceOptionsFromArgs } from './data-options.js';
-import { TRUNCATION_OPTIONS, TRUNCATION_OPTIONS_HELP, truncationArgs } from './scoring-options.js';
+import {
+  POSITION_OPTION,
+  POSITION_OPTION_HELP,
+  positionArg,
+  TRUNCATION_OPTIONS,
+  TRUNCATION_OPTIONS_HELP,
+  truncationArgs,
+} from './scoring-options.js';
 
 export const command: Command = {
   name: 'analyze',
@@ -21,7 +28,7 @@ export const command: Command = {
 
 Reads NAME.safetensors (tensor "embeddings" [N, d] F32) and NAME.rows.jsonl ({"id", "group", "label"}
 per row, label +1/-1; an optional "prompt" enables the near-duplicate check) and prints, per group:
-n+, n-, delta = ||mu+ - mu-||, concentration (largest covariance eigenvalue), delta/sqrt(conc), the
+n+, n-, delta = ||mu+ - mu-||, delta_u (its unbiased version, theory.md s.7), concentration (largest covariance eigenvalue), delta/sqrt(conc), the
 Fisher ratio along mu+ - mu-, the fitted tail exponent, the initial margin velocity in the mix, the
 predicted rank with its bootstrap interval, and the one-step accuracy with its Cantelli bound.
 With --model and --data it first embeds the pairs (as \`prefdyn embed\`) into a cached embeddings file.
@@ -37,6 +44,7 @@ Options:
   --cache DIR         where embeddings made with --model are kept (default $PREFDYN_CACHE_DIR/embeddings,
                       i.e. .cache/embeddings; the trainer's caches live beside it)
   --batch-size N      sequences per forward pass when embedding (default 8)
+${POSITION_OPTION_HELP}
 ${TRUNCATION_OPTIONS_HELP}
 ${SOURCE_OPTIONS_HELP}
 
@@ -48,6 +56,7 @@ Example:
     data: { type: 'string' },
     cache: { type: 'string' },
     'batch-size': { type: 'string', default: '8' },
+    ...POSITION_OPTION,
     ...TRUNCATION_OPTIONS,
     mix: { type: 'string' },
     bootstrap: { type: 'string', default: '200' },
@@ -83,6 +92,8 @@ async function embeddingsName(values: ParsedArgs['values']): Promise<string> {
   if (typeof embeddings === 'string') {
     if (model !== undefined || data !== undefined)
       throw new UsageError('give either --embeddings NAME or --model DIR --data SRC, not both');
+    if (values.position !== undefined)
+      throw new UsageError('--position chooses where --model embeds; an embeddings file already has its position');
     return embeddings;
   }
   if (typeof model !== 'string' || typeof data !== 'string') {
@@ -96,6 +107,7 @@ async function embeddingsName(values: ParsedArgs['values']): Promise<string> {
     data,
     source: sourceOptionsFromArgs(values),
     batchSize,
+    position: positionArg(values),
     truncation: truncationArgs(values),
     cacheDir: typeof values.cache === 'string' ? values.cache : cacheDir('embeddings'),
   });

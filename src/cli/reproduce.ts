@@ -3,7 +3,8 @@ import path from 'node:path';
 import { type Command, type ParsedArgs } from './command.js';
 import type { ProfileOverrides } from '../experiments/profile.js';
 import { packagePath } from '../util/package-root.js';
-import { NON_NEGATIVE_INTEGER, parseNumber, POSITIVE_INTEGER } from '../util/option-value.js';
+import { NON_NEGATIVE_INTEGER, parseChoice, parseNumber, POSITIVE_INTEGER } from '../util/option-value.js';
+import { EMBEDDING_POSITIONS } from '../experiments/context.js';
 import { reproduce } from '../experiments/reproduce.js';
 import { reproduceMarkdown } from '../report/reproduce-markdown.js';
 import { terminalSummary } from '../report/terminal-summary.js';
@@ -19,7 +20,8 @@ export const SMOKE_OPTIONS = { steps: { type: 'string' }, pairs: { type: 'string
 export const command: Command = {
   name: 'reproduce',
   summary: "the paper's experiments end to end: Delta vs learning speed, prioritisation, misalignment",
-  help: `Usage: prefdyn reproduce [--model DIR] [--out DIR] [--quick] [--protocol FILE] [--seed N] [--json]
+  help: `Usage: prefdyn reproduce [--model DIR] [--out DIR] [--quick] [--protocol FILE] [--seed N]
+                         [--position question|newline] [--json]
 
 Runs the experiments of Im & Li (ICML 2024) under a protocol fixed before any run (behaviours: the
 paper's five plus a seeded draw of other Persona behaviours; seeds; modes; measures; predictors; the
@@ -42,6 +44,9 @@ Options:
                  keys keep the profile's built-in protocol
   --seed N       seed of splits, batch order, LoRA initialisation and bootstraps; the built-in protocols
                  run seeds N (quick) or N, N+1, N+2 (full) (default 1234)
+  --position P   where Delta's embeddings are taken: question (default; the last token of the bare
+                 question, as the official code) or newline (after the "\\n" prefdyn appends, where the
+                 model answers); the other is analysed too and the rank agreement of Delta reported
   --json         print summary.json instead of the compact summary
   --steps N      every run's step count (for smoke tests; the verdicts need the profile's)
   --pairs N      pairs per behaviour, drawn with the seed (for smoke tests; default all 1,000)
@@ -54,6 +59,7 @@ Example:
     quick: { type: 'boolean', default: false },
     protocol: { type: 'string' },
     seed: { type: 'string', default: '1234' },
+    position: { type: 'string', default: 'question' },
     json: { type: 'boolean', default: false },
     ...SMOKE_OPTIONS,
   },
@@ -65,6 +71,7 @@ Example:
       profile: values.quick ? 'quick' : 'full',
       protocolFile: values.protocol as string | undefined,
       seed: parseNumber('--seed', values.seed, NON_NEGATIVE_INTEGER),
+      position: parseChoice('--position', values.position, EMBEDDING_POSITIONS),
       overrides: smokeOverrides(values),
       log: (line) => process.stderr.write(line + '\n'),
       markdown: reproduceMarkdown,

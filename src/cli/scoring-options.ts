@@ -2,9 +2,10 @@
 // takes the truncation options too).
 import { type ParsedArgs } from './command.js';
 import { UsageError } from '../util/errors.js';
-import { parseNumber, POSITIVE_INTEGER } from '../util/option-value.js';
+import { parseChoice, parseNumber, POSITIVE_INTEGER } from '../util/option-value.js';
 import { checkOutputFile } from '../util/output-path.js';
 import type { TruncationRequest } from '../model/context-length.js';
+import type { EmbedPosition } from '../model/embed.js';
 
 export const TRUNCATION_OPTIONS = {
   'max-length': { type: 'string' },
@@ -33,6 +34,30 @@ export const SCORING_OPTIONS_HELP = `  --model DIR            Hugging Face model
   --data SRC             data source (required)
   --batch-size N         sequences per forward pass (default 8)
 ${TRUNCATION_OPTIONS_HELP}`;
+
+/** "prompt" is newline's name before question existed, kept so scripts that pass it still work. */
+const POSITIONS = ['auto', 'question', 'newline', 'response', 'prompt'] as const;
+
+/** --position of embed and analyze --model (absent: auto). */
+export const POSITION_OPTION = { position: { type: 'string' } } as const;
+
+export const POSITION_OPTION_HELP = `  --position P           where g(x) is taken (default auto); one row per pair at question and newline
+                         (label +1 when the preferred answer is " Yes", -1 for " No"), two at response:
+                           question  the last token of the bare question: the prompt without its
+                                     trailing "\\n" (persona: the closing quote), tokenised on its own
+                                     (the official code's embedding)
+                           newline   the last token of the prompt as scored, question + "\\n", where
+                                     the model answers; what last-layer DPO trains on ("prompt" is its
+                                     former name)
+                           response  prompt + chosen (row "<id>/chosen", +1) and prompt + rejected
+                                     ("<id>/rejected", -1)
+                           auto      newline when every pair is a Yes/No pair (persona), else response`;
+
+/** --position, parsed (absent: auto); "prompt" reads as "newline". */
+export function positionArg(values: ParsedArgs['values']): EmbedPosition | 'auto' {
+  const position = parseChoice('--position', values.position ?? 'auto', POSITIONS);
+  return position === 'prompt' ? 'newline' : position;
+}
 
 /** --max-length and --max-prompt-length as given (absent: the model's defaults, resolved once it is loaded). */
 export function truncationArgs(values: ParsedArgs['values']): TruncationRequest {

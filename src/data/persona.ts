@@ -4,6 +4,17 @@ import { DataError, type RowLocation } from './errors.js';
 import { requireString, type JsonObject } from './json-row.js';
 import { yesNoLabel, type PreferencePair } from './pair.js';
 
+/**
+ * What prefdyn appends to a persona question to make the prompt: the model answers " Yes" / " No" after
+ * it. The official code embeds the question without it (embed --position question).
+ */
+export const PROMPT_SEPARATOR = '\n';
+
+/** The prompt without one trailing PROMPT_SEPARATOR (persona: the bare question; a prompt without it: itself). */
+export function bareQuestion(prompt: string): string {
+  return prompt.endsWith(PROMPT_SEPARATOR) ? prompt.slice(0, -PROMPT_SEPARATOR.length) : prompt;
+}
+
 /** `row` is line `index` (0-based) of the behaviour's file. */
 export function personaPair(row: JsonObject, behaviour: string, index: number, loc: RowLocation): PreferencePair {
   const question = requireString(row, 'question', loc);
@@ -16,7 +27,7 @@ export function personaPair(row: JsonObject, behaviour: string, index: number, l
   return {
     id: `${behaviour}/${index}`,
     group: behaviour,
-    prompt: `${question}\n`,
+    prompt: question + PROMPT_SEPARATOR,
     chosen,
     rejected,
     meta: { label, label_confidence: row.label_confidence, statement: row.statement },

@@ -1,4 +1,5 @@
 // What every experiment receives: the base model, where to write, the seed, the settings, the data.
+import type { EmbedPosition } from '../model/embed.js';
 import type { DataSources } from './data-sources.js';
 import type { Profile } from './profile.js';
 import type { Protocol } from './protocol.js';
@@ -9,6 +10,8 @@ export interface ExperimentContext {
   /** The reproduction's output folder; each experiment writes into its own sub-folder. */
   out: string;
   seed: number;
+  /** Where the analyses take g(x) (question: the official code's; newline: where the model answers). */
+  position: EmbeddingPositionChoice;
   profile: Profile;
   /** What experiment (a) runs and tests, fixed before any run. */
   protocol: Protocol;
@@ -16,6 +19,10 @@ export interface ExperimentContext {
   /** One progress line (the terminal's stderr in `prefdyn reproduce`). */
   log(line: string): void;
 }
+
+/** The two prompt positions reproduce compares (model/embed.ts). */
+export type EmbeddingPositionChoice = Exclude<EmbedPosition, 'response'>;
+export const EMBEDDING_POSITIONS: readonly EmbeddingPositionChoice[] = ['question', 'newline'];
 
 /** Step at which "loss after k" and the initial margin slope are read: a fifth of the run. */
 export const compareStep = (steps: number): number => Math.max(1, Math.round(steps / 5));

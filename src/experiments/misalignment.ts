@@ -103,6 +103,7 @@ export async function misalignment(
   t = Date.now();
   const afterFile = path.join(dir, 'analysis-aligned.json');
   const after = await analyzeModel(alignedModel, ctx.data.source(ctx.protocol.behaviours, 'protocol'), {
+    position: ctx.position,
     bootstrap: profile.bootstrap,
     seed,
     jsonFile: afterFile,

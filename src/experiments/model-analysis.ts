@@ -6,6 +6,7 @@ import { analyzeEmbeddings } from '../analysis/analyze.js';
 import { embeddingsForAnalysis } from '../analysis/embed-for-analysis.js';
 import { embeddingsPaths, openEmbeddingsFile, type EmbeddingSource } from '../analysis/embeddings-file.js';
 import { writeSafetensors } from '../model/safetensors.js';
+import type { EmbedPosition } from '../model/embed.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { cacheDir } from '../util/cache-dir.js';
 
@@ -24,13 +25,20 @@ export interface ModelAnalysis {
 export async function analyzeModel(
   model: string,
   data: string,
-  o: { bootstrap: number; seed: number; jsonFile: string; keep?: { group: string; name: string } },
+  o: {
+    position: EmbedPosition;
+    bootstrap: number;
+    seed: number;
+    jsonFile: string;
+    keep?: { group: string; name: string };
+  },
 ): Promise<ModelAnalysis> {
   const made = await embeddingsForAnalysis({
     model,
     data,
     source: {},
     batchSize: 8,
+    position: o.position,
     truncation: {},
     cacheDir: cacheDir('embeddings'),
   });
@@ -66,5 +74,7 @@ function writeGroupEmbeddings(source: EmbeddingSource, group: string, name: stri
     paths.rows,
     rows.map((r) => JSON.stringify({ id: r.id, group: r.group, label: r.label }) + '\n').join(''),
   );
-  writeSafetensors(paths.tensors, [{ name: 'embeddings', shape: [rows.length, d], data: x }]);
+  const position = source.embeddingPosition;
+  const metadata = position === null ? undefined : { embedding_position: position };
+  writeSafetensors(paths.tensors, [{ name: 'embeddings', shape: [rows.length, d], data: x }], metadata);
 }

@@ -1,5 +1,6 @@
 // What `prefdyn reproduce` writes to summary.json, shared by the experiments (which fill it) and the
 // renderers in report/ (REPORT.md, the terminal summary).
+import type { EmbeddingPositionChoice } from './context.js';
 import type { Finding } from './findings.js';
 import type { MisalignmentResult } from './misalignment.js';
 import type { PrioritisationResult } from './prioritisation.js';
@@ -20,6 +21,8 @@ export interface ReproduceSummary {
   protocol: Protocol;
   /** Hidden size of the model's embeddings. */
   d: number;
+  /** Where every analysis here took g(x): question (the official code's) or newline (model/embed.ts). */
+  embedding_position: EmbeddingPositionChoice;
   data: { source: string; pairs: { group: string; pairs: number }[] };
   single: SingleBehavioursResult;
   prioritisation: PrioritisationResult;

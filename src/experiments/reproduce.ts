@@ -9,16 +9,17 @@ import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { checkOutputFolder } from '../util/output-path.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
-import type { ExperimentContext } from './context.js';
+import type { EmbeddingPositionChoice, ExperimentContext } from './context.js';
 import { DataSources } from './data-sources.js';
 import { findings, fmt } from './findings.js';
 import { misalignment } from './misalignment.js';
 import { prioritisation } from './prioritisation.js';
 import { fitBatches, profileFor, trainPairsOf, type ProfileName, type ProfileOverrides } from './profile.js';
 import type { ReproduceSummary } from './reproduce-summary.js';
-import { singleBehaviours } from './single-behaviours.js';
+import { singleBehaviours, type PositionAgreement } from './single-behaviours.js';
 import { protocolFor } from './protocol.js';
 import type { ProtocolTest, SummaryTest } from './protocol-tests.js';
+import { EMBED_POSITION_DEFINITIONS } from '../model/embed.js';
 
 export interface ReproduceOptions {
   model: string;
@@ -28,6 +29,8 @@ export interface ReproduceOptions {
   /** A protocol file (YAML or JSON) in place of the profile's built-in protocol (protocol.ts). */
   protocolFile?: string;
   seed: number;
+  /** Where the analyses take g(x) (default question, the official code's); the other position is analysed too, for the rank agreement. */
+  position?: EmbeddingPositionChoice;
   log(line: string): void;
   /** REPORT.md from the summary (report/reproduce-markdown.ts; report/ sits above experiments/, so the caller passes it). */
   markdown(summary: ReproduceSummary): string;
@@ -63,7 +66,16 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceSummary> 
     path.join(o.out, 'data'),
   );
   const profile = fitBatches(requested, trainPairsOf(Math.min(...data.counts.values())));
-  const ctx: ExperimentContext = { model: o.model, out: o.out, seed: o.seed, profile, protocol, data, log: o.log };
+  const ctx: ExperimentContext = {
+    model: o.model,
+    out: o.out,
+    seed: o.seed,
+    position: o.position ?? 'question',
+    profile,
+    protocol,
+    data,
+    log: o.log,
+  };
   o.log(
     `reproducing Im & Li (2024) on ${o.model}: ${profile.name} profile, protocol ${protocol.source} (${protocol.behaviours.length} behaviours, seeds ${protocol.seeds.join(', ')}, modes ${protocol.modes.join(', ')}), seed ${o.seed}, output ${o.out}`,
   );
@@ -83,6 +95,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceSummary> 
     profile,
     protocol,
     d: single.report.source.d,
+    embedding_position: ctx.position,
     data: {
       source:
         profile.pairsPerBehaviour === null
@@ -122,6 +135,12 @@ function prepareOutput(out: string): void {
   );
 }
 
+/** Where Delta was measured, and how much the ranking depends on it. */
+function positionCaveat(a: PositionAgreement): string {
+  const [used, other] = a.positions;
+  return `Delta is measured at --position ${used} (${EMBED_POSITION_DEFINITIONS[used]}); last-layer DPO trains on g(x) at newline, whose E||g||^2 sets its lr. Spearman rank agreement of Delta between ${used} and ${other} over the ${a.delta.length} behaviours: ${fmt(a.spearman, 2)} (\`${a.analysis}\`).`;
+}
+
 /** What keeps this reproduction from being the paper's, from the settings it actually ran with. */
 function caveats(s: ReproduceSummary): string[] {
   const p = s.profile;
@@ -132,11 +151,12 @@ function caveats(s: ReproduceSummary): string[] {
     `Last-layer learning rate ${s.single.lr} instead of the paper's 0.1 (beta kept at ${p.beta}): ${s.single.lr_rule}, scale ${p.lastLayer.lrScale}. Last-layer dynamics depend on lr and beta only through lr * beta^2, against the scale of g.`,
     `Alignment changed the scale of the embeddings as well as Delta: E||g||^2 over the protocol's behaviours was ${fmt(m.mean_squared_norm.before, 1)} before and ${fmt(m.mean_squared_norm.after, 1)} after. Both flip runs use one lr (as the paper's did), so part of a faster flip can come from the scale; Delta / sqrt(E||g||^2) of ${m.behaviour} went from ${fmt(m.delta[0]!.before / Math.sqrt(m.mean_squared_norm.before))} to ${fmt(m.delta[0]!.after / Math.sqrt(m.mean_squared_norm.after))}.`,
     `Alignment: LoRA (r 8, alpha 32, dropout 0.05, q_proj and v_proj, as the paper) with lr ${p.align.lr} for ${p.align.steps} steps of ${p.align.effectiveBatch} pairs instead of lr 1e-5 for one epoch: the paper's lr barely moves a tiny model in the steps a CPU affords.`,
-    `Experiment (a) ranks ${s.protocol.behaviours.length} behaviours; prioritisation rests on ${s.prioritisation.pairs.length} pair(s) of the paper's five, whose official priority gap orders them as Delta does (theory.md s.7), and misalignment on one alignment run.`,
+    `Experiment (a) ranks ${s.protocol.behaviours.length} behaviours; prioritisation rests on ${s.prioritisation.pairs.length} pairs chosen by their Delta gap and one run of all ${s.prioritisation.mix.n_behaviours} behaviours together; misalignment on one alignment run.`,
     s.protocol.seeds.length > 1
-      ? `Experiment (a) ran seeds ${s.protocol.seeds.join(', ')} (splits, batch order, LoRA initialisation); (b) and (c) ran seed ${s.seed} only.`
+      ? `Experiment (a) and the flips of (c) ran seeds ${s.protocol.seeds.join(', ')} (batch order, LoRA initialisation); the runs of (b) and the alignment of (c) ran seed ${s.seed} only.`
       : `One seed (${s.seed}); other seeds change the splits, batch order and LoRA initialisation (the full profile runs three).`,
     `g(x) is the true input of lm_head (final norm applied once); the official code applies the final RMSNorm twice.`,
+    positionCaveat(s.single.position_agreement),
   ];
   if (p.flip.mode === 'last-layer')
     out.push(

@@ -23,7 +23,14 @@ import { averageRanks } from '../analysis/rank-correlation.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import type { RunSeries } from '../analysis/run-metrics.js';
 import { MISALIGNMENT_BEHAVIOUR } from './behaviours.js';
-import { compareStep, seconds, type ExperimentContext } from './context.js';
+import {
+  compareStep,
+  EMBEDDING_POSITIONS,
+  seconds,
+  type EmbeddingPositionChoice,
+  type ExperimentContext,
+} from './context.js';
+import { spearman } from '../analysis/rank-correlation.js';
 import { lastLayerLr, LR_RULE } from './last-layer-lr.js';
 import { analyzeModel } from './model-analysis.js';
 import { lastLayerRun, loraRun } from './experiment-runs.js';
@@ -50,9 +57,24 @@ export interface SingleBehaviour {
   mean_observed: Record<string, Record<string, number | null>>;
 }
 
+/** Delta of the behaviours at both prompt positions and the rank agreement of the two (Spearman). */
+export interface PositionAgreement {
+  positions: [EmbeddingPositionChoice, EmbeddingPositionChoice];
+  /** The analysis at the second position (bootstrap 0), relative to the output folder. */
+  analysis: string;
+  delta: { group: string; values: [number, number] }[];
+  spearman: number;
+}
+
 export interface SingleBehavioursResult {
   analysis: string;
+  /** Where g(x) was taken for every Delta of this reproduction. */
+  embedding_position: EmbeddingPositionChoice;
+  position_agreement: PositionAgreement;
+  /** E||g||^2 at embedding_position (the scale Delta is read against). */
   mean_squared_norm: number;
+  /** E||g||^2 at newline: the g(x) last-layer DPO trains on, which sets lr. */
+  lr_mean_squared_norm: number;
   lr: number;
   lr_rule: string;
   k: { [mode: string]: number };
@@ -83,15 +105,33 @@ export async function singleBehaviours(ctx: ExperimentContext): Promise<SingleBe
   const dir = path.join(ctx.out, 'single');
   const t0 = Date.now();
   const analysisFile = path.join(dir, 'analysis.json');
-  const analysis = await analyzeModel(ctx.model, ctx.data.source(behaviours, 'protocol'), {
+  const protocolData = ctx.data.source(behaviours, 'protocol');
+  const analysis = await analyzeModel(ctx.model, protocolData, {
+    position: ctx.position,
     bootstrap: profile.bootstrap,
     seed,
     jsonFile: analysisFile,
     keep: { group: MISALIGNMENT_BEHAVIOUR, name: path.join(dir, 'embeddings', MISALIGNMENT_BEHAVIOUR) },
   });
-  const lr = lastLayerLr(profile.beta, analysis.meanSquaredNorm, profile.lastLayer.lrScale);
+  // The other position: Delta's rank agreement between the two, and (when it is newline) the training scale.
+  const otherPosition = EMBEDDING_POSITIONS.find((p) => p !== ctx.position)!;
+  const otherFile = path.join(dir, `analysis-${otherPosition}.json`);
+  const other = await analyzeModel(ctx.model, protocolData, {
+    position: otherPosition,
+    bootstrap: 0,
+    seed,
+    jsonFile: otherFile,
+  });
+  const trained = ctx.position === 'newline' ? analysis : other;
+  const lr = lastLayerLr(profile.beta, trained.meanSquaredNorm, profile.lastLayer.lrScale);
+  const agreement = positionAgreement(
+    [ctx.position, otherPosition],
+    analysis.report,
+    other.report,
+    path.relative(ctx.out, otherFile),
+  );
   ctx.log(
-    `[a] analysed ${behaviours.length} behaviours (${analysis.cached ? 'cached embeddings' : 'embedded'}), E||g||^2 = ${analysis.meanSquaredNorm.toFixed(1)} -> last-layer lr ${lr} (${seconds(t0)})`,
+    `[a] analysed ${behaviours.length} behaviours at --position ${ctx.position} and ${otherPosition} (${analysis.cached && other.cached ? 'cached embeddings' : 'embedded'}): Spearman of Delta between them ${agreement.spearman.toFixed(2)}; E||g||^2 at newline = ${trained.meanSquaredNorm.toFixed(1)} -> last-layer lr ${lr} (${seconds(t0)})`,
   );
 
   const input = independentRunsInput(analysis.report);
@@ -229,7 +269,10 @@ export async function singleBehaviours(ctx: ExperimentContext): Promise<SingleBe
   return {
     result: {
       analysis: path.relative(ctx.out, analysisFile),
+      embedding_position: ctx.position,
+      position_agreement: agreement,
       mean_squared_norm: analysis.meanSquaredNorm,
+      lr_mean_squared_norm: trained.meanSquaredNorm,
       lr,
       lr_rule: LR_RULE,
       k,
@@ -260,6 +303,25 @@ function predictorScores(
     if (values.every((v) => typeof v === 'number' && Number.isFinite(v))) out.set(key, values as number[]);
   }
   return out;
+}
+
+/** Delta per behaviour at two positions (reports a and b of the same behaviours; b written to analysisOfB) and Spearman's rho between them. */
+export function positionAgreement(
+  positions: [EmbeddingPositionChoice, EmbeddingPositionChoice],
+  a: AnalysisReport,
+  b: AnalysisReport,
+  analysisOfB: string,
+): PositionAgreement {
+  const delta = a.groups.map((g) => {
+    const other = b.groups.find((o) => o.group === g.group);
+    if (!other) throw new Error(`positionAgreement: behaviour ${g.group} missing at ${positions[1]}`);
+    return { group: g.group, values: [g.delta, other.delta] as [number, number] };
+  });
+  const spearmanRho = spearman(
+    delta.map((x) => x.values[0]),
+    delta.map((x) => x.values[1]),
+  );
+  return { positions, analysis: analysisOfB, delta, spearman: spearmanRho };
 }
 
 /**

@@ -7,6 +7,7 @@ import { noGrad } from '../tensor/autograd.js';
 import { UserError } from '../util/errors.js';
 import { firstNonFinite } from '../util/finite.js';
 import { pairLabel, type PreferencePair } from '../data/pair.js';
+import { bareQuestion } from '../data/persona.js';
 import type { ModelTokenizer } from '../tokenizer/load.js';
 import { tokenizedPairs } from '../tokenizer/pair.js';
 import type { TruncationLimits } from '../tokenizer/truncation.js';
@@ -57,8 +58,35 @@ export function lastTokenHidden(
   return { data, d };
 }
 
-/** Where g(x) is taken: the last prompt token (Yes/No pairs) or the last token of prompt + response. */
-export type EmbedPosition = 'prompt' | 'response';
+/**
+ * Where g(x) is taken (theory.md s.3 and s.5). For a persona prompt, question + "\n":
+ *   question  the last token of the bare question, the prompt without its trailing "\n" (persona: the
+ *             closing quote), tokenised on its own: the official code's embedding
+ *   newline   the last token of the prompt as scored, question + "\n": where the model answers " Yes" / " No",
+ *             i.e. the g(x) that last-layer DPO trains on (prefdyn's embedding before --position)
+ *   response  the last tokens of prompt + chosen and of prompt + rejected (free-text pairs)
+ * A prompt without a trailing "\n" gives the same rows at question and newline.
+ */
+export type EmbedPosition = 'question' | 'newline' | 'response';
+
+/** Each position's definition, as written into the embeddings file's metadata (embedding_position_definition). */
+export const EMBED_POSITION_DEFINITIONS: Record<EmbedPosition, string> = {
+  question:
+    'final hidden state at the last token of the bare question: the prompt without its trailing "\\n" (persona: the closing quote), tokenised on its own, as the official code embeds it; one row per pair',
+  newline:
+    'final hidden state at the last token of the prompt as scored, question + "\\n" (where the model answers " Yes" / " No"); one row per pair',
+  response:
+    'final hidden states at the last token of prompt + chosen (row "<id>/chosen", +1) and of prompt + rejected ("<id>/rejected", -1)',
+};
+
+/** The embeddings file's metadata keys for a position: `position` (the sequence: "prompt" or "response"), `embedding_position` and its definition. */
+export function positionMetadata(position: EmbedPosition): Record<string, string> {
+  return {
+    position: position === 'response' ? 'response' : 'prompt',
+    embedding_position: position,
+    embedding_position_definition: EMBED_POSITION_DEFINITIONS[position],
+  };
+}
 
 export interface EmbeddingRow {
   id: string;
@@ -68,12 +96,11 @@ export interface EmbeddingRow {
 }
 
 /**
- * Contract 3's rows. 'prompt': one row per pair, g at the last prompt token, label from the pair's
- * Yes/No label (theory.md section 3). 'response': two rows per pair, "<id>/chosen" (+1) and
- * "<id>/rejected" (-1), g at the last token of prompt + response (theory.md section 5).
- * 'auto' picks 'prompt' when every pair has a Yes/No label, else 'response'. Pairs are tokenised and
- * truncated as for scoring (tokenizer/pair.ts), so the prompt embedded is the prompt scored; `note`
- * reports the truncation.
+ * Contract 3's rows, one per pair at 'question' and 'newline' (label from the pair's Yes/No label,
+ * theory.md section 3), two at 'response' (theory.md section 5); see EmbedPosition.
+ * 'auto' picks 'newline' when every pair has a Yes/No label, else 'response'. Pairs are tokenised and
+ * truncated as for scoring (tokenizer/pair.ts), so the prompt embedded is the prompt scored (at
+ * 'question', without its trailing "\n"); `note` reports the truncation.
  */
 export function embedPairs(
   model: CausalLM,
@@ -82,22 +109,31 @@ export function embedPairs(
   opts: { position: EmbedPosition | 'auto'; batchSize: number; limits: TruncationLimits; onProgress?: OnProgress },
 ): { data: Float32Array; d: number; rows: EmbeddingRow[]; position: EmbedPosition; note: string | undefined } {
   const position =
-    opts.position === 'auto' ? (pairs.every((p) => pairLabel(p) !== undefined) ? 'prompt' : 'response') : opts.position;
+    opts.position === 'auto'
+      ? pairs.every((p) => pairLabel(p) !== undefined)
+        ? 'newline'
+        : 'response'
+      : opts.position;
   const labels = pairs.map((pair) => {
     const label = pairLabel(pair);
-    if (position === 'prompt' && label === undefined) {
+    if (position !== 'response' && label === undefined) {
       throw new UserError(
         `pair ${pair.id}: no Yes/No label, so its prompt embedding has no side; use --position response (embeds prompt + chosen and prompt + rejected)`,
       );
     }
+    if (position === 'question' && bareQuestion(pair.prompt) === '')
+      throw new UserError(
+        `pair ${pair.id}: the prompt is empty without its trailing "\\n"; nothing to embed at --position question`,
+      );
     return label;
   });
-  const { tokens, note } = tokenizedPairs(tok, pairs, opts.limits);
+  const embedded = position === 'question' ? pairs.map((p) => ({ ...p, prompt: bareQuestion(p.prompt) })) : pairs;
+  const { tokens, note } = tokenizedPairs(tok, embedded, opts.limits);
   const seqs: number[][] = [];
   const rows: EmbeddingRow[] = [];
   pairs.forEach((pair, i) => {
     const t = tokens[i]!;
-    if (position === 'prompt') {
+    if (position !== 'response') {
       seqs.push(Array.from(t.prompt));
       rows.push({ id: pair.id, group: pair.group, label: labels[i]! });
     } else {

@@ -31,6 +31,7 @@ export function analysisTable(report: AnalysisReport): string {
     'n+',
     'n-',
     'delta',
+    'delta_u',
     'delta 95% CI',
     'conc',
     'delta/sqrt(conc)',
@@ -50,6 +51,7 @@ export function analysisTable(report: AnalysisReport): string {
       String(g.n_pos),
       String(g.n_neg),
       formatNumber(g.delta),
+      formatNumber(g.delta_unbiased),
       g.delta_ci ? `[${formatNumber(g.delta_ci[0])}, ${formatNumber(g.delta_ci[1])}]` : '-',
       formatNumber(g.concentration),
       formatNumber(g.delta_over_sqrt_concentration),
@@ -66,6 +68,7 @@ export function analysisTable(report: AnalysisReport): string {
     '',
     alignColumns([header, ...rows]),
     '',
+    'delta_u: unbiased estimate of Delta (the noise floor tr(S+)/n+ + tr(S-)/n- removed from delta^2; 0 when below it)',
     'rank: predicted learning order (decreasing velocity = initial margin velocity in the mix, last-layer mode); ~: too close to call with the next',
     'acc1: reward accuracy after one full-batch step; bound: Cantelli lower bound from the same projections',
   ];

@@ -60,6 +60,7 @@ const COLUMNS: Column[] = [
   ['n+', (g) => g.n_pos],
   ['n-', (g) => g.n_neg],
   ['Delta', (g) => g.delta],
+  ['Delta unbiased', (g) => g.delta_unbiased],
   ['Delta 95% CI', (g) => (g.delta_ci ? `[${fixed(g.delta_ci[0])}, ${fixed(g.delta_ci[1])}]` : null)],
   ['concentration', (g) => g.concentration],
   ['Delta/sqrt(conc.)', (g) => g.delta_over_sqrt_concentration],

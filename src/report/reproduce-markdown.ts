@@ -7,6 +7,7 @@ import { fmt, interval } from '../experiments/findings.js';
 import type { ProtocolTest } from '../experiments/protocol-tests.js';
 import type { ReproduceSummary } from '../experiments/reproduce-summary.js';
 import { PAPER_BEHAVIOURS as PAPER } from '../experiments/behaviours.js';
+import type { SingleBehavioursResult } from '../experiments/single-behaviours.js';
 import { HEADLINE_MEASURE } from '../experiments/verdicts.js';
 
 function table(head: string[], rows: string[][]): string {
@@ -41,7 +42,7 @@ export function reproduceMarkdown(s: ReproduceSummary): string {
     '',
     '## (a) Single behaviours across distinguishability',
     '',
-    `Each behaviour trained alone, per mode and seed: last-layer DPO with plain SGD at lr ${a.lr} for ${p.lastLayer.steps} steps (batch ${p.lastLayer.batchSize}); LoRA DPO at lr ${p.align.lr} for ${p.align.steps} steps of ${p.align.effectiveBatch} pairs. Predictors from the base model's prompt embeddings (\`${a.analysis}\`). Observed values are of the ${a.headline.mode} runs, averaged over seeds. Rank 1 = predicted fastest.`,
+    `Each behaviour trained alone, per mode and seed: last-layer DPO with plain SGD at lr ${a.lr} for ${p.lastLayer.steps} steps (batch ${p.lastLayer.batchSize}); LoRA DPO at lr ${p.align.lr} for ${p.align.steps} steps of ${p.align.effectiveBatch} pairs. Predictors from the base model's prompt embeddings at --position ${a.embedding_position} (\`${a.analysis}\`). Observed values are of the ${a.headline.mode} runs, averaged over seeds. Rank 1 = predicted fastest.`,
     '',
     table(
       [
@@ -67,6 +68,13 @@ export function reproduceMarkdown(s: ReproduceSummary): string {
     `Every pre-registered test: Spearman of the predictor against the behaviours' mean speed rank over seeds, a bootstrap 95% interval over behaviours, the one-sided permutation p-value, and the spread over seeds. In last-layer mode with balanced labels the solo velocity is Delta^2/4 and the first-order loss drop lr beta^2 Delta^2/8 (theory.md s.7): the train-loss tests marked "identity" are close to one by construction; the held-out tests of the ${a.headline.mode} runs decide the verdict.`,
     '',
     testTable(a.tests),
+    '',
+    positionParagraph(a.position_agreement),
+    '',
+    table(
+      ['behaviour', ...a.position_agreement.positions.map((p) => `Delta at ${p}`)],
+      a.position_agreement.delta.map((r) => [r.group, fmt(r.values[0]), fmt(r.values[1])]),
+    ),
     '',
     '## (b) Prioritisation: behaviours trained together',
     '',
@@ -204,4 +212,10 @@ function testTable(tests: readonly ProtocolTest[]): string {
       t.decision,
     ]),
   );
+}
+
+/** The embedding position used and the rank agreement of Delta with the other one (issue: faithful embeddings). */
+function positionParagraph(agreement: SingleBehavioursResult['position_agreement']): string {
+  const [used, other] = agreement.positions;
+  return `Embedding position: Delta above is taken at \`${used}\`; at \`${other}\` (\`${agreement.analysis}\`) the Spearman rank agreement of Delta over the ${agreement.delta.length} behaviours is ${fmt(agreement.spearman, 2)}. question: the last token of the bare question (the official code's); newline: the last token of question + "\\n", where the model answers and what last-layer DPO trains on.`;
 }
