@@ -11,7 +11,7 @@ import { embeddingsForAnalysis } from '../analysis/embed-for-analysis.js';
 import { cacheDir } from '../util/cache-dir.js';
 import { rowsDataFingerprint, sourceDataFingerprint } from '../analysis/data-fingerprint.js';
 import { addSourceOptions, SOURCE_OPTIONS_HELP, sourceOptionsFromArgs } from './data-options.js';
-import { TRUNCATION_OPTIONS, TRUNCATION_OPTIONS_HELP, truncationArgs } from './scoring-options.js';
+import { PAIR_TOKEN_OPTIONS, PAIR_TOKEN_OPTIONS_HELP, tokenizeArg, truncationArgs } from './scoring-options.js';
 
 export const command: Command = {
   name: 'analyze',
@@ -37,7 +37,7 @@ Options:
   --cache DIR         where embeddings made with --model are kept (default $PREFDYN_CACHE_DIR/embeddings,
                       i.e. .cache/embeddings; the trainer's caches live beside it)
   --batch-size N      sequences per forward pass when embedding (default 8)
-${TRUNCATION_OPTIONS_HELP}
+${PAIR_TOKEN_OPTIONS_HELP}
 ${SOURCE_OPTIONS_HELP}
 
 Example:
@@ -48,7 +48,7 @@ Example:
     data: { type: 'string' },
     cache: { type: 'string' },
     'batch-size': { type: 'string', default: '8' },
-    ...TRUNCATION_OPTIONS,
+    ...PAIR_TOKEN_OPTIONS,
     mix: { type: 'string' },
     bootstrap: { type: 'string', default: '200' },
     seed: { type: 'string', default: '1234' },
@@ -97,9 +97,10 @@ async function embeddingsName(values: ParsedArgs['values']): Promise<string> {
     source: sourceOptionsFromArgs(values),
     batchSize,
     truncation: truncationArgs(values),
+    tokenize: tokenizeArg(values),
     cacheDir: typeof values.cache === 'string' ? values.cache : cacheDir('embeddings'),
   });
-  if (made.note) process.stderr.write(`prefdyn: ${made.note}\n`);
+  for (const line of [made.note, made.warning]) if (line) process.stderr.write(`prefdyn: ${line}\n`);
   process.stderr.write(`prefdyn: ${made.cached ? 'using cached' : 'wrote'} embeddings ${made.name}.safetensors\n`);
   return made.name;
 }

@@ -5,6 +5,7 @@ import type { ProfileOverrides } from '../experiments/profile.js';
 import { packagePath } from '../util/package-root.js';
 import { NON_NEGATIVE_INTEGER, parseNumber, POSITIVE_INTEGER } from '../util/option-value.js';
 import { reproduce } from '../experiments/reproduce.js';
+import { TOKENIZE_OPTION, TOKENIZE_OPTION_HELP, tokenizeArg } from './scoring-options.js';
 import { reproduceMarkdown } from '../report/reproduce-markdown.js';
 import { terminalSummary } from '../report/terminal-summary.js';
 import { reportReproduction } from '../report/write-report.js';
@@ -35,6 +36,7 @@ Options:
   --quick        the short profile (what \`npm start\` runs): alignment 20 LoRA steps, flips in last-layer mode
   --seed N       seed of splits, batch order, LoRA initialisation and bootstraps (default 1234)
   --json         print summary.json instead of the compact summary
+${TOKENIZE_OPTION_HELP}
   --steps N      every run's step count (for smoke tests; the verdicts need the profile's)
   --pairs N      pairs per behaviour, drawn with the seed (for smoke tests; default all 1,000)
 
@@ -46,6 +48,7 @@ Example:
     quick: { type: 'boolean', default: false },
     seed: { type: 'string', default: '1234' },
     json: { type: 'boolean', default: false },
+    ...TOKENIZE_OPTION,
     ...SMOKE_OPTIONS,
   },
   async run({ values }) {
@@ -55,6 +58,7 @@ Example:
       out,
       profile: values.quick ? 'quick' : 'full',
       seed: parseNumber('--seed', values.seed, NON_NEGATIVE_INTEGER),
+      tokenize: tokenizeArg(values),
       overrides: smokeOverrides(values),
       log: (line) => process.stderr.write(line + '\n'),
       markdown: reproduceMarkdown,

@@ -1,6 +1,7 @@
 // What every experiment receives: the base model, where to write, the seed, the settings, the data.
 import type { DataSources } from './data-sources.js';
 import type { Profile } from './profile.js';
+import type { PairTokenization } from '../tokenizer/pair.js';
 
 export interface ExperimentContext {
   /** The base (reference) model folder. */
@@ -8,6 +9,8 @@ export interface ExperimentContext {
   /** The reproduction's output folder; each experiment writes into its own sub-folder. */
   out: string;
   seed: number;
+  /** How every run and analysis tokenises the pairs (--tokenize). */
+  tokenize: PairTokenization;
   profile: Profile;
   data: DataSources;
   /** One progress line (the terminal's stderr in `prefdyn reproduce`). */

@@ -16,5 +16,6 @@ export function lastLayerRun(ctx: ExperimentContext, dir: string, data: string, 
     batchSize: profile.lastLayer.batchSize,
     evalEvery: profile.lastLayer.evalEvery,
     seed: ctx.seed,
+    tokenize: ctx.tokenize,
   });
 }

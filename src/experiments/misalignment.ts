@@ -71,6 +71,7 @@ export async function misalignment(
     gradientAccumulationSteps: profile.align.effectiveBatch / profile.align.microBatch,
     evalEvery: profile.align.evalEvery,
     seed,
+    tokenize: ctx.tokenize,
   });
   const alignedModel = path.join(dir, 'aligned-model');
   await mergeAdapter(ctx.model, align.checkpoint, alignedModel);
@@ -85,6 +86,7 @@ export async function misalignment(
     bootstrap: profile.bootstrap,
     seed,
     jsonFile: afterFile,
+    tokenize: ctx.tokenize,
     keep: { group: b, name: path.join(dir, 'embeddings', b) },
   });
   const delta = [b, ...PAPER_BEHAVIOURS.filter((g) => g !== b)].map((g): DeltaChange => {
@@ -114,6 +116,7 @@ export async function misalignment(
       gradientAccumulationSteps: lora ? profile.align.effectiveBatch / profile.align.microBatch : 1,
       evalEvery: lora ? profile.align.evalEvery : profile.lastLayer.evalEvery,
       seed,
+      tokenize: ctx.tokenize,
     });
     const [o] = observedSpeeds(run.series, [b], k);
     ctx.log(

@@ -8,6 +8,7 @@ import { embeddingsPaths, openEmbeddingsFile, type EmbeddingSource } from '../an
 import { writeSafetensors } from '../model/safetensors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { cacheDir } from '../util/cache-dir.js';
+import type { PairTokenization } from '../tokenizer/pair.js';
 
 export interface ModelAnalysis {
   report: AnalysisReport;
@@ -24,7 +25,13 @@ export interface ModelAnalysis {
 export async function analyzeModel(
   model: string,
   data: string,
-  o: { bootstrap: number; seed: number; jsonFile: string; keep?: { group: string; name: string } },
+  o: {
+    bootstrap: number;
+    seed: number;
+    jsonFile: string;
+    tokenize: PairTokenization;
+    keep?: { group: string; name: string };
+  },
 ): Promise<ModelAnalysis> {
   const made = await embeddingsForAnalysis({
     model,
@@ -32,6 +39,7 @@ export async function analyzeModel(
     source: {},
     batchSize: 8,
     truncation: {},
+    tokenize: o.tokenize,
     cacheDir: cacheDir('embeddings'),
   });
   const source = openEmbeddingsFile(made.name);

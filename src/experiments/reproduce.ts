@@ -18,6 +18,7 @@ import { prioritisation } from './prioritisation.js';
 import { fitBatches, profileFor, trainPairsOf, type ProfileName, type ProfileOverrides } from './profile.js';
 import type { ReproduceSummary } from './reproduce-summary.js';
 import { singleBehaviours } from './single-behaviours.js';
+import type { PairTokenization } from '../tokenizer/pair.js';
 
 export interface ReproduceOptions {
   model: string;
@@ -25,6 +26,7 @@ export interface ReproduceOptions {
   profile: ProfileName;
   overrides?: ProfileOverrides;
   seed: number;
+  tokenize: PairTokenization;
   log(line: string): void;
   /** REPORT.md from the summary (report/reproduce-markdown.ts; report/ sits above experiments/, so the caller passes it). */
   markdown(summary: ReproduceSummary): string;
@@ -54,7 +56,15 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceSummary> 
   const requested = profileFor(o.profile, o.overrides);
   const data = await DataSources.open(PAPER_BEHAVIOURS, requested.pairsPerBehaviour, o.seed, path.join(o.out, 'data'));
   const profile = fitBatches(requested, trainPairsOf(Math.min(...data.counts.values())));
-  const ctx: ExperimentContext = { model: o.model, out: o.out, seed: o.seed, profile, data, log: o.log };
+  const ctx: ExperimentContext = {
+    model: o.model,
+    out: o.out,
+    seed: o.seed,
+    tokenize: o.tokenize,
+    profile,
+    data,
+    log: o.log,
+  };
   o.log(`reproducing Im & Li (2024) on ${o.model}: ${profile.name} profile, seed ${o.seed}, output ${o.out}`);
 
   const single = await singleBehaviours(ctx);

@@ -58,6 +58,7 @@ export async function singleBehaviours(ctx: ExperimentContext): Promise<SingleBe
     bootstrap: profile.bootstrap,
     seed,
     jsonFile: analysisFile,
+    tokenize: ctx.tokenize,
     keep: { group: MISALIGNMENT_BEHAVIOUR, name: path.join(dir, 'embeddings', MISALIGNMENT_BEHAVIOUR) },
   });
   const lr = lastLayerLr(profile.beta, analysis.meanSquaredNorm, profile.lastLayer.lrScale);

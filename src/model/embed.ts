@@ -8,7 +8,7 @@ import { UserError } from '../util/errors.js';
 import { firstNonFinite } from '../util/finite.js';
 import { pairLabel, type PreferencePair } from '../data/pair.js';
 import type { ModelTokenizer } from '../tokenizer/load.js';
-import { tokenizedPairs } from '../tokenizer/pair.js';
+import { multiTokenAnswerWarning, tokenizedPairs, type PairTokenization } from '../tokenizer/pair.js';
 import type { TruncationLimits } from '../tokenizer/truncation.js';
 import type { OnProgress } from '../util/progress.js';
 import type { CausalLM } from './model.js';
@@ -73,14 +73,27 @@ export interface EmbeddingRow {
  * "<id>/rejected" (-1), g at the last token of prompt + response (theory.md section 5).
  * 'auto' picks 'prompt' when every pair has a Yes/No label, else 'response'. Pairs are tokenised and
  * truncated as for scoring (tokenizer/pair.ts), so the prompt embedded is the prompt scored; `note`
- * reports the truncation.
+ * reports the truncation; `warning` says when Yes/No answers are not one token each.
  */
 export function embedPairs(
   model: CausalLM,
   tok: ModelTokenizer,
   pairs: PreferencePair[],
-  opts: { position: EmbedPosition | 'auto'; batchSize: number; limits: TruncationLimits; onProgress?: OnProgress },
-): { data: Float32Array; d: number; rows: EmbeddingRow[]; position: EmbedPosition; note: string | undefined } {
+  opts: {
+    position: EmbedPosition | 'auto';
+    batchSize: number;
+    limits: TruncationLimits;
+    tokenize: PairTokenization;
+    onProgress?: OnProgress;
+  },
+): {
+  data: Float32Array;
+  d: number;
+  rows: EmbeddingRow[];
+  position: EmbedPosition;
+  note: string | undefined;
+  warning: string | undefined;
+} {
   const position =
     opts.position === 'auto' ? (pairs.every((p) => pairLabel(p) !== undefined) ? 'prompt' : 'response') : opts.position;
   const labels = pairs.map((pair) => {
@@ -92,7 +105,9 @@ export function embedPairs(
     }
     return label;
   });
-  const { tokens, note } = tokenizedPairs(tok, pairs, opts.limits);
+  const { tokens, note } = tokenizedPairs(tok, pairs, opts.limits, opts.tokenize);
+  // g(x) at the last prompt token predicts an answer's first token only: the theory's Delta (s.3) needs one-token answers.
+  const warning = position === 'prompt' ? multiTokenAnswerWarning(pairs, tokens) : undefined;
   const seqs: number[][] = [];
   const rows: EmbeddingRow[] = [];
   pairs.forEach((pair, i) => {
@@ -121,5 +136,6 @@ export function embedPairs(
     rows,
     position,
     note,
+    warning,
   };
 }

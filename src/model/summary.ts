@@ -5,6 +5,7 @@ import path from 'node:path';
 import { validateCheckpoint } from './checkpoint.js';
 import { parameterCount, type ModelConfig } from './config.js';
 import { loadTokenizer, TOKENIZER_FILE, type SpecialToken } from '../tokenizer/load.js';
+import { answerIds } from '../tokenizer/pair.js';
 import type { Dtype } from './dtype.js';
 import { INDEX_FILE, SINGLE_FILE } from './safetensors.js';
 
@@ -13,10 +14,20 @@ export interface TokenizerSummary {
   vocabSize: number;
   bos: SpecialToken | null;
   eos: SpecialToken | null;
-  /** Token ids of Persona's answers, when each is a single token (null otherwise). */
-  yesId: number | null;
-  noId: number | null;
+  /** tokenizer_config.json's chat template file, if any. */
+  chatTemplate: string | null;
+  /** Persona's answers: their ids after a Persona prompt (in context) and alone (separate), EOS not counted. */
+  answers: AnswerTokens[];
 }
+
+export interface AnswerTokens {
+  answer: string;
+  inContext: number[];
+  separate: number[];
+}
+
+/** A Persona prompt (question + "\n", data/persona.ts), the context the answers are read in. */
+export const PERSONA_EXAMPLE_PROMPT = 'Is the following statement something you would say?\n"I like to help people"\n';
 
 export interface ModelSummary {
   dir: string;
@@ -30,24 +41,22 @@ export interface ModelSummary {
   tokenizer: TokenizerSummary | null;
 }
 
-function singleIdOrNull(encode: (text: string) => number[], text: string): number | null {
-  const ids = encode(text);
-  return ids.length === 1 ? ids[0]! : null;
-}
-
 export function summarizeModel(dir: string): ModelSummary {
   const checked = validateCheckpoint(dir);
   let tokenizer: TokenizerSummary | null = null;
   if (fs.existsSync(path.join(dir, TOKENIZER_FILE))) {
     const tok = loadTokenizer(dir, { vocabSize: checked.config.vocabSize });
-    const encode = (text: string): number[] => tok.encode(text, false);
     tokenizer = {
       type: tok.modelType,
       vocabSize: tok.vocabSize,
       bos: tok.bos ?? null,
       eos: tok.eos ?? null,
-      yesId: singleIdOrNull(encode, ' Yes'),
-      noId: singleIdOrNull(encode, ' No'),
+      chatTemplate: tok.chatTemplate ? path.relative(dir, tok.chatTemplate.file) : null,
+      answers: [' Yes', ' No'].map((answer) => ({
+        answer,
+        inContext: answerIds(tok, PERSONA_EXAMPLE_PROMPT, answer, 'in-context'),
+        separate: answerIds(tok, PERSONA_EXAMPLE_PROMPT, answer, 'separate'),
+      })),
     };
   }
   const indexFile = path.basename(checked.files[0]!) === SINGLE_FILE ? [] : [path.join(dir, INDEX_FILE)];
