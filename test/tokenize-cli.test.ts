@@ -7,25 +7,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/temp.js';
+import { initTinyLlama } from './helpers/tiny-model.js';
 import { sentencePieceTokenizer } from './helpers/synthetic-tokenizers.js';
 
 const tmp = tempDir('prefdyn-tokenize-');
 const tokDir = path.join(tmp, 'tokenizer');
 sentencePieceTokenizer(tokDir);
 const model = path.join(tmp, 'model');
-const init = runCli([
-  'model',
-  'init',
-  '--arch',
-  'llama',
-  '--size',
-  'd=16,layers=1,heads=2,kv=1',
-  '--tokenizer',
-  tokDir,
-  '--out',
-  model,
-]);
-assert.equal(init.code, 0, init.stderr);
+initTinyLlama(model, 3, tokDir);
 const data = path.join(tmp, 'yes-no.jsonl');
 fs.writeFileSync(
   data,

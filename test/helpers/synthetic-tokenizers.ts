@@ -43,48 +43,51 @@ export function sentencePieceTokenizer(dir: string, config: Record<string, unkno
   add('▁');
   for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ') add(c);
   for (const [a, b] of SP_MERGES) add(a + b);
-  const json = {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: [added(0, '<unk>'), added(1, '<s>'), added(2, '</s>')],
-    normalizer: {
-      type: 'Sequence',
-      normalizers: [
-        { type: 'Prepend', prepend: '▁' },
-        { type: 'Replace', pattern: { String: ' ' }, content: '▁' },
-      ],
+  writeTokenizer(
+    dir,
+    {
+      added_tokens: [added(0, '<unk>'), added(1, '<s>'), added(2, '</s>')],
+      normalizer: {
+        type: 'Sequence',
+        normalizers: [
+          { type: 'Prepend', prepend: '▁' },
+          { type: 'Replace', pattern: { String: ' ' }, content: '▁' },
+        ],
+      },
+      pre_tokenizer: null,
+      post_processor: bosTemplate('<s>', 1),
+      decoder: {
+        type: 'Sequence',
+        decoders: [
+          { type: 'Replace', pattern: { String: '▁' }, content: ' ' },
+          { type: 'ByteFallback' },
+          { type: 'Fuse' },
+          { type: 'Strip', content: ' ', start: 1, stop: 0 },
+        ],
+      },
+      model: {
+        type: 'BPE',
+        dropout: null,
+        unk_token: '<unk>',
+        continuing_subword_prefix: null,
+        end_of_word_suffix: null,
+        fuse_unk: true,
+        byte_fallback: true,
+        ignore_merges: false,
+        vocab,
+        merges: SP_MERGES.map(([a, b]) => `${a} ${b}`),
+      },
     },
-    pre_tokenizer: null,
-    post_processor: bosTemplate('<s>', 1),
-    decoder: {
-      type: 'Sequence',
-      decoders: [
-        { type: 'Replace', pattern: { String: '▁' }, content: ' ' },
-        { type: 'ByteFallback' },
-        { type: 'Fuse' },
-        { type: 'Strip', content: ' ', start: 1, stop: 0 },
-      ],
-    },
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: '<unk>',
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: true,
-      byte_fallback: true,
-      ignore_merges: false,
-      vocab,
-      merges: SP_MERGES.map(([a, b]) => `${a} ${b}`),
-    },
-  };
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(json));
-  fs.writeFileSync(
-    path.join(dir, 'tokenizer_config.json'),
-    JSON.stringify({ bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', ...config }),
+    { bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', ...config },
   );
+}
+
+/** tokenizer.json from its parts (version, truncation and padding added) and tokenizer_config.json. */
+function writeTokenizer(dir: string, parts: Record<string, unknown>, config: Record<string, unknown>): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const json = { version: '1.0', truncation: null, padding: null, ...parts };
+  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(json));
+  fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(config));
 }
 
 /** GPT-2's byte -> printable character map, which byte-level BPE vocabularies are written in. */
@@ -111,32 +114,27 @@ export function byteLevelTokenizer(dir: string, vocabSize: number, config: Recor
   for (const [a, b] of merges) vocab[a! + b!] = Object.keys(vocab).length;
   const bos = vocabSize - 2;
   for (let i = Object.keys(vocab).length; i < bos; i++) vocab[`filler${i}`] = i;
-  const json = {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: [added(bos, '<|begin_of_text|>'), added(bos + 1, '<|end_of_text|>')],
-    normalizer: null,
-    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-    post_processor: bosTemplate('<|begin_of_text|>', bos),
-    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: true,
-      vocab,
-      merges: merges.map(([a, b]) => `${a} ${b}`),
+  writeTokenizer(
+    dir,
+    {
+      added_tokens: [added(bos, '<|begin_of_text|>'), added(bos + 1, '<|end_of_text|>')],
+      normalizer: null,
+      pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+      post_processor: bosTemplate('<|begin_of_text|>', bos),
+      decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+      model: {
+        type: 'BPE',
+        dropout: null,
+        unk_token: null,
+        continuing_subword_prefix: null,
+        end_of_word_suffix: null,
+        fuse_unk: false,
+        byte_fallback: false,
+        ignore_merges: true,
+        vocab,
+        merges: merges.map(([a, b]) => `${a} ${b}`),
+      },
     },
-  };
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(json));
-  fs.writeFileSync(
-    path.join(dir, 'tokenizer_config.json'),
-    JSON.stringify({ bos_token: '<|begin_of_text|>', eos_token: '<|end_of_text|>', ...config }),
+    { bos_token: '<|begin_of_text|>', eos_token: '<|end_of_text|>', ...config },
   );
 }
