@@ -114,7 +114,9 @@ export const command: Command = {
 Reads DIR/config.json, the safetensors headers (model.safetensors or the shards of
 model.safetensors.index.json) and DIR/tokenizer.json, checks every tensor's name, shape and dtype
 against the config, and prints the architecture, parameter count, dtypes, files and tokenizer.
-No weights are loaded, so a 7B checkpoint is described in milliseconds.
+No weights are loaded, so a 7B checkpoint is described in milliseconds. "answers" gives the ids of
+" Yes" and " No" after a Persona prompt, tokenised in context as pairs are (and alone, where that
+differs); stderr warns when an answer is not one token in context, as the theory's setting needs.
 
 Options:
   --json   print one JSON object instead of text
