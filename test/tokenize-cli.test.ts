@@ -60,6 +60,11 @@ test('logprobs scores one token per answer in context; --tokenize separate score
   ]);
   assert.equal(bad.code, 1);
   assert.equal(bad.stderr, 'prefdyn: --tokenize must be one of in-context, separate, got "joint"\n');
+  // reproduce takes the same option, checked before any work.
+  const out = path.join(tmp, 'never');
+  const reproduce = runCli(['reproduce', '--model', model, '--out', out, '--tokenize', 'joint']);
+  assert.equal(reproduce.stderr, bad.stderr);
+  assert.equal(fs.existsSync(out), false);
 });
 
 test('train --mode last-layer and analyze --model warn when Yes/No answers are not one token; config.json records --tokenize', () => {
