@@ -96,6 +96,8 @@ export function loadTokenizer(dir: string, options: { vocabSize?: number } = {})
   checkAddedTokens(config.added_tokens_decoder, (token) => tok.token_to_id(token), configFile, file);
   const bos = special('bos_token');
   const eos = special('eos_token');
+  const pad = special('pad_token');
+  const unk = special('unk_token');
   const raw = (text: string): number[] => tok.encode(text, { add_special_tokens: false }).ids;
   const { prefix, suffix } = specialWrapping(config, configFile, file, bos, eos, (text) => tok.encode(text).ids, raw);
   const model = json.model as { type?: unknown } | undefined;
@@ -105,11 +107,11 @@ export function loadTokenizer(dir: string, options: { vocabSize?: number } = {})
     vocabSize,
     bos,
     eos,
-    pad: special('pad_token'),
-    unk: special('unk_token'),
+    pad,
+    unk,
     specialPrefix: prefix,
     specialSuffix: suffix,
-    chatTemplate: readChatTemplate(dir, config, { bos, eos }),
+    chatTemplate: readChatTemplate(dir, config, { bos, eos, pad, unk }),
     encode: (text, addSpecialTokens) => (addSpecialTokens ? [...prefix, ...raw(text), ...suffix] : raw(text)),
     decode: (ids) => tok.decode(ids),
     tokenOf: (id) => tok.id_to_token(id),
