@@ -65,6 +65,22 @@ test('logprobs scores one token per answer in context; --tokenize separate score
   const reproduce = runCli(['reproduce', '--model', model, '--out', out, '--tokenize', 'joint']);
   assert.equal(reproduce.stderr, bad.stderr);
   assert.equal(fs.existsSync(out), false);
+  // Its runs' notices are not shown, so it warns first when the answers are not one token each.
+  const foreign = path.join(tmp, 'foreign');
+  fs.mkdirSync(foreign);
+  fs.writeFileSync(path.join(foreign, 'mine.txt'), 'x');
+  const separate = runCli(['reproduce', '--model', model, '--out', foreign, '--tokenize', 'separate']);
+  assert.equal(separate.code, 1);
+  assert.ok(
+    separate.stderr.startsWith(
+      `WARNING: " Yes" is 2 tokens and " No" is 2 tokens tokenised alone (--tokenize separate) in ${model}; ` +
+        "Persona's Yes/No analysis and --mode last-layer assume one token per answer (theory.md s.2)\n",
+    ),
+    separate.stderr,
+  );
+  const inContext = runCli(['reproduce', '--model', model, '--out', foreign]);
+  assert.equal(inContext.code, 1);
+  assert.match(inContext.stderr, /^prefdyn: --out /);
 });
 
 test('train --mode last-layer and analyze --model warn when Yes/No answers are not one token; config.json records --tokenize', () => {

@@ -1,6 +1,6 @@
 // `prefdyn model info DIR`: a model folder's architecture, size, storage and tokenizer, from headers only.
 import type { Command } from './command.js';
-import { summarizeModel, type AnswerTokens, type ModelSummary } from '../model/summary.js';
+import { answerWarning, summarizeModel, type AnswerTokens, type ModelSummary } from '../model/summary.js';
 
 export function humanBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
@@ -21,16 +21,6 @@ function answerText(a: AnswerTokens): string {
   const ids =
     a.inContext.length === 1 ? `= ${a.inContext[0]}` : `= ${a.inContext.join(', ')}: ${a.inContext.length} tokens`;
   return `${JSON.stringify(a.answer)} ${ids}${alone}`;
-}
-
-/** The stderr warning when an answer is not one token in context (theory.md s.2 needs one). */
-export function answerWarning(s: ModelSummary): string | undefined {
-  const bad = s.tokenizer?.answers.filter((a) => a.inContext.length !== 1) ?? [];
-  if (bad.length === 0) return undefined;
-  return (
-    `WARNING: ${bad.map((a) => `${JSON.stringify(a.answer)} is ${a.inContext.length} tokens`).join(' and ')} in context in ${s.dir}; ` +
-    "Persona's Yes/No analysis and --mode last-layer assume one token per answer (theory.md s.2)"
-  );
 }
 
 function asJson(s: ModelSummary): unknown {
@@ -127,7 +117,7 @@ Example:
   positionals: [1, 1],
   async run(args) {
     const summary = summarizeModel(args.positionals[0]!);
-    const warning = answerWarning(summary);
+    const warning = answerWarning(summary, 'in-context');
     if (warning) process.stderr.write(`prefdyn: ${warning}\n`);
     process.stdout.write((args.values.json ? JSON.stringify(asJson(summary), null, 2) : asText(summary)) + '\n');
   },

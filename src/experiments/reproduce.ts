@@ -19,6 +19,7 @@ import { fitBatches, profileFor, trainPairsOf, type ProfileName, type ProfileOve
 import type { ReproduceSummary } from './reproduce-summary.js';
 import { singleBehaviours } from './single-behaviours.js';
 import type { PairTokenization } from '../tokenizer/pair.js';
+import { answerWarning, summarizeModel } from '../model/summary.js';
 
 export interface ReproduceOptions {
   model: string;
@@ -52,6 +53,9 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceSummary> 
       `${o.model}: not a model folder (no config.json); give --model DIR, a Hugging Face folder with " Yes" and " No" as single tokens (e.g. one made by \`prefdyn model init\`)`,
     );
   }
+  // The runs' own notices are not shown: say here when the answers are not the single tokens the theory needs.
+  const answers = answerWarning(summarizeModel(o.model), o.tokenize);
+  if (answers) o.log(answers);
   prepareOutput(o.out);
   const requested = profileFor(o.profile, o.overrides);
   const data = await DataSources.open(PAPER_BEHAVIOURS, requested.pairsPerBehaviour, o.seed, path.join(o.out, 'data'));

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { validateCheckpoint } from './checkpoint.js';
 import { parameterCount, type ModelConfig } from './config.js';
 import { loadTokenizer, TOKENIZER_FILE, type SpecialToken } from '../tokenizer/load.js';
-import { answerIds } from '../tokenizer/pair.js';
+import { answerIds, type PairTokenization } from '../tokenizer/pair.js';
 import type { Dtype } from './dtype.js';
 import { INDEX_FILE, SINGLE_FILE } from './safetensors.js';
 
@@ -72,4 +72,16 @@ export function summarizeModel(dir: string): ModelSummary {
     skipped: checked.skipped,
     tokenizer,
   };
+}
+
+/** A warning when an answer is not one token as `tokenize` reads it (theory.md s.2 needs one); undefined when both are. */
+export function answerWarning(s: ModelSummary, tokenize: PairTokenization): string | undefined {
+  const ids = (a: AnswerTokens) => (tokenize === 'in-context' ? a.inContext : a.separate);
+  const bad = s.tokenizer?.answers.filter((a) => ids(a).length !== 1) ?? [];
+  if (bad.length === 0) return undefined;
+  const where = tokenize === 'in-context' ? 'in context' : 'tokenised alone (--tokenize separate)';
+  return (
+    `WARNING: ${bad.map((a) => `${JSON.stringify(a.answer)} is ${ids(a).length} tokens`).join(' and ')} ${where} in ${s.dir}; ` +
+    "Persona's Yes/No analysis and --mode last-layer assume one token per answer (theory.md s.2)"
+  );
 }
