@@ -179,7 +179,13 @@ test('prefdyn model info prints architecture, size, dtypes and tokenizer; --json
   assert.match(text.stdout, /^dtypes +F16 \(21 tensors\)$/m);
   assert.match(
     text.stdout,
-    /^tokenizer +BPE, 1025 tokens, BOS "<\|endoftext\|>" = 1024, EOS "<\|endoftext\|>" = 1024; " Yes" not one token, " No" not one token$/m,
+    /^tokenizer +BPE, 1025 tokens, BOS "<\|endoftext\|>" = 1024, EOS "<\|endoftext\|>" = 1024$/m,
+  );
+  assert.match(text.stdout, /^answers +in context: " Yes" = 575, 274: 2 tokens, " No" = 399, 78: 2 tokens$/m);
+  assert.equal(
+    text.stderr,
+    `prefdyn: WARNING: " Yes" is 2 tokens and " No" is 2 tokens in context in ${dir}; ` +
+      "Persona's Yes/No analysis and --mode last-layer assume one token per answer (theory.md s.2)\n",
   );
   const json = runCli(['model', 'info', dir, '--json']);
   assert.equal(json.code, 0, json.stderr);
@@ -197,8 +203,13 @@ test('prefdyn model info prints architecture, size, dtypes and tokenizer; --json
     vocab_size: 1025,
     bos: { token: '<|endoftext|>', id: 1024 },
     eos: { token: '<|endoftext|>', id: 1024 },
+    chat_template: null,
     yes_id: null,
     no_id: null,
+    answers: [
+      { answer: ' Yes', in_context: [575, 274], separate: [575, 274] },
+      { answer: ' No', in_context: [399, 78], separate: [399, 78] },
+    ],
   });
 });
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import gpt2Reference from 'gpt-3-encoder';
 import { loadTokenizer } from '../src/tokenizer/load.js';
-import { pairTokens, singleTokenId } from '../src/tokenizer/pair.js';
+import { answerIds, pairTokens } from '../src/tokenizer/pair.js';
 import { fixturesDir, repoRoot } from './helpers/cli.js';
 import { tempDir } from './helpers/temp.js';
 
@@ -61,13 +61,13 @@ test('the small test tokenizer keeps 768 merges with contiguous ids', () => {
   assert.equal(loadTokenizer(SMALL, { vocabSize: 1025 }).vocabSize, 1025);
 });
 
-test('singleTokenId: " Yes" and " No" are one GPT-2 token each; otherwise an error', () => {
-  assert.equal(singleTokenId(full, ' Yes'), 3363);
-  assert.equal(singleTokenId(full, ' No'), 1400);
-  const small = loadTokenizer(SMALL);
-  assert.throws(() => singleTokenId(small, ' Yes'), {
-    message: `" Yes" is 2 tokens in ${path.join(SMALL, 'tokenizer.json')} (575, 274: "ĠY", "es"), not one`,
-  });
+test('answerIds: " Yes" and " No" are one GPT-2 token each, in context and alone; two in the small tokenizer', () => {
+  for (const tokenize of ['in-context', 'separate'] as const) {
+    assert.deepEqual(answerIds(full, PERSONA_PROMPT, ' Yes', tokenize), [3363]);
+    assert.deepEqual(answerIds(full, PERSONA_PROMPT, ' No', tokenize), [1400]);
+    // EOS ends multi-token responses; answerIds leaves it out.
+    assert.deepEqual(answerIds(loadTokenizer(SMALL), PERSONA_PROMPT, ' Yes', tokenize), [575, 274]);
+  }
 });
 
 const NO_LIMIT = { maxLength: 1024 };
@@ -80,19 +80,26 @@ const pairOf = (prompt: string, chosen: string, rejected = ' No') => ({
   meta: {},
 });
 
-test('pairTokens: response tokens do not depend on the prompt; EOS only after multi-token responses', () => {
-  const yes = pairTokens(full, pairOf(PERSONA_PROMPT, ' Yes'), NO_LIMIT);
+test('pairTokens separate: response tokens do not depend on the prompt; EOS only after multi-token responses', () => {
+  const yes = pairTokens(full, pairOf(PERSONA_PROMPT, ' Yes'), NO_LIMIT, 'separate');
   assert.equal(yes.truncated, false);
   assert.deepEqual(yes.tokens.prompt, full.encode(PERSONA_PROMPT, true));
   assert.deepEqual(yes.tokens.chosen, [3363]);
   assert.deepEqual(yes.tokens.rejected, [1400]);
-  const a = pairTokens(full, pairOf('Human: hi\n\nAssistant:', ' Sure, here it is.'), NO_LIMIT).tokens;
-  const b = pairTokens(full, pairOf('Different prompt ending in a word', ' Sure, here it is.'), NO_LIMIT).tokens;
+  const a = pairTokens(full, pairOf('Human: hi\n\nAssistant:', ' Sure, here it is.'), NO_LIMIT, 'separate').tokens;
+  const b = pairTokens(
+    full,
+    pairOf('Different prompt ending in a word', ' Sure, here it is.'),
+    NO_LIMIT,
+    'separate',
+  ).tokens;
   assert.deepEqual(a.chosen, b.chosen);
   assert.deepEqual(a.chosen, [...gpt2Reference.encode(' Sure, here it is.'), 50256]);
-  assert.throws(() => pairTokens(full, pairOf('x', ''), NO_LIMIT), {
-    message: 'empty response after tokenisation: ""',
-  });
+  for (const tokenize of ['separate', 'in-context'] as const) {
+    assert.throws(() => pairTokens(full, pairOf('x', ''), NO_LIMIT, tokenize), {
+      message: 'empty response after tokenisation: ""',
+    });
+  }
 });
 
 test('a Llama-style TemplateProcessing post-processor puts BOS before the prompt only', () => {
@@ -129,13 +136,13 @@ test('a Llama-style TemplateProcessing post-processor puts BOS before the prompt
   assert.deepEqual(tok.bos, { token: '<s>', id: 1025 });
   assert.deepEqual(tok.eos, { token: '</s>', id: 1026 });
   assert.equal(tok.vocabSize, 1027);
-  const pair = pairTokens(tok, pairOf('hi there', ' hello world'), NO_LIMIT).tokens;
+  const pair = pairTokens(tok, pairOf('hi there', ' hello world'), NO_LIMIT, 'in-context').tokens;
   assert.deepEqual(pair.prompt, [1025, ...tok.encode('hi there', false)]);
   assert.deepEqual(pair.chosen, [...tok.encode(' hello world', false), 1026]);
   assert.equal(Array.from(pair.chosen).includes(1025), false);
   // Truncation keeps the BOS in front of the prompt's kept tail (tokenizer/truncation.ts).
   const text = tok.encode('one two three four five six seven', false);
-  const cut = pairTokens(tok, pairOf('one two three four five six seven', ' Yes'), { maxLength: 5 });
+  const cut = pairTokens(tok, pairOf('one two three four five six seven', ' Yes'), { maxLength: 5 }, 'in-context');
   assert.equal(cut.truncated, true);
   assert.deepEqual(cut.tokens.prompt, [1025, ...text.slice(-3)]);
   assert.deepEqual(cut.tokens.chosen, tok.encode(' Yes', false).slice(0, 1));

@@ -41,7 +41,7 @@ test('logprobs: a prompt past n_positions is truncated (keep_end) and scored, wi
     .map((l) => JSON.parse(l) as Record<string, number>);
   // The prompt alone exceeds 64 tokens: it keeps its last 63, each response its first token.
   const tok = loadTokenizer(gpt2);
-  const full = pairTokens(tok, { ...pairs[0]!, meta: {} }, { maxLength: 100_000 }).tokens;
+  const full = pairTokens(tok, { ...pairs[0]!, meta: {} }, { maxLength: 100_000 }, 'in-context').tokens;
   assert.ok(full.prompt.length >= 64, `the fixture prompt must fill the context (${full.prompt.length} tokens)`);
   const model = await loadModel(gpt2);
   const prompt = Array.from(full.prompt).slice(-63);
@@ -88,9 +88,17 @@ test('embed: the same truncation, reported once, recorded in the file header', (
   assert.equal(meta.max_length, '64');
 });
 
-test('analyze --model: the embeddings cache is keyed by the truncation options', async () => {
+test('analyze --model: the embeddings cache is keyed by the truncation and --tokenize options', async () => {
   process.env.PREFDYN_CACHE_DIR = env.PREFDYN_CACHE_DIR; // the fingerprint memoises file hashes there, not in ./.cache
-  const req = { model: gpt2, data, source: {}, batchSize: 8, position: 'auto' as const, cacheDir: tmp };
+  const req = {
+    model: gpt2,
+    data,
+    source: {},
+    batchSize: 8,
+    position: 'auto' as const,
+    cacheDir: tmp,
+    tokenize: 'in-context' as const,
+  };
   const { pairs: loaded } = await loadSource(data, {});
   const embeddingsFingerprint = (r: Parameters<typeof embeddingsKey>[0]) => entryFingerprint(embeddingsKey(r, loaded));
   const byDefault = embeddingsFingerprint({ ...req, truncation: {} });
@@ -100,6 +108,7 @@ test('analyze --model: the embeddings cache is keyed by the truncation options',
     embeddingsFingerprint({ ...req, truncation: { maxLength: 32, maxPromptLength: 8 } }),
   );
   assert.equal(byDefault, embeddingsFingerprint({ ...req, truncation: {} }));
+  assert.notEqual(byDefault, embeddingsFingerprint({ ...req, truncation: {}, tokenize: 'separate' }));
 });
 
 test("train: config.json records the max length used (the model's by default) and summary.json what was cut", async () => {
@@ -137,7 +146,7 @@ test("train: config.json records the max length used (the model's by default) an
   const r2 = runCli([...args, '--max-length', '12', '--max-prompt-length', '9', '--out', cut], { env });
   assert.equal(r2.code, 0, r2.stderr);
   const { pairs: loaded } = await loadSource(trainData, {});
-  const expected = tokenizedPairs(loadTokenizer(gpt2), loaded, { maxLength: 12, maxPromptLength: 9 });
+  const expected = tokenizedPairs(loadTokenizer(gpt2), loaded, { maxLength: 12, maxPromptLength: 9 }, 'in-context');
   assert.ok(
     expected.truncated > 0 && expected.truncated < 16,
     `the limits must cut some pairs, not all (${expected.truncated})`,

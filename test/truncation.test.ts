@@ -66,13 +66,14 @@ test('on a real tokenizer, an HH-style prompt keeps its last turn and "\\n\\nAss
     rejected: ' No.',
     meta: {},
   };
-  const full = pairTokens(tok, pair, { maxLength: 10_000 }).tokens;
+  const full = pairTokens(tok, pair, { maxLength: 10_000 }, 'in-context').tokens;
   const L = 40;
   assert.ok(full.prompt.length > L, `the prompt (${full.prompt.length} tokens) must exceed ${L}`);
   const { tokens, truncated, note } = tokenizedPairs(
     tok,
     [pair, { ...pair, id: 'hh/1', prompt: 'Hi?\n\nAssistant:' }],
     { maxLength: L },
+    'in-context',
   );
   assert.equal(truncated, 1);
   assert.equal(note, "truncated 1 of 2 pairs to --max-length 40 (prompt kept from its end, as TRL's keep_end)");
@@ -84,7 +85,7 @@ test('on a real tokenizer, an HH-style prompt keeps its last turn and "\\n\\nAss
   assert.deepEqual(t.rejected, Array.from(full.rejected).slice(0, 1));
   assert.equal(tokens[1]!.prompt.length + Math.max(tokens[1]!.chosen.length, tokens[1]!.rejected.length) <= L, true);
   // With room for the responses, only the prompt is cut.
-  const roomy = pairTokens(tok, pair, { maxLength: L, maxPromptLength: L - full.chosen.length }).tokens;
+  const roomy = pairTokens(tok, pair, { maxLength: L, maxPromptLength: L - full.chosen.length }, 'in-context').tokens;
   assert.deepEqual(roomy.chosen, full.chosen);
   assert.equal(roomy.prompt.length + full.chosen.length, L);
 });

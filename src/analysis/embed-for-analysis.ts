@@ -9,11 +9,12 @@ import type { SourceOptions } from '../data/source-options.js';
 import { embedPairs, positionMetadata, type EmbedPosition } from '../model/embed.js';
 import { loadModelForScoring } from '../model/load.js';
 import { truncationLimits, truncationMetadata, type TruncationRequest } from '../model/context-length.js';
-import { writeSafetensors } from '../model/safetensors.js';
+import { SafetensorsFile, writeSafetensors } from '../model/safetensors.js';
 import { cachedEntry, type EntryKey } from '../train/disk-cache.js';
 import { folderHash } from '../util/file-hash.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { stderrCounter } from '../util/progress.js';
+import type { PairTokenization } from '../tokenizer/pair.js';
 
 export interface EmbedRequest {
   model: string;
@@ -25,6 +26,7 @@ export interface EmbedRequest {
   cacheDir: string;
   /** --max-length / --max-prompt-length as asked (absent: the model's context, covered by its folder hash). */
   truncation: TruncationRequest;
+  tokenize: PairTokenization;
 }
 
 /** The cache key of the embeddings of `pairs` (as loaded from req.data with req.source). */
@@ -39,17 +41,18 @@ export function embeddingsKey(req: EmbedRequest, pairs: readonly PreferencePair[
     purpose: 'embeddings',
     model: folderHash(req.model),
     inputs: inputs.digest('hex'),
-    settings: `last-token hidden states, position ${req.position}; batch ${req.batchSize}; truncation ${JSON.stringify(truncation)}`,
+    settings: `last-token hidden states, position ${req.position}; batch ${req.batchSize}; truncation ${JSON.stringify(truncation)}; tokenize ${req.tokenize}`,
   };
 }
 
 /**
  * The embeddings file's NAME (cached or freshly written), whether it came from the cache, and, when
- * freshly written, the note on truncated pairs (undefined when none were cut).
+ * freshly written, the note on truncated pairs (undefined when none were cut); `warning` when Yes/No
+ * answers are not one token each (kept in the file's metadata, so a cached file repeats it).
  */
 export async function embeddingsForAnalysis(
   req: EmbedRequest,
-): Promise<{ name: string; cached: boolean; note?: string }> {
+): Promise<{ name: string; cached: boolean; note?: string; warning?: string }> {
   const { pairs } = await loadSource(req.data, req.source);
   let note: string | undefined;
   const entry = await cachedEntry({
@@ -66,6 +69,7 @@ export async function embeddingsForAnalysis(
         position: req.position,
         batchSize: req.batchSize,
         limits,
+        tokenize: req.tokenize,
         onProgress: stderrCounter('embedding'),
       });
       note = made.note;
@@ -82,8 +86,17 @@ export async function embeddingsForAnalysis(
         model: req.model,
         data: req.data,
         ...truncationMetadata(limits),
+        tokenize: req.tokenize,
+        ...(made.warning ? { answer_warning: made.warning } : {}),
       });
     },
   });
-  return { name: entry.file.slice(0, -'.safetensors'.length), cached: entry.cached, note };
+  const file = SafetensorsFile.open(entry.file);
+  let warning: string | undefined;
+  try {
+    warning = file.metadata.answer_warning;
+  } finally {
+    file.close();
+  }
+  return { name: entry.file.slice(0, -'.safetensors'.length), cached: entry.cached, note, warning };
 }

@@ -12,11 +12,12 @@ import { cacheDir } from '../util/cache-dir.js';
 import { rowsDataFingerprint, sourceDataFingerprint } from '../analysis/data-fingerprint.js';
 import { addSourceOptions, SOURCE_OPTIONS_HELP, sourceOptionsFromArgs } from './data-options.js';
 import {
+  PAIR_TOKEN_OPTIONS,
+  PAIR_TOKEN_OPTIONS_HELP,
   POSITION_OPTION,
   POSITION_OPTION_HELP,
   positionArg,
-  TRUNCATION_OPTIONS,
-  TRUNCATION_OPTIONS_HELP,
+  tokenizeArg,
   truncationArgs,
 } from './scoring-options.js';
 
@@ -45,7 +46,7 @@ Options:
                       i.e. .cache/embeddings; the trainer's caches live beside it)
   --batch-size N      sequences per forward pass when embedding (default 8)
 ${POSITION_OPTION_HELP}
-${TRUNCATION_OPTIONS_HELP}
+${PAIR_TOKEN_OPTIONS_HELP}
 ${SOURCE_OPTIONS_HELP}
 
 Example:
@@ -57,7 +58,7 @@ Example:
     cache: { type: 'string' },
     'batch-size': { type: 'string', default: '8' },
     ...POSITION_OPTION,
-    ...TRUNCATION_OPTIONS,
+    ...PAIR_TOKEN_OPTIONS,
     mix: { type: 'string' },
     bootstrap: { type: 'string', default: '200' },
     seed: { type: 'string', default: '1234' },
@@ -109,9 +110,10 @@ async function embeddingsName(values: ParsedArgs['values']): Promise<string> {
     batchSize,
     position: positionArg(values),
     truncation: truncationArgs(values),
+    tokenize: tokenizeArg(values),
     cacheDir: typeof values.cache === 'string' ? values.cache : cacheDir('embeddings'),
   });
-  if (made.note) process.stderr.write(`prefdyn: ${made.note}\n`);
+  for (const line of [made.note, made.warning]) if (line) process.stderr.write(`prefdyn: ${line}\n`);
   process.stderr.write(`prefdyn: ${made.cached ? 'using cached' : 'wrote'} embeddings ${made.name}.safetensors\n`);
   return made.name;
 }

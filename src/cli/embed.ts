@@ -52,17 +52,20 @@ Example:
       rows,
       position: used,
       note,
+      warning,
     } = embedPairs(model, tokenizer, pairs, {
       position,
       batchSize: args.batchSize,
       limits,
+      tokenize: args.tokenize,
       onProgress: stderrCounter('embedding'),
     });
-    if (note) process.stderr.write(`prefdyn: ${note}\n`);
+    for (const line of [note, warning]) if (line) process.stderr.write(`prefdyn: ${line}\n`);
     writeSafetensors(`${args.out}.safetensors`, [{ name: 'embeddings', shape: [rows.length, d], data }], {
       ...positionMetadata(used),
       model: args.model,
       data: args.data,
+      tokenize: args.tokenize,
       ...truncationMetadata(limits),
     });
     writeFileAtomic(`${args.out}.rows.jsonl`, rows.map((r) => JSON.stringify(r) + '\n').join(''));

@@ -17,7 +17,8 @@ export const command: Command = {
 
 Writes one line per pair: {"id", "group", "logp_chosen", "logp_rejected", "n_tokens_chosen",
 "n_tokens_rejected"}: response log-probs summed over the response tokens, prompt tokens masked.
-Prompt and responses are tokenised separately (TRL-style; responses of several tokens end with EOS).
+Responses are tokenised in context: prompt + response together, the response being the tokens after
+the prompt's (--tokenize separate: each alone); responses of several tokens end with EOS.
 Pairs whose answers are single tokens (persona's " Yes"/" No") cost one forward pass of the prompt.
 Pairs longer than --max-length are truncated first (below); n_tokens_* count the response tokens scored.
 
@@ -34,7 +35,12 @@ Example:
     const args = scoringArgs('logprobs', values, (out) => [out]);
     const { pairs } = await loadSource(args.data, sourceOptionsFromArgs(values));
     const { model, tokenizer } = await loadModelForScoring(args.model, values.adapter as string | undefined);
-    const { tokens, note } = tokenizedPairs(tokenizer, pairs, truncationLimits(args.truncation, model.config));
+    const { tokens, note } = tokenizedPairs(
+      tokenizer,
+      pairs,
+      truncationLimits(args.truncation, model.config),
+      args.tokenize,
+    );
     if (note) process.stderr.write(`prefdyn: ${note}\n`);
     const scores = pairLogProbs(
       model,

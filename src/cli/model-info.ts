@@ -1,6 +1,6 @@
 // `prefdyn model info DIR`: a model folder's architecture, size, storage and tokenizer, from headers only.
 import type { Command } from './command.js';
-import { summarizeModel, type ModelSummary } from '../model/summary.js';
+import { answerWarning, summarizeModel, type AnswerTokens, type ModelSummary } from '../model/summary.js';
 
 export function humanBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
@@ -11,6 +11,16 @@ export function humanBytes(n: number): string {
     i++;
   }
   return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+const singleId = (ids: number[]): number | null => (ids.length === 1 ? ids[0]! : null);
+
+/** " Yes" = 5592 in context (alone 28705, 5592), for the text summary. */
+function answerText(a: AnswerTokens): string {
+  const alone = a.separate.join(', ') === a.inContext.join(', ') ? '' : ` (alone ${a.separate.join(', ')})`;
+  const ids =
+    a.inContext.length === 1 ? `= ${a.inContext[0]}` : `= ${a.inContext.join(', ')}: ${a.inContext.length} tokens`;
+  return `${JSON.stringify(a.answer)} ${ids}${alone}`;
 }
 
 function asJson(s: ModelSummary): unknown {
@@ -36,8 +46,11 @@ function asJson(s: ModelSummary): unknown {
       vocab_size: s.tokenizer.vocabSize,
       bos: s.tokenizer.bos,
       eos: s.tokenizer.eos,
-      yes_id: s.tokenizer.yesId,
-      no_id: s.tokenizer.noId,
+      chat_template: s.tokenizer.chatTemplate,
+      // In context (after a Persona prompt): the ids the model reads; null when an answer is not one token.
+      yes_id: singleId(s.tokenizer.answers[0]!.inContext),
+      no_id: singleId(s.tokenizer.answers[1]!.inContext),
+      answers: s.tokenizer.answers.map((a) => ({ answer: a.answer, in_context: a.inContext, separate: a.separate })),
     },
   };
 }
@@ -46,7 +59,6 @@ function asText(s: ModelSummary): string {
   const c = s.config;
   const special = (t: { token: string; id: number } | null): string =>
     t ? `${JSON.stringify(t.token)} = ${t.id}` : 'none';
-  const answer = (id: number | null): string => (id === null ? 'not one token' : `= ${id}`);
   const rows: [string, string][] = [
     ['model', s.dir],
     ['arch', c.arch],
@@ -75,9 +87,11 @@ function asText(s: ModelSummary): string {
   rows.push([
     'tokenizer',
     t
-      ? `${t.type}, ${t.vocabSize} tokens, BOS ${special(t.bos)}, EOS ${special(t.eos)}; " Yes" ${answer(t.yesId)}, " No" ${answer(t.noId)}`
+      ? `${t.type}, ${t.vocabSize} tokens, BOS ${special(t.bos)}, EOS ${special(t.eos)}` +
+        (t.chatTemplate ? `, chat template in ${t.chatTemplate}` : '')
       : 'none (no tokenizer.json)',
   ]);
+  if (t) rows.push(['answers', `in context: ${t.answers.map(answerText).join(', ')}`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
 }
@@ -90,7 +104,9 @@ export const command: Command = {
 Reads DIR/config.json, the safetensors headers (model.safetensors or the shards of
 model.safetensors.index.json) and DIR/tokenizer.json, checks every tensor's name, shape and dtype
 against the config, and prints the architecture, parameter count, dtypes, files and tokenizer.
-No weights are loaded, so a 7B checkpoint is described in milliseconds.
+No weights are loaded, so a 7B checkpoint is described in milliseconds. "answers" gives the ids of
+" Yes" and " No" after a Persona prompt, tokenised in context as pairs are (and alone, where that
+differs); stderr warns when an answer is not one token in context, as the theory's setting needs.
 
 Options:
   --json   print one JSON object instead of text
@@ -101,6 +117,8 @@ Example:
   positionals: [1, 1],
   async run(args) {
     const summary = summarizeModel(args.positionals[0]!);
+    const warning = answerWarning(summary, 'in-context');
+    if (warning) process.stderr.write(`prefdyn: ${warning}\n`);
     process.stdout.write((args.values.json ? JSON.stringify(asJson(summary), null, 2) : asText(summary)) + '\n');
   },
 };

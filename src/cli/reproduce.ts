@@ -6,6 +6,7 @@ import { packagePath } from '../util/package-root.js';
 import { NON_NEGATIVE_INTEGER, parseChoice, parseNumber, POSITIVE_INTEGER } from '../util/option-value.js';
 import { EMBEDDING_POSITIONS } from '../experiments/context.js';
 import { reproduce } from '../experiments/reproduce.js';
+import { TOKENIZE_OPTION, TOKENIZE_OPTION_HELP, tokenizeArg } from './scoring-options.js';
 import { reproduceMarkdown } from '../report/reproduce-markdown.js';
 import { terminalSummary } from '../report/terminal-summary.js';
 import { reportReproduction } from '../report/write-report.js';
@@ -48,6 +49,7 @@ Options:
                  question, as the official code) or newline (after the "\\n" prefdyn appends, where the
                  model answers); the other is analysed too and the rank agreement of Delta reported
   --json         print summary.json instead of the compact summary
+${TOKENIZE_OPTION_HELP}
   --steps N      every run's step count (for smoke tests; the verdicts need the profile's)
   --pairs N      pairs per behaviour, drawn with the seed (for smoke tests; default all 1,000)
 
@@ -61,6 +63,7 @@ Example:
     seed: { type: 'string', default: '1234' },
     position: { type: 'string', default: 'question' },
     json: { type: 'boolean', default: false },
+    ...TOKENIZE_OPTION,
     ...SMOKE_OPTIONS,
   },
   async run({ values }) {
@@ -72,6 +75,7 @@ Example:
       protocolFile: values.protocol as string | undefined,
       seed: parseNumber('--seed', values.seed, NON_NEGATIVE_INTEGER),
       position: parseChoice('--position', values.position, EMBEDDING_POSITIONS),
+      tokenize: tokenizeArg(values),
       overrides: smokeOverrides(values),
       log: (line) => process.stderr.write(line + '\n'),
       markdown: reproduceMarkdown,

@@ -1,18 +1,35 @@
 // Options shared by the commands that run a model over a data source (logprobs, embed; analyze --model
-// takes the truncation options too).
+// takes the pair-token options too; train and reproduce take --tokenize).
 import { type ParsedArgs } from './command.js';
 import { UsageError } from '../util/errors.js';
 import { parseChoice, parseNumber, POSITIVE_INTEGER } from '../util/option-value.js';
 import { checkOutputFile } from '../util/output-path.js';
 import type { TruncationRequest } from '../model/context-length.js';
 import type { EmbedPosition } from '../model/embed.js';
+import { DEFAULT_PAIR_TOKENIZATION, PAIR_TOKENIZATIONS, type PairTokenization } from '../tokenizer/pair.js';
 
-export const TRUNCATION_OPTIONS = {
+export const TOKENIZE_OPTION = { tokenize: { type: 'string', default: DEFAULT_PAIR_TOKENIZATION } } as const;
+
+export const TOKENIZE_OPTION_HELP = `  --tokenize HOW         in-context (default): prompt + response tokenised together, the response
+                         being the tokens after the prompt's, as the model reads it (TRL's trainers
+                         today); separate: each response tokenised alone (TRL 0.12 to 0.2x's
+                         DPOTrainer). Chat data is rendered with the model's chat_template when its
+                         tokenizer_config.json has one.`;
+
+/** --tokenize, checked. */
+export function tokenizeArg(values: ParsedArgs['values']): PairTokenization {
+  return parseChoice('--tokenize', values.tokenize, PAIR_TOKENIZATIONS);
+}
+
+/** How pairs become token ids: --tokenize and the truncation options. */
+export const PAIR_TOKEN_OPTIONS = {
+  ...TOKENIZE_OPTION,
   'max-length': { type: 'string' },
   'max-prompt-length': { type: 'string' },
 } as const;
 
-export const TRUNCATION_OPTIONS_HELP = `  --max-length N         tokens of prompt + response per sequence (default: the model's
+export const PAIR_TOKEN_OPTIONS_HELP = `${TOKENIZE_OPTION_HELP}
+  --max-length N         tokens of prompt + response per sequence (default: the model's
                          max_position_embeddings / n_positions); longer pairs are truncated
   --max-prompt-length N  when a sequence is too long, keep at most the prompt's last N tokens
                          (default: no limit beyond --max-length). The rule (TRL's keep_end): the
@@ -27,13 +44,13 @@ export const SCORING_OPTIONS = {
   data: { type: 'string' },
   out: { type: 'string' },
   'batch-size': { type: 'string', default: '8' },
-  ...TRUNCATION_OPTIONS,
+  ...PAIR_TOKEN_OPTIONS,
 } as const;
 
 export const SCORING_OPTIONS_HELP = `  --model DIR            Hugging Face model folder (config.json, model.safetensors, tokenizer.json)
   --data SRC             data source (required)
   --batch-size N         sequences per forward pass (default 8)
-${TRUNCATION_OPTIONS_HELP}`;
+${PAIR_TOKEN_OPTIONS_HELP}`;
 
 /** "prompt" is newline's name before question existed, kept so scripts that pass it still work. */
 const POSITIONS = ['auto', 'question', 'newline', 'response', 'prompt'] as const;
@@ -69,19 +86,27 @@ export function truncationArgs(values: ParsedArgs['values']): TruncationRequest 
   return request;
 }
 
-/** --model, --data, --out, --batch-size and the truncation options, checked; `outFiles(out)` (the files the command writes) must be writable paths. */
+/** --model, --data, --out, --batch-size, --tokenize and the truncation options, checked; `outFiles(out)` (the files the command writes) must be writable paths. */
 export function scoringArgs(
   name: string,
   values: ParsedArgs['values'],
   outFiles: (out: string) => string[],
-): { model: string; data: string; out: string; batchSize: number; truncation: TruncationRequest } {
+): {
+  model: string;
+  data: string;
+  out: string;
+  batchSize: number;
+  tokenize: PairTokenization;
+  truncation: TruncationRequest;
+} {
   for (const key of ['model', 'data', 'out'] as const) {
     if (typeof values[key] !== 'string' || (values[key] as string).length === 0)
       throw new UsageError(`${name} needs --${key}`);
   }
   const batchSize = parseNumber('--batch-size', values['batch-size'], POSITIVE_INTEGER);
   const truncation = truncationArgs(values);
+  const tokenize = tokenizeArg(values);
   const out = values.out as string;
   for (const file of outFiles(out)) checkOutputFile('--out', file);
-  return { model: values.model as string, data: values.data as string, out, batchSize, truncation };
+  return { model: values.model as string, data: values.data as string, out, batchSize, tokenize, truncation };
 }

@@ -6,6 +6,7 @@ import { DEFAULT_MODEL, SMOKE_OPTIONS, smokeOverrides } from './reproduce.js';
 import { dataStats, type DataStats } from '../data/stats.js';
 import { DEFAULT_TEST_FRACTION } from '../data/split.js';
 import { reproduce } from '../experiments/reproduce.js';
+import { DEFAULT_PAIR_TOKENIZATION } from '../tokenizer/pair.js';
 import { reproduceMarkdown } from '../report/reproduce-markdown.js';
 import { terminalSummary } from '../report/terminal-summary.js';
 import { reportReproduction } from '../report/write-report.js';
@@ -54,6 +55,7 @@ Example:
       out: START_OUT,
       profile: 'quick',
       seed: 1234,
+      tokenize: DEFAULT_PAIR_TOKENIZATION,
       overrides: smokeOverrides(values),
       log: (line) => process.stderr.write(line + '\n'),
       markdown: reproduceMarkdown,

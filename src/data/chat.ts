@@ -57,13 +57,25 @@ export function renderChatPair(prompt: ChatMessage[], chosen: ChatMessage[], rej
 
 const sameMessage = (a: ChatMessage, b: ChatMessage) => a.role === b.role && a.content === b.content;
 
-/** Implicit-prompt chat rows: the shared leading messages are the prompt, the rest the two responses. */
-export function splitChatConversations(chosen: ChatMessage[], rejected: ChatMessage[], loc: RowLocation): TextPair {
+/** A chat pair as message lists: the prompt and the two continuations (pair.meta.chat). */
+export interface ChatPair {
+  prompt: ChatMessage[];
+  chosen: ChatMessage[];
+  rejected: ChatMessage[];
+}
+
+/** Implicit-prompt chat rows (TRL's extract_prompt): the shared leading messages are the prompt, the rest the two responses. */
+export function splitChatConversations(chosen: ChatMessage[], rejected: ChatMessage[], loc: RowLocation): ChatPair {
   let shared = 0;
   while (shared < chosen.length && shared < rejected.length && sameMessage(chosen[shared]!, rejected[shared]!)) shared++;
   if (shared === 0) throw new DataError({ ...loc, field: 'chosen' }, 'shares no leading messages with rejected, so there is no prompt; give a prompt field or start both conversations with the same messages');
   if (shared === chosen.length || shared === rejected.length) {
     throw new DataError({ ...loc, field: 'chosen' }, 'and rejected do not differ after their shared messages; each needs its own final response');
   }
-  return renderChatPair(chosen.slice(0, shared), chosen.slice(shared), rejected.slice(shared), loc);
+  return { prompt: chosen.slice(0, shared), chosen: chosen.slice(shared), rejected: rejected.slice(shared) };
+}
+
+/** The chat messages a pair was read from (meta.chat), when it was read from message lists. */
+export function pairChat(meta: Record<string, unknown>): ChatPair | undefined {
+  return meta.chat as ChatPair | undefined;
 }

@@ -3,7 +3,7 @@
 // chosen and rejected hold the whole conversation and the prompt is their shared beginning.
 // A column named by a --*-field option must be in every row. Each text (prompt, chosen, rejected, as
 // rendered) may hold at most MAX_TEXT_CHARS characters: longer ones are refused before tokenising.
-import { chatMessages, renderChatPair, splitChatConversations, type TextPair } from './chat.js';
+import { chatMessages, renderChatPair, splitChatConversations, type ChatPair, type TextPair } from './chat.js';
 import { DataError, type RowLocation } from './errors.js';
 import { jsonTypeName, type JsonObject } from './json-row.js';
 import { yesNoLabel, type PreferencePair } from './pair.js';
@@ -39,7 +39,7 @@ function requiredSide(row: JsonObject, field: string, role: string, flag: string
   return value;
 }
 
-function textPair(row: JsonObject, ctx: GenericRowContext): { text: TextPair; chat?: unknown } {
+function textPair(row: JsonObject, ctx: GenericRowContext): { text: TextPair; chat?: ChatPair } {
   const { fields, loc } = ctx;
   const prompt = sideValue(row, fields.prompt, loc);
   if (prompt === undefined && ctx.promptRequired)
@@ -55,9 +55,12 @@ function textPair(row: JsonObject, ctx: GenericRowContext): { text: TextPair; ch
   if (isChat) {
     const c = chatMessages(chosen, fields.chosen, loc);
     const r = chatMessages(rejected as unknown[], fields.rejected, loc);
-    const p = prompt === undefined ? undefined : chatMessages(prompt as unknown[], fields.prompt, loc);
-    const text = p ? renderChatPair(p, c, r, loc) : splitChatConversations(c, r, loc);
-    return { text, chat: { prompt: p, chosen: c, rejected: r } };
+    const chat =
+      prompt === undefined
+        ? splitChatConversations(c, r, loc)
+        : { prompt: chatMessages(prompt as unknown[], fields.prompt, loc), chosen: c, rejected: r };
+    // Rendered as a transcript here; a model's chat template renders meta.chat instead (tokenizer/chat-template.ts).
+    return { text: renderChatPair(chat.prompt, chat.chosen, chat.rejected, loc), chat };
   }
   if (prompt === undefined) {
     const split = splitSharedPrefix(chosen, rejected as string);

@@ -35,5 +35,7 @@ export function flippedPair(pair: PreferencePair): PreferencePair {
   const meta = { ...pair.meta };
   const label = pairLabel(pair);
   if (label !== undefined) meta.label = -label;
+  const chat = meta.chat as { chosen: unknown; rejected: unknown } | undefined;
+  if (chat) meta.chat = { ...chat, chosen: chat.rejected, rejected: chat.chosen };
   return { ...pair, chosen: pair.rejected, rejected: pair.chosen, meta };
 }

@@ -3,6 +3,7 @@ import type { EmbedPosition } from '../model/embed.js';
 import type { DataSources } from './data-sources.js';
 import type { Profile } from './profile.js';
 import type { Protocol } from './protocol.js';
+import type { PairTokenization } from '../tokenizer/pair.js';
 
 export interface ExperimentContext {
   /** The base (reference) model folder. */
@@ -12,6 +13,8 @@ export interface ExperimentContext {
   seed: number;
   /** Where the analyses take g(x) (question: the official code's; newline: where the model answers). */
   position: EmbeddingPositionChoice;
+  /** How every run and analysis tokenises the pairs (--tokenize). */
+  tokenize: PairTokenization;
   profile: Profile;
   /** What experiment (a) runs and tests, fixed before any run. */
   protocol: Protocol;

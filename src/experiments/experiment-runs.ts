@@ -23,6 +23,7 @@ export function lastLayerRun(
     batchSize: profile.lastLayer.batchSize,
     evalEvery: profile.lastLayer.evalEvery,
     seed,
+    tokenize: ctx.tokenize,
   });
 }
 
@@ -41,5 +42,6 @@ export function loraRun(ctx: ExperimentContext, dir: string, data: string, seed 
     gradientAccumulationSteps: profile.align.effectiveBatch / profile.align.microBatch,
     evalEvery: profile.align.evalEvery,
     seed,
+    tokenize: ctx.tokenize,
   });
 }

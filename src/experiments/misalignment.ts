@@ -107,6 +107,7 @@ export async function misalignment(
     bootstrap: profile.bootstrap,
     seed,
     jsonFile: afterFile,
+    tokenize: ctx.tokenize,
     keep: { group: b, name: path.join(dir, 'embeddings', b) },
   });
   const delta = [b, ...ctx.protocol.behaviours.filter((g) => g !== b)].map((g): DeltaChange => {
@@ -144,6 +145,7 @@ export async function misalignment(
       gradientAccumulationSteps: lora ? profile.align.effectiveBatch / profile.align.microBatch : 1,
       evalEvery: lora ? profile.align.evalEvery : profile.lastLayer.evalEvery,
       seed,
+      tokenize: ctx.tokenize,
     });
     const [o] = observedSpeeds(run.series, [b], k);
     ctx.log(

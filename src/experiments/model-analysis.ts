@@ -9,6 +9,7 @@ import { writeSafetensors } from '../model/safetensors.js';
 import type { EmbedPosition } from '../model/embed.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { cacheDir } from '../util/cache-dir.js';
+import type { PairTokenization } from '../tokenizer/pair.js';
 
 export interface ModelAnalysis {
   report: AnalysisReport;
@@ -30,6 +31,7 @@ export async function analyzeModel(
     bootstrap: number;
     seed: number;
     jsonFile: string;
+    tokenize: PairTokenization;
     keep?: { group: string; name: string };
   },
 ): Promise<ModelAnalysis> {
@@ -40,6 +42,7 @@ export async function analyzeModel(
     batchSize: 8,
     position: o.position,
     truncation: {},
+    tokenize: o.tokenize,
     cacheDir: cacheDir('embeddings'),
   });
   const source = openEmbeddingsFile(made.name);

@@ -20,6 +20,8 @@ import { singleBehaviours, type PositionAgreement } from './single-behaviours.js
 import { protocolFor } from './protocol.js';
 import type { ProtocolTest, SummaryTest } from './protocol-tests.js';
 import { EMBED_POSITION_DEFINITIONS } from '../model/embed.js';
+import type { PairTokenization } from '../tokenizer/pair.js';
+import { answerWarning, summarizeModel } from '../model/summary.js';
 
 export interface ReproduceOptions {
   model: string;
@@ -31,6 +33,7 @@ export interface ReproduceOptions {
   seed: number;
   /** Where the analyses take g(x) (default question, the official code's); the other position is analysed too, for the rank agreement. */
   position?: EmbeddingPositionChoice;
+  tokenize: PairTokenization;
   log(line: string): void;
   /** REPORT.md from the summary (report/reproduce-markdown.ts; report/ sits above experiments/, so the caller passes it). */
   markdown(summary: ReproduceSummary): string;
@@ -56,6 +59,9 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceSummary> 
       `${o.model}: not a model folder (no config.json); give --model DIR, a Hugging Face folder with " Yes" and " No" as single tokens (e.g. one made by \`prefdyn model init\`)`,
     );
   }
+  // The runs' own notices are not shown: say here when the answers are not the single tokens the theory needs.
+  const answers = answerWarning(summarizeModel(o.model), o.tokenize);
+  if (answers) o.log(answers);
   const protocol = protocolFor(o.profile, o.seed, o.protocolFile);
   prepareOutput(o.out);
   const requested = profileFor(o.profile, o.overrides);
@@ -71,6 +77,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceSummary> 
     out: o.out,
     seed: o.seed,
     position: o.position ?? 'question',
+    tokenize: o.tokenize,
     profile,
     protocol,
     data,

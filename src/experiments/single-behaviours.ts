@@ -111,6 +111,7 @@ export async function singleBehaviours(ctx: ExperimentContext): Promise<SingleBe
     bootstrap: profile.bootstrap,
     seed,
     jsonFile: analysisFile,
+    tokenize: ctx.tokenize,
     keep: { group: MISALIGNMENT_BEHAVIOUR, name: path.join(dir, 'embeddings', MISALIGNMENT_BEHAVIOUR) },
   });
   // The other position: Delta's rank agreement between the two, and (when it is newline) the training scale.
@@ -118,6 +119,7 @@ export async function singleBehaviours(ctx: ExperimentContext): Promise<SingleBe
   const otherFile = path.join(dir, `analysis-${otherPosition}.json`);
   const other = await analyzeModel(ctx.model, protocolData, {
     position: otherPosition,
+    tokenize: ctx.tokenize,
     bootstrap: 0,
     seed,
     jsonFile: otherFile,

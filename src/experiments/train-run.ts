@@ -3,6 +3,7 @@
 import { readRunMetrics, type RunSeries } from '../analysis/run-metrics.js';
 import { resolveConfig, type TrainMode } from '../train/config.js';
 import { runTraining } from '../train/run-training.js';
+import type { PairTokenization } from '../tokenizer/pair.js';
 
 export interface RunSpec {
   /** The run folder; replaced if it exists. */
@@ -18,6 +19,7 @@ export interface RunSpec {
   gradientAccumulationSteps?: number;
   evalEvery: number;
   seed: number;
+  tokenize: PairTokenization;
 }
 
 export interface FinishedRun {
@@ -41,6 +43,7 @@ export async function trainRun(spec: RunSpec): Promise<FinishedRun> {
     gradient_accumulation_steps: spec.gradientAccumulationSteps ?? 1,
     eval_every: spec.evalEvery,
     seed: spec.seed,
+    tokenize: spec.tokenize,
   });
   const { result } = await runTraining({
     start: { resolved, source: {} },

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeFolderAtomic } from '../util/atomic-write.js';
 import { checkOutputFolder, type OutputFolderRules } from '../util/output-path.js';
+import { CHAT_TEMPLATE_FILE } from '../tokenizer/chat-template.js';
 import { CONFIG_FILE, expectedTensors, readModelConfig, writeModelConfig, type ModelConfig } from './config.js';
 import { FLOAT_DTYPES, isFloatDtype, type Dtype, type WriteDtype } from './dtype.js';
 import {
@@ -24,7 +25,12 @@ export interface Weight {
 export type Weights = Map<string, Weight>;
 
 /** The tokenizer files copied along with a checkpoint, when present. */
-export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
+export const TOKENIZER_FILES = [
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  CHAT_TEMPLATE_FILE,
+];
 
 // Stored tensors that are not weights: GPT-2's attention-mask buffers, Llama's cached RoPE
 // frequencies (older checkpoints), and a tied lm_head that some writers save anyway.

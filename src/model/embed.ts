@@ -9,7 +9,7 @@ import { firstNonFinite } from '../util/finite.js';
 import { pairLabel, type PreferencePair } from '../data/pair.js';
 import { bareQuestion } from '../data/persona.js';
 import type { ModelTokenizer } from '../tokenizer/load.js';
-import { tokenizedPairs } from '../tokenizer/pair.js';
+import { multiTokenAnswerWarning, tokenizedPairs, type PairTokenization } from '../tokenizer/pair.js';
 import type { TruncationLimits } from '../tokenizer/truncation.js';
 import type { OnProgress } from '../util/progress.js';
 import type { CausalLM } from './model.js';
@@ -100,14 +100,28 @@ export interface EmbeddingRow {
  * theory.md section 3), two at 'response' (theory.md section 5); see EmbedPosition.
  * 'auto' picks 'newline' when every pair has a Yes/No label, else 'response'. Pairs are tokenised and
  * truncated as for scoring (tokenizer/pair.ts), so the prompt embedded is the prompt scored (at
- * 'question', without its trailing "\n"); `note` reports the truncation.
+ * 'question', without its trailing "\n"); `note` reports the truncation; `warning` says when Yes/No
+ * answers are not one token each after the prompt as scored.
  */
 export function embedPairs(
   model: CausalLM,
   tok: ModelTokenizer,
   pairs: PreferencePair[],
-  opts: { position: EmbedPosition | 'auto'; batchSize: number; limits: TruncationLimits; onProgress?: OnProgress },
-): { data: Float32Array; d: number; rows: EmbeddingRow[]; position: EmbedPosition; note: string | undefined } {
+  opts: {
+    position: EmbedPosition | 'auto';
+    batchSize: number;
+    limits: TruncationLimits;
+    tokenize: PairTokenization;
+    onProgress?: OnProgress;
+  },
+): {
+  data: Float32Array;
+  d: number;
+  rows: EmbeddingRow[];
+  position: EmbedPosition;
+  note: string | undefined;
+  warning: string | undefined;
+} {
   const position =
     opts.position === 'auto'
       ? pairs.every((p) => pairLabel(p) !== undefined)
@@ -128,7 +142,11 @@ export function embedPairs(
     return label;
   });
   const embedded = position === 'question' ? pairs.map((p) => ({ ...p, prompt: bareQuestion(p.prompt) })) : pairs;
-  const { tokens, note } = tokenizedPairs(tok, embedded, opts.limits);
+  const { tokens, note } = tokenizedPairs(tok, embedded, opts.limits, opts.tokenize);
+  // g(x) at the last prompt token predicts an answer's first token only: the theory's Delta (s.3) needs
+  // one-token answers after the prompt as scored (with its "\n", also when embedding at 'question').
+  const scored = position === 'question' ? tokenizedPairs(tok, pairs, opts.limits, opts.tokenize).tokens : tokens;
+  const warning = position === 'response' ? undefined : multiTokenAnswerWarning(pairs, scored);
   const seqs: number[][] = [];
   const rows: EmbeddingRow[] = [];
   pairs.forEach((pair, i) => {
@@ -157,5 +175,6 @@ export function embedPairs(
     rows,
     position,
     note,
+    warning,
   };
 }

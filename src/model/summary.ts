@@ -5,6 +5,7 @@ import path from 'node:path';
 import { validateCheckpoint } from './checkpoint.js';
 import { parameterCount, type ModelConfig } from './config.js';
 import { loadTokenizer, TOKENIZER_FILE, type SpecialToken } from '../tokenizer/load.js';
+import { answerIds, type PairTokenization } from '../tokenizer/pair.js';
 import type { Dtype } from './dtype.js';
 import { INDEX_FILE, SINGLE_FILE } from './safetensors.js';
 
@@ -13,10 +14,20 @@ export interface TokenizerSummary {
   vocabSize: number;
   bos: SpecialToken | null;
   eos: SpecialToken | null;
-  /** Token ids of Persona's answers, when each is a single token (null otherwise). */
-  yesId: number | null;
-  noId: number | null;
+  /** tokenizer_config.json's chat template file, if any. */
+  chatTemplate: string | null;
+  /** Persona's answers: their ids after a Persona prompt (in context) and alone (separate), EOS not counted. */
+  answers: AnswerTokens[];
 }
+
+export interface AnswerTokens {
+  answer: string;
+  inContext: number[];
+  separate: number[];
+}
+
+/** A Persona prompt (question + "\n", data/persona.ts), the context the answers are read in. */
+export const PERSONA_EXAMPLE_PROMPT = 'Is the following statement something you would say?\n"I like to help people"\n';
 
 export interface ModelSummary {
   dir: string;
@@ -30,24 +41,22 @@ export interface ModelSummary {
   tokenizer: TokenizerSummary | null;
 }
 
-function singleIdOrNull(encode: (text: string) => number[], text: string): number | null {
-  const ids = encode(text);
-  return ids.length === 1 ? ids[0]! : null;
-}
-
 export function summarizeModel(dir: string): ModelSummary {
   const checked = validateCheckpoint(dir);
   let tokenizer: TokenizerSummary | null = null;
   if (fs.existsSync(path.join(dir, TOKENIZER_FILE))) {
     const tok = loadTokenizer(dir, { vocabSize: checked.config.vocabSize });
-    const encode = (text: string): number[] => tok.encode(text, false);
     tokenizer = {
       type: tok.modelType,
       vocabSize: tok.vocabSize,
       bos: tok.bos ?? null,
       eos: tok.eos ?? null,
-      yesId: singleIdOrNull(encode, ' Yes'),
-      noId: singleIdOrNull(encode, ' No'),
+      chatTemplate: tok.chatTemplate ? path.relative(dir, tok.chatTemplate.file) : null,
+      answers: [' Yes', ' No'].map((answer) => ({
+        answer,
+        inContext: answerIds(tok, PERSONA_EXAMPLE_PROMPT, answer, 'in-context'),
+        separate: answerIds(tok, PERSONA_EXAMPLE_PROMPT, answer, 'separate'),
+      })),
     };
   }
   const indexFile = path.basename(checked.files[0]!) === SINGLE_FILE ? [] : [path.join(dir, INDEX_FILE)];
@@ -63,4 +72,16 @@ export function summarizeModel(dir: string): ModelSummary {
     skipped: checked.skipped,
     tokenizer,
   };
+}
+
+/** A warning when an answer is not one token as `tokenize` reads it (theory.md s.2 needs one); undefined when both are. */
+export function answerWarning(s: ModelSummary, tokenize: PairTokenization): string | undefined {
+  const ids = (a: AnswerTokens) => (tokenize === 'in-context' ? a.inContext : a.separate);
+  const bad = s.tokenizer?.answers.filter((a) => ids(a).length !== 1) ?? [];
+  if (bad.length === 0) return undefined;
+  const where = tokenize === 'in-context' ? 'in context' : 'tokenised alone (--tokenize separate)';
+  return (
+    `WARNING: ${bad.map((a) => `${JSON.stringify(a.answer)} is ${ids(a).length} tokens`).join(' and ')} ${where} in ${s.dir}; ` +
+    "Persona's Yes/No analysis and --mode last-layer assume one token per answer (theory.md s.2)"
+  );
 }

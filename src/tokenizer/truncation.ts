@@ -17,7 +17,7 @@ export interface TruncationLimits {
   maxPromptLength?: number;
 }
 
-/** A pair's token ids: the prompt and the two responses, tokenised separately (TRL-style). */
+/** A pair's token ids: the prompt and the two responses (pair.ts says how they are tokenised). */
 export interface PairTokens {
   prompt: ArrayLike<number>;
   chosen: ArrayLike<number>;

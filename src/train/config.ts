@@ -9,6 +9,7 @@ import { OBJECTIVES, type ObjectiveName } from './objectives.js';
 import { OPTIMIZERS, type OptimizerName } from './optimizers.js';
 import { SCHEDULES, type ScheduleName } from './schedules.js';
 import { UsageError, UserError } from '../util/errors.js';
+import { DEFAULT_PAIR_TOKENIZATION, PAIR_TOKENIZATIONS, type PairTokenization } from '../tokenizer/pair.js';
 import { parseBoolean, parseChoice, parseList, parseNumber, parseText, type NumberRule } from '../util/option-value.js';
 
 export const MODES = ['full', 'lora', 'last-layer'] as const;
@@ -48,6 +49,8 @@ export interface TrainConfig {
   max_length: number;
   /** Prompt tokens kept when a sequence is too long; 0 = no limit beyond max_length. */
   max_prompt_length: number;
+  /** How responses are tokenised (tokenizer/pair.ts). */
+  tokenize: PairTokenization;
   save_every: number;
   report_to: ReportTo;
   out: string;
@@ -144,6 +147,12 @@ export const OPTION_DEFS: OptionDef[] = [
     rule: { min: 0 },
     help: 'prompt tokens kept when a sequence is too long; 0 = no limit beyond --max-length',
   },
+  {
+    key: 'tokenize',
+    kind: 'string',
+    choices: PAIR_TOKENIZATIONS,
+    help: "in-context|separate: responses tokenised after the prompt, in one encoding, as the model reads them (TRL today), or each alone (TRL 0.12 to 0.2x); chat data uses the model's chat_template when it has one",
+  },
   { key: 'save_every', kind: 'int', rule: { min: 0 }, help: 'checkpoint every N updates; 0 = at the end only' },
   {
     key: 'report_to',
@@ -202,6 +211,7 @@ function defaults(c: Partial<TrainConfig>): Omit<TrainConfig, 'model' | 'data' |
     no_shuffle: false,
     max_length: 0,
     max_prompt_length: 0,
+    tokenize: DEFAULT_PAIR_TOKENIZATION,
     save_every: 0,
     report_to: 'none',
   };

@@ -99,7 +99,8 @@ export class MetricsWriter {
 export type RunSourceOptions = Pick<SourceOptions, 'skipInvalid' | 'fields'>;
 
 interface RunConfigFile {
-  config: TrainConfig;
+  /** `tokenize` is absent in run folders written before --tokenize existed. */
+  config: Omit<TrainConfig, 'tokenize'> & Partial<Pick<TrainConfig, 'tokenize'>>;
   /** Absent in run folders written before the source options were recorded: they used the defaults. */
   source?: { skip_invalid: boolean; fields: NonNullable<SourceOptions['fields']> };
   sources?: ResolvedConfig['sources'];
@@ -148,7 +149,8 @@ export function readRunConfig(runDir: string): SavedRun {
     throw new UserError(`${file}: not a run's config.json (no "config" object)`);
   return {
     file,
-    config: saved.config,
+    // Runs written before --tokenize existed tokenised each response alone: resume them so.
+    config: { ...saved.config, tokenize: saved.config.tokenize ?? 'separate' },
     source: { skipInvalid: saved.source?.skip_invalid ?? false, fields: saved.source?.fields ?? {} },
     sources: saved.sources,
     fingerprints: saved.fingerprints,

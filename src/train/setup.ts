@@ -16,7 +16,7 @@ import type { ModelConfig } from '../model/config.js';
 import type { CausalLM } from '../model/model.js';
 import { SafetensorsFile, SINGLE_FILE } from '../model/safetensors.js';
 import { loadTokenizer } from '../tokenizer/load.js';
-import { pairTokens, tokenizedPairs, type PairTokens } from '../tokenizer/pair.js';
+import { multiTokenAnswerWarning, pairTokens, tokenizedPairs, type PairTokens } from '../tokenizer/pair.js';
 import type { TruncationLimits } from '../tokenizer/truncation.js';
 import { Rng } from '../util/rng.js';
 import type { TrainConfig } from './config.js';
@@ -69,11 +69,11 @@ function tokenize(
   limits: TruncationLimits,
 ): { tokens: PairTokens[]; note: string | undefined; truncated: number } {
   const tok = loadTokenizer(c.model, { vocabSize });
-  const { tokens, note, truncated } = tokenizedPairs(tok, pairs, limits);
+  const { tokens, note, truncated } = tokenizedPairs(tok, pairs, limits, c.tokenize);
   if (path.resolve(c.ref_model) !== path.resolve(c.model)) {
     const refTok = loadTokenizer(c.ref_model);
     pairs.forEach((p, i) => {
-      const r = pairTokens(refTok, p, limits).tokens;
+      const r = pairTokens(refTok, p, limits, c.tokenize).tokens;
       const t = tokens[i]!;
       for (const side of ['prompt', 'chosen', 'rejected'] as const) {
         if (Array.from(r[side]).join(',') !== Array.from(t[side]).join(',')) {
@@ -123,6 +123,8 @@ export async function setupRun(c: TrainConfig, loaded: RunPairs, checkpoint?: st
         "--mode last-layer trains the reference model's own lm_head on its hidden states; --ref-model must be the starting model",
       );
     }
+    const warning = multiTokenAnswerWarning(pairs, tokens);
+    if (warning) notes.push(warning);
     const cached = await cachedResponseFeatures(model, folderHash(c.model), ids, tokens, c.batch_size);
     notes.push(
       cached.cached ? `hidden states read from ${cached.file}` : `hidden states computed and cached in ${cached.file}`,

@@ -4,8 +4,12 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fixturesDir, runCli } from './cli.js';
 
-/** Writes the tiny Llama (seed 3 unless told) to `out`. */
-export function initTinyLlama(out: string, seed = 3): void {
+/** Writes the tiny Llama (seed 3 and the gpt2-small fixture tokenizer unless told) to `out`. */
+export function initTinyLlama(
+  out: string,
+  seed = 3,
+  tokenizer = path.join(fixturesDir, 'tokenizers', 'gpt2-small'),
+): void {
   const r = runCli([
     'model',
     'init',
@@ -14,7 +18,7 @@ export function initTinyLlama(out: string, seed = 3): void {
     '--size',
     'd=32,layers=2,heads=4,kv=2',
     '--tokenizer',
-    path.join(fixturesDir, 'tokenizers', 'gpt2-small'),
+    tokenizer,
     '--out',
     out,
     '--seed',
