@@ -1,6 +1,6 @@
 // A model folder (architecture.md contract 1) as a ready CausalLM: config.json picks the architecture,
 // every tensor is checked against it before any compute (checkpoint.ts), then wrapped as parameters.
-import { loadWeights, type Weights } from './checkpoint.js';
+import { loadStoredWeights, type StoredWeights } from './checkpoint.js';
 import type { ModelConfig } from './config.js';
 import { Gpt2 } from './gpt2.js';
 import { Llama } from './llama.js';
@@ -8,18 +8,19 @@ import { LoraAdapter } from './lora.js';
 import { loadTokenizer, type ModelTokenizer } from '../tokenizer/load.js';
 import { tensorsFromWeights, type CausalLM } from './model.js';
 
-export function modelFromWeights(config: ModelConfig, weights: Weights): CausalLM {
+export function modelFromWeights(config: ModelConfig, weights: StoredWeights): CausalLM {
   const params = tensorsFromWeights(weights);
   return config.arch === 'llama' ? new Llama(config, params) : new Gpt2(config, params);
 }
 
-/** The model's parameters as Weights (sharing their data, not copying it), for saveCheckpoint. */
-export function weightsOf(model: CausalLM): Weights {
-  return new Map([...model.params()].map(([n, t]) => [n, { shape: [...t.shape], data: t.data }]));
+/** The model's parameters as stored (sharing their data, not copying it; 16-bit ones stay 16-bit), for saveCheckpoint. */
+export function weightsOf(model: CausalLM): StoredWeights {
+  return new Map([...model.params()].map(([n, t]) => [n, { shape: [...t.shape], data: t.stored }]));
 }
 
+/** A model folder's model; F16/BF16 matrices stay 16-bit until something trains them (loadStoredWeights). */
 export async function loadModel(dir: string): Promise<CausalLM> {
-  const { config, weights } = await loadWeights(dir);
+  const { config, weights } = await loadStoredWeights(dir);
   return modelFromWeights(config, weights);
 }
 

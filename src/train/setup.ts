@@ -7,7 +7,7 @@ import { loadSource } from '../data/source.js';
 import type { SourceOptions } from '../data/source-options.js';
 import { splitPairs } from '../data/split.js';
 import type { PreferencePair } from '../data/pair.js';
-import { loadWeights, saveCheckpoint } from '../model/checkpoint.js';
+import { loadStoredWeights, saveCheckpoint } from '../model/checkpoint.js';
 import { modelFromWeights, weightsOf } from '../model/load.js';
 import { LoraAdapter } from '../model/lora.js';
 import { pairLogProbs } from '../model/logprobs.js';
@@ -92,7 +92,8 @@ function tokenize(
 export async function setupRun(c: TrainConfig, loaded: RunPairs, checkpoint?: string): Promise<RunSetup> {
   const notes: string[] = [];
   const { pairs, nTrain } = loaded;
-  const base = await loadWeights(c.model);
+  // Frozen weights stay in their stored type (16-bit matrices); whatever is trained becomes F32.
+  const base = await loadStoredWeights(c.model);
   const model = modelFromWeights(base.config, base.weights);
   const limits = configLimits(c, base.config);
   const tokenized = tokenize(c, pairs, base.config.vocabSize, limits);
@@ -179,8 +180,6 @@ export async function setupRun(c: TrainConfig, loaded: RunPairs, checkpoint?: st
   notes.push(
     ref.cached ? `reference log-probs read from ${ref.file}` : `reference log-probs computed and cached in ${ref.file}`,
   );
-  const initial = new Map([...model.params()].map(([n, t]) => [n, t.data.slice()]));
-
   if (c.mode === 'lora') {
     const lora = {
       r: c.lora_r,
@@ -198,26 +197,28 @@ export async function setupRun(c: TrainConfig, loaded: RunPairs, checkpoint?: st
       model,
       tokens,
       adapter,
-      initial,
       description: `lora: r=${c.lora_r} alpha=${c.lora_alpha} on ${c.lora_targets.join(',')}`,
       save: async (dir) => adapter.write(dir, c.model),
     });
     return { pairs, data: data(ref.chosen, ref.rejected), policy, notes, truncation };
   }
 
-  const policyModel = checkpoint ? modelFromWeights(base.config, (await loadWeights(checkpoint)).weights) : model;
+  // Full fine-tuning: every weight trained, so F32 (the starting values kept for the delta norms).
+  const initial = new Map([...model.params()].map(([n, t]) => [n, t.data.slice()]));
+  const policyModel = checkpoint ? modelFromWeights(base.config, (await loadStoredWeights(checkpoint)).weights) : model;
+  const dtype = c.dtype === 'auto' ? base.dtype : c.dtype;
   const policy = modelPolicy({
     model: policyModel,
     tokens,
     initial,
     description: `full: all ${policyModel.params().size} tensors`,
-    save: async (dir) => saveCheckpoint(dir, base.config, weightsOf(policyModel), c.model),
+    save: async (dir) => saveCheckpoint(dir, base.config, weightsOf(policyModel), c.model, { dtype }),
   });
   return { pairs, data: data(ref.chosen, ref.rejected), policy, notes, truncation };
 }
 
 async function loadRefModel(dir: string, vocabSize: number): Promise<CausalLM> {
-  const ref = await loadWeights(dir);
+  const ref = await loadStoredWeights(dir);
   if (ref.config.vocabSize !== vocabSize) {
     throw new UserError(
       `--ref-model ${dir} has vocab_size ${ref.config.vocabSize}, the policy ${vocabSize}: the reference must share the policy's tokenizer`,
