@@ -332,7 +332,15 @@ export function openCheckpointTensors(dir: string): CheckpointTensors {
   const single = path.join(dir, SINGLE_FILE);
   if (fs.existsSync(single)) return lookupOver([SafetensorsFile.open(single)], undefined);
   const indexPath = path.join(dir, INDEX_FILE);
-  if (!fs.existsSync(indexPath)) throw new UserError(`${dir}: no ${SINGLE_FILE} or ${INDEX_FILE}`);
+  if (!fs.existsSync(indexPath)) {
+    const pickled = pickledCheckpoint(dir);
+    if (pickled) {
+      throw new UserError(
+        `${path.join(dir, pickled)}: PyTorch pickle checkpoints are not read (unsafe to load); convert the folder to safetensors: python -c "from transformers import AutoModelForCausalLM as M; M.from_pretrained('${dir}').save_pretrained('${dir}', safe_serialization=True)"`,
+      );
+    }
+    throw new UserError(`${dir}: no ${SINGLE_FILE} or ${INDEX_FILE}`);
+  }
   const weightMap = readWeightMap(indexPath);
   const shardNames = [...new Set(weightMap.values())];
   const shards: SafetensorsFile[] = [];
@@ -355,6 +363,17 @@ export function openCheckpointTensors(dir: string): CheckpointTensors {
     where.set(name, f);
   }
   return lookupOver(shards, where);
+}
+
+/** The first PyTorch pickle checkpoint in `dir` (pytorch_model.bin, its shard index, *.pt, *.pth), if any. */
+function pickledCheckpoint(dir: string): string | undefined {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).sort();
+  } catch {
+    return undefined;
+  }
+  return names.find((n) => /^pytorch_model.*\.bin(\.index\.json)?$/.test(n) || /\.(pt|pth)$/.test(n));
 }
 
 function readWeightMap(indexPath: string): Map<string, string> {
