@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { loadSource } from '../data/source.js';
 import { embedPairs } from '../model/embed.js';
 import { loadModelForScoring } from '../model/load.js';
+import { scoringCheck } from '../model/memory-estimate.js';
 import { truncationLimits, truncationMetadata } from '../model/context-length.js';
 import { writeSafetensors } from '../model/safetensors.js';
 import { stderrCounter } from '../util/progress.js';
@@ -43,7 +44,11 @@ Example:
     const args = scoringArgs('embed', values, (out) => [`${out}.safetensors`, `${out}.rows.jsonl`]);
     const position = parseChoice('--position', values.position, POSITIONS);
     const { pairs } = await loadSource(args.data, sourceOptionsFromArgs(values));
-    const { model, tokenizer } = await loadModelForScoring(args.model, values.adapter as string | undefined);
+    const { model, tokenizer } = await loadModelForScoring(
+      args.model,
+      values.adapter as string | undefined,
+      scoringCheck('embed', pairs, args.truncation, args.batchSize),
+    );
     const limits = truncationLimits(args.truncation, model.config);
     const {
       data,

@@ -49,6 +49,8 @@ export interface ValidatedCheckpoint {
   skipped: string[];
   /** Stored dtype -> number of expected tensors with it. */
   dtypes: Map<Dtype, number>;
+  /** Bytes of the weights as a model holds them (loadStoredWeights: 16-bit matrices 2 bytes each, the rest F32). */
+  keptBytes: number;
 }
 
 function showShape(shape: readonly number[]): string {
@@ -69,6 +71,7 @@ function openValidated(dir: string): ValidatedCheckpoint & { tensors: Checkpoint
     const storedName = (name: string) => (name === 'lm_head.weight' ? name : prefix + name);
     const storedNames = new Map<string, string>();
     const dtypes = new Map<Dtype, number>();
+    let keptBytes = 0;
     for (const { name, shape } of expectedTensors(config)) {
       const stored = storedName(name);
       if (!tensors.has(stored)) {
@@ -89,6 +92,8 @@ function openValidated(dir: string): ValidatedCheckpoint & { tensors: Checkpoint
       }
       storedNames.set(name, stored);
       dtypes.set(info.dtype, (dtypes.get(info.dtype) ?? 0) + 1);
+      const half = shape.length === 2 && (info.dtype === 'F16' || info.dtype === 'BF16');
+      keptBytes += shape.reduce((a, b) => a * b, 1) * (half ? 2 : 4);
     }
     const expected = new Set(storedNames.values());
     const skipped: string[] = [];
@@ -104,7 +109,7 @@ function openValidated(dir: string): ValidatedCheckpoint & { tensors: Checkpoint
       }
       skipped.push(stored);
     }
-    return { config, files: tensors.files, storedNames, skipped, dtypes, tensors };
+    return { config, files: tensors.files, storedNames, skipped, dtypes, keptBytes, tensors };
   } catch (err) {
     tensors.close();
     throw err;
