@@ -156,7 +156,7 @@ export const OPTION_DEFS: OptionDef[] = [
     key: 'dtype',
     kind: 'string',
     choices: SAVE_DTYPES,
-    help: "auto|F32|F16|BF16: dtype of the weights of full-mode checkpoints; auto = the starting model's (training itself is F32)",
+    help: "auto|F32|F16|BF16: dtype of the weights of full-mode checkpoints; auto = the starting model's. Training is F32; --resume continues from the written weights, exactly only when they are F32",
   },
   {
     key: 'report_to',
