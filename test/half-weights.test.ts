@@ -15,6 +15,8 @@ import { backward, resetTape } from '../src/tensor/autograd.js';
 import { embedding, linear, matmul, sum } from '../src/tensor/ops/index.js';
 import { initConfig, initWeights, parseSizeSpec } from '../src/model/init.js';
 import { modelFromWeights } from '../src/model/load.js';
+import { LoraAdapter, PAPER_LORA } from '../src/model/lora.js';
+import { modelPolicy } from '../src/train/model-policy.js';
 import type { StoredWeights, Weights } from '../src/model/checkpoint.js';
 import type { Arch } from '../src/model/config.js';
 import { Rng } from '../src/util/rng.js';
@@ -191,3 +193,23 @@ for (const set of sets) {
     );
   }
 }
+
+test('a LoRA step on a BF16 base keeps every base weight 16-bit and trains F32 adapter matrices', () => {
+  const { config, half } = halfModelWeights('llama', 'BF16');
+  const model = modelFromWeights(config, half);
+  const adapter = LoraAdapter.create(model, { ...PAPER_LORA, dropout: 0 }, new Rng(3));
+  adapter.attachTo(model);
+  const tokens = [
+    { prompt: Int32Array.of(1, 2, 3), chosen: Int32Array.of(4), rejected: Int32Array.of(5) },
+    { prompt: Int32Array.of(6, 7), chosen: Int32Array.of(8, 9), rejected: Int32Array.of(10) },
+  ];
+  const policy = modelPolicy({ model, tokens, adapter, description: '', save: async () => {} });
+  policy.logps([0, 1], true, new Rng(1));
+  policy.backward(Float64Array.of(1, -1), Float64Array.of(-1, 1));
+  assert.equal(policy.weightNorms()['weights/unembed_delta_norm'], 0);
+  for (const [name, t] of model.params()) assert.equal(t.dtype, t.rank === 2 ? 'BF16' : 'F32', name);
+  // B starts at 0, so only the lora_B matrices receive gradient on the first step (through the 16-bit base).
+  const moved = policy.params.filter((p) => p.grad.some((g) => g !== 0)).map((p) => p.name);
+  assert.ok(moved.length > 0 && moved.every((n) => n.includes('lora_B')), moved.join(', '));
+  for (const t of adapter.params().values()) assert.equal(t.dtype, 'F32');
+});
