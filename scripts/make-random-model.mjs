@@ -10,7 +10,7 @@
 //     --shard-mb 2000 --out /data/llama-7b-random
 //
 // Options: --arch llama|gpt2 (default llama), --size SPEC as `prefdyn model init` takes it (default
-// d=256,layers=4,heads=4,kv=2: 5.3M parameters, seconds to embed on 2 cores), --dtype BF16|F16|F32
+// d=256,layers=4,heads=4,kv=2: 5.0M parameters, seconds to embed on 2 cores), --dtype BF16|F16|F32
 // (default BF16), --shard-mb N (default 4: a few shards even for the default size), --seed N
 // (default 0), --tokenizer DIR (default models/prefdyn-tiny), --overwrite.
 import fs from 'node:fs';
