@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Rng } from '../src/util/rng.js';
 import { writeSafetensors } from '../src/model/safetensors.js';
+import { openEmbeddingsFile } from '../src/analysis/embeddings-file.js';
+import { f32ToHalf, halfToF32 } from '../src/tensor/half.js';
 import { runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/temp.js';
 
@@ -128,4 +130,48 @@ test('analyze rejects a bad label with the file and line, and a row-count mismat
   const missing = runCli(['analyze']);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /^prefdyn: analyze needs --embeddings NAME/);
+});
+
+test('analyze --embeddings reads F16 and BF16 files as the F32 file of the same (rounded) values; other dtypes are refused', () => {
+  const src = openEmbeddingsFile(path.join(dir, 'emb'));
+  const rows = fs.readFileSync(path.join(dir, 'emb.rows.jsonl'));
+  const x = new Float32Array(src.rows.length * D);
+  const order = src.groups.map((g) => ({ g, idx: src.rows.flatMap((r, i) => (r.group === g ? [i] : [])) }));
+  for (const { g, idx } of order) {
+    const got = src.readGroup(g).x;
+    idx.forEach((i, r) => x.set(got.subarray(r * D, (r + 1) * D), i * D));
+  }
+  src.close();
+  const shape = [src.rows.length, D];
+  for (const dtype of ['F16', 'BF16'] as const) {
+    const rounded = halfToF32(f32ToHalf(dtype, x));
+    writeSafetensors(path.join(dir, `h-${dtype}.safetensors`), [{ name: 'embeddings', shape, data: x, dtype }]);
+    writeSafetensors(path.join(dir, `r-${dtype}.safetensors`), [{ name: 'embeddings', shape, data: rounded }]);
+    for (const name of [`h-${dtype}`, `r-${dtype}`]) fs.writeFileSync(path.join(dir, `${name}.rows.jsonl`), rows);
+    const half = openEmbeddingsFile(path.join(dir, `h-${dtype}`));
+    for (const g of half.groups) {
+      const got = half.readGroup(g).x;
+      const idx = order.find((o) => o.g === g)!.idx;
+      idx.forEach((i, r) => assert.deepEqual(got.subarray(r * D, (r + 1) * D), rounded.subarray(i * D, (i + 1) * D)));
+    }
+    half.close();
+    const json = (name: string) => {
+      const out = path.join(dir, `${name}.json`);
+      const res = runCli(['analyze', '--embeddings', path.join(dir, name), '--bootstrap', '20', '--json', out]);
+      assert.equal(res.code, 0, res.stderr);
+      const report = JSON.parse(fs.readFileSync(out, 'utf8'));
+      delete report.source.embeddings; // the file's name
+      return report;
+    };
+    assert.deepEqual(json(`h-${dtype}`), json(`r-${dtype}`), `${dtype}: the same analysis as the F32 file`);
+  }
+  const file = path.join(dir, 'ints.safetensors');
+  const header = JSON.stringify({ embeddings: { dtype: 'I32', shape: [1, 1], data_offsets: [0, 4] } });
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(header.length));
+  fs.writeFileSync(file, Buffer.concat([len, Buffer.from(header), Buffer.alloc(4)]));
+  fs.writeFileSync(path.join(dir, 'ints.rows.jsonl'), '{"id": "x", "group": "g", "label": 1}\n');
+  const bad = runCli(['analyze', '--embeddings', path.join(dir, 'ints')]);
+  assert.equal(bad.code, 1);
+  assert.equal(bad.stderr, `prefdyn: ${file}: tensor "embeddings" has dtype I32; expected F32 (or F16, BF16)\n`);
 });

@@ -8,6 +8,7 @@ import type { PreferencePair } from '../data/pair.js';
 import type { SourceOptions } from '../data/source-options.js';
 import { embedPairs, positionMetadata, type EmbedPosition } from '../model/embed.js';
 import { loadModelForScoring } from '../model/load.js';
+import { scoringCheck } from '../model/memory-estimate.js';
 import { truncationLimits, truncationMetadata, type TruncationRequest } from '../model/context-length.js';
 import { SafetensorsFile, writeSafetensors } from '../model/safetensors.js';
 import { cachedEntry, type EntryKey } from '../train/disk-cache.js';
@@ -63,7 +64,11 @@ export async function embeddingsForAnalysis(
     describe: { model: req.model, data: req.data },
     read: () => undefined,
     compute: async ([tensors, rowsFile]) => {
-      const { model, tokenizer } = await loadModelForScoring(req.model);
+      const { model, tokenizer } = await loadModelForScoring(
+        req.model,
+        undefined,
+        scoringCheck('analyze --model', pairs, req.truncation, req.batchSize, req.tokenize),
+      );
       const limits = truncationLimits(req.truncation, model.config);
       const made = embedPairs(model, tokenizer, pairs, {
         position: req.position,

@@ -1,5 +1,6 @@
 // Reads the embeddings file of architecture.md contract 3, one group at a time: `<name>.safetensors`
-// (tensor "embeddings" [N, d] F32) + `<name>.rows.jsonl` ({"id", "group", "label", "prompt"?} per row).
+// (tensor "embeddings" [N, d] F32; F16 and BF16 are read too, e.g. from a GPU script, and converted to
+// F32 exactly) + `<name>.rows.jsonl` ({"id", "group", "label", "prompt"?} per row).
 // Only one group's rows are in memory at once, in one buffer reused from group to group, so 133k x 4096
 // floats stream through a few MB without a fresh allocation (and its page faults) per group.
 // A row holding NaN or +-Infinity is refused when its group is read (it would rank its group first), or,
@@ -9,6 +10,7 @@ import { UserError } from '../util/errors.js';
 import { firstNonFinite } from '../util/finite.js';
 import { SafetensorsFile } from '../model/safetensors.js';
 import { uninitialisedFloats } from '../tensor/tensor.js';
+import { decodeHalf, type HalfDtype } from '../tensor/half.js';
 import type { GroupRows } from './group-stats.js';
 
 export const EMBEDDINGS_TENSOR = 'embeddings';
@@ -86,8 +88,11 @@ export function openEmbeddingsFile(name: string): EmbeddingSource {
   const file = SafetensorsFile.open(paths.tensors);
   try {
     const info = file.info(EMBEDDINGS_TENSOR);
-    if (info.dtype !== 'F32')
-      throw new UserError(`${paths.tensors}: tensor "${EMBEDDINGS_TENSOR}" has dtype ${info.dtype}; expected F32`);
+    const dtype = info.dtype;
+    if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16')
+      throw new UserError(
+        `${paths.tensors}: tensor "${EMBEDDINGS_TENSOR}" has dtype ${dtype}; expected F32 (or F16, BF16)`,
+      );
     if (info.shape.length !== 2)
       throw new UserError(
         `${paths.tensors}: tensor "${EMBEDDINGS_TENSOR}" has shape [${info.shape.join(', ')}]; expected [N, d]`,
@@ -106,7 +111,7 @@ export function openEmbeddingsFile(name: string): EmbeddingSource {
     fs.readSync(fd, lengthBytes, 0, 8, 0);
     const dataStart = 8 + Number(lengthBytes.readBigUInt64LE(0)) + info.begin;
     file.close();
-    return new FileSource(paths.tensors, fd, dataStart, d, rows, position);
+    return new FileSource(paths.tensors, fd, dataStart, d, rows, position, dtype);
   } catch (err) {
     file.close();
     throw err;
@@ -136,6 +141,7 @@ class FileSource implements EmbeddingSource {
     readonly d: number,
     readonly rows: readonly RowInfo[],
     readonly embeddingPosition: string | null,
+    private readonly dtype: 'F32' | HalfDtype,
   ) {
     this.groups = groupsInOrder(rows);
     rows.forEach((r, i) => {
@@ -149,11 +155,14 @@ class FileSource implements EmbeddingSource {
     const idx = this.indices.get(group);
     if (!idx) throw new Error(`readGroup: no group "${group}"`);
     const d = this.d;
-    // Every byte of x is read from the file below (or the read fails), so the buffer needs no zero fill.
+    // Every byte of x is written below (read from the file, or decoded from 16-bit rows), so the buffer
+    // needs no zero fill.
     if (this.buffer.length < idx.length * d) this.buffer = uninitialisedFloats(idx.length * d);
     const x = this.buffer.subarray(0, idx.length * d);
-    const bytes = new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
-    const rowBytes = d * 4;
+    // F32 rows are read straight into x; 16-bit rows into their own buffer, then decoded.
+    const half = this.dtype === 'F32' ? undefined : new Uint16Array(idx.length * d);
+    const bytes = half ? new Uint8Array(half.buffer) : new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+    const rowBytes = d * (half ? 2 : 4);
     // Contiguous runs of rows are read in one call.
     for (let start = 0; start < idx.length;) {
       let end = start + 1;
@@ -163,6 +172,7 @@ class FileSource implements EmbeddingSource {
       if (got !== length) throw new UserError(`${this.path}: file ended inside row ${idx[start]} (truncated?)`);
       start = end;
     }
+    if (half) decodeHalf(this.dtype as HalfDtype, half, x);
     const labels = Int8Array.from(idx, (i) => this.rows[i]!.label);
     const rows = { group, x, labels, d };
     if (check) this.refuseNonFinite(rows);

@@ -27,7 +27,7 @@ export const command: Command = {
   help: `Usage: prefdyn analyze --embeddings NAME [--mix G1,G2,...] [--bootstrap 200] [--seed 1234] [--json FILE]
        prefdyn analyze --model DIR --data SRC [--cache DIR] [same options]
 
-Reads NAME.safetensors (tensor "embeddings" [N, d] F32) and NAME.rows.jsonl ({"id", "group", "label"}
+Reads NAME.safetensors (tensor "embeddings" [N, d] F32, or F16/BF16) and NAME.rows.jsonl ({"id", "group", "label"}
 per row, label +1/-1; an optional "prompt" enables the near-duplicate check) and prints, per group:
 n+, n-, delta = ||mu+ - mu-||, delta_u (its unbiased version, theory.md s.7), concentration (largest covariance eigenvalue), delta/sqrt(conc), the
 Fisher ratio along mu+ - mu-, the fitted tail exponent, the initial margin velocity in the mix, the

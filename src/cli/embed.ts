@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { loadSource } from '../data/source.js';
 import { embedPairs, positionMetadata } from '../model/embed.js';
 import { loadModelForScoring } from '../model/load.js';
+import { scoringCheck } from '../model/memory-estimate.js';
 import { truncationLimits, truncationMetadata } from '../model/context-length.js';
 import { writeSafetensors } from '../model/safetensors.js';
 import { stderrCounter } from '../util/progress.js';
@@ -44,7 +45,11 @@ Example:
     const args = scoringArgs('embed', values, (out) => [`${out}.safetensors`, `${out}.rows.jsonl`]);
     const position = positionArg(values);
     const { pairs } = await loadSource(args.data, sourceOptionsFromArgs(values));
-    const { model, tokenizer } = await loadModelForScoring(args.model, values.adapter as string | undefined);
+    const { model, tokenizer } = await loadModelForScoring(
+      args.model,
+      values.adapter as string | undefined,
+      scoringCheck('embed', pairs, args.truncation, args.batchSize, args.tokenize),
+    );
     const limits = truncationLimits(args.truncation, model.config);
     const {
       data,

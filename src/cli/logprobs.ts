@@ -5,6 +5,7 @@ import { SCORING_OPTIONS, SCORING_OPTIONS_HELP, scoringArgs } from './scoring-op
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { loadSource } from '../data/source.js';
 import { loadModelForScoring } from '../model/load.js';
+import { scoringCheck } from '../model/memory-estimate.js';
 import { pairLogProbs } from '../model/logprobs.js';
 import { truncationLimits } from '../model/context-length.js';
 import { tokenizedPairs } from '../tokenizer/pair.js';
@@ -34,7 +35,11 @@ Example:
   async run({ values }) {
     const args = scoringArgs('logprobs', values, (out) => [out]);
     const { pairs } = await loadSource(args.data, sourceOptionsFromArgs(values));
-    const { model, tokenizer } = await loadModelForScoring(args.model, values.adapter as string | undefined);
+    const { model, tokenizer } = await loadModelForScoring(
+      args.model,
+      values.adapter as string | undefined,
+      scoringCheck('logprobs', pairs, args.truncation, 2 * args.batchSize, args.tokenize),
+    );
     const { tokens, note } = tokenizedPairs(
       tokenizer,
       pairs,

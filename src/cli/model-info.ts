@@ -1,17 +1,7 @@
 // `prefdyn model info DIR`: a model folder's architecture, size, storage and tokenizer, from headers only.
 import type { Command } from './command.js';
+import { humanBytes } from '../util/memory.js';
 import { answerWarning, summarizeModel, type AnswerTokens, type ModelSummary } from '../model/summary.js';
-
-export function humanBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
-}
 
 const singleId = (ids: number[]): number | null => (ids.length === 1 ? ids[0]! : null);
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { packagePath } from '../util/package-root.js';
 import { notice, type Command } from './command.js';
 import { lockFolder } from '../util/folder-lock.js';
-import { humanBytes } from './model-info.js';
+import { humanBytes } from '../util/memory.js';
 import { UsageError, UserError } from '../util/errors.js';
 import { NON_NEGATIVE_INTEGER, parseChoice, parseNumber } from '../util/option-value.js';
 import { checkModelFolderTarget, saveCheckpoint } from '../model/checkpoint.js';

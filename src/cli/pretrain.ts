@@ -13,10 +13,8 @@ import {
 import { pretrain } from '../pretrain/pretrain.js';
 import { TEXT_SOURCE_SYNTAX } from '../pretrain/text-sources.js';
 import { SCHEDULES } from '../train/schedules.js';
-import type { WriteDtype } from '../model/dtype.js';
+import { WRITE_DTYPES } from '../model/dtype.js';
 import { checkModelFolderTarget } from '../model/checkpoint.js';
-
-const DTYPES: readonly WriteDtype[] = ['F32', 'F16', 'BF16'];
 
 const help = `Usage: prefdyn pretrain --model DIR --text SRC [--text SRC ...] --out DIR [options]
 
@@ -87,7 +85,7 @@ export const command: Command = {
     const texts = (v.text as string[] | undefined) ?? [];
     if (texts.length === 0) throw new UsageError(`pretrain needs at least one --text SRC (${TEXT_SOURCE_SYNTAX})`);
     const scheduler = parseChoice('--lr-scheduler', v['lr-scheduler'], SCHEDULES);
-    const dtype = parseChoice('--dtype', v.dtype, DTYPES);
+    const dtype = parseChoice('--dtype', v.dtype, WRITE_DTYPES);
     const steps = parseNumber('--steps', v.steps, POSITIVE_INTEGER);
     const logEvery =
       v['log-every'] === undefined

@@ -8,6 +8,7 @@ import { checkOutputFolder, type OutputFolderRules } from '../util/output-path.j
 import { CHAT_TEMPLATE_FILE } from '../tokenizer/chat-template.js';
 import { CONFIG_FILE, expectedTensors, readModelConfig, writeModelConfig, type ModelConfig } from './config.js';
 import { FLOAT_DTYPES, isFloatDtype, type Dtype, type WriteDtype } from './dtype.js';
+import type { HalfStorage } from '../tensor/half.js';
 import {
   INDEX_FILE,
   openCheckpointTensors,
@@ -23,6 +24,14 @@ export interface Weight {
 
 /** Weights by Hugging Face tensor name, as expectedTensors(config) lists them. */
 export type Weights = Map<string, Weight>;
+
+/** A weight as a model holds it: F32, or a frozen matrix kept in its stored 16-bit type. */
+export interface StoredWeight {
+  shape: number[];
+  data: Float32Array | HalfStorage;
+}
+
+export type StoredWeights = Map<string, StoredWeight>;
 
 /** The tokenizer files copied along with a checkpoint, when present. */
 export const TOKENIZER_FILES = [
@@ -46,6 +55,8 @@ export interface ValidatedCheckpoint {
   skipped: string[];
   /** Stored dtype -> number of expected tensors with it. */
   dtypes: Map<Dtype, number>;
+  /** Bytes of the weights as a model holds them (loadStoredWeights: 16-bit matrices 2 bytes each, the rest F32). */
+  keptBytes: number;
 }
 
 function showShape(shape: readonly number[]): string {
@@ -66,6 +77,7 @@ function openValidated(dir: string): ValidatedCheckpoint & { tensors: Checkpoint
     const storedName = (name: string) => (name === 'lm_head.weight' ? name : prefix + name);
     const storedNames = new Map<string, string>();
     const dtypes = new Map<Dtype, number>();
+    let keptBytes = 0;
     for (const { name, shape } of expectedTensors(config)) {
       const stored = storedName(name);
       if (!tensors.has(stored)) {
@@ -86,6 +98,8 @@ function openValidated(dir: string): ValidatedCheckpoint & { tensors: Checkpoint
       }
       storedNames.set(name, stored);
       dtypes.set(info.dtype, (dtypes.get(info.dtype) ?? 0) + 1);
+      const half = shape.length === 2 && (info.dtype === 'F16' || info.dtype === 'BF16');
+      keptBytes += shape.reduce((a, b) => a * b, 1) * (half ? 2 : 4);
     }
     const expected = new Set(storedNames.values());
     const skipped: string[] = [];
@@ -101,7 +115,7 @@ function openValidated(dir: string): ValidatedCheckpoint & { tensors: Checkpoint
       }
       skipped.push(stored);
     }
-    return { config, files: tensors.files, storedNames, skipped, dtypes, tensors };
+    return { config, files: tensors.files, storedNames, skipped, dtypes, keptBytes, tensors };
   } catch (err) {
     tensors.close();
     throw err;
@@ -115,18 +129,51 @@ export function validateCheckpoint(dir: string): ValidatedCheckpoint {
   return checked;
 }
 
-/** Reads a validated model folder's weights as Float32 (F16, BF16 and F64 converted). */
-export async function loadWeights(dir: string): Promise<{ config: ModelConfig; weights: Weights }> {
-  const { config, storedNames, tensors } = openValidated(dir);
+/**
+ * The dtype a checkpoint's weights are stored in (the most common among them; F64 counts as F32): what
+ * merge and full fine-tuning write by default.
+ */
+export function storedDtype(dtypes: Map<Dtype, number>): WriteDtype {
+  let best: WriteDtype = 'F32';
+  let most = 0;
+  for (const [d, n] of dtypes) {
+    const w: WriteDtype = d === 'F16' || d === 'BF16' ? d : 'F32';
+    if (n > most) [best, most] = [w, n];
+  }
+  return best;
+}
+
+function readValidated<W>(
+  dir: string,
+  read: (tensors: CheckpointTensors, stored: string, shape: number[]) => W,
+): { config: ModelConfig; weights: Map<string, W>; dtype: WriteDtype } {
+  const { config, storedNames, tensors, dtypes } = openValidated(dir);
   try {
-    const weights: Weights = new Map();
-    for (const { name, shape } of expectedTensors(config)) {
-      weights.set(name, { shape, data: tensors.readF32(storedNames.get(name)!) });
-    }
-    return { config, weights };
+    const weights = new Map<string, W>();
+    for (const { name, shape } of expectedTensors(config))
+      weights.set(name, read(tensors, storedNames.get(name)!, shape));
+    return { config, weights, dtype: storedDtype(dtypes) };
   } finally {
     tensors.close();
   }
+}
+
+/** Reads a validated model folder's weights as Float32 (F16, BF16 and F64 converted). */
+export async function loadWeights(dir: string): Promise<{ config: ModelConfig; weights: Weights; dtype: WriteDtype }> {
+  return readValidated(dir, (tensors, stored, shape) => ({ shape, data: tensors.readF32(stored) }));
+}
+
+/**
+ * Reads a validated model folder's weights as a model holds them: F16/BF16 matrices (rank 2: the
+ * projections, embeddings, lm_head; nearly all the bytes) stay in their 16-bit type, everything else is F32.
+ */
+export async function loadStoredWeights(
+  dir: string,
+): Promise<{ config: ModelConfig; weights: StoredWeights; dtype: WriteDtype }> {
+  return readValidated(dir, (tensors, stored, shape) => ({
+    shape,
+    data: shape.length === 2 ? tensors.readStored(stored) : tensors.readF32(stored),
+  }));
 }
 
 /** Whether `name` is an entry of a model folder as prefdyn (or Hugging Face) writes it: weights, config, tokenizer. */
@@ -159,7 +206,7 @@ const TORCH_DTYPE: Record<WriteDtype, string> = { F32: 'float32', F16: 'float16'
 export function saveCheckpoint(
   dir: string,
   config: ModelConfig,
-  weights: Weights,
+  weights: StoredWeights,
   tokenizerSrcDir?: string,
   options: { dtype?: WriteDtype; overwrite?: boolean } = {},
 ): void {
@@ -168,10 +215,8 @@ export function saveCheckpoint(
   for (const { name, shape } of expected) {
     const w = weights.get(name);
     if (!w) throw new Error(`saveCheckpoint: no weight "${name}"`);
-    if (showShape(w.shape) !== showShape(shape) || w.data.length !== shape.reduce((a, b) => a * b, 1)) {
-      throw new Error(
-        `saveCheckpoint: weight "${name}" has shape ${showShape(w.shape)} (${w.data.length} values), expected ${showShape(shape)}`,
-      );
+    if (showShape(w.shape) !== showShape(shape)) {
+      throw new Error(`saveCheckpoint: weight "${name}" has shape ${showShape(w.shape)}, expected ${showShape(shape)}`);
     }
   }
   if (weights.size !== expected.length) {

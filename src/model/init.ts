@@ -131,21 +131,25 @@ export function initConfig(
   return parseModelConfig(json, '--size');
 }
 
+/** One weight of a new model with Hugging Face's initialisation, seeded by (seed, name): norms 1, biases 0, else normal. */
+export function initTensor(config: ModelConfig, seed: number, name: string, shape: readonly number[]): Float32Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  const isNorm = /norm\.weight$|ln_\w+\.weight$/.test(name);
+  if (isNorm) data.fill(1);
+  else if (!name.endsWith('.bias')) {
+    const residualStd = INITIALIZER_RANGE / Math.sqrt(2 * config.numHiddenLayers);
+    const std = config.arch === 'gpt2' && name.endsWith('c_proj.weight') ? residualStd : INITIALIZER_RANGE;
+    const rng = Rng.derive(seed, name);
+    for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
+  }
+  return data;
+}
+
 /** Weights of a new model with Hugging Face's initialisation, seeded. */
 export function initWeights(config: ModelConfig, seed: number): Weights {
   const weights: Weights = new Map();
-  const residualStd = INITIALIZER_RANGE / Math.sqrt(2 * config.numHiddenLayers);
-  for (const { name, shape } of expectedTensors(config)) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(n);
-    const isNorm = /norm\.weight$|ln_\w+\.weight$/.test(name);
-    if (isNorm) data.fill(1);
-    else if (!name.endsWith('.bias')) {
-      const std = config.arch === 'gpt2' && name.endsWith('c_proj.weight') ? residualStd : INITIALIZER_RANGE;
-      const rng = Rng.derive(seed, name);
-      for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
-    }
-    weights.set(name, { shape, data });
-  }
+  for (const { name, shape } of expectedTensors(config))
+    weights.set(name, { shape, data: initTensor(config, seed, name, shape) });
   return weights;
 }

@@ -4,6 +4,7 @@
 // and the "logits only where needed" logic live here once.
 import { Tensor } from '../tensor/tensor.js';
 import { add, gatherRows, linear, matmul, reshape } from '../tensor/ops/index.js';
+import type { HalfStorage } from '../tensor/half.js';
 import type { Rng } from '../util/rng.js';
 import type { ModelConfig } from './config.js';
 
@@ -98,8 +99,10 @@ export abstract class CausalLM {
   }
 }
 
-/** Wraps checkpoint arrays as tensors named by their HF names (no gradients until a trainer asks). */
-export function tensorsFromWeights(weights: Map<string, { shape: number[]; data: Float32Array }>): Map<string, Tensor> {
+/** Wraps checkpoint arrays (F32, or 16-bit storage) as tensors named by their HF names (no gradients until a trainer asks). */
+export function tensorsFromWeights(
+  weights: Map<string, { shape: number[]; data: Float32Array | HalfStorage }>,
+): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   for (const [name, w] of weights) out.set(name, new Tensor(w.data, w.shape, { name }));
   return out;

@@ -18,6 +18,7 @@ import {
   type Dtype,
   type WriteDtype,
 } from './dtype.js';
+import { halfToF32, isHalfStorage, type HalfStorage } from '../tensor/half.js';
 
 export type { Dtype } from './dtype.js';
 
@@ -132,6 +133,14 @@ export class SafetensorsFile {
     return floatsFromBytes(info.dtype, this.readBytes(name), elementCount(info.shape));
   }
 
+  /** The tensor in the type it is stored in when that is 16-bit (F16/BF16 bits, no conversion), else as readF32. */
+  readStored(name: string): Float32Array | HalfStorage {
+    const { dtype } = this.info(name);
+    if (dtype !== 'F16' && dtype !== 'BF16') return this.readF32(name);
+    const bytes = this.readBytes(name); // a fresh buffer at offset 0: aligned
+    return { dtype, bits: new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2) };
+  }
+
   close(): void {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
@@ -240,9 +249,21 @@ function checkLayout(file: string, infos: TensorInfo[], dataLength: number): voi
 export interface TensorToWrite {
   name: string;
   shape: number[];
-  data: Float32Array;
+  /** F32 values, or 16-bit storage (written as it is when `dtype` is its own, else converted). */
+  data: Float32Array | HalfStorage;
   /** Storage dtype; default F32. */
   dtype?: WriteDtype;
+}
+
+function lengthOf(data: Float32Array | HalfStorage): number {
+  return isHalfStorage(data) ? data.bits.length : data.length;
+}
+
+/** The bytes of `data` stored as `dtype`: 16-bit storage of that dtype as it is, else through F32. */
+function bytesOf(dtype: WriteDtype, data: Float32Array | HalfStorage): Uint8Array {
+  if (!isHalfStorage(data)) return bytesFromFloats(dtype, data);
+  if (data.dtype === dtype) return new Uint8Array(data.bits.buffer, data.bits.byteOffset, data.bits.byteLength);
+  return bytesFromFloats(dtype, halfToF32(data));
 }
 
 // The reference writer orders tensors by dtype (larger alignment first), then by name.
@@ -259,9 +280,9 @@ export function writeSafetensors(file: string, tensors: TensorToWrite[], metadat
       throw new Error(`writeSafetensors ${file}: invalid tensor name "${t.name}"`);
     if (seen.has(t.name)) throw new Error(`writeSafetensors ${file}: tensor "${t.name}" given twice`);
     seen.add(t.name);
-    if (!isShape(t.shape) || elementCount(t.shape) !== t.data.length) {
+    if (!isShape(t.shape) || elementCount(t.shape) !== lengthOf(t.data)) {
       throw new Error(
-        `writeSafetensors ${file}: tensor "${t.name}" has shape ${JSON.stringify(t.shape)} but ${t.data.length} values`,
+        `writeSafetensors ${file}: tensor "${t.name}" has shape ${JSON.stringify(t.shape)} but ${lengthOf(t.data)} values`,
       );
     }
   }
@@ -275,7 +296,7 @@ export function writeSafetensors(file: string, tensors: TensorToWrite[], metadat
   let offset = 0;
   for (const t of ordered) {
     const dtype = t.dtype ?? 'F32';
-    const bytes = bytesFromFloats(dtype, t.data);
+    const bytes = bytesOf(dtype, t.data);
     header[t.name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.byteLength] };
     blobs.push(bytes);
     offset += bytes.byteLength;
@@ -298,6 +319,8 @@ export interface CheckpointTensors {
   /** Header entry of `name` and the file (shard) holding it. */
   info(name: string): TensorInfo & { file: string };
   readF32(name: string): Float32Array;
+  /** As SafetensorsFile.readStored: F16/BF16 kept 16-bit. */
+  readStored(name: string): Float32Array | HalfStorage;
   close(): void;
 }
 
@@ -309,7 +332,15 @@ export function openCheckpointTensors(dir: string): CheckpointTensors {
   const single = path.join(dir, SINGLE_FILE);
   if (fs.existsSync(single)) return lookupOver([SafetensorsFile.open(single)], undefined);
   const indexPath = path.join(dir, INDEX_FILE);
-  if (!fs.existsSync(indexPath)) throw new UserError(`${dir}: no ${SINGLE_FILE} or ${INDEX_FILE}`);
+  if (!fs.existsSync(indexPath)) {
+    const pickled = pickledCheckpoint(dir);
+    if (pickled) {
+      throw new UserError(
+        `${path.join(dir, pickled)}: PyTorch pickle checkpoints are not read (unsafe to load); convert the folder to safetensors: python -c "from transformers import AutoModelForCausalLM as M; M.from_pretrained('${dir}').save_pretrained('${dir}', safe_serialization=True)"`,
+      );
+    }
+    throw new UserError(`${dir}: no ${SINGLE_FILE} or ${INDEX_FILE}`);
+  }
   const weightMap = readWeightMap(indexPath);
   const shardNames = [...new Set(weightMap.values())];
   const shards: SafetensorsFile[] = [];
@@ -332,6 +363,17 @@ export function openCheckpointTensors(dir: string): CheckpointTensors {
     where.set(name, f);
   }
   return lookupOver(shards, where);
+}
+
+/** The first PyTorch pickle checkpoint in `dir` (pytorch_model.bin, its shard index, *.pt, *.pth), if any. */
+function pickledCheckpoint(dir: string): string | undefined {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).sort();
+  } catch {
+    return undefined;
+  }
+  return names.find((n) => /^pytorch_model.*\.bin(\.index\.json)?$/.test(n) || /\.(pt|pth)$/.test(n));
 }
 
 function readWeightMap(indexPath: string): Map<string, string> {
@@ -366,6 +408,7 @@ function lookupOver(files: SafetensorsFile[], where: Map<string, SafetensorsFile
     has: (name) => (where ? where.has(name) : only.has(name)),
     info: (name) => ({ ...fileOf(name).info(name), file: fileOf(name).path }),
     readF32: (name) => fileOf(name).readF32(name),
+    readStored: (name) => fileOf(name).readStored(name),
     close: () => files.forEach((f) => f.close()),
   };
 }

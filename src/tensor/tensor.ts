@@ -1,6 +1,12 @@
 // A tensor: a flat row-major Float32Array with a shape, and (for parameters and recorded op outputs)
 // a gradient buffer of the same size, allocated lazily by the backward pass.
+// Storage: F32 (`data`), or, for frozen weights, 16-bit (`half`: F16/BF16 bits, half the memory). The ops
+// that read weights (linear, matmul, embedding) accept a 16-bit tensor as it is and convert tiles on the
+// fly; anything else that reads `data` of a 16-bit tensor converts it to F32 once, for good (so does
+// making it trainable: trainable weights are always F32). A device buffer can later stand behind a
+// tensor the same way: the storage is private, reached through `data` / `half`.
 import type { Rng } from '../util/rng.js';
+import { halfToF32, isHalfStorage, type HalfDtype, type HalfStorage } from './half.js';
 
 /** Number of elements of a shape (1 for the scalar shape []). */
 export function size(shape: readonly number[]): number {
@@ -30,27 +36,76 @@ function checkShape(shape: readonly number[], what: string): void {
 }
 
 export class Tensor {
-  data: Float32Array;
   shape: number[];
   grad: Float32Array | null = null;
-  requiresGrad: boolean;
   name?: string;
+  private f32: Float32Array | undefined;
+  private h: HalfStorage | undefined;
+  private trainable = false;
+  private readonly n: number;
 
-  constructor(data: Float32Array, shape: readonly number[], opts: { requiresGrad?: boolean; name?: string } = {}) {
+  constructor(
+    data: Float32Array | HalfStorage,
+    shape: readonly number[],
+    opts: { requiresGrad?: boolean; name?: string } = {},
+  ) {
     checkShape(shape, opts.name ?? 'Tensor');
-    if (data.length !== size(shape)) {
+    const length = isHalfStorage(data) ? data.bits.length : data.length;
+    if (length !== size(shape)) {
       throw new Error(
-        `${opts.name ?? 'Tensor'}: ${data.length} values do not fill shape [${shape.join(', ')}] (${size(shape)} needed)`,
+        `${opts.name ?? 'Tensor'}: ${length} values do not fill shape [${shape.join(', ')}] (${size(shape)} needed)`,
       );
     }
-    this.data = data;
+    if (isHalfStorage(data)) this.h = data;
+    else this.f32 = data;
+    this.n = length;
     this.shape = [...shape];
-    this.requiresGrad = opts.requiresGrad ?? false;
     if (opts.name !== undefined) this.name = opts.name;
+    this.requiresGrad = opts.requiresGrad ?? false;
+  }
+
+  /** The values as F32; a 16-bit tensor is converted on first read and stays F32 from then on. */
+  get data(): Float32Array {
+    if (!this.f32) {
+      this.f32 = halfToF32(this.h!);
+      this.h = undefined;
+    }
+    return this.f32;
+  }
+
+  set data(values: Float32Array) {
+    if (values.length !== this.n) throw new Error(`${this.describe()}: ${values.length} values assigned`);
+    this.f32 = values;
+    this.h = undefined;
+  }
+
+  /** The 16-bit storage of a frozen weight kept in F16/BF16; undefined once the tensor is F32. */
+  get half(): HalfStorage | undefined {
+    return this.h;
+  }
+
+  /** The element type the values are held in now. */
+  get dtype(): 'F32' | HalfDtype {
+    return this.h ? this.h.dtype : 'F32';
+  }
+
+  /** The stored values: the F32 array, or the 16-bit storage (for writing a checkpoint in its own dtype). */
+  get stored(): Float32Array | HalfStorage {
+    return this.h ?? this.f32!;
+  }
+
+  /** Whether the backward pass computes this tensor's gradient; setting it on a 16-bit tensor makes it F32. */
+  get requiresGrad(): boolean {
+    return this.trainable;
+  }
+
+  set requiresGrad(on: boolean) {
+    if (on && this.h) void this.data;
+    this.trainable = on;
   }
 
   get size(): number {
-    return this.data.length;
+    return this.n;
   }
 
   get rank(): number {
@@ -59,14 +114,14 @@ export class Tensor {
 
   /** The single value of a one-element tensor (a loss, a mean). */
   item(): number {
-    if (this.data.length !== 1)
-      throw new Error(`item(): ${this.describe()} has ${this.data.length} elements, expected 1`);
+    if (this.n !== 1) throw new Error(`item(): ${this.describe()} has ${this.n} elements, expected 1`);
     return this.data[0]!;
   }
 
-  /** A copy of the values with the same shape and flags; no gradient, not part of any graph. */
+  /** A copy of the values (in the same storage type) with the same shape and flags; no gradient, not part of any graph. */
   clone(): Tensor {
-    return new Tensor(this.data.slice(), this.shape, {
+    const copy = this.h ? { dtype: this.h.dtype, bits: this.h.bits.slice() } : this.f32!.slice();
+    return new Tensor(copy, this.shape, {
       requiresGrad: this.requiresGrad,
       ...(this.name !== undefined ? { name: this.name } : {}),
     });

@@ -10,6 +10,7 @@ import { OPTIMIZERS, type OptimizerName } from './optimizers.js';
 import { SCHEDULES, type ScheduleName } from './schedules.js';
 import { UsageError, UserError } from '../util/errors.js';
 import { DEFAULT_PAIR_TOKENIZATION, PAIR_TOKENIZATIONS, type PairTokenization } from '../tokenizer/pair.js';
+import { WRITE_DTYPES } from '../model/dtype.js';
 import { parseBoolean, parseChoice, parseList, parseNumber, parseText, type NumberRule } from '../util/option-value.js';
 
 export const MODES = ['full', 'lora', 'last-layer'] as const;
@@ -52,9 +53,15 @@ export interface TrainConfig {
   /** How responses are tokenised (tokenizer/pair.ts). */
   tokenize: PairTokenization;
   save_every: number;
+  /** dtype of the weights of full-mode checkpoints; 'auto' = the starting model's stored dtype. */
+  dtype: SaveDtype;
   report_to: ReportTo;
   out: string;
 }
+
+/** `--dtype`: the starting model's dtype (auto) or one of the written dtypes. */
+export const SAVE_DTYPES = ['auto', ...WRITE_DTYPES] as const;
+export type SaveDtype = (typeof SAVE_DTYPES)[number];
 
 /** Hugging Face's report_to: where metrics go besides metrics.jsonl. */
 export const REPORT_TO = ['none', 'tensorboard'] as const;
@@ -155,6 +162,12 @@ export const OPTION_DEFS: OptionDef[] = [
   },
   { key: 'save_every', kind: 'int', rule: { min: 0 }, help: 'checkpoint every N updates; 0 = at the end only' },
   {
+    key: 'dtype',
+    kind: 'string',
+    choices: SAVE_DTYPES,
+    help: "auto|F32|F16|BF16: dtype of the weights of full-mode checkpoints; auto = the starting model's. Training is F32; --resume continues from the written weights, exactly only when they are F32",
+  },
+  {
     key: 'report_to',
     kind: 'string',
     choices: REPORT_TO,
@@ -213,6 +226,7 @@ function defaults(c: Partial<TrainConfig>): Omit<TrainConfig, 'model' | 'data' |
     max_prompt_length: 0,
     tokenize: DEFAULT_PAIR_TOKENIZATION,
     save_every: 0,
+    dtype: 'auto',
     report_to: 'none',
   };
 }

@@ -17,8 +17,11 @@ export interface ModelPolicyOptions {
   tokens: PairTokens[];
   /** LoRA mode: only the adapter is trained (attached to `model`). Full mode: every model parameter. */
   adapter?: LoraAdapter;
-  /** Initial values of the unembedding and (full mode) of every parameter, for the weight-change norms. */
-  initial: Map<string, Float32Array>;
+  /**
+   * Full mode: the initial value of every parameter, for the weight-change norms. LoRA mode has none: the
+   * adapter never touches the unembedding (its delta norm is 0), and the frozen base stays in its stored type.
+   */
+  initial?: Map<string, Float32Array>;
   save(dir: string): Promise<void>;
   description: string;
 }
@@ -109,13 +112,13 @@ export function modelPolicy(o: ModelPolicyOptions): Policy {
     },
     weightNorms() {
       const out: Record<string, number> = {
-        'weights/unembed_delta_norm': deltaNorm(unembed.data, o.initial.get(o.model.unembeddingName)!),
+        'weights/unembed_delta_norm': o.initial ? deltaNorm(unembed.data, o.initial.get(o.model.unembeddingName)!) : 0,
       };
       const perLayer = new Map<string, number>();
       for (const p of params) {
         const layer = layerOf(p.name);
         if (!layer) continue;
-        const sq = o.adapter ? 0 : deltaNorm(p.data, o.initial.get(p.name)!) ** 2;
+        const sq = o.initial ? deltaNorm(p.data, o.initial.get(p.name)!) ** 2 : 0;
         perLayer.set(layer, (perLayer.get(layer) ?? 0) + sq);
       }
       if (o.adapter) for (const [layer, sq] of loraDeltaSquares(o.adapter)) perLayer.set(layer, sq);

@@ -7,7 +7,8 @@ import { loadSource } from '../data/source.js';
 import type { SourceOptions } from '../data/source-options.js';
 import { splitPairs } from '../data/split.js';
 import type { PreferencePair } from '../data/pair.js';
-import { loadWeights, saveCheckpoint } from '../model/checkpoint.js';
+import { loadStoredWeights, saveCheckpoint, validateCheckpoint } from '../model/checkpoint.js';
+import { checkMemory, estimateMemory, longestSequence, type Workload } from '../model/memory-estimate.js';
 import { modelFromWeights, weightsOf } from '../model/load.js';
 import { LoraAdapter } from '../model/lora.js';
 import { pairLogProbs } from '../model/logprobs.js';
@@ -88,15 +89,33 @@ function tokenize(
   return { tokens, note, truncated };
 }
 
+/** What a run holds at once: a micro-batch of pairs (chosen and rejected), the trained parameters, a separate reference. */
+function trainWorkload(c: TrainConfig, config: ModelConfig, tokens: PairTokens[]): Workload {
+  const sameModel = path.resolve(c.ref_model) === path.resolve(c.model);
+  // LoRA: r x (in + out) per target per layer, with in + out at most d + max(d, ffn).
+  const perTarget = c.lora_r * (config.hiddenSize + Math.max(config.hiddenSize, config.intermediateSize));
+  return {
+    sequences: 2 * c.batch_size,
+    seqLen: longestSequence(tokens),
+    training: c.mode,
+    loraParams: c.lora_targets.length * config.numHiddenLayers * perTarget,
+    extraWeightBytes: sameModel ? 0 : validateCheckpoint(c.ref_model).keptBytes,
+  };
+}
+
 /** The run of config `c` on `loaded` (loadRunPairs), at the weights of `checkpoint` when given. */
 export async function setupRun(c: TrainConfig, loaded: RunPairs, checkpoint?: string): Promise<RunSetup> {
   const notes: string[] = [];
   const { pairs, nTrain } = loaded;
-  const base = await loadWeights(c.model);
-  const model = modelFromWeights(base.config, base.weights);
-  const limits = configLimits(c, base.config);
-  const tokenized = tokenize(c, pairs, base.config.vocabSize, limits);
+  // Tokenised from the headers' config first, so the memory check knows the longest sequence.
+  const checked = validateCheckpoint(c.model);
+  const limits = configLimits(c, checked.config);
+  const tokenized = tokenize(c, pairs, checked.config.vocabSize, limits);
   const tokens = tokenized.tokens;
+  checkMemory('train', estimateMemory(checked.config, checked.keptBytes, trainWorkload(c, checked.config, tokens)));
+  // Frozen weights stay in their stored type (16-bit matrices); whatever is trained becomes F32.
+  const base = await loadStoredWeights(c.model);
+  const model = modelFromWeights(base.config, base.weights);
   if (tokenized.note) notes.push(tokenized.note);
   const truncation: TruncationRecord = {
     max_length: limits.maxLength,
@@ -181,8 +200,6 @@ export async function setupRun(c: TrainConfig, loaded: RunPairs, checkpoint?: st
   notes.push(
     ref.cached ? `reference log-probs read from ${ref.file}` : `reference log-probs computed and cached in ${ref.file}`,
   );
-  const initial = new Map([...model.params()].map(([n, t]) => [n, t.data.slice()]));
-
   if (c.mode === 'lora') {
     const lora = {
       r: c.lora_r,
@@ -200,26 +217,28 @@ export async function setupRun(c: TrainConfig, loaded: RunPairs, checkpoint?: st
       model,
       tokens,
       adapter,
-      initial,
       description: `lora: r=${c.lora_r} alpha=${c.lora_alpha} on ${c.lora_targets.join(',')}`,
       save: async (dir) => adapter.write(dir, c.model),
     });
     return { pairs, data: data(ref.chosen, ref.rejected), policy, notes, truncation };
   }
 
-  const policyModel = checkpoint ? modelFromWeights(base.config, (await loadWeights(checkpoint)).weights) : model;
+  // Full fine-tuning: every weight trained, so F32 (the starting values kept for the delta norms).
+  const initial = new Map([...model.params()].map(([n, t]) => [n, t.data.slice()]));
+  const policyModel = checkpoint ? modelFromWeights(base.config, (await loadStoredWeights(checkpoint)).weights) : model;
+  const dtype = c.dtype === 'auto' ? base.dtype : c.dtype;
   const policy = modelPolicy({
     model: policyModel,
     tokens,
     initial,
     description: `full: all ${policyModel.params().size} tensors`,
-    save: async (dir) => saveCheckpoint(dir, base.config, weightsOf(policyModel), c.model),
+    save: async (dir) => saveCheckpoint(dir, base.config, weightsOf(policyModel), c.model, { dtype }),
   });
   return { pairs, data: data(ref.chosen, ref.rejected), policy, notes, truncation };
 }
 
 async function loadRefModel(dir: string, vocabSize: number): Promise<CausalLM> {
-  const ref = await loadWeights(dir);
+  const ref = await loadStoredWeights(dir);
   if (ref.config.vocabSize !== vocabSize) {
     throw new UserError(
       `--ref-model ${dir} has vocab_size ${ref.config.vocabSize}, the policy ${vocabSize}: the reference must share the policy's tokenizer`,

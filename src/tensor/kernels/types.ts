@@ -8,6 +8,8 @@
 //   tensors used twice need no extra buffers. Kernels documented as "write" overwrite.
 // - Shapes are given in the doc comment of each kernel: R = rows, C = columns (the normalised axis).
 
+import type { HalfDtype } from '../half.js';
+
 export type KernelSetName = 'js' | 'native';
 
 export interface Kernels {
@@ -27,6 +29,25 @@ export interface Kernels {
     alpha: number,
     A: Float32Array,
     B: Float32Array,
+    beta: number,
+    C: Float32Array,
+  ): void;
+
+  /**
+   * C = alpha * A @ op(B) + beta * C with a 16-bit B (the bits of a frozen F16/BF16 weight): A [M,K] F32;
+   * B stored [N,K] when transB (nn.Linear's weight), else [K,N]; C [M,N]. B is converted to F32 tile by
+   * tile on the fly, products accumulate in F32: the result is sgemm's on the F32-expanded B up to
+   * summation order. beta as in sgemm.
+   */
+  hgemm(
+    dtype: HalfDtype,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    B: Uint16Array,
     beta: number,
     C: Float32Array,
   ): void;

@@ -2,6 +2,7 @@
 // touched, accumulated straight into the source's gradient buffer.
 import { Tensor, size, uninitialisedFloats } from '../tensor.js';
 import { record, gradOf } from '../autograd.js';
+import { decodeHalf } from '../half.js';
 
 function checkIndices(idx: Int32Array, rows: number, op: string, what: string): void {
   for (let i = 0; i < idx.length; i++) {
@@ -10,11 +11,17 @@ function checkIndices(idx: Int32Array, rows: number, op: string, what: string): 
   }
 }
 
-/** Copies rows idx of src [*, C] into out [idx.length, C]; the backward adds them back. */
+/** Copies rows idx of src [*, C] into out [idx.length, C] (a 16-bit src decoded row by row); the backward adds them back. */
 function gatherRowsOf(src: Tensor, C: number, idx: Int32Array, outShape: number[]): Tensor {
   const out = uninitialisedFloats(idx.length * C); // every row copied below
-  const S = src.data;
-  for (let i = 0; i < idx.length; i++) out.set(S.subarray(idx[i]! * C, idx[i]! * C + C), i * C);
+  const h = src.half;
+  if (h) {
+    for (let i = 0; i < idx.length; i++)
+      decodeHalf(h.dtype, h.bits.subarray(idx[i]! * C, idx[i]! * C + C), out.subarray(i * C, i * C + C));
+  } else {
+    const S = src.data;
+    for (let i = 0; i < idx.length; i++) out.set(S.subarray(idx[i]! * C, idx[i]! * C + C), i * C);
+  }
   return record(new Tensor(out, outShape), [src], (g) => {
     const gs = gradOf(src)!;
     for (let i = 0; i < idx.length; i++) {

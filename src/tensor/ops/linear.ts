@@ -2,6 +2,8 @@
 // A bias is fused: the output rows start as the bias (a rank-one GEMM, ones [M,1] @ b [1,N]) and the GEMM
 // accumulates onto them (beta = 1); its gradient, the column sums of dy, is one more GEMM:
 // db [1,N] += ones [1,M] @ dy [M,N].
+// A frozen weight kept 16-bit (w.half, never trainable) is multiplied by hgemm, which decodes it tile by
+// tile and accumulates in F32; the backward then needs only dx, again through hgemm.
 import { Tensor, uninitialisedFloats } from '../tensor.js';
 import { record, gradOf, gradForGemm } from '../autograd.js';
 import { kernels } from '../kernels/index.js';
@@ -48,13 +50,16 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
   checkBias(b, N, 'linear');
   const M = x.size / K;
   const out = rowsOfBias(b, M, N);
-  kernels().sgemm(false, true, M, N, K, 1, x.data, w.data, b ? 1 : 0, out);
+  const h = w.half;
+  if (h) kernels().hgemm(h.dtype, true, M, N, K, 1, x.data, h.bits, b ? 1 : 0, out);
+  else kernels().sgemm(false, true, M, N, K, 1, x.data, w.data, b ? 1 : 0, out);
   return record(new Tensor(out, [...x.shape.slice(0, -1), N]), [x, w, b], (g) => {
     const k = kernels();
     const gx = gradForGemm(x);
     const gw = gradForGemm(w);
     const gb = gradOf(b);
-    if (gx) k.sgemm(false, false, M, K, N, 1, g, w.data, gx.beta, gx.grad);
+    if (gx && h) k.hgemm(h.dtype, false, M, K, N, 1, g, h.bits, gx.beta, gx.grad);
+    else if (gx) k.sgemm(false, false, M, K, N, 1, g, w.data, gx.beta, gx.grad);
     if (gw) k.sgemm(true, false, N, K, M, 1, g, x.data, gw.beta, gw.grad);
     if (gb) accumulateBiasGrad(g, M, N, gb);
   });
@@ -73,13 +78,16 @@ export function matmul(a: Tensor, b: Tensor, bias?: Tensor): Tensor {
   checkBias(bias, N, 'matmul');
   const M = a.size / K;
   const out = rowsOfBias(bias, M, N);
-  kernels().sgemm(false, false, M, N, K, 1, a.data, b.data, bias ? 1 : 0, out);
+  const h = b.half;
+  if (h) kernels().hgemm(h.dtype, false, M, N, K, 1, a.data, h.bits, bias ? 1 : 0, out);
+  else kernels().sgemm(false, false, M, N, K, 1, a.data, b.data, bias ? 1 : 0, out);
   return record(new Tensor(out, [...a.shape.slice(0, -1), N]), [a, b, bias], (g) => {
     const k = kernels();
     const ga = gradForGemm(a);
     const gb = gradForGemm(b);
     const gbias = gradOf(bias);
-    if (ga) k.sgemm(false, true, M, K, N, 1, g, b.data, ga.beta, ga.grad);
+    if (ga && h) k.hgemm(h.dtype, true, M, K, N, 1, g, h.bits, ga.beta, ga.grad);
+    else if (ga) k.sgemm(false, true, M, K, N, 1, g, b.data, ga.beta, ga.grad);
     if (gb) k.sgemm(true, false, K, N, M, 1, a.data, g, gb.beta, gb.grad);
     if (gbias) accumulateBiasGrad(g, M, N, gbias);
   });

@@ -35,6 +35,7 @@ export interface NativeLoad {
 const KERNEL_FUNCTIONS: (keyof KernelFunctions)[] = [
   'sgemm',
   'sgemmBatched',
+  'hgemm',
   'rmsnormForward',
   'rmsnormBackward',
   'layernormForward',

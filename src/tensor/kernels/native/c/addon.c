@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -126,6 +127,31 @@ static void sgemm(Args *a) {
   float *C = arg_f32(a, 9, "C", (double)M * N);
   if (a->failed) return;
   k_sgemm(tA, tB, M, N, K, alpha, A, B, beta, C);
+}
+
+/* The dtype argument of hgemm: "BF16" (true) or "F16" (false). */
+static bool arg_bf16(Args *a, size_t i, const char *name) {
+  char buf[8] = {0};
+  size_t len = 0;
+  if (a->failed) return false;
+  if (napi_get_value_string_utf8(a->env, a->argv[i], buf, sizeof buf, &len) != napi_ok) {
+    fail(a, true, "%s must be a string", name);
+    return false;
+  }
+  if (strcmp(buf, "BF16") != 0 && strcmp(buf, "F16") != 0) fail(a, false, "%s must be \"F16\" or \"BF16\", got \"%s\"", name, buf);
+  return strcmp(buf, "BF16") == 0;
+}
+
+static void hgemm(Args *a) {
+  bool bf16 = arg_bf16(a, 0, "dtype"), tB = arg_bool(a, 1, "transB");
+  int M = arg_dim(a, 2, "M"), N = arg_dim(a, 3, "N"), K = arg_dim(a, 4, "K");
+  float alpha = (float)arg_number(a, 5, "alpha");
+  const float *A = arg_f32(a, 6, "A", (double)M * K);
+  const uint16_t *B = (const uint16_t *)arg_array(a, 7, "B", napi_uint16_array, "Uint16Array", (double)K * N);
+  float beta = (float)arg_number(a, 8, "beta");
+  float *C = arg_f32(a, 9, "C", (double)M * N);
+  if (a->failed) return;
+  if (!k_hgemm(bf16, tB, M, N, K, alpha, A, B, beta, C)) fail(a, false, "out of memory for a tile of B");
 }
 
 /* Elements a batched operand spans: the last matrix starts at (batch-1)*stride, and a stored [rows, cols]
@@ -345,6 +371,7 @@ typedef struct {
 static const Kernel KERNELS[] = {
     {"sgemm", 10, sgemm},
     {"sgemmBatched", 17, sgemm_batched},
+    {"hgemm", 10, hgemm},
     {"rmsnormForward", 7, rmsnorm_forward},
     {"rmsnormBackward", 8, rmsnorm_backward},
     {"layernormForward", 9, layernorm_forward},

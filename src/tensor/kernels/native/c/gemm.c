@@ -1,8 +1,10 @@
 /* GEMM through OpenBLAS's cblas_sgemm, row-major, transposes passed to BLAS (never materialised).
  * k_sgemm's leading dimensions follow from the stored shapes: A is [M,K] (lda = K) or, transposed, [K,M]
  * (lda = M); B is [K,N] (ldb = N) or [N,K] (ldb = K); C is [M,N] (ldc = N). k_sgemm_batched takes them
- * from the caller, so attention reads each head of a [T, heads*hd] activation in place. */
+ * from the caller, so attention reads each head of a [T, heads*hd] activation in place. k_hgemm multiplies by a
+ * 16-bit (F16/BF16) B, decoded to F32 a tile at a time (Debian's OpenBLAS 0.3.21 exports no cblas_sbgemm). */
 #include <cblas.h>
+#include <stdlib.h>
 #include <string.h>
 #include "kernels.h"
 
@@ -42,4 +44,72 @@ void k_sgemm_batched(bool transA, bool transB, int batch, int M, int N, int K, f
   for (int i = 0; i < batch; i++) {
     sgemm_ld(transA, transB, M, N, K, alpha, A + i * strideA, lda, B + i * strideB, ldb, beta, C + i * strideC, ldc);
   }
+}
+
+/* 16-bit -> F32, exact. BF16 is the top half of an F32. F16 (IEEE binary16) by the branch-free bit method of
+ * the FP16 library (Marat Dukhan): normals rescale their exponent by a multiply, subnormals come from a
+ * magic-number subtraction, infinities and NaNs survive the rescale; the loop vectorises in each clone. */
+static inline float bits_f32(uint32_t u) {
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
+}
+static inline uint32_t f32_bits(float f) {
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  return u;
+}
+
+PREFDYN_VECTOR_CLONES
+static void decode_bf16(const uint16_t *src, size_t n, float *out) {
+  for (size_t i = 0; i < n; i++) out[i] = bits_f32((uint32_t)src[i] << 16);
+}
+
+PREFDYN_VECTOR_CLONES
+static void decode_f16(const uint16_t *src, size_t n, float *out) {
+  for (size_t i = 0; i < n; i++) {
+    uint32_t w = (uint32_t)src[i] << 16, sign = w & 0x80000000u, two_w = w + w;
+    float normalized = bits_f32((two_w >> 4) + (0xE0u << 23)) * 0x1.0p-112f;
+    float denormalized = bits_f32((two_w >> 17) | (126u << 23)) - 0.5f;
+    out[i] = bits_f32(sign | (two_w < (1u << 27) ? f32_bits(denormalized) : f32_bits(normalized)));
+  }
+}
+
+void k_decode_half(bool bf16, const uint16_t *src, size_t n, float *out) {
+  if (bf16) {
+    decode_bf16(src, n, out);
+  } else {
+    decode_f16(src, n, out);
+  }
+}
+
+/* Floats of B decoded per tile (1 MB): a few hundred rows of a 7B model's weight, in L2 while BLAS reads it. */
+#define HGEMM_TILE (1 << 18)
+
+/* C[M,N] = alpha * A[M,K] @ op(B) + beta * C, B 16-bit, stored [N,K] (transB) or [K,N]: decoded tile by tile
+ * into one buffer, each tile multiplied by cblas_sgemm (transB: tile = rows n0.. of B -> columns n0.. of C;
+ * else tile = rows k0.. of B, accumulated into C). Returns false when the tile buffer cannot be allocated. */
+bool k_hgemm(bool bf16, bool transB, int M, int N, int K, float alpha, const float *A, const uint16_t *B, float beta,
+             float *C) {
+  if (M == 0 || N == 0) return true;
+  int width = transB ? K : N, rows = transB ? N : K;
+  if (width == 0) {
+    scale_c(M, N, beta, C);
+    return true;
+  }
+  int step = HGEMM_TILE / width > 0 ? HGEMM_TILE / width : 1;
+  if (step > rows) step = rows;
+  float *tile = malloc((size_t)step * (size_t)width * sizeof(float));
+  if (!tile) return false;
+  for (int r0 = 0; r0 < rows; r0 += step) {
+    int nr = rows - r0 < step ? rows - r0 : step;
+    k_decode_half(bf16, B + (size_t)r0 * width, (size_t)nr * width, tile);
+    if (transB) {
+      sgemm_ld(false, true, M, nr, K, alpha, A, K, tile, K, beta, C + r0, N);
+    } else {
+      sgemm_ld(false, false, M, N, nr, alpha, A + r0, K, tile, N, r0 == 0 ? beta : 1.0f, C, N);
+    }
+  }
+  free(tile);
+  return true;
 }

@@ -25,6 +25,11 @@ void k_sgemm(bool transA, bool transB, int M, int N, int K, float alpha,
 void k_sgemm_batched(bool transA, bool transB, int batch, int M, int N, int K, float alpha,
                      const float *A, int lda, int64_t strideA, const float *B, int ldb, int64_t strideB, float beta,
                      float *C, int ldc, int64_t strideC);
+/* C[M,N] = alpha * A[M,K] @ op(B) + beta * C with B 16-bit (bf16: BF16, else F16) stored [N,K] (transB) or [K,N],
+ * decoded to F32 tile by tile; false when out of memory. k_decode_half: out[0..n) = the F32 values of src. */
+bool k_hgemm(bool bf16, bool transB, int M, int N, int K, float alpha, const float *A, const uint16_t *B, float beta,
+             float *C);
+void k_decode_half(bool bf16, const uint16_t *src, size_t n, float *out);
 
 /* norm.c: x, out, dout, dx [R,C]; w, b, dw, db [C]; mean, rstd [R]. */
 void k_rmsnorm_forward(const float *x, const float *w, int R, int C, float eps, float *out, float *rstd);

@@ -1,0 +1,46 @@
+// GEMM with a 16-bit right operand (a frozen F16/BF16 weight): B is decoded to F32 one tile at a time
+// into a reused buffer and multiplied with sgemm, so the F32 copy of B never exists whole and every
+// product accumulates in F32 exactly as sgemm on the F32-expanded B would (the decode is exact).
+//   transB: B stored [N,K]; a tile is rows n0..n0+nb of B -> columns n0..n0+nb of C (ldc = N).
+//   else:   B stored [K,N]; a tile is rows k0..k0+kb of B -> C += A[:, k0..k0+kb] @ tile (lda = K).
+import { decodeHalf, type HalfDtype } from '../../half.js';
+import { sgemmBatched } from './sgemm.js';
+
+/** Elements of B decoded per tile (256 KB of F32): large enough for sgemm's blocking, small enough for L2. */
+const TILE = 1 << 16;
+let tile = new Float32Array(TILE);
+
+export function hgemm(
+  dtype: HalfDtype,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  A: Float32Array,
+  B: Uint16Array,
+  beta: number,
+  C: Float32Array,
+): void {
+  if (M === 0 || N === 0) return;
+  const width = transB ? K : N; // the length of a stored row of B
+  const rows = transB ? N : K; // the stored rows of B
+  if (width === 0) {
+    sgemmBatched(false, transB, 1, M, N, 0, alpha, A, 1, 0, tile, 1, 0, beta, C, N, 0);
+    return;
+  }
+  const step = Math.max(1, Math.floor(TILE / width));
+  if (tile.length < step * width) tile = new Float32Array(step * width);
+  for (let r0 = 0; r0 < rows; r0 += step) {
+    const nr = Math.min(step, rows - r0);
+    decodeHalf(dtype, B.subarray(r0 * width, (r0 + nr) * width), tile, nr * width);
+    if (transB) {
+      // C[:, r0..r0+nr] = alpha * A [M,K] @ tile^T [K,nr] + beta * C[:, r0..r0+nr]
+      sgemmBatched(false, true, 1, M, nr, K, alpha, A, K, 0, tile, K, 0, beta, C.subarray(r0), N, 0);
+    } else {
+      // C += alpha * A[:, r0..r0+nr] [M,nr] @ tile [nr,N]; the first tile applies beta
+      const b = r0 === 0 ? beta : 1;
+      sgemmBatched(false, false, 1, M, N, nr, alpha, A.subarray(r0), K, 0, tile, N, 0, b, C, N, 0);
+    }
+  }
+}
