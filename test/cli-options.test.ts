@@ -74,9 +74,15 @@ test('a missing required option exits 2, a bad choice 1', () => {
     [2, 'prefdyn: --data is required (on the command line or in the config file)\n'],
   );
   const noArch = runCli(['model', 'init', '--out', 'm']);
-  assert.deepEqual([noArch.code, noArch.stderr], [2, 'prefdyn: model init needs --arch llama or --arch gpt2\n']);
+  assert.deepEqual(
+    [noArch.code, noArch.stderr],
+    [2, 'prefdyn: model init needs --arch (one of llama, mistral, qwen2, qwen3, gpt2)\n'],
+  );
   const badArch = runCli(['model', 'init', '--arch', 'gpt3', '--out', 'm']);
-  assert.deepEqual([badArch.code, badArch.stderr], [1, 'prefdyn: --arch must be one of llama, gpt2, got "gpt3"\n']);
+  assert.deepEqual(
+    [badArch.code, badArch.stderr],
+    [1, 'prefdyn: --arch must be one of llama, mistral, qwen2, qwen3, gpt2, got "gpt3"\n'],
+  );
   const position = runCli(['embed', '--model', 'm', '--data', 'persona', '--out', 'e', '--position', 'middle']);
   assert.deepEqual(
     [position.code, position.stderr],

@@ -49,7 +49,7 @@ test('rmsnorm and layernorm: input, weight and bias', () => {
 
 test('rope: gradient is the inverse rotation', () => {
   const x = param('x', [2, 3, 2, 4], 11);
-  gradcheck(() => ops.rope(x, 10), [x]);
+  gradcheck(() => ops.rope(x, ops.inverseFrequencies(10, 4)), [x]);
 });
 
 test('causalAttention: q, k, v with grouped-query heads', () => {

@@ -129,7 +129,7 @@ test('packedCausalAttention equals causalAttention of the q, k, v slices, values
 test('rope: identity at position 0, rotation by t * theta^(-2i/hd), norms of pairs preserved', () => {
   const [T, hd, theta] = [3, 4, 100];
   const x = randn([1, T, 2, hd], 11);
-  const y = ops.rope(x, theta);
+  const y = ops.rope(x, ops.inverseFrequencies(theta, hd));
   close(y.data.subarray(0, 2 * hd), x.data.subarray(0, 2 * hd), 0, 'position 0');
   for (let t = 0; t < T; t++)
     for (let h = 0; h < 2; h++)
@@ -145,8 +145,11 @@ test('rope: identity at position 0, rotation by t * theta^(-2i/hd), norms of pai
         );
         assert.ok(Math.abs(Math.hypot(u, w) - Math.hypot(y.data[o + i]!, y.data[o + i + hd / 2]!)) < 1e-5);
       }
-  assert.throws(() => ops.rope(randn([1, 2, 1, 3], 1), 10000), {
+  assert.throws(() => ops.rope(randn([1, 2, 1, 3], 1), ops.inverseFrequencies(10000, 2)), {
     message: 'rope: head_dim 3 of tensor [1, 2, 1, 3] must be even',
+  });
+  assert.throws(() => ops.rope(randn([1, 2, 1, 4], 1), ops.inverseFrequencies(10000, 2)), {
+    message: 'rope: 1 inverse frequencies for head_dim 4 (need 2)',
   });
 });
 

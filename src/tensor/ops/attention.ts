@@ -1,6 +1,8 @@
 // Fused causal self-attention with grouped-query heads (Hugging Face repeat_kv semantics: query head
 // h reads kv head floor(h / (H/Hkv))). Scores are scaled by 1/sqrt(hd). Sequences are right-padded,
-// so the causal mask alone keeps real tokens from attending to padding.
+// so the causal mask alone keeps real tokens from attending to padding. With a sliding window W, query t
+// also sees only keys s > t - W (W keys, itself included), as transformers' sliding_window_overlay
+// (masking_utils: kv_idx > q_idx - sliding_window); the masked scores are set to -inf before the softmax.
 //
 // q, k and v are read where they lie, never re-laid-out: head h of sequence b is the [T, hd] matrix at
 // offset + b*T*ld + h*hd with rows ld apart (ld = heads*hd for a [B,T,heads,hd] tensor, 3d for GPT-2's
@@ -26,10 +28,19 @@ interface Dims {
   H: number;
   Hkv: number;
   hd: number;
+  /** Sliding window: query t attends to keys t - window < s <= t; null: every s <= t. */
+  window: number | null;
+}
+
+/** scores [BH, T, T]: -inf where key s lies window or more positions before query t (s <= t - window). */
+function maskOutsideWindow(scores: Float32Array, BH: number, T: number, window: number): void {
+  for (let bh = 0; bh < BH; bh++) {
+    for (let t = window; t < T; t++) scores.fill(-Infinity, (bh * T + t) * T, (bh * T + t) * T + t - window + 1);
+  }
 }
 
 /** Attention of query heads q over kv heads k, v -> [B, T, H, hd]; q, k, v may share one tensor. */
-function attend(q: Heads, k: Heads, v: Heads, { B, T, H, Hkv, hd }: Dims): Tensor {
+function attend(q: Heads, k: Heads, v: Heads, { B, T, H, Hkv, hd, window }: Dims): Tensor {
   const rep = H / Hkv;
   const scale = 1 / Math.sqrt(hd);
   const TT = T * T;
@@ -66,6 +77,7 @@ function attend(q: Heads, k: Heads, v: Heads, { B, T, H, Hkv, hd }: Dims): Tenso
       );
     }
   }
+  if (window !== null && window < T) maskOutsideWindow(p, B * H, T, window);
   kern.causalSoftmaxForward(p, B * H, T, scale);
   for (let b = 0; b < B; b++) {
     for (let r = 0; r < rep; r++) {
@@ -200,8 +212,11 @@ function attend(q: Heads, k: Heads, v: Heads, { B, T, H, Hkv, hd }: Dims): Tenso
   });
 }
 
-/** causalAttention(q [B,T,H,hd], k [B,T,Hkv,hd], v [B,T,Hkv,hd]) -> [B,T,H,hd]. */
-export function causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
+/**
+ * causalAttention(q [B,T,H,hd], k [B,T,Hkv,hd], v [B,T,Hkv,hd], window = null) -> [B,T,H,hd]; with a
+ * window, each query attends to the `window` latest keys up to itself.
+ */
+export function causalAttention(q: Tensor, k: Tensor, v: Tensor, window: number | null = null): Tensor {
   if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) {
     throw new Error(
       `causalAttention: q ${q.describe()}, k ${k.describe()}, v ${v.describe()} must all be [B, T, heads, head_dim]`,
@@ -215,11 +230,13 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
     );
   }
   if (H % Hkv !== 0) throw new Error(`causalAttention: ${H} query heads are not a multiple of ${Hkv} kv heads`);
+  if (window !== null && !(Number.isSafeInteger(window) && window > 0))
+    throw new Error(`causalAttention: window must be a positive integer, got ${window}`);
   return attend(
     { tensor: q, offset: 0, ld: H * hd },
     { tensor: k, offset: 0, ld: Hkv * hd },
     { tensor: v, offset: 0, ld: Hkv * hd },
-    { B, T, H, Hkv, hd },
+    { B, T, H, Hkv, hd, window },
   );
 }
 
@@ -247,6 +264,6 @@ export function packedCausalAttention(qkv: Tensor, H: number, Hkv = H): Tensor {
     { tensor: qkv, offset: 0, ld: width },
     { tensor: qkv, offset: H * hd, ld: width },
     { tensor: qkv, offset: (H + Hkv) * hd, ld: width },
-    { B, T, H, Hkv, hd },
+    { B, T, H, Hkv, hd, window: null },
   );
 }

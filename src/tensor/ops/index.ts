@@ -3,7 +3,7 @@
 export { linear, matmul } from './linear.js';
 export { embedding, gatherRows } from './embedding.js';
 export { rmsnorm, layernorm } from './norms.js';
-export { rope } from './rope.js';
+export { inverseFrequencies, rope } from './rope.js';
 export { causalAttention, packedCausalAttention } from './attention.js';
 export { swiglu, gelu, silu, sigmoid, logSigmoid, softplus, tanh, exp, log } from './activations.js';
 export { softmax, logSoftmax, gatherLogProbs } from './softmax.js';

@@ -1,0 +1,85 @@
+// Reading typed fields out of a config.json object (or an object nested in it, such as rope_scaling),
+// naming the file and the field in every error.
+import { UserError } from '../util/errors.js';
+
+export class Fields {
+  /** `prefix` names a nested object in messages ("rope_scaling." gives "rope_scaling.factor"). */
+  constructor(
+    private readonly file: string,
+    private readonly json: Record<string, unknown>,
+    private readonly prefix = '',
+  ) {}
+
+  has(key: string): boolean {
+    return this.json[key] !== undefined && this.json[key] !== null;
+  }
+
+  private fail(key: string, want: string): never {
+    const value = this.json[key];
+    const name = this.prefix + key;
+    throw new UserError(
+      value === undefined
+        ? `${this.file}: missing field "${name}" (${want})`
+        : `${this.file}: field "${name}" must be ${want}, got ${JSON.stringify(value)}`,
+    );
+  }
+
+  positiveInt(key: string, fallback?: number): number {
+    const v = this.json[key] ?? fallback;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) this.fail(key, 'a positive integer');
+    return v;
+  }
+
+  /** A positive integer, or null when the field is null (absent gives `fallback`). */
+  positiveIntOrNull(key: string, fallback: number | null): number | null {
+    const v = this.json[key];
+    if (v === null || (v === undefined && fallback === null)) return null;
+    return this.positiveInt(key, fallback ?? undefined);
+  }
+
+  positiveNumber(key: string, fallback?: number): number {
+    const v = this.json[key] ?? fallback;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) this.fail(key, 'a positive number');
+    return v;
+  }
+
+  boolean(key: string, fallback: boolean): boolean {
+    const v = this.json[key] ?? fallback;
+    if (typeof v !== 'boolean') this.fail(key, 'true or false');
+    return v;
+  }
+
+  oneOf<T extends string>(key: string, allowed: readonly T[], fallback: T): T {
+    const v = this.json[key] ?? fallback;
+    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+      this.fail(key, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`);
+    }
+    return v as T;
+  }
+
+  /** A nested object (null or absent: undefined). */
+  object(key: string): Record<string, unknown> | undefined {
+    const v = this.json[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'object' || Array.isArray(v)) this.fail(key, 'an object');
+    return v as Record<string, unknown>;
+  }
+
+  /** Features prefdyn does not implement must be off (absent, null or false). */
+  unsupported(key: string, what: string): void {
+    const v = this.json[key];
+    if (v !== undefined && v !== null && v !== false) {
+      throw new UserError(
+        `${this.file}: ${this.prefix}${key} = ${JSON.stringify(v)} is not supported (${what}); prefdyn needs it false or absent`,
+      );
+    }
+  }
+}
+
+/** hidden / heads, which must divide. */
+export function headDimOf(file: string, hidden: number, heads: number): number {
+  if (hidden % heads !== 0) {
+    throw new UserError(`${file}: hidden size ${hidden} is not divisible by the ${heads} attention heads`);
+  }
+  return hidden / heads;
+}

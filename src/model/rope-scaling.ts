@@ -1,0 +1,141 @@
+// RoPE's settings in config.json and the inverse frequencies they give, as transformers computes them
+// (modeling_rope_utils: _compute_default_rope_parameters, _compute_linear_scaling_rope_parameters,
+// _compute_dynamic_ntk_parameters, _compute_llama3_parameters). Every step is rounded to float32 where
+// transformers works on float32 tensors, so the angles match PyTorch's.
+// Two spellings: transformers 4 has a top-level rope_theta and an optional rope_scaling object;
+// transformers 5 has one rope_parameters object holding rope_theta and rope_type.
+import { UserError } from '../util/errors.js';
+import { inverseFrequencies } from '../tensor/ops/index.js';
+import { Fields } from './config-fields.js';
+
+export const ROPE_TYPES = ['default', 'linear', 'dynamic', 'llama3'] as const;
+
+export type RopeScaling =
+  | { type: 'default' }
+  /** Positions divided by factor: inv_freq / factor. */
+  | { type: 'linear'; factor: number }
+  /** NTK-aware: theta grows with the sequence length once it passes max_position_embeddings. */
+  | { type: 'dynamic'; factor: number }
+  /** Llama 3.1: low frequencies / factor, high ones kept, a smooth blend between. */
+  | {
+      type: 'llama3';
+      factor: number;
+      lowFreqFactor: number;
+      highFreqFactor: number;
+      originalMaxPositionEmbeddings: number;
+    };
+
+export interface RopeConfig {
+  theta: number;
+  scaling: RopeScaling;
+}
+
+const f32 = Math.fround;
+
+function parseScaling(file: string, obj: Record<string, unknown>, where: string): RopeScaling {
+  const p = new Fields(file, obj, `${where}.`);
+  // transformers 4 wrote the type as "type" before "rope_type"; both are read, as transformers does.
+  const type = p.oneOf(p.has('rope_type') || !p.has('type') ? 'rope_type' : 'type', ROPE_TYPES, 'default');
+  if (type === 'default') return { type };
+  if (type === 'linear' || type === 'dynamic') return { type, factor: p.positiveNumber('factor') };
+  const lowFreqFactor = p.positiveNumber('low_freq_factor');
+  const highFreqFactor = p.positiveNumber('high_freq_factor');
+  if (!(highFreqFactor > lowFreqFactor)) {
+    throw new UserError(
+      `${file}: ${where}.high_freq_factor ${highFreqFactor} must exceed ${where}.low_freq_factor ${lowFreqFactor}`,
+    );
+  }
+  return {
+    type,
+    factor: p.positiveNumber('factor'),
+    lowFreqFactor,
+    highFreqFactor,
+    originalMaxPositionEmbeddings: p.positiveInt('original_max_position_embeddings'),
+  };
+}
+
+/** RoPE settings from either spelling; a config that gives both must give the same values in each. */
+export function parseRope(file: string, json: Record<string, unknown>, defaultTheta: number): RopeConfig {
+  const f = new Fields(file, json);
+  const topTheta = f.has('rope_theta') ? f.positiveNumber('rope_theta') : undefined;
+  const v4 = f.object('rope_scaling');
+  const v4Scaling: RopeScaling = v4 ? parseScaling(file, v4, 'rope_scaling') : { type: 'default' };
+  const v5 = f.object('rope_parameters');
+  if (!v5) return { theta: topTheta ?? defaultTheta, scaling: v4Scaling };
+  const p = new Fields(file, v5, 'rope_parameters.');
+  const theta = p.has('rope_theta') ? p.positiveNumber('rope_theta') : (topTheta ?? defaultTheta);
+  if (topTheta !== undefined && topTheta !== theta) {
+    throw new UserError(`${file}: rope_theta ${topTheta} and rope_parameters.rope_theta ${theta} disagree`);
+  }
+  const scaling = parseScaling(file, v5, 'rope_parameters');
+  if (v4 && JSON.stringify(v4Scaling) !== JSON.stringify(scaling)) {
+    throw new UserError(
+      `${file}: rope_scaling (transformers 4) and rope_parameters (transformers 5) disagree: ` +
+        `${JSON.stringify(v4Scaling)} against ${JSON.stringify(scaling)}`,
+    );
+  }
+  return { theta, scaling };
+}
+
+/** What rope_type and its options are, in one line for `model info`. */
+export function describeRope(rope: RopeConfig): string {
+  const s = rope.scaling;
+  const options =
+    s.type === 'default'
+      ? ''
+      : s.type === 'llama3'
+        ? `, llama3 factor ${s.factor} (low ${s.lowFreqFactor}, high ${s.highFreqFactor}, original ${s.originalMaxPositionEmbeddings} positions)`
+        : `, ${s.type} factor ${s.factor}`;
+  return `theta ${rope.theta}${options}`;
+}
+
+/**
+ * The longest sequence the model takes: max_position_embeddings, except that dynamic NTK scaling exists to
+ * run past it; prefdyn lets it run to factor x max_position_embeddings.
+ */
+export function ropeContextLength(rope: RopeConfig, maxPositionEmbeddings: number): number {
+  return rope.scaling.type === 'dynamic'
+    ? Math.floor(rope.scaling.factor * maxPositionEmbeddings)
+    : maxPositionEmbeddings;
+}
+
+/**
+ * inv_freq [dim/2] for a batch of padded length T (only dynamic scaling depends on it).
+ * `maxPositionEmbeddings` is config.json's (dynamic scaling's original length).
+ */
+export function ropeInverseFrequencies(
+  rope: RopeConfig,
+  dim: number,
+  maxPositionEmbeddings: number,
+  T: number,
+): Float32Array {
+  const s = rope.scaling;
+  if (s.type === 'default') return inverseFrequencies(rope.theta, dim);
+  if (s.type === 'linear') return inverseFrequencies(rope.theta, dim).map((w) => f32(w / s.factor));
+  if (s.type === 'dynamic') {
+    // transformers recomputes inv_freq when max(position_ids) + 1 = T passes max_position_embeddings, with
+    // seq_len a tensor (so in float32): base = theta * (factor * T / max - (factor - 1))^(dim / (dim - 2)).
+    // At T <= max_position_embeddings the frequencies are the default ones. (transformers keeps the
+    // largest T seen so far; prefdyn computes each batch as a fresh model does.)
+    if (T <= maxPositionEmbeddings) return inverseFrequencies(rope.theta, dim);
+    const grown = f32(f32(f32(f32(s.factor * T) / maxPositionEmbeddings) - (s.factor - 1)));
+    const base = f32(rope.theta * f32(Math.pow(grown, dim / (dim - 2))));
+    return inverseFrequencies(base, dim);
+  }
+  // llama3: wavelen = 2 pi / inv_freq (as torch evaluates scalar / tensor: reciprocal, then times 2 pi);
+  // wavelen < original / high_freq_factor: kept; wavelen > original / low_freq_factor: inv_freq / factor;
+  // between: (1 - smooth) * inv_freq / factor + smooth * inv_freq, smooth = (original / wavelen - low) / (high - low).
+  const lowFreqWavelen = f32(s.originalMaxPositionEmbeddings / s.lowFreqFactor);
+  const highFreqWavelen = f32(s.originalMaxPositionEmbeddings / s.highFreqFactor);
+  const twoPi = f32(2 * Math.PI);
+  return inverseFrequencies(rope.theta, dim).map((w) => {
+    const wavelen = f32(f32(1 / w) * twoPi);
+    if (wavelen > lowFreqWavelen) return f32(w / s.factor);
+    if (wavelen < highFreqWavelen) return w;
+    const smooth = f32(
+      f32(f32(f32(1 / wavelen) * s.originalMaxPositionEmbeddings) - s.lowFreqFactor) /
+        (s.highFreqFactor - s.lowFreqFactor),
+    );
+    return f32(f32(f32(f32(1 - smooth) * w) / s.factor) + f32(smooth * w));
+  });
+}
