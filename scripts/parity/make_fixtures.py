@@ -15,6 +15,10 @@ What it writes (all float32 safetensors; references computed in float64 from the
                                (grad.<PEFT name> for the LoRA matrices only: the base is frozen)
   logprobs/                    pairs.jsonl, tokens.json (from tokenize-pairs.mjs) and
                                reference-<model>.jsonl: summed response log-probs, one pair at a time
+  arch/inputs.json, arch/<model>/  the Llama family's options (rope scaling in both config spellings,
+                               head_dim, biases, Mistral's sliding window, Qwen2, Qwen3) on tiny configs with
+                               their own batch (vocab 64, T = 12: past the sliding window and past the dynamic
+                               scaling's max_position_embeddings); no tokenizer, same reference files
 """
 import json
 import os
@@ -53,6 +57,32 @@ MODELS = {
         "activation_function": "gelu_new", "resid_pdrop": 0.1, "embd_pdrop": 0.1, "attn_pdrop": 0.1,
         "bos_token_id": EOT, "eos_token_id": EOT, "tie_word_embeddings": True, "torch_dtype": "float32",
     }),
+}
+# Tiny Llama-family configs, one per option; vocabulary 64 and their own inputs (ARCH_T positions).
+ARCH_VOCAB, ARCH_T = 64, 12
+ARCH_BASE = {**LLAMA_BASE, "vocab_size": ARCH_VOCAB, "hidden_size": 16, "intermediate_size": 32,
+             "bos_token_id": 0, "eos_token_id": 0}
+LLAMA3_ROPE = {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0}
+ARCH_MODELS = {
+    # head_dim 8 != hidden/heads; inv_freq [1, .1, .01, .001]: wavelengths 6.3 (kept), 63 (blended), 628 and
+    # 6283 (divided by factor) against original 64 / high 4 = 16 and 64 / low 1 = 64. Biases everywhere.
+    "llama3-scaling": {**ARCH_BASE, "head_dim": 8, "tie_word_embeddings": False, "attention_bias": True,
+                       "mlp_bias": True, "rope_scaling": {"rope_type": "llama3", **LLAMA3_ROPE,
+                                                          "original_max_position_embeddings": 64}},
+    # The legacy "type" key.
+    "llama-linear": {**ARCH_BASE, "rope_scaling": {"type": "linear", "factor": 4.0}},
+    # T = 12 > max_position_embeddings 8: theta grows to 10000 * (2 * 12 / 8 - 1)^(4 / 2).
+    "llama-dynamic": {**ARCH_BASE, "max_position_embeddings": 8, "rope_scaling": {"rope_type": "dynamic", "factor": 2.0}},
+    # transformers 5: rope_parameters holds rope_theta and rope_type; no top-level rope_theta.
+    "llama-v5": {**{k: v for k, v in ARCH_BASE.items() if k != "rope_theta"}, "head_dim": 8, "rope_parameters": {
+        "rope_type": "llama3", "rope_theta": 500000.0, **LLAMA3_ROPE, "original_max_position_embeddings": 512}},
+    "mistral-window": {**{k: v for k, v in ARCH_BASE.items() if k not in ("attention_bias", "mlp_bias")},
+                       "architectures": ["MistralForCausalLM"], "model_type": "mistral", "sliding_window": 4},
+    "qwen2": {**{k: v for k, v in ARCH_BASE.items() if k not in ("attention_bias", "mlp_bias")},
+              "architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "rope_theta": 1000000.0,
+              "tie_word_embeddings": False, "use_sliding_window": False, "sliding_window": 4, "max_window_layers": 1},
+    "qwen3": {**{k: v for k, v in ARCH_BASE.items() if k != "mlp_bias"}, "architectures": ["Qwen3ForCausalLM"],
+              "model_type": "qwen3", "head_dim": 8, "rope_theta": 1000000.0, "use_sliding_window": False},
 }
 LORA = {
     "lora-llama": ("llama-gqa-tied", ["q_proj", "v_proj"], False),
@@ -97,6 +127,20 @@ def make_inputs():
     return ids, targets
 
 
+def make_arch_inputs():
+    """Two right-padded sequences of lengths 12 and 9 over the 64-token vocabulary, targets as make_inputs."""
+    g = torch.Generator().manual_seed(11)
+    B, T = 2, ARCH_T
+    lengths, prompt_lengths = [12, 9], [3, 2]
+    ids = torch.randint(1, ARCH_VOCAB, (B, T), generator=g)
+    targets = torch.full((B, T), -1, dtype=torch.int64)
+    for b in range(B):
+        ids[b, lengths[b]:] = 0
+        for t in range(prompt_lengths[b] - 1, lengths[b] - 1):
+            targets[b, t] = ids[b, t + 1]
+    return ids, targets
+
+
 def masked_nll(logits, targets):
     mask = targets >= 0
     logp = F.log_softmax(logits, dim=-1).gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
@@ -129,13 +173,27 @@ def write_json(path, obj):
         f.write("\n")
 
 
-def save_model(folder, cfg, model):
+def save_model(folder, cfg, model, tokenizer=True):
     os.makedirs(folder, exist_ok=True)
     write_json(os.path.join(folder, "config.json"), cfg)
     # named_parameters lists a tied weight once, under its embedding name: HF saves it that way too.
     write_safetensors(os.path.join(folder, "model.safetensors"), float32_state(model.named_parameters()),
                       {"format": "pt"})
-    copy_tokenizer(folder)
+    if tokenizer:
+        copy_tokenizer(folder)
+
+
+def write_arch_fixtures():
+    folder = os.path.join(OUT, "arch")
+    os.makedirs(folder, exist_ok=True)
+    ids, targets = make_arch_inputs()
+    write_json(os.path.join(folder, "inputs.json"), {"ids": ids.tolist(), "targets": targets.tolist()})
+    for seed, (name, cfg) in enumerate(ARCH_MODELS.items()):
+        model = build("llama", cfg, seed=300 + seed)
+        save_model(os.path.join(folder, name), cfg, model, tokenizer=False)
+        ref = reference(model, ids, targets, list(model.named_parameters()))
+        write_safetensors(os.path.join(folder, name, "reference.safetensors"), ref)
+        print(f"arch/{name}: loss {ref['loss'].item():.6f}")
 
 
 def response_logprob(model, prompt, response):
@@ -221,6 +279,7 @@ def main():
         print(f"{name}: loss {ref['loss'].item():.6f}")
 
     write_logprob_references(models)
+    write_arch_fixtures()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,9 @@
 """Llama and GPT-2 in plain torch, with exactly the Hugging Face transformers semantics and parameter names
-(LlamaForCausalLM, GPT2LMHeadModel, eager attention), plus PEFT-style LoRA. No padding mask: sequences
+(LlamaForCausalLM, GPT2LMHeadModel, eager attention), plus PEFT-style LoRA. The Llama model also covers
+MistralForCausalLM (sliding_window), Qwen2ForCausalLM (q/k/v biases), Qwen3ForCausalLM (q_norm/k_norm) and
+LlamaForCausalLM's options (head_dim, attention_bias, mlp_bias, rope_scaling linear/dynamic/llama3 in the
+transformers 4 and 5 spellings), written from transformers' modeling_llama/mistral/qwen2/qwen3,
+modeling_rope_utils and masking_utils. No padding mask: sequences
 are right-padded, so causal masking alone leaves every real position exact (prefdyn does the same).
 Shapes: B batch, T time, d hidden, H heads, Hkv key/value heads, hd head dim, V vocab."""
 import math
@@ -30,31 +34,103 @@ def rotate_half(x):
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
-def rope_cos_sin(T, hd, theta, dtype):
-    # HF LlamaRotaryEmbedding: inv_freq = theta^(-2i/hd), emb = cat(freqs, freqs).
-    inv_freq = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.int64).float() / hd))
+def default_inv_freq(theta, hd):
+    # _compute_default_rope_parameters: inv_freq = 1 / theta^(2i/hd), in float32 tensors.
+    return 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.int64).float() / hd))
+
+
+def rope_settings(cfg):
+    """(theta, scaling dict) from either spelling: transformers 5's rope_parameters (rope_theta and
+    rope_type inside), or transformers 4's rope_theta and rope_scaling ("rope_type", or legacy "type")."""
+    params = cfg.get("rope_parameters")
+    if params is not None:
+        return params["rope_theta"], params
+    scaling = cfg.get("rope_scaling") or {}
+    return cfg.get("rope_theta", 10000.0), scaling
+
+
+def inv_freq_for(cfg, hd, T):
+    """inv_freq [hd/2] as transformers' LlamaRotaryEmbedding has it for a forward over positions 0..T-1."""
+    theta, scaling = rope_settings(cfg)
+    kind = scaling.get("rope_type", scaling.get("type", "default"))
+    inv_freq = default_inv_freq(theta, hd)
+    if kind == "default":
+        return inv_freq
+    factor = scaling["factor"]
+    if kind == "linear":
+        # _compute_linear_scaling_rope_parameters: inv_freq /= factor (positions divided by factor).
+        return inv_freq / factor
+    if kind == "dynamic":
+        # dynamic_rope_update: when seq_len = max(position_ids) + 1 passes max_position_embeddings,
+        # _compute_dynamic_ntk_parameters runs with seq_len a tensor (so base is a float32 tensor):
+        # base = theta * (factor * seq_len / max_pos - (factor - 1)) ** (dim / (dim - 2)).
+        max_pos = cfg["max_position_embeddings"]
+        if T <= max_pos:
+            return inv_freq
+        seq_len = torch.maximum(torch.tensor(T), torch.tensor(max_pos))
+        base = theta * ((factor * seq_len / max_pos) - (factor - 1)) ** (hd / (hd - 2))
+        return 1.0 / (base ** (torch.arange(0, hd, 2, dtype=torch.int64).float() / hd))
+    assert kind == "llama3", kind
+    # _compute_llama3_parameters: wavelengths above original/low_freq_factor are divided by factor, those
+    # below original/high_freq_factor kept, and the ones between blended by a smooth factor.
+    low, high = scaling["low_freq_factor"], scaling["high_freq_factor"]
+    old_context_len = scaling["original_max_position_embeddings"]
+    low_freq_wavelen = old_context_len / low
+    high_freq_wavelen = old_context_len / high
+    wavelen = 2 * math.pi / inv_freq
+    inv_freq_llama = torch.where(wavelen > low_freq_wavelen, inv_freq / factor, inv_freq)
+    smooth_factor = (old_context_len / wavelen - low) / (high - low)
+    smoothed_inv_freq = (1 - smooth_factor) * inv_freq_llama / factor + smooth_factor * inv_freq_llama
+    is_medium_freq = ~(wavelen < high_freq_wavelen) * ~(wavelen > low_freq_wavelen)
+    return torch.where(is_medium_freq, smoothed_inv_freq, inv_freq_llama)
+
+
+def rope_cos_sin(T, inv_freq, dtype):
+    # HF LlamaRotaryEmbedding: freqs = positions x inv_freq (float32), emb = cat(freqs, freqs).
     freqs = torch.outer(torch.arange(T).float(), inv_freq)
     emb = torch.cat((freqs, freqs), dim=-1)
     return emb.cos().to(dtype), emb.sin().to(dtype)
+
+
+# Which attention projections have a bias, per model_type (Qwen2: q, k, v always; others: attention_bias).
+def attention_biases(cfg):
+    if cfg["model_type"] == "qwen2":
+        return {"q_proj", "k_proj", "v_proj"}
+    return {"q_proj", "k_proj", "v_proj", "o_proj"} if cfg.get("attention_bias", False) else set()
+
+
+def sliding_window(cfg):
+    # Mistral only (Qwen2/3's use_sliding_window is false in these fixtures); MistralConfig defaults to 4096.
+    return cfg.get("sliding_window", 4096) if cfg["model_type"] == "mistral" else None
 
 
 class LlamaAttention(nn.Module):
     def __init__(self, cfg):
         super().__init__()
         d, self.H, self.Hkv = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
-        self.hd = d // self.H
-        self.theta = cfg["rope_theta"]
-        self.q_proj = nn.Linear(d, self.H * self.hd, bias=False)
-        self.k_proj = nn.Linear(d, self.Hkv * self.hd, bias=False)
-        self.v_proj = nn.Linear(d, self.Hkv * self.hd, bias=False)
-        self.o_proj = nn.Linear(self.H * self.hd, d, bias=False)
+        self.hd = cfg.get("head_dim") or d // self.H
+        self.cfg = cfg
+        bias = attention_biases(cfg)
+        self.q_proj = nn.Linear(d, self.H * self.hd, bias="q_proj" in bias)
+        self.k_proj = nn.Linear(d, self.Hkv * self.hd, bias="k_proj" in bias)
+        self.v_proj = nn.Linear(d, self.Hkv * self.hd, bias="v_proj" in bias)
+        self.o_proj = nn.Linear(self.H * self.hd, d, bias="o_proj" in bias)
+        self.qk_norm = cfg["model_type"] == "qwen3"
+        if self.qk_norm:
+            # Qwen3Attention: RMSNorm over head_dim of each head, on the projection's output, before RoPE.
+            self.q_norm = LlamaRMSNorm(self.hd, cfg["rms_norm_eps"])
+            self.k_norm = LlamaRMSNorm(self.hd, cfg["rms_norm_eps"])
+        self.window = sliding_window(cfg)
 
     def forward(self, x):  # x: [B,T,d]
         B, T, _ = x.shape
-        q = self.q_proj(x).view(B, T, self.H, self.hd).transpose(1, 2)  # [B,H,T,hd]
-        k = self.k_proj(x).view(B, T, self.Hkv, self.hd).transpose(1, 2)  # [B,Hkv,T,hd]
+        q = self.q_proj(x).view(B, T, self.H, self.hd)  # [B,T,H,hd]
+        k = self.k_proj(x).view(B, T, self.Hkv, self.hd)  # [B,T,Hkv,hd]
+        if self.qk_norm:
+            q, k = self.q_norm(q), self.k_norm(k)
+        q, k = q.transpose(1, 2), k.transpose(1, 2)  # [B,H,T,hd], [B,Hkv,T,hd]
         v = self.v_proj(x).view(B, T, self.Hkv, self.hd).transpose(1, 2)
-        cos, sin = rope_cos_sin(T, self.hd, self.theta, x.dtype)
+        cos, sin = rope_cos_sin(T, inv_freq_for(self.cfg, self.hd, T), x.dtype)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         rep = self.H // self.Hkv  # repeat_kv: query head h uses kv head h // rep
@@ -62,6 +138,10 @@ class LlamaAttention(nn.Module):
         v = v.repeat_interleave(rep, dim=1)
         att = q @ k.transpose(2, 3) / math.sqrt(self.hd)  # [B,H,T,T]
         causal = torch.ones(T, T, dtype=torch.bool).tril()
+        if self.window is not None:
+            # masking_utils.sliding_window_overlay: kv_idx > q_idx - sliding_window (W keys, itself included).
+            q_idx, kv_idx = torch.arange(T).view(T, 1), torch.arange(T).view(1, T)
+            causal = causal & (kv_idx > q_idx - self.window)
         att = att.masked_fill(~causal, float("-inf"))
         att = F.softmax(att, dim=-1)
         y = (att @ v).transpose(1, 2).reshape(B, T, self.H * self.hd)
@@ -72,9 +152,10 @@ class LlamaMLP(nn.Module):
     def __init__(self, cfg):
         super().__init__()
         d, f = cfg["hidden_size"], cfg["intermediate_size"]
-        self.gate_proj = nn.Linear(d, f, bias=False)
-        self.up_proj = nn.Linear(d, f, bias=False)
-        self.down_proj = nn.Linear(f, d, bias=False)
+        bias = cfg.get("mlp_bias", False)  # LlamaMLP only; Mistral/Qwen have none
+        self.gate_proj = nn.Linear(d, f, bias=bias)
+        self.up_proj = nn.Linear(d, f, bias=bias)
+        self.down_proj = nn.Linear(f, d, bias=bias)
 
     def forward(self, x):
         return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
