@@ -61,6 +61,13 @@ test('causalAttention: q, k, v with grouped-query heads', () => {
   gradcheck(() => ops.causalAttention(q, k, k), [q, k]);
 });
 
+test('causalAttention with a sliding window shorter than the sequence', () => {
+  const q = param('q', [1, 5, 2, 4], 15);
+  const k = param('k', [1, 5, 1, 4], 16);
+  const v = param('v', [1, 5, 1, 4], 17);
+  gradcheck(() => ops.causalAttention(q, k, v, 2), [q, k, v]);
+});
+
 test('packedCausalAttention: one q|k|v tensor, grouped-query heads, gradients into all three parts', () => {
   const qkv = param('qkv', [2, 3, (4 + 2 * 2) * 3], 15); // H = 4, Hkv = 2, hd = 3
   gradcheck(() => ops.packedCausalAttention(qkv, 4, 2), [qkv]);

@@ -19,8 +19,11 @@ function randn(shape: number[], seed: number, requiresGrad = false): Tensor {
   return Tensor.randn(shape, new Rng(seed), 1, { requiresGrad });
 }
 
-/** Causal GQA attention with plain float64 loops, indices as in HF (q [B,T,H,hd], kv head = h / (H/Hkv)). */
-function naiveAttention(q: Tensor, k: Tensor, v: Tensor): Float64Array {
+/**
+ * Causal GQA attention with plain float64 loops, indices as in HF (q [B,T,H,hd], kv head = h / (H/Hkv));
+ * with a window W, query t sees keys t - W < s <= t (transformers' sliding_window_overlay).
+ */
+function naiveAttention(q: Tensor, k: Tensor, v: Tensor, window = Infinity): Float64Array {
   const [B, T, H, hd] = q.shape as [number, number, number, number];
   const Hkv = k.shape[2]!;
   const out = new Float64Array(q.size);
@@ -28,17 +31,18 @@ function naiveAttention(q: Tensor, k: Tensor, v: Tensor): Float64Array {
     for (let h = 0; h < H; h++) {
       const g = Math.floor(h / (H / Hkv));
       for (let t = 0; t < T; t++) {
+        const first = Math.max(0, t - window + 1);
         const w: number[] = [];
-        for (let s = 0; s <= t; s++) {
+        for (let s = first; s <= t; s++) {
           let dot = 0;
           for (let c = 0; c < hd; c++)
             dot += q.data[((b * T + t) * H + h) * hd + c]! * k.data[((b * T + s) * Hkv + g) * hd + c]!;
           w.push(Math.exp(dot / Math.sqrt(hd)));
         }
         const z = w.reduce((p, x) => p + x, 0);
-        for (let s = 0; s <= t; s++)
+        for (let s = first; s <= t; s++)
           for (let c = 0; c < hd; c++) {
-            out[((b * T + t) * H + h) * hd + c]! += (w[s]! / z) * v.data[((b * T + s) * Hkv + g) * hd + c]!;
+            out[((b * T + t) * H + h) * hd + c]! += (w[s - first]! / z) * v.data[((b * T + s) * Hkv + g) * hd + c]!;
           }
       }
     }
@@ -63,6 +67,23 @@ test('causalAttention equals a naive float64 reference (GQA, B=2, T=5)', () => {
   const k = randn([2, 5, 3, 4], 2);
   const v = randn([2, 5, 3, 4], 3);
   close(ops.causalAttention(q, k, v).data, naiveAttention(q, k, v), 1e-5, 'attention');
+});
+
+test('causalAttention with a sliding window: query t sees the window latest keys, itself included', () => {
+  const q = randn([2, 7, 4, 4], 4);
+  const k = randn([2, 7, 2, 4], 5);
+  const v = randn([2, 7, 2, 4], 6);
+  for (const window of [1, 3, 6]) {
+    close(ops.causalAttention(q, k, v, window).data, naiveAttention(q, k, v, window), 1e-5, `window ${window}`);
+  }
+  // Window 1: each position attends to itself only, so its output is its own value row.
+  const own = ops.causalAttention(q, k, v, 1).data;
+  close(own.subarray(0, 4), v.data.subarray(0, 4), 1e-6, 'window 1');
+  // A window as long as the sequence (or longer) is plain causal attention, computed the same way.
+  assert.deepEqual(ops.causalAttention(q, k, v, 7).data, ops.causalAttention(q, k, v).data);
+  assert.throws(() => ops.causalAttention(q, k, v, 0), {
+    message: 'causalAttention: window must be a positive integer, got 0',
+  });
 });
 
 test('causalAttention with T = 1 returns v (each query head its kv head)', () => {
