@@ -1,6 +1,9 @@
 // `prefdyn model info DIR`: a model folder's architecture, size, storage and tokenizer, from headers only.
 import type { Command } from './command.js';
 import { summarizeModel, type ModelSummary } from '../model/summary.js';
+import type { LlamaConfig, ModelConfig } from '../model/config.js';
+import { contextLength } from '../model/context-length.js';
+import type { RopeConfig } from '../model/rope-scaling.js';
 
 export function humanBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
@@ -13,11 +16,64 @@ export function humanBytes(n: number): string {
   return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
 }
 
+/** theta and the scaling's type and options, in one line. */
+function describeRope(rope: RopeConfig): string {
+  const s = rope.scaling;
+  const options =
+    s.type === 'default'
+      ? ''
+      : s.type === 'llama3'
+        ? `, llama3 factor ${s.factor} (low_freq_factor ${s.lowFreqFactor}, high_freq_factor ${s.highFreqFactor}, ` +
+          `original_max_position_embeddings ${s.originalMaxPositionEmbeddings})`
+        : `, ${s.type} factor ${s.factor}`;
+  return `theta ${rope.theta}${options}`;
+}
+
+/** The Llama family's options as config.json names them, for --json. */
+function llamaOptionsJson(c: LlamaConfig): Record<string, unknown> {
+  const s = c.rope.scaling;
+  const scaling =
+    s.type === 'default'
+      ? {}
+      : s.type === 'llama3'
+        ? {
+            factor: s.factor,
+            low_freq_factor: s.lowFreqFactor,
+            high_freq_factor: s.highFreqFactor,
+            original_max_position_embeddings: s.originalMaxPositionEmbeddings,
+          }
+        : { factor: s.factor };
+  return {
+    rope: { rope_theta: c.rope.theta, rope_type: s.type, ...scaling },
+    sliding_window: c.slidingWindow,
+    attention_biases: c.attentionBiases,
+    mlp_bias: c.mlpBias,
+    qk_norm: c.qkNorm,
+  };
+}
+
+/** What the Llama family's options change from plain Llama, in words ('none' for plain Llama). */
+function llamaOptionsText(c: LlamaConfig): string {
+  const parts = [
+    c.slidingWindow === null ? '' : `sliding window ${c.slidingWindow}`,
+    c.attentionBiases.length === 0 ? '' : `bias on ${c.attentionBiases.join(', ')}`,
+    c.mlpBias ? 'bias on the MLP' : '',
+    c.qkNorm ? 'q_norm/k_norm per head' : '',
+  ].filter((p) => p !== '');
+  return parts.length === 0 ? 'none' : parts.join('; ');
+}
+
+function positionsText(c: ModelConfig): string {
+  const limit = contextLength(c);
+  return limit === c.maxPositionEmbeddings ? `${limit}` : `${c.maxPositionEmbeddings} (dynamic RoPE runs to ${limit})`;
+}
+
 function asJson(s: ModelSummary): unknown {
   const c = s.config;
   return {
     dir: s.dir,
     arch: c.arch,
+    model_type: c.arch === 'llama' ? c.modelType : 'gpt2',
     layers: c.numHiddenLayers,
     hidden_size: c.hiddenSize,
     intermediate_size: c.intermediateSize,
@@ -27,6 +83,7 @@ function asJson(s: ModelSummary): unknown {
     vocab_size: c.vocabSize,
     max_position_embeddings: c.maxPositionEmbeddings,
     tie_word_embeddings: c.tieWordEmbeddings,
+    ...(c.arch === 'llama' ? llamaOptionsJson(c) : {}),
     parameters: s.parameters,
     dtypes: s.dtypes,
     files: s.files,
@@ -49,7 +106,7 @@ function asText(s: ModelSummary): string {
   const answer = (id: number | null): string => (id === null ? 'not one token' : `= ${id}`);
   const rows: [string, string][] = [
     ['model', s.dir],
-    ['arch', c.arch],
+    ['arch', c.arch === 'llama' ? c.modelType : c.arch],
     ['layers', `${c.numHiddenLayers}`],
     ['hidden size', `${c.hiddenSize} (mlp ${c.intermediateSize})`],
     [
@@ -59,7 +116,13 @@ function asText(s: ModelSummary): string {
         : `${c.numAttentionHeads} (head dim ${c.headDim})`,
     ],
     ['vocab', `${c.vocabSize}${c.tieWordEmbeddings ? ' (lm_head tied to the embedding)' : ''}`],
-    ['positions', `${c.maxPositionEmbeddings}`],
+    ['positions', positionsText(c)],
+    ...(c.arch === 'llama'
+      ? ([
+          ['rope', describeRope(c.rope)],
+          ['options', llamaOptionsText(c)],
+        ] as [string, string][])
+      : []),
     ['parameters', s.parameters.toLocaleString('en-US')],
     [
       'dtypes',
@@ -89,7 +152,8 @@ export const command: Command = {
 
 Reads DIR/config.json, the safetensors headers (model.safetensors or the shards of
 model.safetensors.index.json) and DIR/tokenizer.json, checks every tensor's name, shape and dtype
-against the config, and prints the architecture, parameter count, dtypes, files and tokenizer.
+against the config, and prints the architecture (model_type; for the Llama family the RoPE settings
+and the options read: sliding window, biases, q/k norms), parameter count, dtypes, files and tokenizer.
 No weights are loaded, so a 7B checkpoint is described in milliseconds.
 
 Options:

@@ -77,18 +77,6 @@ export function parseRope(file: string, json: Record<string, unknown>, defaultTh
   return { theta, scaling };
 }
 
-/** What rope_type and its options are, in one line for `model info`. */
-export function describeRope(rope: RopeConfig): string {
-  const s = rope.scaling;
-  const options =
-    s.type === 'default'
-      ? ''
-      : s.type === 'llama3'
-        ? `, llama3 factor ${s.factor} (low ${s.lowFreqFactor}, high ${s.highFreqFactor}, original ${s.originalMaxPositionEmbeddings} positions)`
-        : `, ${s.type} factor ${s.factor}`;
-  return `theta ${rope.theta}${options}`;
-}
-
 /**
  * The longest sequence the model takes: max_position_embeddings, except that dynamic NTK scaling exists to
  * run past it; prefdyn lets it run to factor x max_position_embeddings.
