@@ -11,8 +11,21 @@ import { parityDir } from './helpers/parity.js';
 
 const TOKENIZER = path.join(fixturesDir, 'tokenizers', 'gpt2-small');
 
+const initArgs = (modelType: string, size: string, out: string): string[] => [
+  'model',
+  'init',
+  '--arch',
+  modelType,
+  '--size',
+  size,
+  '--tokenizer',
+  TOKENIZER,
+  '--out',
+  out,
+];
+
 function init(modelType: string, size: string, out: string): void {
-  const r = runCli(['model', 'init', '--arch', modelType, '--size', size, '--tokenizer', TOKENIZER, '--out', out]);
+  const r = runCli(initArgs(modelType, size, out));
   assert.equal(r.code, 0, r.stderr);
 }
 
@@ -39,16 +52,7 @@ test('model init writes each Llama-family model_type; the models load and run', 
     );
     assert.ok(logits!.data.every(Number.isFinite));
   }
-  const r = runCli([
-    'model',
-    'init',
-    '--arch',
-    'llama',
-    '--size',
-    'd=16,layers=1,heads=2,window=3',
-    '--out',
-    path.join(root, 'bad'),
-  ]);
+  const r = runCli(initArgs('llama', 'd=16,layers=1,heads=2,window=3', path.join(root, 'bad')));
   assert.deepEqual(
     [r.code, r.stderr],
     [1, 'prefdyn: --size: window (a sliding window) is a Mistral option, not one of llama\n'],
