@@ -3,6 +3,8 @@
 // so the causal mask alone keeps real tokens from attending to padding. With a sliding window W, query t
 // also sees only keys s > t - W (W keys, itself included), as transformers' sliding_window_overlay
 // (masking_utils: kv_idx > q_idx - sliding_window); the masked scores are set to -inf before the softmax.
+// (Older transformers' eager mask, AttentionMaskConverter with tril diagonal -sliding_window - 1, kept
+// W + 1 keys; masking_utils, which every model now goes through, keeps W.)
 //
 // q, k and v are read where they lie, never re-laid-out: head h of sequence b is the [T, hd] matrix at
 // offset + b*T*ld + h*hd with rows ld apart (ld = heads*hd for a [B,T,heads,hd] tensor, 3d for GPT-2's
