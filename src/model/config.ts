@@ -56,8 +56,8 @@ const ATTENTION_PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj'] as const;
 type AttentionProjection = (typeof ATTENTION_PROJECTIONS)[number];
 
 /**
- * The fields every Llama-family config.json shares, with transformers' defaults; `family` sets the
- * rest. rope_theta defaults to 10000 in every family's config class.
+ * The fields every Llama-family config.json shares, with transformers' defaults; each model_type's parser
+ * adds its own options. rope_theta defaults to 10000 in every family's config class.
  */
 function parseLlamaCommon(
   file: string,
