@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { Tensor } from '../src/tensor/tensor.js';
 import { backward, resetTape } from '../src/tensor/autograd.js';
 import * as ops from '../src/tensor/ops/index.js';
+import { erf } from '../src/tensor/ops/activations.js';
 import { Rng } from '../src/util/rng.js';
 
 function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
@@ -19,8 +20,11 @@ function randn(shape: number[], seed: number, requiresGrad = false): Tensor {
   return Tensor.randn(shape, new Rng(seed), 1, { requiresGrad });
 }
 
-/** Causal GQA attention with plain float64 loops, indices as in HF (q [B,T,H,hd], kv head = h / (H/Hkv)). */
-function naiveAttention(q: Tensor, k: Tensor, v: Tensor): Float64Array {
+/**
+ * Causal GQA attention with plain float64 loops, indices as in HF (q [B,T,H,hd], kv head = h / (H/Hkv));
+ * with options: score = c tanh(scale q.k / c), keys s <= t - window skipped.
+ */
+function naiveAttention(q: Tensor, k: Tensor, v: Tensor, opts: ops.AttentionOptions = {}): Float64Array {
   const [B, T, H, hd] = q.shape as [number, number, number, number];
   const Hkv = k.shape[2]!;
   const out = new Float64Array(q.size);
@@ -33,7 +37,9 @@ function naiveAttention(q: Tensor, k: Tensor, v: Tensor): Float64Array {
           let dot = 0;
           for (let c = 0; c < hd; c++)
             dot += q.data[((b * T + t) * H + h) * hd + c]! * k.data[((b * T + s) * Hkv + g) * hd + c]!;
-          w.push(Math.exp(dot / Math.sqrt(hd)));
+          let score = dot * (opts.scale ?? 1 / Math.sqrt(hd));
+          if (opts.softcap !== undefined) score = opts.softcap * Math.tanh(score / opts.softcap);
+          w.push(opts.window !== undefined && s <= t - opts.window ? 0 : Math.exp(score));
         }
         const z = w.reduce((p, x) => p + x, 0);
         for (let s = 0; s <= t; s++)
@@ -63,6 +69,43 @@ test('causalAttention equals a naive float64 reference (GQA, B=2, T=5)', () => {
   const k = randn([2, 5, 3, 4], 2);
   const v = randn([2, 5, 3, 4], 3);
   close(ops.causalAttention(q, k, v).data, naiveAttention(q, k, v), 1e-5, 'attention');
+});
+
+test('causalAttention with a scale, soft-capping and a sliding window equals the naive reference', () => {
+  const q = randn([2, 7, 4, 4], 21);
+  const k = randn([2, 7, 2, 4], 22);
+  const v = randn([2, 7, 2, 4], 23);
+  for (const opts of [{ scale: 0.9 }, { softcap: 0.5 }, { window: 3 }, { scale: 0.7, softcap: 1.5, window: 2 }]) {
+    const got = ops.causalAttention(q, k, v, opts).data;
+    close(got, naiveAttention(q, k, v, opts), 1e-5, JSON.stringify(opts));
+  }
+  // window 1: each query sees itself only, so the output is its own kv head's value
+  const self = ops.causalAttention(q, k, v, { window: 1 }).data;
+  for (let bt = 0; bt < 14; bt++)
+    for (let h = 0; h < 4; h++)
+      for (let c = 0; c < 4; c++)
+        close([self[(bt * 4 + h) * 4 + c]!], [v.data[(bt * 2 + (h >> 1)) * 4 + c]!], 1e-6, 'w=1');
+  // a window as long as the sequence changes nothing
+  close(ops.causalAttention(q, k, v, { window: 7 }).data, naiveAttention(q, k, v), 1e-5, 'window = T');
+  assert.throws(() => ops.causalAttention(q, k, v, { window: 0 }), {
+    message: 'causalAttention: window must be a positive integer, got 0',
+  });
+  assert.throws(() => ops.causalAttention(q, k, v, { softcap: -1 }), {
+    message: 'causalAttention: softcap must be a positive number, got -1',
+  });
+});
+
+test('geluExact: closed forms (0, Phi(1), large |x|) and erf against tabulated values', () => {
+  assert.equal(ops.geluExact(Tensor.fromArray([0])).data[0], 0);
+  // erf(1) = 0.8427007929497149, erf(0.5) = 0.5204998778130465, erf(2.5) = 0.9995930479825550
+  close(
+    [erf(1), erf(0.5), erf(2.5), erf(-2.5), erf(5)],
+    [0.8427007929497149, 0.5204998778130465, 0.999593047982555, -0.999593047982555, 1],
+    1e-14,
+    'erf',
+  );
+  const y = ops.geluExact(Tensor.fromArray([1, -1, 8, -8])).data;
+  close(y, [0.8413447460685429, -0.15865525393145707, 8, 0], 1e-7, 'gelu');
 });
 
 test('causalAttention with T = 1 returns v (each query head its kv head)', () => {
