@@ -221,7 +221,7 @@ test('prefdyn model info: bad folders exit 1 with one line naming the problem', 
   assert.equal(r.code, 1);
   assert.equal(
     r.stderr,
-    `prefdyn: ${path.join(empty, 'config.json')}: model_type "mamba" is not supported (supported: llama, gpt2)\n`,
+    `prefdyn: ${path.join(empty, 'config.json')}: model_type "mamba" is not supported (supported: llama, gpt2, gpt_neox, gemma, gemma2)\n`,
   );
   assert.equal(runCli(['model', 'info']).code, 2);
 });

@@ -123,8 +123,14 @@ test('bad configs are refused with the file and field named', () => {
     message: `${empty}: no config.json (a model folder needs the Hugging Face config.json)`,
   });
   const cases: [unknown, string][] = [
-    [{ ...LLAMA, model_type: 'bert' }, 'model_type "bert" is not supported (supported: llama, gpt2)'],
-    [{ ...LLAMA, model_type: undefined }, 'missing field "model_type" (supported: llama, gpt2)'],
+    [
+      { ...LLAMA, model_type: 'bert' },
+      'model_type "bert" is not supported (supported: llama, gpt2, gpt_neox, gemma, gemma2)',
+    ],
+    [
+      { ...LLAMA, model_type: undefined },
+      'missing field "model_type" (supported: llama, gpt2, gpt_neox, gemma, gemma2)',
+    ],
     [{ ...LLAMA, hidden_size: undefined }, 'missing field "hidden_size" (a positive integer)'],
     [{ ...LLAMA, hidden_size: '32' }, 'field "hidden_size" must be a positive integer, got "32"'],
     [{ ...LLAMA, rms_norm_eps: -1 }, 'field "rms_norm_eps" must be a positive number, got -1'],

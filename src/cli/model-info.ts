@@ -22,7 +22,7 @@ function asJson(s: ModelSummary): unknown {
     hidden_size: c.hiddenSize,
     intermediate_size: c.intermediateSize,
     heads: c.numAttentionHeads,
-    kv_heads: c.arch === 'llama' ? c.numKeyValueHeads : c.numAttentionHeads,
+    kv_heads: 'numKeyValueHeads' in c ? c.numKeyValueHeads : c.numAttentionHeads,
     head_dim: c.headDim,
     vocab_size: c.vocabSize,
     max_position_embeddings: c.maxPositionEmbeddings,
@@ -54,7 +54,7 @@ function asText(s: ModelSummary): string {
     ['hidden size', `${c.hiddenSize} (mlp ${c.intermediateSize})`],
     [
       'heads',
-      c.arch === 'llama'
+      'numKeyValueHeads' in c
         ? `${c.numAttentionHeads} (kv heads ${c.numKeyValueHeads}, head dim ${c.headDim})`
         : `${c.numAttentionHeads} (head dim ${c.headDim})`,
     ],

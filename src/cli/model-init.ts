@@ -9,8 +9,8 @@ import { humanBytes } from './model-info.js';
 import { UsageError, UserError } from '../util/errors.js';
 import { NON_NEGATIVE_INTEGER, parseChoice, parseNumber } from '../util/option-value.js';
 import { checkModelFolderTarget, saveCheckpoint } from '../model/checkpoint.js';
-import { parameterCount, SUPPORTED_MODEL_TYPES } from '../model/config.js';
-import { initConfig, initWeights, parseSizeSpec, SIZE_PRESETS } from '../model/init.js';
+import { parameterCount } from '../model/config.js';
+import { initConfig, initWeights, parseSizeSpec, SIZE_PRESETS, type InitArch } from '../model/init.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 
 const DEFAULT_TOKENIZER = packagePath('models', 'gpt2-tokenizer');
@@ -47,7 +47,7 @@ Example:
   },
   async run({ values }) {
     if (values.arch === undefined) throw new UsageError('model init needs --arch llama or --arch gpt2');
-    const arch = parseChoice('--arch', values.arch, SUPPORTED_MODEL_TYPES);
+    const arch = parseChoice('--arch', values.arch, Object.keys(SIZE_PRESETS) as InitArch[]);
     if (typeof values.out !== 'string' || values.out.length === 0) throw new UsageError('model init needs --out DIR');
     const seed = parseNumber('--seed', values.seed, NON_NEGATIVE_INTEGER);
     const tokDir = typeof values.tokenizer === 'string' ? values.tokenizer : DEFAULT_TOKENIZER;

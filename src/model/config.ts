@@ -1,24 +1,19 @@
-// Hugging Face config.json for the two supported architectures, normalised to one camelCase shape.
-// Field names and defaults follow transformers' LlamaConfig and GPT2Config; `raw` keeps the json as
-// read, so writing back preserves fields prefdyn does not use (torch_dtype, architectures, ...).
+// Hugging Face config.json for the supported architectures, normalised to one camelCase shape per
+// family and dispatched by model_type through one table (FAMILIES). Field names and defaults follow
+// transformers' config classes; `raw` keeps the json as read, so writing back preserves fields prefdyn
+// does not use (torch_dtype, architectures, ...).
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { readJsonFile } from '../util/json-file.js';
+import { Fields, headDimOf, type CommonConfig, type ExpectedTensor } from './config-fields.js';
+import { gemmaJson, gemmaTensors, parseGemma, type GemmaConfig } from './gemma-config.js';
+import { gptNeoxJson, gptNeoxTensors, parseGptNeox, type GptNeoxConfig } from './gpt-neox-config.js';
 
-interface CommonConfig {
-  hiddenSize: number;
-  intermediateSize: number;
-  numHiddenLayers: number;
-  numAttentionHeads: number;
-  /** hiddenSize / numAttentionHeads unless config.json gives head_dim (llama). */
-  headDim: number;
-  vocabSize: number;
-  maxPositionEmbeddings: number;
-  tieWordEmbeddings: boolean;
-  raw: Record<string, unknown>;
-}
+export type { ExpectedTensor } from './config-fields.js';
+export type { GemmaConfig } from './gemma-config.js';
+export type { GptNeoxConfig } from './gpt-neox-config.js';
 
 export interface LlamaConfig extends CommonConfig {
   arch: 'llama';
@@ -33,70 +28,10 @@ export interface Gpt2Config extends CommonConfig {
   layerNormEpsilon: number;
 }
 
-export type ModelConfig = LlamaConfig | Gpt2Config;
+export type ModelConfig = LlamaConfig | Gpt2Config | GptNeoxConfig | GemmaConfig;
+/** config.json's model_type. */
 export type Arch = ModelConfig['arch'];
-export const SUPPORTED_MODEL_TYPES: readonly Arch[] = ['llama', 'gpt2'];
 export const CONFIG_FILE = 'config.json';
-
-/** Reads field values from config.json, naming the file and field in every error. */
-class Fields {
-  constructor(
-    private readonly file: string,
-    private readonly json: Record<string, unknown>,
-  ) {}
-
-  private fail(key: string, want: string): never {
-    const value = this.json[key];
-    throw new UserError(
-      value === undefined
-        ? `${this.file}: missing field "${key}" (${want})`
-        : `${this.file}: field "${key}" must be ${want}, got ${JSON.stringify(value)}`,
-    );
-  }
-
-  positiveInt(key: string, fallback?: number): number {
-    const v = this.json[key] ?? fallback;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) this.fail(key, 'a positive integer');
-    return v;
-  }
-
-  positiveNumber(key: string, fallback: number): number {
-    const v = this.json[key] ?? fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) this.fail(key, 'a positive number');
-    return v;
-  }
-
-  boolean(key: string, fallback: boolean): boolean {
-    const v = this.json[key] ?? fallback;
-    if (typeof v !== 'boolean') this.fail(key, 'true or false');
-    return v;
-  }
-
-  oneOf<T extends string>(key: string, allowed: readonly T[], fallback: T): T {
-    const v = this.json[key] ?? fallback;
-    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-      this.fail(key, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`);
-    }
-    return v as T;
-  }
-
-  /** Features prefdyn does not implement must be off (absent, null or false). */
-  unsupported(key: string, what: string): void {
-    const v = this.json[key];
-    if (v !== undefined && v !== null && v !== false) {
-      throw new UserError(
-        `${this.file}: ${key} = ${JSON.stringify(v)} is not supported (${what}); prefdyn needs it false or absent`,
-      );
-    }
-  }
-}
-
-function headDimOf(file: string, hidden: number, heads: number): number {
-  if (hidden % heads !== 0) {
-    throw new UserError(`${file}: hidden size ${hidden} is not divisible by the ${heads} attention heads`);
-  }
-  return hidden / heads;
-}
 
 function parseLlama(file: string, json: Record<string, unknown>): LlamaConfig {
   const f = new Fields(file, json);
@@ -166,8 +101,7 @@ export function parseModelConfig(json: unknown, file: string): ModelConfig {
     throw new UserError(`${file}: must be a JSON object`);
   const obj = json as Record<string, unknown>;
   const type = obj.model_type;
-  if (type === 'llama') return parseLlama(file, obj);
-  if (type === 'gpt2') return parseGpt2(file, obj);
+  if (typeof type === 'string' && Object.hasOwn(FAMILIES, type)) return FAMILIES[type as Arch].parse(file, obj);
   throw new UserError(
     type === undefined
       ? `${file}: missing field "model_type" (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`
@@ -183,26 +117,26 @@ export function readModelConfig(dir: string): ModelConfig {
   return parseModelConfig(readJsonFile(file), file);
 }
 
-/** The config as Hugging Face json: `raw` with the normalised fields written over it. */
-export function modelConfigJson(cfg: ModelConfig): Record<string, unknown> {
-  if (cfg.arch === 'llama') {
-    return {
-      ...cfg.raw,
-      model_type: 'llama',
-      hidden_size: cfg.hiddenSize,
-      intermediate_size: cfg.intermediateSize,
-      num_hidden_layers: cfg.numHiddenLayers,
-      num_attention_heads: cfg.numAttentionHeads,
-      num_key_value_heads: cfg.numKeyValueHeads,
-      head_dim: cfg.headDim,
-      hidden_act: 'silu',
-      rms_norm_eps: cfg.rmsNormEps,
-      rope_theta: cfg.ropeTheta,
-      vocab_size: cfg.vocabSize,
-      max_position_embeddings: cfg.maxPositionEmbeddings,
-      tie_word_embeddings: cfg.tieWordEmbeddings,
-    };
-  }
+function llamaJson(cfg: LlamaConfig): Record<string, unknown> {
+  return {
+    ...cfg.raw,
+    model_type: 'llama',
+    hidden_size: cfg.hiddenSize,
+    intermediate_size: cfg.intermediateSize,
+    num_hidden_layers: cfg.numHiddenLayers,
+    num_attention_heads: cfg.numAttentionHeads,
+    num_key_value_heads: cfg.numKeyValueHeads,
+    head_dim: cfg.headDim,
+    hidden_act: 'silu',
+    rms_norm_eps: cfg.rmsNormEps,
+    rope_theta: cfg.ropeTheta,
+    vocab_size: cfg.vocabSize,
+    max_position_embeddings: cfg.maxPositionEmbeddings,
+    tie_word_embeddings: cfg.tieWordEmbeddings,
+  };
+}
+
+function gpt2Json(cfg: Gpt2Config): Record<string, unknown> {
   return {
     ...cfg.raw,
     model_type: 'gpt2',
@@ -218,47 +152,51 @@ export function modelConfigJson(cfg: ModelConfig): Record<string, unknown> {
   };
 }
 
+/** The config as Hugging Face json: `raw` with the normalised fields written over it. */
+export function modelConfigJson(cfg: ModelConfig): Record<string, unknown> {
+  return familyOf(cfg).json(cfg);
+}
+
 export function writeModelConfig(dir: string, cfg: ModelConfig): void {
   writeFileAtomic(path.join(dir, CONFIG_FILE), JSON.stringify(modelConfigJson(cfg), null, 2) + '\n');
 }
 
-export interface ExpectedTensor {
-  name: string;
-  shape: number[];
-}
-
-/**
- * Every weight tensor of the architecture with its Hugging Face name and shape. GPT-2 names are those
- * of GPT2Model (no "transformer." prefix), plus GPT2LMHeadModel's lm_head.weight when untied; its
- * Conv1D weights are stored [in, out].
- */
-export function expectedTensors(cfg: ModelConfig): ExpectedTensor[] {
+function llamaTensors(cfg: LlamaConfig): ExpectedTensor[] {
   const d = cfg.hiddenSize;
   const V = cfg.vocabSize;
   const ff = cfg.intermediateSize;
   const out: ExpectedTensor[] = [];
-  if (cfg.arch === 'llama') {
-    const q = cfg.numAttentionHeads * cfg.headDim;
-    const kv = cfg.numKeyValueHeads * cfg.headDim;
-    out.push({ name: 'model.embed_tokens.weight', shape: [V, d] });
-    for (let i = 0; i < cfg.numHiddenLayers; i++) {
-      const p = `model.layers.${i}.`;
-      out.push(
-        { name: `${p}input_layernorm.weight`, shape: [d] },
-        { name: `${p}self_attn.q_proj.weight`, shape: [q, d] },
-        { name: `${p}self_attn.k_proj.weight`, shape: [kv, d] },
-        { name: `${p}self_attn.v_proj.weight`, shape: [kv, d] },
-        { name: `${p}self_attn.o_proj.weight`, shape: [d, q] },
-        { name: `${p}post_attention_layernorm.weight`, shape: [d] },
-        { name: `${p}mlp.gate_proj.weight`, shape: [ff, d] },
-        { name: `${p}mlp.up_proj.weight`, shape: [ff, d] },
-        { name: `${p}mlp.down_proj.weight`, shape: [d, ff] },
-      );
-    }
-    out.push({ name: 'model.norm.weight', shape: [d] });
-    if (!cfg.tieWordEmbeddings) out.push({ name: 'lm_head.weight', shape: [V, d] });
-    return out;
+  const q = cfg.numAttentionHeads * cfg.headDim;
+  const kv = cfg.numKeyValueHeads * cfg.headDim;
+  out.push({ name: 'model.embed_tokens.weight', shape: [V, d] });
+  for (let i = 0; i < cfg.numHiddenLayers; i++) {
+    const p = `model.layers.${i}.`;
+    out.push(
+      { name: `${p}input_layernorm.weight`, shape: [d] },
+      { name: `${p}self_attn.q_proj.weight`, shape: [q, d] },
+      { name: `${p}self_attn.k_proj.weight`, shape: [kv, d] },
+      { name: `${p}self_attn.v_proj.weight`, shape: [kv, d] },
+      { name: `${p}self_attn.o_proj.weight`, shape: [d, q] },
+      { name: `${p}post_attention_layernorm.weight`, shape: [d] },
+      { name: `${p}mlp.gate_proj.weight`, shape: [ff, d] },
+      { name: `${p}mlp.up_proj.weight`, shape: [ff, d] },
+      { name: `${p}mlp.down_proj.weight`, shape: [d, ff] },
+    );
   }
+  out.push({ name: 'model.norm.weight', shape: [d] });
+  if (!cfg.tieWordEmbeddings) out.push({ name: 'lm_head.weight', shape: [V, d] });
+  return out;
+}
+
+/**
+ * GPT-2 names are those of GPT2Model (no "transformer." prefix), plus GPT2LMHeadModel's lm_head.weight
+ * when untied; its Conv1D weights are stored [in, out].
+ */
+function gpt2Tensors(cfg: Gpt2Config): ExpectedTensor[] {
+  const d = cfg.hiddenSize;
+  const V = cfg.vocabSize;
+  const ff = cfg.intermediateSize;
+  const out: ExpectedTensor[] = [];
   out.push({ name: 'wte.weight', shape: [V, d] }, { name: 'wpe.weight', shape: [cfg.maxPositionEmbeddings, d] });
   for (let i = 0; i < cfg.numHiddenLayers; i++) {
     const p = `h.${i}.`;
@@ -280,6 +218,39 @@ export function expectedTensors(cfg: ModelConfig): ExpectedTensor[] {
   out.push({ name: 'ln_f.weight', shape: [d] }, { name: 'ln_f.bias', shape: [d] });
   if (!cfg.tieWordEmbeddings) out.push({ name: 'lm_head.weight', shape: [V, d] });
   return out;
+}
+
+/** The config type of a model_type (GemmaConfig serves both gemma and gemma2). */
+export type ConfigOf<A extends Arch, C extends ModelConfig = ModelConfig> = C extends unknown
+  ? A extends C['arch']
+    ? C
+    : never
+  : never;
+
+interface Family<C extends ModelConfig> {
+  parse(file: string, json: Record<string, unknown>): C;
+  json(cfg: C): Record<string, unknown>;
+  tensors(cfg: C): ExpectedTensor[];
+}
+
+/** The supported families by model_type: one row each (the models themselves: load.ts's table). */
+const FAMILIES: { [A in Arch]: Family<ConfigOf<A>> } = {
+  llama: { parse: parseLlama, json: llamaJson, tensors: llamaTensors },
+  gpt2: { parse: parseGpt2, json: gpt2Json, tensors: gpt2Tensors },
+  gpt_neox: { parse: parseGptNeox, json: gptNeoxJson, tensors: gptNeoxTensors },
+  gemma: { parse: parseGemma, json: gemmaJson, tensors: gemmaTensors },
+  gemma2: { parse: parseGemma, json: gemmaJson, tensors: gemmaTensors },
+};
+
+export const SUPPORTED_MODEL_TYPES = Object.keys(FAMILIES) as Arch[];
+
+function familyOf<C extends ModelConfig>(cfg: C): Family<C> {
+  return FAMILIES[cfg.arch] as unknown as Family<C>;
+}
+
+/** Every weight tensor of the architecture with its Hugging Face name and shape. */
+export function expectedTensors(cfg: ModelConfig): ExpectedTensor[] {
+  return familyOf(cfg).tensors(cfg);
 }
 
 /** Parameter count from the shapes alone. */

@@ -26,8 +26,11 @@ export interface SizeSpec {
   tied?: boolean;
 }
 
+/** The architectures `model init` creates (the others are read, not made). */
+export type InitArch = Extract<Arch, 'llama' | 'gpt2'>;
+
 /** Named sizes; Llama's use grouped-query attention (2 kv heads). "small" is the benchmark's size. */
-export const SIZE_PRESETS: Record<Arch, Record<string, SizeSpec>> = {
+export const SIZE_PRESETS: Record<InitArch, Record<string, SizeSpec>> = {
   llama: { tiny: { d: 64, layers: 2, heads: 4, kv: 2 }, small: { d: 256, layers: 4, heads: 4, kv: 2 } },
   gpt2: { tiny: { d: 64, layers: 2, heads: 4 }, small: { d: 256, layers: 4, heads: 4 } },
 };
@@ -35,7 +38,7 @@ export const SIZE_PRESETS: Record<Arch, Record<string, SizeSpec>> = {
 const KEYS = ['d', 'layers', 'heads', 'kv', 'ffn', 'vocab', 'ctx', 'theta', 'tied'] as const;
 
 /** "tiny", "small", or "d=64,layers=2,heads=4[,kv=2][,ffn=..][,vocab=..][,ctx=..][,theta=..][,tied=true|false]", or a preset plus overrides ("tiny,vocab=1025"). */
-export function parseSizeSpec(spec: string, arch: Arch): SizeSpec {
+export function parseSizeSpec(spec: string, arch: InitArch): SizeSpec {
   const presets = SIZE_PRESETS[arch];
   const out: Partial<SizeSpec> = {};
   for (const part of spec.split(',').map((s) => s.trim())) {
@@ -74,7 +77,7 @@ export function parseSizeSpec(spec: string, arch: Arch): SizeSpec {
 
 /** The Hugging Face config of a new model, parsed (and so validated) like any config.json. */
 export function initConfig(
-  arch: Arch,
+  arch: InitArch,
   size: SizeSpec,
   vocab: number,
   special: { bos?: number; eos?: number } = {},
