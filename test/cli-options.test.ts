@@ -111,7 +111,10 @@ test('train --help shows every default as defaults() computes it, per mode, sour
   assert.match(line('beta')!, /\(default 0\.01 for persona sources; 0\.1 for other sources; paper for persona, TRL/);
   assert.match(line('label-smoothing')!, /\(default 0\.1 for robust; 0 for the other objectives\)$/);
   assert.match(line('mode')!, /\(default full\)$/);
-  assert.match(line('lora-targets')!, /\(default q_proj,v_proj; paper\)$/);
+  assert.match(
+    line('lora-targets')!,
+    /PEFT's for the model's family \(gpt2: c_attn, gpt_neox: query_key_value\) \(default q_proj,v_proj; paper, llama, gemma\)$/,
+  );
   assert.match(line('seed')!, /\(default 1234\)$/);
   assert.doesNotMatch(line('flip')!, /default/);
 });

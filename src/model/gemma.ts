@@ -105,6 +105,11 @@ export class Gemma extends CausalLM {
     return this.norm('model.norm', x); // [B,T,d]
   }
 
+  override nonlinearHead(): string | undefined {
+    const cap = this.config.finalLogitSoftcapping;
+    return cap === null ? undefined : `its logits are soft-capped (final_logit_softcapping ${cap})`;
+  }
+
   /** hidden [..., d] -> logits [..., V], soft-capped for Gemma-2 (final_logit_softcapping). */
   override lmHead(hidden: Tensor): Tensor {
     const logits = super.lmHead(hidden);

@@ -77,6 +77,14 @@ export abstract class CausalLM {
     return { hidden, logits: this.lmHead(gatherRows(reshape(hidden, [B * T, d]), which)) };
   }
 
+  /**
+   * Why the logits are not hidden @ W_U^T (Gemma-2's final soft-capping), or undefined when they are:
+   * last-layer training (the theory's linear setting) needs them linear.
+   */
+  nonlinearHead(): string | undefined {
+    return undefined;
+  }
+
   /** hidden [..., d] -> logits [..., V] = hidden @ W_U^T. */
   lmHead(hidden: Tensor): Tensor {
     return linear(hidden, this.param(this.unembeddingName));

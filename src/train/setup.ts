@@ -118,6 +118,12 @@ export async function setupRun(c: TrainConfig, loaded: RunPairs, checkpoint?: st
   const ids = pairs.map((p) => p.id);
 
   if (c.mode === 'last-layer') {
+    const nonlinear = model.nonlinearHead();
+    if (nonlinear !== undefined) {
+      throw new UserError(
+        `--mode last-layer trains logits linear in lm_head (the theory's setting), but ${c.model} is a ${base.config.arch} model and ${nonlinear}; use --mode lora or full`,
+      );
+    }
     if (!sameModel) {
       throw new UserError(
         "--mode last-layer trains the reference model's own lm_head on its hidden states; --ref-model must be the starting model",
