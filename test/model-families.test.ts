@@ -12,6 +12,7 @@ import { withModelDefaults, resolveConfig } from '../src/train/config.js';
 import { Rng } from '../src/util/rng.js';
 import { runCli, fixturesDir } from './helpers/cli.js';
 import { parityDir, parityInputs, relativeError } from './helpers/parity.js';
+import { SafetensorsFile, writeSafetensors } from '../src/model/safetensors.js';
 import { tempDir } from './helpers/temp.js';
 
 const F = 'config.json';
@@ -209,4 +210,30 @@ test('prefdyn train: LoRA on GPT-NeoX targets query_key_value by default; last-l
     ll.stderr,
     `prefdyn: --mode last-layer trains logits linear in lm_head (the theory's setting), but ${gemma2} is a gemma2 model and its logits are soft-capped (final_logit_softcapping 5); use --mode lora or full\n`,
   );
+});
+
+test("gpt_neox checkpoints: Pythia's stored attention buffers are skipped, not refused; model info names the family", async () => {
+  const src = path.join(parityDir, 'gpt-neox-parallel');
+  const dir = path.join(tempDir('prefdyn-neox-buffers-'), 'pythia');
+  fs.cpSync(src, dir, { recursive: true });
+  const st = SafetensorsFile.open(path.join(src, 'model.safetensors'));
+  const tensors = st.names().map((name) => ({ name, shape: st.info(name).shape, data: st.readF32(name) }));
+  st.close();
+  const buffers = ['attention.bias', 'attention.masked_bias', 'attention.rotary_emb.inv_freq'].map((b) => ({
+    name: `gpt_neox.layers.0.${b}`,
+    shape: [2],
+    data: new Float32Array(2),
+  }));
+  writeSafetensors(path.join(dir, 'model.safetensors'), [...tensors, ...buffers], { format: 'pt' });
+  const info = runCli(['model', 'info', dir, '--json']);
+  assert.equal(info.code, 0, info.stderr);
+  const json = JSON.parse(info.stdout);
+  assert.equal(json.arch, 'gpt_neox');
+  assert.deepEqual(
+    json.skipped,
+    buffers.map((b) => b.name),
+  );
+  const { ids, B, T } = parityInputs();
+  const a = (await loadModel(dir)).forward(ids, B, T).logits!.data;
+  assert.deepEqual(a, (await loadModel(src)).forward(ids, B, T).logits!.data);
 });
