@@ -26,7 +26,7 @@ import {
 import type { Tensor } from '../tensor/tensor.js';
 import type { GemmaConfig } from './config.js';
 import { checkSequenceLength } from './context-length.js';
-import { CausalLM, type ForwardOptions, type ProjectionInfo } from './model.js';
+import { CausalLM, layerProjections, llamaLayoutShapes, type ForwardOptions, type ProjectionInfo } from './model.js';
 
 /** c tanh(x / c): Gemma-2's soft-capping. */
 function softcap(x: Tensor, c: number): Tensor {
@@ -45,36 +45,7 @@ export class Gemma extends CausalLM {
   }
 
   projections(): ProjectionInfo[] {
-    const {
-      hiddenSize: d,
-      intermediateSize: f,
-      numAttentionHeads: H,
-      numKeyValueHeads: Hkv,
-      headDim: hd,
-    } = this.config;
-    const out: ProjectionInfo[] = [];
-    for (let l = 0; l < this.config.numHiddenLayers; l++) {
-      const p = `model.layers.${l}`;
-      const shapes: [string, number, number][] = [
-        ['self_attn.q_proj', d, H * hd],
-        ['self_attn.k_proj', d, Hkv * hd],
-        ['self_attn.v_proj', d, Hkv * hd],
-        ['self_attn.o_proj', H * hd, d],
-        ['mlp.gate_proj', d, f],
-        ['mlp.up_proj', d, f],
-        ['mlp.down_proj', f, d],
-      ];
-      for (const [name, inF, outF] of shapes) {
-        out.push({
-          path: `${p}.${name}`,
-          peftPath: `${p}.${name}`,
-          inFeatures: inF,
-          outFeatures: outF,
-          layout: 'linear',
-        });
-      }
-    }
-    return out;
+    return layerProjections(this.config.numHiddenLayers, 'model.layers.', llamaLayoutShapes(this.config), 'linear');
   }
 
   protected hiddenStates(ids: Int32Array, B: number, T: number, opts: ForwardOptions): Tensor {

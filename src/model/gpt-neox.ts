@@ -24,7 +24,7 @@ import {
 import type { Tensor } from '../tensor/tensor.js';
 import type { GptNeoxConfig } from './config.js';
 import { checkSequenceLength } from './context-length.js';
-import { CausalLM, type ForwardOptions, type ProjectionInfo } from './model.js';
+import { CausalLM, layerProjections, type ForwardOptions, type ProjectionInfo } from './model.js';
 
 export class GptNeox extends CausalLM {
   readonly unembeddingName: string;
@@ -39,26 +39,13 @@ export class GptNeox extends CausalLM {
 
   projections(): ProjectionInfo[] {
     const { hiddenSize: d, intermediateSize: f } = this.config;
-    const out: ProjectionInfo[] = [];
-    for (let l = 0; l < this.config.numHiddenLayers; l++) {
-      const p = `gpt_neox.layers.${l}`;
-      const shapes: [string, number, number][] = [
-        ['attention.query_key_value', d, 3 * d],
-        ['attention.dense', d, d],
-        ['mlp.dense_h_to_4h', d, f],
-        ['mlp.dense_4h_to_h', f, d],
-      ];
-      for (const [name, inF, outF] of shapes) {
-        out.push({
-          path: `${p}.${name}`,
-          peftPath: `${p}.${name}`,
-          inFeatures: inF,
-          outFeatures: outF,
-          layout: 'linear',
-        });
-      }
-    }
-    return out;
+    const shapes: [string, number, number][] = [
+      ['attention.query_key_value', d, 3 * d],
+      ['attention.dense', d, d],
+      ['mlp.dense_h_to_4h', d, f],
+      ['mlp.dense_4h_to_h', f, d],
+    ];
+    return layerProjections(this.config.numHiddenLayers, 'gpt_neox.layers.', shapes, 'linear');
   }
 
   protected hiddenStates(ids: Int32Array, B: number, T: number, opts: ForwardOptions): Tensor {
