@@ -91,6 +91,17 @@ test('gemma2 config: sliding layers by the 4.4x rule (even layers) or by layer_t
     F,
   ) as GemmaConfig;
   assert.deepEqual(types.layerWindows, [null, 3, 3]);
+  // transformers 5: rope_parameters instead of rope_theta, layer_types spelled out
+  const { rope_theta: _t, ...noTheta } = GEMMA2;
+  const v5 = parseModelConfig(
+    {
+      ...noTheta,
+      rope_parameters: { rope_type: 'default', rope_theta: 10000 },
+      layer_types: ['sliding_attention', 'full_attention', 'sliding_attention'],
+    },
+    F,
+  );
+  assert.deepEqual({ ...v5, raw: null }, { ...c, raw: null });
   const { attn_logit_softcapping: _a, final_logit_softcapping: _f, ...noCaps } = GEMMA2;
   const defaults = parseModelConfig(noCaps, F) as GemmaConfig;
   assert.deepEqual([defaults.attnLogitSoftcapping, defaults.finalLogitSoftcapping], [50, 30]); // Gemma2Config's
