@@ -25,7 +25,8 @@ const LLAMA = {
   architectures: ['LlamaForCausalLM'],
 };
 const SUPPORTED =
-  'llama (LlamaForCausalLM), mistral (MistralForCausalLM), qwen2 (Qwen2ForCausalLM), qwen3 (Qwen3ForCausalLM), gpt2 (GPT2LMHeadModel)';
+  'llama (LlamaForCausalLM), mistral (MistralForCausalLM), qwen2 (Qwen2ForCausalLM), qwen3 (Qwen3ForCausalLM), ' +
+  'gpt2 (GPT2LMHeadModel), gpt_neox (GPTNeoXForCausalLM), gemma (GemmaForCausalLM), gemma2 (Gemma2ForCausalLM)';
 const LLAMA3_SCALING = {
   rope_type: 'llama3',
   factor: 8,

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { Tensor } from '../src/tensor/tensor.js';
 import { backward, resetTape } from '../src/tensor/autograd.js';
 import * as ops from '../src/tensor/ops/index.js';
+import { erf } from '../src/tensor/ops/activations.js';
 import { Rng } from '../src/util/rng.js';
 
 function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
@@ -21,9 +22,10 @@ function randn(shape: number[], seed: number, requiresGrad = false): Tensor {
 
 /**
  * Causal GQA attention with plain float64 loops, indices as in HF (q [B,T,H,hd], kv head = h / (H/Hkv));
- * with a window W, query t sees keys t - W < s <= t (transformers' sliding_window_overlay).
+ * with options: score = c tanh(scale q.k / c); with a window W, query t sees keys t - W < s <= t
+ * (transformers' sliding_window_overlay).
  */
-function naiveAttention(q: Tensor, k: Tensor, v: Tensor, window = Infinity): Float64Array {
+function naiveAttention(q: Tensor, k: Tensor, v: Tensor, opts: ops.AttentionOptions = {}): Float64Array {
   const [B, T, H, hd] = q.shape as [number, number, number, number];
   const Hkv = k.shape[2]!;
   const out = new Float64Array(q.size);
@@ -31,13 +33,15 @@ function naiveAttention(q: Tensor, k: Tensor, v: Tensor, window = Infinity): Flo
     for (let h = 0; h < H; h++) {
       const g = Math.floor(h / (H / Hkv));
       for (let t = 0; t < T; t++) {
-        const first = Math.max(0, t - window + 1);
+        const first = Math.max(0, t - (opts.window ?? Infinity) + 1);
         const w: number[] = [];
         for (let s = first; s <= t; s++) {
           let dot = 0;
           for (let c = 0; c < hd; c++)
             dot += q.data[((b * T + t) * H + h) * hd + c]! * k.data[((b * T + s) * Hkv + g) * hd + c]!;
-          w.push(Math.exp(dot / Math.sqrt(hd)));
+          let score = dot * (opts.scale ?? 1 / Math.sqrt(hd));
+          if (opts.softcap !== undefined) score = opts.softcap * Math.tanh(score / opts.softcap);
+          w.push(Math.exp(score));
         }
         const z = w.reduce((p, x) => p + x, 0);
         for (let s = first; s <= t; s++)
@@ -74,16 +78,42 @@ test('causalAttention with a sliding window: query t sees the window latest keys
   const k = randn([2, 7, 2, 4], 5);
   const v = randn([2, 7, 2, 4], 6);
   for (const window of [1, 3, 6]) {
-    close(ops.causalAttention(q, k, v, window).data, naiveAttention(q, k, v, window), 1e-5, `window ${window}`);
+    close(ops.causalAttention(q, k, v, { window }).data, naiveAttention(q, k, v, { window }), 1e-5, `window ${window}`);
   }
   // Window 1: each position attends to itself only, so its output is its own value row.
-  const own = ops.causalAttention(q, k, v, 1).data;
+  const own = ops.causalAttention(q, k, v, { window: 1 }).data;
   close(own.subarray(0, 4), v.data.subarray(0, 4), 1e-6, 'window 1');
   // A window as long as the sequence (or longer) is plain causal attention, computed the same way.
-  assert.deepEqual(ops.causalAttention(q, k, v, 7).data, ops.causalAttention(q, k, v).data);
-  assert.throws(() => ops.causalAttention(q, k, v, 0), {
+  assert.deepEqual(ops.causalAttention(q, k, v, { window: 7 }).data, ops.causalAttention(q, k, v).data);
+  assert.throws(() => ops.causalAttention(q, k, v, { window: 0 }), {
     message: 'causalAttention: window must be a positive integer, got 0',
   });
+});
+
+test('causalAttention with a scale and soft-capping (and a window) equals the naive reference', () => {
+  const q = randn([2, 7, 4, 4], 21);
+  const k = randn([2, 7, 2, 4], 22);
+  const v = randn([2, 7, 2, 4], 23);
+  for (const opts of [{ scale: 0.9 }, { softcap: 0.5 }, { scale: 0.7, softcap: 1.5, window: 2 }]) {
+    const got = ops.causalAttention(q, k, v, opts).data;
+    close(got, naiveAttention(q, k, v, opts), 1e-5, JSON.stringify(opts));
+  }
+  assert.throws(() => ops.causalAttention(q, k, v, { softcap: -1 }), {
+    message: 'causalAttention: softcap must be a positive number, got -1',
+  });
+});
+
+test('geluExact: closed forms (0, Phi(1), large |x|) and erf against tabulated values', () => {
+  assert.equal(ops.geluExact(Tensor.fromArray([0])).data[0], 0);
+  // erf(1) = 0.8427007929497149, erf(0.5) = 0.5204998778130465, erf(2.5) = 0.9995930479825550
+  close(
+    [erf(1), erf(0.5), erf(2.5), erf(-2.5), erf(5)],
+    [0.8427007929497149, 0.5204998778130465, 0.999593047982555, -0.999593047982555, 1],
+    1e-14,
+    'erf',
+  );
+  const y = ops.geluExact(Tensor.fromArray([1, -1, 8, -8])).data;
+  close(y, [0.8413447460685429, -0.15865525393145707, 8, 0], 1e-7, 'gelu');
 });
 
 test('causalAttention with T = 1 returns v (each query head its kv head)', () => {

@@ -1,7 +1,7 @@
 // `prefdyn model info DIR`: a model folder's architecture, size, storage and tokenizer, from headers only.
 import type { Command } from './command.js';
 import { summarizeModel, type ModelSummary } from '../model/summary.js';
-import type { LlamaConfig, ModelConfig } from '../model/config.js';
+import { modelTypeOf, type LlamaConfig, type ModelConfig } from '../model/config.js';
 import { contextLength } from '../model/context-length.js';
 import type { RopeConfig } from '../model/rope-scaling.js';
 
@@ -29,9 +29,9 @@ function describeRope(rope: RopeConfig): string {
   return `theta ${rope.theta}${options}`;
 }
 
-/** The Llama family's options as config.json names them, for --json. */
-function llamaOptionsJson(c: LlamaConfig): Record<string, unknown> {
-  const s = c.rope.scaling;
+/** RoPE's settings as config.json names them, for --json. */
+function ropeJson(rope: RopeConfig): Record<string, unknown> {
+  const s = rope.scaling;
   const scaling =
     s.type === 'default'
       ? {}
@@ -43,8 +43,12 @@ function llamaOptionsJson(c: LlamaConfig): Record<string, unknown> {
             original_max_position_embeddings: s.originalMaxPositionEmbeddings,
           }
         : { factor: s.factor };
+  return { rope_theta: rope.theta, rope_type: s.type, ...scaling };
+}
+
+/** The Llama family's options as config.json names them, for --json. */
+function llamaOptionsJson(c: LlamaConfig): Record<string, unknown> {
   return {
-    rope: { rope_theta: c.rope.theta, rope_type: s.type, ...scaling },
     sliding_window: c.slidingWindow,
     attention_biases: c.attentionBiases,
     mlp_bias: c.mlpBias,
@@ -73,16 +77,17 @@ function asJson(s: ModelSummary): unknown {
   return {
     dir: s.dir,
     arch: c.arch,
-    model_type: c.arch === 'llama' ? c.modelType : 'gpt2',
+    model_type: modelTypeOf(c),
     layers: c.numHiddenLayers,
     hidden_size: c.hiddenSize,
     intermediate_size: c.intermediateSize,
     heads: c.numAttentionHeads,
-    kv_heads: c.arch === 'llama' ? c.numKeyValueHeads : c.numAttentionHeads,
+    kv_heads: 'numKeyValueHeads' in c ? c.numKeyValueHeads : c.numAttentionHeads,
     head_dim: c.headDim,
     vocab_size: c.vocabSize,
     max_position_embeddings: c.maxPositionEmbeddings,
     tie_word_embeddings: c.tieWordEmbeddings,
+    ...(c.arch === 'gpt2' ? {} : { rope: ropeJson(c.rope) }),
     ...(c.arch === 'llama' ? llamaOptionsJson(c) : {}),
     parameters: s.parameters,
     dtypes: s.dtypes,
@@ -106,23 +111,22 @@ function asText(s: ModelSummary): string {
   const answer = (id: number | null): string => (id === null ? 'not one token' : `= ${id}`);
   const rows: [string, string][] = [
     ['model', s.dir],
-    ['arch', c.arch === 'llama' ? c.modelType : c.arch],
+    ['arch', modelTypeOf(c)],
     ['layers', `${c.numHiddenLayers}`],
     ['hidden size', `${c.hiddenSize} (mlp ${c.intermediateSize})`],
     [
       'heads',
-      c.arch === 'llama'
+      'numKeyValueHeads' in c
         ? `${c.numAttentionHeads} (kv heads ${c.numKeyValueHeads}, head dim ${c.headDim})`
         : `${c.numAttentionHeads} (head dim ${c.headDim})`,
     ],
     ['vocab', `${c.vocabSize}${c.tieWordEmbeddings ? ' (lm_head tied to the embedding)' : ''}`],
     ['positions', positionsText(c)],
-    ...(c.arch === 'llama'
-      ? ([
-          ['rope', describeRope(c.rope)],
-          ['options', llamaOptionsText(c)],
-        ] as [string, string][])
+    ...(c.arch === 'gpt2' ? [] : ([['rope', describeRope(c.rope)]] as [string, string][])),
+    ...(c.arch === 'gpt_neox'
+      ? ([['rotary', `${c.rotaryDims} of ${c.headDim} channels per head`]] as [string, string][])
       : []),
+    ...(c.arch === 'llama' ? ([['options', llamaOptionsText(c)]] as [string, string][]) : []),
     ['parameters', s.parameters.toLocaleString('en-US')],
     [
       'dtypes',

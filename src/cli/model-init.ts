@@ -9,8 +9,8 @@ import { humanBytes } from './model-info.js';
 import { UsageError, UserError } from '../util/errors.js';
 import { NON_NEGATIVE_INTEGER, parseChoice, parseNumber } from '../util/option-value.js';
 import { checkModelFolderTarget, saveCheckpoint } from '../model/checkpoint.js';
-import { familyOf, parameterCount, SUPPORTED_MODEL_TYPES } from '../model/config.js';
-import { initConfig, initWeights, parseSizeSpec, SIZE_PRESETS } from '../model/init.js';
+import { parameterCount } from '../model/config.js';
+import { INIT_MODEL_TYPES, initArchOf, initConfig, initWeights, parseSizeSpec, SIZE_PRESETS } from '../model/init.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 
 const DEFAULT_TOKENIZER = packagePath('models', 'gpt2-tokenizer');
@@ -18,13 +18,13 @@ const DEFAULT_TOKENIZER = packagePath('models', 'gpt2-tokenizer');
 export const command: Command = {
   name: 'model init',
   summary: 'create a model folder with random weights (Llama, Mistral, Qwen2, Qwen3 or GPT-2)',
-  help: `Usage: prefdyn model init --arch ${SUPPORTED_MODEL_TYPES.join('|')} --size SPEC --out DIR [options]
+  help: `Usage: prefdyn model init --arch ${INIT_MODEL_TYPES.join('|')} --size SPEC --out DIR [options]
 
 Writes a Hugging Face model folder (config.json, model.safetensors, tokenizer files) with weights
 initialised as transformers does: normal(0, 0.02), norms 1, biases 0 (GPT-2's c_proj: 0.02/sqrt(2 n_layer)).
 
 Options:
-  --arch TYPE            config.json's model_type (required): ${SUPPORTED_MODEL_TYPES.join(', ')}
+  --arch TYPE            config.json's model_type (required): ${INIT_MODEL_TYPES.join(', ')}
   --size SPEC            a preset (${Object.keys(SIZE_PRESETS.llama).join(', ')}), or KEY=VALUE,... with keys d, layers, heads,
                          kv (llama family), ffn, vocab, ctx, theta (llama family), tied (llama family),
                          window (mistral's sliding_window; default none); a preset may be followed
@@ -48,8 +48,8 @@ Example:
   },
   async run({ values }) {
     if (values.arch === undefined)
-      throw new UsageError(`model init needs --arch (one of ${SUPPORTED_MODEL_TYPES.join(', ')})`);
-    const modelType = parseChoice('--arch', values.arch, SUPPORTED_MODEL_TYPES);
+      throw new UsageError(`model init needs --arch (one of ${INIT_MODEL_TYPES.join(', ')})`);
+    const modelType = parseChoice('--arch', values.arch, INIT_MODEL_TYPES);
     if (typeof values.out !== 'string' || values.out.length === 0) throw new UsageError('model init needs --out DIR');
     const seed = parseNumber('--seed', values.seed, NON_NEGATIVE_INTEGER);
     const tokDir = typeof values.tokenizer === 'string' ? values.tokenizer : DEFAULT_TOKENIZER;
@@ -58,7 +58,7 @@ Example:
     if (!fs.existsSync(path.join(tokDir, 'tokenizer.json')))
       throw new UserError(`--tokenizer ${tokDir}: no tokenizer.json there`);
     const tok = loadTokenizer(tokDir);
-    const size = parseSizeSpec(values.size as string, familyOf(modelType).arch);
+    const size = parseSizeSpec(values.size as string, initArchOf(modelType));
     const vocab = size.vocab ?? tok.vocabSize;
     if (vocab < tok.vocabSize)
       throw new UserError(

@@ -1,7 +1,23 @@
-// Reading typed fields out of a config.json object (or an object nested in it, such as rope_scaling),
-// naming the file and the field in every error.
+// What every family's config shares: the normalised fields, the reader of config.json's fields (or of an
+// object nested in it, such as rope_scaling; each error names the file and the field), the
+// expected-tensor record and the GELU table. The families' parsers (config.ts, gpt-neox-config.ts,
+// gemma-config.ts) and RoPE's (rope-scaling.ts) build on it.
 import { UserError } from '../util/errors.js';
 
+export interface CommonConfig {
+  hiddenSize: number;
+  intermediateSize: number;
+  numHiddenLayers: number;
+  numAttentionHeads: number;
+  /** hiddenSize / numAttentionHeads unless config.json gives head_dim (llama family, gemma). */
+  headDim: number;
+  vocabSize: number;
+  maxPositionEmbeddings: number;
+  tieWordEmbeddings: boolean;
+  raw: Record<string, unknown>;
+}
+
+/** Reads field values from config.json, naming the file and field in every error. */
 export class Fields {
   /** `prefix` names a nested object in messages ("rope_scaling." gives "rope_scaling.factor"). */
   constructor(
@@ -43,6 +59,13 @@ export class Fields {
     return v;
   }
 
+  /** A number in (0, 1] (GPT-NeoX's rotary_pct). */
+  fraction(key: string): number {
+    const v = this.json[key];
+    if (typeof v !== 'number' || !(v > 0 && v <= 1)) this.fail(key, 'a number in (0, 1]');
+    return v;
+  }
+
   boolean(key: string, fallback: boolean): boolean {
     const v = this.json[key] ?? fallback;
     if (typeof v !== 'boolean') this.fail(key, 'true or false');
@@ -55,6 +78,13 @@ export class Fields {
       this.fail(key, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`);
     }
     return v as T;
+  }
+
+  /** A positive number, or null for "off" (Gemma-2's soft-capping); absent gives `fallback`. */
+  positiveOrNull(key: string, fallback: number | null): number | null {
+    const v = this.json[key];
+    if (v === null) return null;
+    return v === undefined ? fallback : this.positiveNumber(key);
   }
 
   /** A nested object (null or absent: undefined). */
@@ -83,3 +113,13 @@ export function headDimOf(file: string, hidden: number, heads: number): number {
   }
   return hidden / heads;
 }
+
+export interface ExpectedTensor {
+  name: string;
+  shape: number[];
+}
+
+/** GELU variants by their transformers ACT2FN names: exact (erf) or the tanh approximation. */
+export const GELU_ACTIVATIONS = { gelu: 'exact', gelu_new: 'tanh', gelu_pytorch_tanh: 'tanh' } as const;
+export type GeluKind = (typeof GELU_ACTIVATIONS)[keyof typeof GELU_ACTIVATIONS];
+export const GELU_NAMES = Object.keys(GELU_ACTIVATIONS) as (keyof typeof GELU_ACTIVATIONS)[];

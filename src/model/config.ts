@@ -1,27 +1,21 @@
 // Hugging Face config.json of the supported architectures, normalised to one camelCase shape per block
-// structure (the Llama family: llama, mistral, qwen2, qwen3; and gpt2). Field names and defaults follow
-// transformers' config classes; `raw` keeps the json as read, so writing back preserves fields prefdyn
-// does not use (torch_dtype, architectures, ...). Dispatch is a table (FAMILIES): one row per model_type.
+// structure (the Llama family: llama, mistral, qwen2, qwen3; gpt2; gpt_neox; gemma and gemma2). Field names
+// and defaults follow transformers' config classes; `raw` keeps the json as read, so writing back preserves
+// fields prefdyn does not use (torch_dtype, architectures, ...). Dispatch is one table (FAMILIES): one row
+// per model_type, with its parser, its json writer and its tensor list (the models: load.ts's table).
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { readJsonFile } from '../util/json-file.js';
-import { Fields, headDimOf } from './config-fields.js';
+import { Fields, headDimOf, type CommonConfig, type ExpectedTensor } from './config-fields.js';
+import { gemmaJson, gemmaTensors, parseGemma, type GemmaConfig } from './gemma-config.js';
+import { gptNeoxJson, gptNeoxTensors, parseGptNeox, type GptNeoxConfig } from './gpt-neox-config.js';
 import { parseRope, type RopeConfig } from './rope-scaling.js';
 
-interface CommonConfig {
-  hiddenSize: number;
-  intermediateSize: number;
-  numHiddenLayers: number;
-  numAttentionHeads: number;
-  /** hiddenSize / numAttentionHeads unless config.json gives head_dim (llama family). */
-  headDim: number;
-  vocabSize: number;
-  maxPositionEmbeddings: number;
-  tieWordEmbeddings: boolean;
-  raw: Record<string, unknown>;
-}
+export type { ExpectedTensor } from './config-fields.js';
+export type { GemmaConfig } from './gemma-config.js';
+export type { GptNeoxConfig } from './gpt-neox-config.js';
 
 /** The Hugging Face model_type values that share the Llama block (src/model/llama.ts). */
 export type LlamaFamily = 'llama' | 'mistral' | 'qwen2' | 'qwen3';
@@ -48,8 +42,15 @@ export interface Gpt2Config extends CommonConfig {
   layerNormEpsilon: number;
 }
 
-export type ModelConfig = LlamaConfig | Gpt2Config;
+export type ModelConfig = LlamaConfig | Gpt2Config | GptNeoxConfig | GemmaConfig;
+/** The block structure, and so the model class (load.ts): several model_types share 'llama'. */
 export type Arch = ModelConfig['arch'];
+/** The config type of a block structure (GemmaConfig serves both gemma and gemma2). */
+export type ConfigOf<A extends Arch, C extends ModelConfig = ModelConfig> = C extends unknown
+  ? A extends C['arch']
+    ? C
+    : never
+  : never;
 export const CONFIG_FILE = 'config.json';
 
 const ATTENTION_PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj'] as const;
@@ -91,7 +92,7 @@ function parseLlamaCommon(
     vocabSize: f.positiveInt('vocab_size'),
     maxPositionEmbeddings: f.positiveInt('max_position_embeddings', defaults.maxPositionEmbeddings),
     rmsNormEps: f.positiveNumber('rms_norm_eps', 1e-6),
-    rope: parseRope(file, json, 10000),
+    rope: parseRope(file, json, { defaultTheta: 10000 }),
     tieWordEmbeddings: f.boolean('tie_word_embeddings', false),
     raw: json,
   };
@@ -187,65 +188,6 @@ function parseGpt2(file: string, json: Record<string, unknown>): Gpt2Config {
   };
 }
 
-interface FamilyRow {
-  /** The model class in config.json's "architectures". */
-  architecture: string;
-  /** The block structure (and so the model class in prefdyn). */
-  arch: Arch;
-  parse: (file: string, json: Record<string, unknown>) => ModelConfig;
-}
-
-/** One row per supported model_type. */
-const FAMILIES: Record<string, FamilyRow> = {
-  llama: { architecture: 'LlamaForCausalLM', arch: 'llama', parse: parseLlama },
-  mistral: { architecture: 'MistralForCausalLM', arch: 'llama', parse: parseMistral },
-  qwen2: { architecture: 'Qwen2ForCausalLM', arch: 'llama', parse: parseQwen2 },
-  qwen3: { architecture: 'Qwen3ForCausalLM', arch: 'llama', parse: parseQwen3 },
-  gpt2: { architecture: 'GPT2LMHeadModel', arch: 'gpt2', parse: parseGpt2 },
-};
-export const SUPPORTED_MODEL_TYPES: readonly string[] = Object.keys(FAMILIES);
-
-/** The row of a supported model_type (callers check it is one of SUPPORTED_MODEL_TYPES). */
-export function familyOf(modelType: string): FamilyRow {
-  const row = Object.hasOwn(FAMILIES, modelType) ? FAMILIES[modelType] : undefined;
-  if (!row) throw new Error(`familyOf: unknown model_type ${JSON.stringify(modelType)}`);
-  return row;
-}
-
-function supportedList(): string {
-  return Object.entries(FAMILIES)
-    .map(([type, row]) => `${type} (${row.architecture})`)
-    .join(', ');
-}
-
-/** Parses a config.json object; `file` names it in errors. */
-export function parseModelConfig(json: unknown, file: string): ModelConfig {
-  if (typeof json !== 'object' || json === null || Array.isArray(json))
-    throw new UserError(`${file}: must be a JSON object`);
-  const obj = json as Record<string, unknown>;
-  const type = obj.model_type;
-  const family = typeof type === 'string' && Object.hasOwn(FAMILIES, type) ? FAMILIES[type] : undefined;
-  if (!family) {
-    throw new UserError(
-      type === undefined
-        ? `${file}: missing field "model_type" (supported: ${supportedList()})`
-        : `${file}: model_type ${JSON.stringify(type)} is not supported (supported: ${supportedList()})`,
-    );
-  }
-  const archs = obj.architectures;
-  if (
-    archs !== undefined &&
-    archs !== null &&
-    !(Array.isArray(archs) && archs.length === 1 && archs[0] === family.architecture)
-  ) {
-    throw new UserError(
-      `${file}: architectures ${JSON.stringify(archs)} is not supported for model_type ${JSON.stringify(type)} ` +
-        `(supported: ${supportedList()})`,
-    );
-  }
-  return family.parse(file, obj);
-}
-
 export function readModelConfig(dir: string): ModelConfig {
   const file = path.join(dir, CONFIG_FILE);
   // A `dir` that is a file is left to the read, which says so (ENOTDIR).
@@ -254,30 +196,28 @@ export function readModelConfig(dir: string): ModelConfig {
   return parseModelConfig(readJsonFile(file), file);
 }
 
-/**
- * The config as Hugging Face json: `raw` with the normalised fields written over it. RoPE stays in the
- * spelling it was read in (rope_parameters, or rope_theta and rope_scaling), which never changes.
- */
-export function modelConfigJson(cfg: ModelConfig): Record<string, unknown> {
-  if (cfg.arch === 'llama') {
-    return {
-      ...cfg.raw,
-      model_type: cfg.modelType,
-      hidden_size: cfg.hiddenSize,
-      intermediate_size: cfg.intermediateSize,
-      num_hidden_layers: cfg.numHiddenLayers,
-      num_attention_heads: cfg.numAttentionHeads,
-      num_key_value_heads: cfg.numKeyValueHeads,
-      head_dim: cfg.headDim,
-      hidden_act: 'silu',
-      rms_norm_eps: cfg.rmsNormEps,
-      ...(cfg.raw.rope_parameters ? {} : { rope_theta: cfg.rope.theta }),
-      ...(cfg.modelType === 'mistral' ? { sliding_window: cfg.slidingWindow } : {}),
-      vocab_size: cfg.vocabSize,
-      max_position_embeddings: cfg.maxPositionEmbeddings,
-      tie_word_embeddings: cfg.tieWordEmbeddings,
-    };
-  }
+/** RoPE stays in the spelling it was read in (rope_parameters, or rope_theta and rope_scaling), which never changes. */
+function llamaJson(cfg: LlamaConfig): Record<string, unknown> {
+  return {
+    ...cfg.raw,
+    model_type: cfg.modelType,
+    hidden_size: cfg.hiddenSize,
+    intermediate_size: cfg.intermediateSize,
+    num_hidden_layers: cfg.numHiddenLayers,
+    num_attention_heads: cfg.numAttentionHeads,
+    num_key_value_heads: cfg.numKeyValueHeads,
+    head_dim: cfg.headDim,
+    hidden_act: 'silu',
+    rms_norm_eps: cfg.rmsNormEps,
+    ...(cfg.raw.rope_parameters ? {} : { rope_theta: cfg.rope.theta }),
+    ...(cfg.modelType === 'mistral' ? { sliding_window: cfg.slidingWindow } : {}),
+    vocab_size: cfg.vocabSize,
+    max_position_embeddings: cfg.maxPositionEmbeddings,
+    tie_word_embeddings: cfg.tieWordEmbeddings,
+  };
+}
+
+function gpt2Json(cfg: Gpt2Config): Record<string, unknown> {
   return {
     ...cfg.raw,
     model_type: 'gpt2',
@@ -293,65 +233,60 @@ export function modelConfigJson(cfg: ModelConfig): Record<string, unknown> {
   };
 }
 
-export function writeModelConfig(dir: string, cfg: ModelConfig): void {
-  writeFileAtomic(path.join(dir, CONFIG_FILE), JSON.stringify(modelConfigJson(cfg), null, 2) + '\n');
-}
-
-export interface ExpectedTensor {
-  name: string;
-  shape: number[];
-}
-
-/**
- * Every weight tensor of the architecture with its Hugging Face name and shape. GPT-2 names are those
- * of GPT2Model (no "transformer." prefix), plus GPT2LMHeadModel's lm_head.weight when untied; its
- * Conv1D weights are stored [in, out].
- */
-export function expectedTensors(cfg: ModelConfig): ExpectedTensor[] {
+function llamaTensors(cfg: LlamaConfig): ExpectedTensor[] {
   const d = cfg.hiddenSize;
   const V = cfg.vocabSize;
   const ff = cfg.intermediateSize;
   const out: ExpectedTensor[] = [];
-  if (cfg.arch === 'llama') {
-    const q = cfg.numAttentionHeads * cfg.headDim;
-    const kv = cfg.numKeyValueHeads * cfg.headDim;
-    const hd = cfg.headDim;
-    // [module, out, in] of every projection; a bias has shape [out].
-    const attention: [AttentionProjection, number, number][] = [
-      ['q_proj', q, d],
-      ['k_proj', kv, d],
-      ['v_proj', kv, d],
-      ['o_proj', d, q],
-    ];
-    const mlp: [string, number, number][] = [
-      ['gate_proj', ff, d],
-      ['up_proj', ff, d],
-      ['down_proj', d, ff],
-    ];
-    out.push({ name: 'model.embed_tokens.weight', shape: [V, d] });
-    for (let i = 0; i < cfg.numHiddenLayers; i++) {
-      const p = `model.layers.${i}.`;
-      out.push({ name: `${p}input_layernorm.weight`, shape: [d] });
-      for (const [m, o, n] of attention) {
-        out.push({ name: `${p}self_attn.${m}.weight`, shape: [o, n] });
-        if (cfg.attentionBiases.includes(m)) out.push({ name: `${p}self_attn.${m}.bias`, shape: [o] });
-      }
-      if (cfg.qkNorm) {
-        out.push(
-          { name: `${p}self_attn.q_norm.weight`, shape: [hd] },
-          { name: `${p}self_attn.k_norm.weight`, shape: [hd] },
-        );
-      }
-      out.push({ name: `${p}post_attention_layernorm.weight`, shape: [d] });
-      for (const [m, o, n] of mlp) {
-        out.push({ name: `${p}mlp.${m}.weight`, shape: [o, n] });
-        if (cfg.mlpBias) out.push({ name: `${p}mlp.${m}.bias`, shape: [o] });
-      }
+  const q = cfg.numAttentionHeads * cfg.headDim;
+  const kv = cfg.numKeyValueHeads * cfg.headDim;
+  const hd = cfg.headDim;
+  // [module, out, in] of every projection; a bias has shape [out].
+  const attention: [AttentionProjection, number, number][] = [
+    ['q_proj', q, d],
+    ['k_proj', kv, d],
+    ['v_proj', kv, d],
+    ['o_proj', d, q],
+  ];
+  const mlp: [string, number, number][] = [
+    ['gate_proj', ff, d],
+    ['up_proj', ff, d],
+    ['down_proj', d, ff],
+  ];
+  out.push({ name: 'model.embed_tokens.weight', shape: [V, d] });
+  for (let i = 0; i < cfg.numHiddenLayers; i++) {
+    const p = `model.layers.${i}.`;
+    out.push({ name: `${p}input_layernorm.weight`, shape: [d] });
+    for (const [m, o, n] of attention) {
+      out.push({ name: `${p}self_attn.${m}.weight`, shape: [o, n] });
+      if (cfg.attentionBiases.includes(m)) out.push({ name: `${p}self_attn.${m}.bias`, shape: [o] });
     }
-    out.push({ name: 'model.norm.weight', shape: [d] });
-    if (!cfg.tieWordEmbeddings) out.push({ name: 'lm_head.weight', shape: [V, d] });
-    return out;
+    if (cfg.qkNorm) {
+      out.push(
+        { name: `${p}self_attn.q_norm.weight`, shape: [hd] },
+        { name: `${p}self_attn.k_norm.weight`, shape: [hd] },
+      );
+    }
+    out.push({ name: `${p}post_attention_layernorm.weight`, shape: [d] });
+    for (const [m, o, n] of mlp) {
+      out.push({ name: `${p}mlp.${m}.weight`, shape: [o, n] });
+      if (cfg.mlpBias) out.push({ name: `${p}mlp.${m}.bias`, shape: [o] });
+    }
   }
+  out.push({ name: 'model.norm.weight', shape: [d] });
+  if (!cfg.tieWordEmbeddings) out.push({ name: 'lm_head.weight', shape: [V, d] });
+  return out;
+}
+
+/**
+ * GPT-2 names are those of GPT2Model (no "transformer." prefix), plus GPT2LMHeadModel's lm_head.weight
+ * when untied; its Conv1D weights are stored [in, out].
+ */
+function gpt2Tensors(cfg: Gpt2Config): ExpectedTensor[] {
+  const d = cfg.hiddenSize;
+  const V = cfg.vocabSize;
+  const ff = cfg.intermediateSize;
+  const out: ExpectedTensor[] = [];
   out.push({ name: 'wte.weight', shape: [V, d] }, { name: 'wpe.weight', shape: [cfg.maxPositionEmbeddings, d] });
   for (let i = 0; i < cfg.numHiddenLayers; i++) {
     const p = `h.${i}.`;
@@ -373,6 +308,111 @@ export function expectedTensors(cfg: ModelConfig): ExpectedTensor[] {
   out.push({ name: 'ln_f.weight', shape: [d] }, { name: 'ln_f.bias', shape: [d] });
   if (!cfg.tieWordEmbeddings) out.push({ name: 'lm_head.weight', shape: [V, d] });
   return out;
+}
+
+interface FamilyRow {
+  /** The model class in config.json's "architectures". */
+  architecture: string;
+  /** The block structure (and so the model class in prefdyn). */
+  arch: Arch;
+  parse(file: string, json: Record<string, unknown>): ModelConfig;
+  /** The config as Hugging Face json: `raw` with the normalised fields written over it. */
+  json(cfg: ModelConfig): Record<string, unknown>;
+  /** Every weight tensor with its Hugging Face name and shape. */
+  tensors(cfg: ModelConfig): ExpectedTensor[];
+}
+
+/** A row of FAMILIES; its functions see only configs of their own arch (the table dispatches on it). */
+function family<C extends ModelConfig>(
+  architecture: string,
+  arch: C['arch'],
+  parse: (file: string, json: Record<string, unknown>) => C,
+  json: (cfg: C) => Record<string, unknown>,
+  tensors: (cfg: C) => ExpectedTensor[],
+): FamilyRow {
+  return {
+    architecture,
+    arch,
+    parse,
+    json: json as (cfg: ModelConfig) => Record<string, unknown>,
+    tensors: tensors as (cfg: ModelConfig) => ExpectedTensor[],
+  };
+}
+
+/** One row per supported model_type. */
+const FAMILIES = {
+  llama: family('LlamaForCausalLM', 'llama', parseLlama, llamaJson, llamaTensors),
+  mistral: family('MistralForCausalLM', 'llama', parseMistral, llamaJson, llamaTensors),
+  qwen2: family('Qwen2ForCausalLM', 'llama', parseQwen2, llamaJson, llamaTensors),
+  qwen3: family('Qwen3ForCausalLM', 'llama', parseQwen3, llamaJson, llamaTensors),
+  gpt2: family('GPT2LMHeadModel', 'gpt2', parseGpt2, gpt2Json, gpt2Tensors),
+  gpt_neox: family('GPTNeoXForCausalLM', 'gpt_neox', parseGptNeox, gptNeoxJson, gptNeoxTensors),
+  gemma: family('GemmaForCausalLM', 'gemma', parseGemma, gemmaJson, gemmaTensors),
+  gemma2: family('Gemma2ForCausalLM', 'gemma2', parseGemma, gemmaJson, gemmaTensors),
+} satisfies Record<string, FamilyRow>;
+
+/** config.json's model_type: a row of FAMILIES. */
+export type ModelType = keyof typeof FAMILIES;
+export const SUPPORTED_MODEL_TYPES = Object.keys(FAMILIES) as ModelType[];
+
+/** The model_type a config was read from. */
+export function modelTypeOf(cfg: ModelConfig): ModelType {
+  return cfg.arch === 'llama' ? cfg.modelType : cfg.arch;
+}
+
+/** The row of a supported model_type (callers check it is one of SUPPORTED_MODEL_TYPES). */
+export function familyOf(modelType: string): FamilyRow {
+  const row: FamilyRow | undefined = Object.hasOwn(FAMILIES, modelType) ? FAMILIES[modelType as ModelType] : undefined;
+  if (!row) throw new Error(`familyOf: unknown model_type ${JSON.stringify(modelType)}`);
+  return row;
+}
+
+function supportedList(): string {
+  return Object.entries(FAMILIES)
+    .map(([type, row]) => `${type} (${row.architecture})`)
+    .join(', ');
+}
+
+/** Parses a config.json object; `file` names it in errors. */
+export function parseModelConfig(json: unknown, file: string): ModelConfig {
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new UserError(`${file}: must be a JSON object`);
+  const obj = json as Record<string, unknown>;
+  const type = obj.model_type;
+  if (typeof type !== 'string' || !Object.hasOwn(FAMILIES, type)) {
+    throw new UserError(
+      type === undefined
+        ? `${file}: missing field "model_type" (supported: ${supportedList()})`
+        : `${file}: model_type ${JSON.stringify(type)} is not supported (supported: ${supportedList()})`,
+    );
+  }
+  const row = familyOf(type);
+  const archs = obj.architectures;
+  if (
+    archs !== undefined &&
+    archs !== null &&
+    !(Array.isArray(archs) && archs.length === 1 && archs[0] === row.architecture)
+  ) {
+    throw new UserError(
+      `${file}: architectures ${JSON.stringify(archs)} is not supported for model_type ${JSON.stringify(type)} ` +
+        `(supported: ${supportedList()})`,
+    );
+  }
+  return row.parse(file, obj);
+}
+
+/** The config as Hugging Face json: `raw` with the normalised fields written over it. */
+export function modelConfigJson(cfg: ModelConfig): Record<string, unknown> {
+  return familyOf(modelTypeOf(cfg)).json(cfg);
+}
+
+export function writeModelConfig(dir: string, cfg: ModelConfig): void {
+  writeFileAtomic(path.join(dir, CONFIG_FILE), JSON.stringify(modelConfigJson(cfg), null, 2) + '\n');
+}
+
+/** Every weight tensor of the architecture with its Hugging Face name and shape. */
+export function expectedTensors(cfg: ModelConfig): ExpectedTensor[] {
+  return familyOf(modelTypeOf(cfg)).tensors(cfg);
 }
 
 /** Parameter count from the shapes alone. */

@@ -5,7 +5,14 @@
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { Weights } from './checkpoint.js';
-import { expectedTensors, familyOf, parseModelConfig, type Arch, type ModelConfig } from './config.js';
+import {
+  expectedTensors,
+  familyOf,
+  parseModelConfig,
+  SUPPORTED_MODEL_TYPES,
+  type Arch,
+  type ModelConfig,
+} from './config.js';
 
 export const INITIALIZER_RANGE = 0.02;
 
@@ -28,16 +35,33 @@ export interface SizeSpec {
   window?: number;
 }
 
+/** The block structures `model init` creates (GPT-NeoX and Gemma are read, not made). */
+export type InitArch = Extract<Arch, 'llama' | 'gpt2'>;
+
 /** Named sizes; Llama's use grouped-query attention (2 kv heads). "small" is the benchmark's size. */
-export const SIZE_PRESETS: Record<Arch, Record<string, SizeSpec>> = {
+export const SIZE_PRESETS: Record<InitArch, Record<string, SizeSpec>> = {
   llama: { tiny: { d: 64, layers: 2, heads: 4, kv: 2 }, small: { d: 256, layers: 4, heads: 4, kv: 2 } },
   gpt2: { tiny: { d: 64, layers: 2, heads: 4 }, small: { d: 256, layers: 4, heads: 4 } },
 };
 
+/** The model_types `model init` creates: those of an InitArch (llama, mistral, qwen2, qwen3, gpt2). */
+export const INIT_MODEL_TYPES = SUPPORTED_MODEL_TYPES.filter((t) => Object.hasOwn(SIZE_PRESETS, familyOf(t).arch));
+
+/** The block structure of a model_type `model init` creates; any other model_type is refused. */
+export function initArchOf(modelType: string): InitArch {
+  const { arch } = familyOf(modelType);
+  if (arch !== 'llama' && arch !== 'gpt2') {
+    throw new UserError(
+      `model init creates ${INIT_MODEL_TYPES.join(', ')} models, not ${modelType} (read such a model from its folder instead)`,
+    );
+  }
+  return arch;
+}
+
 const KEYS = ['d', 'layers', 'heads', 'kv', 'ffn', 'vocab', 'ctx', 'theta', 'tied', 'window'] as const;
 
 /** "tiny", "small", or "d=64,layers=2,heads=4[,kv=2][,ffn=..][,vocab=..][,ctx=..][,theta=..][,tied=true|false][,window=..]", or a preset plus overrides ("tiny,vocab=1025"). */
-export function parseSizeSpec(spec: string, arch: Arch): SizeSpec {
+export function parseSizeSpec(spec: string, arch: InitArch): SizeSpec {
   const presets = SIZE_PRESETS[arch];
   const out: Partial<SizeSpec> = {};
   for (const part of spec.split(',').map((s) => s.trim())) {
@@ -90,7 +114,8 @@ export function initConfig(
   vocab: number,
   special: { bos?: number; eos?: number } = {},
 ): ModelConfig {
-  const { arch, architecture } = familyOf(modelType);
+  const arch = initArchOf(modelType);
+  const { architecture } = familyOf(modelType);
   if (arch === 'gpt2' && (size.kv !== undefined || size.theta !== undefined || size.tied === false)) {
     throw new UserError(
       '--size: kv, theta and tied=false are Llama options; GPT-2 has neither grouped-query attention nor RoPE, and ties lm_head',

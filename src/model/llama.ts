@@ -12,7 +12,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { LlamaConfig } from './config.js';
 import { checkSequenceLength } from './context-length.js';
 import { ropeInverseFrequencies } from './rope-scaling.js';
-import { CausalLM, type ForwardOptions, type ProjectionInfo } from './model.js';
+import { CausalLM, layerProjections, llamaLayoutShapes, type ForwardOptions, type ProjectionInfo } from './model.js';
 
 export class Llama extends CausalLM {
   readonly unembeddingName: string;
@@ -26,31 +26,7 @@ export class Llama extends CausalLM {
   }
 
   projections(): ProjectionInfo[] {
-    const { hiddenSize: d, intermediateSize: f, numAttentionHeads: H, numKeyValueHeads: Hkv } = this.config;
-    const hd = this.config.headDim;
-    const out: ProjectionInfo[] = [];
-    for (let l = 0; l < this.config.numHiddenLayers; l++) {
-      const p = `model.layers.${l}`;
-      const shapes: [string, number, number][] = [
-        ['self_attn.q_proj', d, H * hd],
-        ['self_attn.k_proj', d, Hkv * hd],
-        ['self_attn.v_proj', d, Hkv * hd],
-        ['self_attn.o_proj', H * hd, d],
-        ['mlp.gate_proj', d, f],
-        ['mlp.up_proj', d, f],
-        ['mlp.down_proj', f, d],
-      ];
-      for (const [name, inF, outF] of shapes) {
-        out.push({
-          path: `${p}.${name}`,
-          peftPath: `${p}.${name}`,
-          inFeatures: inF,
-          outFeatures: outF,
-          layout: 'linear',
-        });
-      }
-    }
-    return out;
+    return layerProjections(this.config.numHiddenLayers, 'model.layers.', llamaLayoutShapes(this.config), 'linear');
   }
 
   protected hiddenStates(ids: Int32Array, B: number, T: number, opts: ForwardOptions): Tensor {
@@ -77,7 +53,8 @@ export class Llama extends CausalLM {
     const q = heads('q', H);
     const k = heads('k', Hkv);
     const v = reshape(this.project(`${p}.self_attn.v_proj`, 'linear', h, opts), [B, T, Hkv, hd]);
-    const y = reshape(causalAttention(q, k, v, this.config.slidingWindow), [B, T, H * hd]); // [B,T,H*hd]
+    const window = this.config.slidingWindow;
+    const y = reshape(causalAttention(q, k, v, window === null ? {} : { window }), [B, T, H * hd]); // [B,T,H*hd]
     return this.project(`${p}.self_attn.o_proj`, 'linear', y, opts);
   }
 

@@ -38,6 +38,47 @@ export interface ProjectionInfo {
   layout: 'linear' | 'conv1d';
 }
 
+/**
+ * The projections of every layer: `${prefix}${l}.${name}` for each [name, in, out] of `shapes`, named by
+ * PEFT with `peftPrefix` in front (GPT-2's "transformer.").
+ */
+export function layerProjections(
+  layers: number,
+  prefix: string,
+  shapes: [name: string, inFeatures: number, outFeatures: number][],
+  layout: ProjectionInfo['layout'],
+  peftPrefix = '',
+): ProjectionInfo[] {
+  const out: ProjectionInfo[] = [];
+  for (let l = 0; l < layers; l++) {
+    for (const [name, inFeatures, outFeatures] of shapes) {
+      const p = `${prefix}${l}.${name}`;
+      out.push({ path: p, peftPath: peftPrefix + p, inFeatures, outFeatures, layout });
+    }
+  }
+  return out;
+}
+
+/** Attention and gated-MLP projections of the Llama layout (Llama, Gemma): [name, in, out]. */
+export function llamaLayoutShapes(c: {
+  hiddenSize: number;
+  intermediateSize: number;
+  numAttentionHeads: number;
+  numKeyValueHeads: number;
+  headDim: number;
+}): [string, number, number][] {
+  const { hiddenSize: d, intermediateSize: f, numAttentionHeads: H, numKeyValueHeads: Hkv, headDim: hd } = c;
+  return [
+    ['self_attn.q_proj', d, H * hd],
+    ['self_attn.k_proj', d, Hkv * hd],
+    ['self_attn.v_proj', d, Hkv * hd],
+    ['self_attn.o_proj', H * hd, d],
+    ['mlp.gate_proj', d, f],
+    ['mlp.up_proj', d, f],
+    ['mlp.down_proj', f, d],
+  ];
+}
+
 /** An additive low-rank update of some projections (LoRA): delta(path, x) is added to the projection's output. */
 export interface ProjectionAdapter {
   delta(path: string, x: Tensor, opts: ForwardOptions): Tensor | undefined;
@@ -75,6 +116,14 @@ export abstract class CausalLM {
     if (which === 'all') return { hidden, logits: this.lmHead(hidden) };
     const d = hidden.shape[2]!;
     return { hidden, logits: this.lmHead(gatherRows(reshape(hidden, [B * T, d]), which)) };
+  }
+
+  /**
+   * Why the logits are not hidden @ W_U^T (Gemma-2's final soft-capping), or undefined when they are:
+   * last-layer training (the theory's linear setting) needs them linear.
+   */
+  nonlinearHead(): string | undefined {
+    return undefined;
   }
 
   /** hidden [..., d] -> logits [..., V] = hidden @ W_U^T. */

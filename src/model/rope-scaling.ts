@@ -2,8 +2,10 @@
 // (modeling_rope_utils: _compute_default_rope_parameters, _compute_linear_scaling_rope_parameters,
 // _compute_dynamic_ntk_parameters, _compute_llama3_parameters). Every step is rounded to float32 where
 // transformers works on float32 tensors, so the angles match PyTorch's.
-// Two spellings: transformers 4 has a top-level rope_theta and an optional rope_scaling object;
-// transformers 5 has one rope_parameters object holding rope_theta and rope_type.
+// Two spellings: transformers 4 has a top-level rope_theta (GPT-NeoX: rotary_emb_base, rotary_pct) and an
+// optional rope_scaling object; transformers 5 has one rope_parameters object holding rope_theta,
+// rope_type (and partial_rotary_factor). Every RoPE family (Llama, Mistral, Qwen2/3, GPT-NeoX, Gemma)
+// reads its settings here, naming the scaling types it implements.
 import { UserError } from '../util/errors.js';
 import { inverseFrequencies } from '../tensor/ops/index.js';
 import { Fields } from './config-fields.js';
@@ -32,10 +34,27 @@ export interface RopeConfig {
 
 const f32 = Math.fround;
 
-function parseScaling(file: string, obj: Record<string, unknown>, where: string): RopeScaling {
+/** What a family reads: its top-level theta keys, its default theta, the scaling types it implements. */
+export interface RopeSpec {
+  /** rope_theta when no spelling gives it. */
+  defaultTheta: number;
+  /** transformers 4's top-level keys for theta, in the order transformers reads them (default: rope_theta). */
+  thetaKeys?: readonly string[];
+  /** The rope types the family implements (default: all of ROPE_TYPES); others are refused. */
+  types?: readonly RopeType[];
+}
+
+export type RopeType = (typeof ROPE_TYPES)[number];
+
+function parseScaling(
+  file: string,
+  obj: Record<string, unknown>,
+  where: string,
+  types: readonly RopeType[],
+): RopeScaling {
   const p = new Fields(file, obj, `${where}.`);
   // transformers 4 wrote the type as "type" before "rope_type"; both are read, as transformers does.
-  const type = p.oneOf(p.has('rope_type') || !p.has('type') ? 'rope_type' : 'type', ROPE_TYPES, 'default');
+  const type = p.oneOf(p.has('rope_type') || !p.has('type') ? 'rope_type' : 'type', types, 'default');
   if (type === 'default') return { type };
   if (type === 'linear' || type === 'dynamic') return { type, factor: p.positiveNumber('factor') };
   const lowFreqFactor = p.positiveNumber('low_freq_factor');
@@ -54,20 +73,46 @@ function parseScaling(file: string, obj: Record<string, unknown>, where: string)
   };
 }
 
-/** RoPE settings from either spelling; a config that gives both must give the same values in each. */
-export function parseRope(file: string, json: Record<string, unknown>, defaultTheta: number): RopeConfig {
-  const f = new Fields(file, json);
-  const topTheta = f.has('rope_theta') ? f.positiveNumber('rope_theta') : undefined;
-  const v4 = f.object('rope_scaling');
-  const v4Scaling: RopeScaling = v4 ? parseScaling(file, v4, 'rope_scaling') : { type: 'default' };
-  const v5 = f.object('rope_parameters');
-  if (!v5) return { theta: topTheta ?? defaultTheta, scaling: v4Scaling };
-  const p = new Fields(file, v5, 'rope_parameters.');
-  const theta = p.has('rope_theta') ? p.positiveNumber('rope_theta') : (topTheta ?? defaultTheta);
-  if (topTheta !== undefined && topTheta !== theta) {
-    throw new UserError(`${file}: rope_theta ${topTheta} and rope_parameters.rope_theta ${theta} disagree`);
+/**
+ * The one value config.json gives under all the spellings present (`keys` at the top level, in order,
+ * then rope_parameters.`nestedKey`), each checked by `read`; undefined when none gives it.
+ */
+function agreedValue(
+  file: string,
+  json: Record<string, unknown>,
+  keys: readonly string[],
+  nestedKey: string,
+  read: (fields: Fields, key: string) => number,
+): number | undefined {
+  const top = new Fields(file, json);
+  const given: [string, number][] = keys.filter((k) => top.has(k)).map((k) => [k, read(top, k)]);
+  const v5 = top.object('rope_parameters');
+  if (v5) {
+    const nested = new Fields(file, v5, 'rope_parameters.');
+    if (nested.has(nestedKey)) given.push([`rope_parameters.${nestedKey}`, read(nested, nestedKey)]);
   }
-  const scaling = parseScaling(file, v5, 'rope_parameters');
+  const [first, ...rest] = given;
+  for (const [k, v] of rest) {
+    if (v !== first![1]) throw new UserError(`${file}: ${first![0]} ${first![1]} and ${k} ${v} disagree`);
+  }
+  return first?.[1];
+}
+
+/**
+ * RoPE settings from either spelling; a config that gives both must give the same values in each. Every
+ * RoPE family reads its rope through here (`spec`: its keys, default and the scaling types it implements).
+ */
+export function parseRope(file: string, json: Record<string, unknown>, spec: RopeSpec): RopeConfig {
+  const types = spec.types ?? ROPE_TYPES;
+  const theta =
+    agreedValue(file, json, spec.thetaKeys ?? ['rope_theta'], 'rope_theta', (f, k) => f.positiveNumber(k)) ??
+    spec.defaultTheta;
+  const f = new Fields(file, json);
+  const v4 = f.object('rope_scaling');
+  const v4Scaling: RopeScaling = v4 ? parseScaling(file, v4, 'rope_scaling', types) : { type: 'default' };
+  const v5 = f.object('rope_parameters');
+  if (!v5) return { theta, scaling: v4Scaling };
+  const scaling = parseScaling(file, v5, 'rope_parameters', types);
   if (v4 && JSON.stringify(v4Scaling) !== JSON.stringify(scaling)) {
     throw new UserError(
       `${file}: rope_scaling (transformers 4) and rope_parameters (transformers 5) disagree: ` +
@@ -75,6 +120,19 @@ export function parseRope(file: string, json: Record<string, unknown>, defaultTh
     );
   }
   return { theta, scaling };
+}
+
+/**
+ * The fraction of each head's channels RoPE rotates (GPT-NeoX's rotary_pct), in (0, 1]: from `keys` at
+ * the top level or rope_parameters.partial_rotary_factor, which must agree; `fallback` when none is given.
+ */
+export function parseRotaryFraction(
+  file: string,
+  json: Record<string, unknown>,
+  keys: readonly string[],
+  fallback: number,
+): number {
+  return agreedValue(file, json, keys, 'partial_rotary_factor', (f, k) => f.fraction(k)) ?? fallback;
 }
 
 /**
