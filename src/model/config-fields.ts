@@ -119,6 +119,80 @@ export interface ExpectedTensor {
   shape: number[];
 }
 
+export const ATTENTION_PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj'] as const;
+export type AttentionProjection = (typeof ATTENTION_PROJECTIONS)[number];
+
+/** The sizes of a model in the Llama tensor layout (Llama family, Gemma). */
+export type LlamaLayoutSizes = CommonConfig & { numKeyValueHeads: number };
+
+/** The Llama layout's size fields as config.json names them. */
+export function llamaLayoutJson(cfg: LlamaLayoutSizes): Record<string, unknown> {
+  return {
+    hidden_size: cfg.hiddenSize,
+    intermediate_size: cfg.intermediateSize,
+    num_hidden_layers: cfg.numHiddenLayers,
+    num_attention_heads: cfg.numAttentionHeads,
+    num_key_value_heads: cfg.numKeyValueHeads,
+    head_dim: cfg.headDim,
+  };
+}
+
+/**
+ * The tensors of the Llama layout (nn.Linear weights [out, in]; a bias has shape [out]): the embedding,
+ * per layer input_layernorm, q/k/v/o_proj (biases on `attentionBiases`), q_norm/k_norm per head when
+ * `qkNorm`, post_attention_layernorm, `layerNorms` (more [d] norms, Gemma-2's), gate/up/down_proj (biases
+ * when `mlpBias`); model.norm and lm_head unless tied.
+ */
+export function llamaLayoutTensors(
+  cfg: LlamaLayoutSizes,
+  opts: {
+    attentionBiases: readonly AttentionProjection[];
+    mlpBias: boolean;
+    qkNorm: boolean;
+    layerNorms?: readonly string[];
+  },
+): ExpectedTensor[] {
+  const { hiddenSize: d, vocabSize: V, intermediateSize: ff, headDim: hd } = cfg;
+  const q = cfg.numAttentionHeads * hd;
+  const kv = cfg.numKeyValueHeads * hd;
+  // [module, out, in] of every projection
+  const attention: [AttentionProjection, number, number][] = [
+    ['q_proj', q, d],
+    ['k_proj', kv, d],
+    ['v_proj', kv, d],
+    ['o_proj', d, q],
+  ];
+  const mlp: [string, number, number][] = [
+    ['gate_proj', ff, d],
+    ['up_proj', ff, d],
+    ['down_proj', d, ff],
+  ];
+  const out: ExpectedTensor[] = [{ name: 'model.embed_tokens.weight', shape: [V, d] }];
+  for (let i = 0; i < cfg.numHiddenLayers; i++) {
+    const p = `model.layers.${i}.`;
+    out.push({ name: `${p}input_layernorm.weight`, shape: [d] });
+    for (const [m, o, n] of attention) {
+      out.push({ name: `${p}self_attn.${m}.weight`, shape: [o, n] });
+      if (opts.attentionBiases.includes(m)) out.push({ name: `${p}self_attn.${m}.bias`, shape: [o] });
+    }
+    if (opts.qkNorm) {
+      out.push(
+        { name: `${p}self_attn.q_norm.weight`, shape: [hd] },
+        { name: `${p}self_attn.k_norm.weight`, shape: [hd] },
+      );
+    }
+    out.push({ name: `${p}post_attention_layernorm.weight`, shape: [d] });
+    for (const norm of opts.layerNorms ?? []) out.push({ name: `${p}${norm}.weight`, shape: [d] });
+    for (const [m, o, n] of mlp) {
+      out.push({ name: `${p}mlp.${m}.weight`, shape: [o, n] });
+      if (opts.mlpBias) out.push({ name: `${p}mlp.${m}.bias`, shape: [o] });
+    }
+  }
+  out.push({ name: 'model.norm.weight', shape: [d] });
+  if (!cfg.tieWordEmbeddings) out.push({ name: 'lm_head.weight', shape: [V, d] });
+  return out;
+}
+
 /** GELU variants by their transformers ACT2FN names: exact (erf) or the tanh approximation. */
 export const GELU_ACTIVATIONS = { gelu: 'exact', gelu_new: 'tanh', gelu_pytorch_tanh: 'tanh' } as const;
 export type GeluKind = (typeof GELU_ACTIVATIONS)[keyof typeof GELU_ACTIVATIONS];

@@ -8,7 +8,16 @@ import path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { readJsonFile } from '../util/json-file.js';
-import { Fields, headDimOf, type CommonConfig, type ExpectedTensor } from './config-fields.js';
+import {
+  ATTENTION_PROJECTIONS,
+  Fields,
+  headDimOf,
+  llamaLayoutJson,
+  llamaLayoutTensors,
+  type AttentionProjection,
+  type CommonConfig,
+  type ExpectedTensor,
+} from './config-fields.js';
 import { gemmaJson, gemmaTensors, parseGemma, type GemmaConfig } from './gemma-config.js';
 import { gptNeoxJson, gptNeoxTensors, parseGptNeox, type GptNeoxConfig } from './gpt-neox-config.js';
 import { parseRope, type RopeConfig } from './rope-scaling.js';
@@ -52,9 +61,6 @@ export type ConfigOf<A extends Arch, C extends ModelConfig = ModelConfig> = C ex
     : never
   : never;
 export const CONFIG_FILE = 'config.json';
-
-const ATTENTION_PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj'] as const;
-type AttentionProjection = (typeof ATTENTION_PROJECTIONS)[number];
 
 /**
  * The fields every Llama-family config.json shares, with transformers' defaults; each model_type's parser
@@ -201,12 +207,7 @@ function llamaJson(cfg: LlamaConfig): Record<string, unknown> {
   return {
     ...cfg.raw,
     model_type: cfg.modelType,
-    hidden_size: cfg.hiddenSize,
-    intermediate_size: cfg.intermediateSize,
-    num_hidden_layers: cfg.numHiddenLayers,
-    num_attention_heads: cfg.numAttentionHeads,
-    num_key_value_heads: cfg.numKeyValueHeads,
-    head_dim: cfg.headDim,
+    ...llamaLayoutJson(cfg),
     hidden_act: 'silu',
     rms_norm_eps: cfg.rmsNormEps,
     ...(cfg.raw.rope_parameters ? {} : { rope_theta: cfg.rope.theta }),
@@ -234,48 +235,7 @@ function gpt2Json(cfg: Gpt2Config): Record<string, unknown> {
 }
 
 function llamaTensors(cfg: LlamaConfig): ExpectedTensor[] {
-  const d = cfg.hiddenSize;
-  const V = cfg.vocabSize;
-  const ff = cfg.intermediateSize;
-  const out: ExpectedTensor[] = [];
-  const q = cfg.numAttentionHeads * cfg.headDim;
-  const kv = cfg.numKeyValueHeads * cfg.headDim;
-  const hd = cfg.headDim;
-  // [module, out, in] of every projection; a bias has shape [out].
-  const attention: [AttentionProjection, number, number][] = [
-    ['q_proj', q, d],
-    ['k_proj', kv, d],
-    ['v_proj', kv, d],
-    ['o_proj', d, q],
-  ];
-  const mlp: [string, number, number][] = [
-    ['gate_proj', ff, d],
-    ['up_proj', ff, d],
-    ['down_proj', d, ff],
-  ];
-  out.push({ name: 'model.embed_tokens.weight', shape: [V, d] });
-  for (let i = 0; i < cfg.numHiddenLayers; i++) {
-    const p = `model.layers.${i}.`;
-    out.push({ name: `${p}input_layernorm.weight`, shape: [d] });
-    for (const [m, o, n] of attention) {
-      out.push({ name: `${p}self_attn.${m}.weight`, shape: [o, n] });
-      if (cfg.attentionBiases.includes(m)) out.push({ name: `${p}self_attn.${m}.bias`, shape: [o] });
-    }
-    if (cfg.qkNorm) {
-      out.push(
-        { name: `${p}self_attn.q_norm.weight`, shape: [hd] },
-        { name: `${p}self_attn.k_norm.weight`, shape: [hd] },
-      );
-    }
-    out.push({ name: `${p}post_attention_layernorm.weight`, shape: [d] });
-    for (const [m, o, n] of mlp) {
-      out.push({ name: `${p}mlp.${m}.weight`, shape: [o, n] });
-      if (cfg.mlpBias) out.push({ name: `${p}mlp.${m}.bias`, shape: [o] });
-    }
-  }
-  out.push({ name: 'model.norm.weight', shape: [d] });
-  if (!cfg.tieWordEmbeddings) out.push({ name: 'lm_head.weight', shape: [V, d] });
-  return out;
+  return llamaLayoutTensors(cfg, cfg);
 }
 
 /**

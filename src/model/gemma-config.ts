@@ -3,8 +3,11 @@
 // (rope_parameters; Gemma-2's layer_types). Tensor names are the Llama layout's plus Gemma-2's extra norms.
 import { UserError } from '../util/errors.js';
 import {
+  ATTENTION_PROJECTIONS,
   Fields,
   GELU_ACTIVATIONS,
+  llamaLayoutJson,
+  llamaLayoutTensors,
   GELU_NAMES,
   type CommonConfig,
   type ExpectedTensor,
@@ -104,12 +107,7 @@ export function gemmaJson(cfg: GemmaConfig): Record<string, unknown> {
   return {
     ...cfg.raw,
     model_type: cfg.arch,
-    hidden_size: cfg.hiddenSize,
-    intermediate_size: cfg.intermediateSize,
-    num_hidden_layers: cfg.numHiddenLayers,
-    num_attention_heads: cfg.numAttentionHeads,
-    num_key_value_heads: cfg.numKeyValueHeads,
-    head_dim: cfg.headDim,
+    ...llamaLayoutJson(cfg),
     vocab_size: cfg.vocabSize,
     max_position_embeddings: cfg.maxPositionEmbeddings,
     rms_norm_eps: cfg.rmsNormEps,
@@ -118,37 +116,15 @@ export function gemmaJson(cfg: GemmaConfig): Record<string, unknown> {
   };
 }
 
-/** GemmaForCausalLM's / Gemma2ForCausalLM's tensors (nn.Linear weights [out, in]; RMSNorm weights w of 1 + w). */
+/**
+ * GemmaForCausalLM's / Gemma2ForCausalLM's tensors: the Llama layout (RMSNorm weights are the w of 1 + w)
+ * plus Gemma-2's norms around the MLP.
+ */
 export function gemmaTensors(cfg: GemmaConfig): ExpectedTensor[] {
-  const { hiddenSize: d, vocabSize: V, intermediateSize: ff } = cfg;
-  const q = cfg.numAttentionHeads * cfg.headDim;
-  const kv = cfg.numKeyValueHeads * cfg.headDim;
-  const out: ExpectedTensor[] = [{ name: 'model.embed_tokens.weight', shape: [V, d] }];
-  for (let i = 0; i < cfg.numHiddenLayers; i++) {
-    const p = `model.layers.${i}.`;
-    const proj = (name: string, outF: number, inF: number): ExpectedTensor[] => [
-      { name: `${p}self_attn.${name}.weight`, shape: [outF, inF] },
-      ...(cfg.attentionBias ? [{ name: `${p}self_attn.${name}.bias`, shape: [outF] }] : []),
-    ];
-    out.push(
-      { name: `${p}input_layernorm.weight`, shape: [d] },
-      ...proj('q_proj', q, d),
-      ...proj('k_proj', kv, d),
-      ...proj('v_proj', kv, d),
-      ...proj('o_proj', d, q),
-      { name: `${p}post_attention_layernorm.weight`, shape: [d] },
-      ...(cfg.arch === 'gemma2'
-        ? [
-            { name: `${p}pre_feedforward_layernorm.weight`, shape: [d] },
-            { name: `${p}post_feedforward_layernorm.weight`, shape: [d] },
-          ]
-        : []),
-      { name: `${p}mlp.gate_proj.weight`, shape: [ff, d] },
-      { name: `${p}mlp.up_proj.weight`, shape: [ff, d] },
-      { name: `${p}mlp.down_proj.weight`, shape: [d, ff] },
-    );
-  }
-  out.push({ name: 'model.norm.weight', shape: [d] });
-  if (!cfg.tieWordEmbeddings) out.push({ name: 'lm_head.weight', shape: [V, d] });
-  return out;
+  return llamaLayoutTensors(cfg, {
+    attentionBiases: cfg.attentionBias ? ATTENTION_PROJECTIONS : [],
+    mlpBias: false,
+    qkNorm: false,
+    layerNorms: cfg.arch === 'gemma2' ? ['pre_feedforward_layernorm', 'post_feedforward_layernorm'] : [],
+  });
 }

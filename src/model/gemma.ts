@@ -27,28 +27,14 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { GemmaConfig } from './config.js';
 import { checkSequenceLength } from './context-length.js';
 import { ropeInverseFrequencies } from './rope-scaling.js';
-import { CausalLM, layerProjections, llamaLayoutShapes, type ForwardOptions, type ProjectionInfo } from './model.js';
+import { LlamaLayoutLM, type ForwardOptions } from './model.js';
 
 /** c tanh(x / c): Gemma-2's soft-capping. */
 function softcap(x: Tensor, c: number): Tensor {
   return scale(tanh(scale(x, 1 / c)), c);
 }
 
-export class Gemma extends CausalLM {
-  readonly unembeddingName: string;
-
-  constructor(
-    readonly config: GemmaConfig,
-    weights: Map<string, Tensor>,
-  ) {
-    super(weights);
-    this.unembeddingName = config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
-  }
-
-  projections(): ProjectionInfo[] {
-    return layerProjections(this.config.numHiddenLayers, 'model.layers.', llamaLayoutShapes(this.config), 'linear');
-  }
-
+export class Gemma extends LlamaLayoutLM<GemmaConfig> {
   protected hiddenStates(ids: Int32Array, B: number, T: number, opts: ForwardOptions): Tensor {
     const c = this.config;
     checkSequenceLength(c, T);

@@ -12,23 +12,9 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { LlamaConfig } from './config.js';
 import { checkSequenceLength } from './context-length.js';
 import { ropeInverseFrequencies } from './rope-scaling.js';
-import { CausalLM, layerProjections, llamaLayoutShapes, type ForwardOptions, type ProjectionInfo } from './model.js';
+import { LlamaLayoutLM, type ForwardOptions } from './model.js';
 
-export class Llama extends CausalLM {
-  readonly unembeddingName: string;
-
-  constructor(
-    readonly config: LlamaConfig,
-    weights: Map<string, Tensor>,
-  ) {
-    super(weights);
-    this.unembeddingName = config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
-  }
-
-  projections(): ProjectionInfo[] {
-    return layerProjections(this.config.numHiddenLayers, 'model.layers.', llamaLayoutShapes(this.config), 'linear');
-  }
-
+export class Llama extends LlamaLayoutLM<LlamaConfig> {
   protected hiddenStates(ids: Int32Array, B: number, T: number, opts: ForwardOptions): Tensor {
     const c = this.config;
     checkSequenceLength(c, T);

@@ -5,7 +5,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { add, gatherRows, linear, matmul, reshape } from '../tensor/ops/index.js';
 import type { Rng } from '../util/rng.js';
-import type { ModelConfig } from './config.js';
+import type { GemmaConfig, LlamaConfig, ModelConfig } from './config.js';
 
 export interface ForwardOptions {
   /** Enables the dropout of a LoRA adapter (the base models have none, as TRL's disable_dropout). */
@@ -152,4 +152,24 @@ export function tensorsFromWeights(weights: Map<string, { shape: number[]; data:
   const out = new Map<string, Tensor>();
   for (const [name, w] of weights) out.set(name, new Tensor(w.data, w.shape, { name }));
   return out;
+}
+
+/**
+ * A model in the Llama tensor layout (model.embed_tokens, model.layers.N.self_attn.{q,k,v,o}_proj and
+ * mlp.{gate,up,down}_proj, model.norm, lm_head unless tied): Llama and Gemma share its names and projections.
+ */
+export abstract class LlamaLayoutLM<C extends LlamaConfig | GemmaConfig> extends CausalLM {
+  readonly unembeddingName: string;
+
+  constructor(
+    readonly config: C,
+    weights: Map<string, Tensor>,
+  ) {
+    super(weights);
+    this.unembeddingName = config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
+  }
+
+  projections(): ProjectionInfo[] {
+    return layerProjections(this.config.numHiddenLayers, 'model.layers.', llamaLayoutShapes(this.config), 'linear');
+  }
 }
