@@ -265,6 +265,10 @@ test("gpt_neox checkpoints: Pythia's stored attention buffers are skipped, not r
   assert.equal(info.code, 0, info.stderr);
   const json = JSON.parse(info.stdout);
   assert.equal(json.arch, 'gpt_neox');
+  assert.deepEqual(json.rope, { rope_theta: 10000, rope_type: 'default' });
+  const text = runCli(['model', 'info', path.join(parityDir, 'gpt-neox-sequential')]).stdout;
+  assert.match(text, /^rope +theta 500$/m); // rope_parameters, read by the Llama family's reader
+  assert.match(text, /^rotary +8 of 16 channels per head$/m);
   assert.deepEqual(
     json.skipped,
     buffers.map((b) => b.name),
