@@ -232,7 +232,7 @@ test('prefdyn model info: bad folders exit 1 with one line naming the problem', 
   assert.equal(r.code, 1);
   assert.equal(
     r.stderr,
-    `prefdyn: ${path.join(empty, 'config.json')}: model_type "mamba" is not supported (supported: llama, gpt2)\n`,
+    `prefdyn: ${path.join(empty, 'config.json')}: model_type "mamba" is not supported (supported: llama (LlamaForCausalLM), mistral (MistralForCausalLM), qwen2 (Qwen2ForCausalLM), qwen3 (Qwen3ForCausalLM), gpt2 (GPT2LMHeadModel), gpt_neox (GPTNeoXForCausalLM), gemma (GemmaForCausalLM), gemma2 (Gemma2ForCausalLM))\n`,
   );
   assert.equal(runCli(['model', 'info']).code, 2);
 });

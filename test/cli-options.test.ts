@@ -74,9 +74,21 @@ test('a missing required option exits 2, a bad choice 1', () => {
     [2, 'prefdyn: --data is required (on the command line or in the config file)\n'],
   );
   const noArch = runCli(['model', 'init', '--out', 'm']);
-  assert.deepEqual([noArch.code, noArch.stderr], [2, 'prefdyn: model init needs --arch llama or --arch gpt2\n']);
+  assert.deepEqual(
+    [noArch.code, noArch.stderr],
+    [2, 'prefdyn: model init needs --arch (one of llama, mistral, qwen2, qwen3, gpt2)\n'],
+  );
   const badArch = runCli(['model', 'init', '--arch', 'gpt3', '--out', 'm']);
-  assert.deepEqual([badArch.code, badArch.stderr], [1, 'prefdyn: --arch must be one of llama, gpt2, got "gpt3"\n']);
+  assert.deepEqual(
+    [badArch.code, badArch.stderr],
+    [1, 'prefdyn: --arch must be one of llama, mistral, qwen2, qwen3, gpt2, got "gpt3"\n'],
+  );
+  // GPT-NeoX and Gemma models are read, not created
+  const readOnly = runCli(['model', 'init', '--arch', 'gemma2', '--out', 'm']);
+  assert.deepEqual(
+    [readOnly.code, readOnly.stderr],
+    [1, 'prefdyn: --arch must be one of llama, mistral, qwen2, qwen3, gpt2, got "gemma2"\n'],
+  );
   const position = runCli(['embed', '--model', 'm', '--data', 'persona', '--out', 'e', '--position', 'middle']);
   assert.deepEqual(
     [position.code, position.stderr],
@@ -111,7 +123,10 @@ test('train --help shows every default as defaults() computes it, per mode, sour
   assert.match(line('beta')!, /\(default 0\.01 for persona sources; 0\.1 for other sources; paper for persona, TRL/);
   assert.match(line('label-smoothing')!, /\(default 0\.1 for robust; 0 for the other objectives\)$/);
   assert.match(line('mode')!, /\(default full\)$/);
-  assert.match(line('lora-targets')!, /\(default q_proj,v_proj; paper\)$/);
+  assert.match(
+    line('lora-targets')!,
+    /PEFT's for the model's family \(gpt2: c_attn, gpt_neox: query_key_value\) \(default q_proj,v_proj; paper, llama, gemma\)$/,
+  );
   assert.match(line('seed')!, /\(default 1234\)$/);
   assert.doesNotMatch(line('flip')!, /default/);
 });

@@ -49,7 +49,7 @@ test('rmsnorm and layernorm: input, weight and bias', () => {
 
 test('rope: gradient is the inverse rotation', () => {
   const x = param('x', [2, 3, 2, 4], 11);
-  gradcheck(() => ops.rope(x, 10), [x]);
+  gradcheck(() => ops.rope(x, ops.inverseFrequencies(10, 4)), [x]);
 });
 
 test('causalAttention: q, k, v with grouped-query heads', () => {
@@ -61,16 +61,25 @@ test('causalAttention: q, k, v with grouped-query heads', () => {
   gradcheck(() => ops.causalAttention(q, k, k), [q, k]);
 });
 
+test('causalAttention with a scale, soft-capping and a sliding window shorter than the sequence: q, k, v', () => {
+  const q = param('q', [2, 5, 4, 4], 31);
+  const k = param('k', [2, 5, 2, 4], 32);
+  const v = param('v', [2, 5, 2, 4], 33);
+  gradcheck(() => ops.causalAttention(q, k, v, { scale: 0.8, softcap: 0.7, window: 2 }), [q, k, v]);
+  gradcheck(() => ops.causalAttention(q, k, v, { softcap: 1.5 }), [q, k, v]);
+  gradcheck(() => ops.causalAttention(q, k, v, { window: 3 }), [q, k, v]);
+});
+
 test('packedCausalAttention: one q|k|v tensor, grouped-query heads, gradients into all three parts', () => {
   const qkv = param('qkv', [2, 3, (4 + 2 * 2) * 3], 15); // H = 4, Hkv = 2, hd = 3
   gradcheck(() => ops.packedCausalAttention(qkv, 4, 2), [qkv]);
 });
 
-test('activations: swiglu, gelu, silu, sigmoid, logSigmoid, softplus, tanh, exp', () => {
+test('activations: swiglu, gelu, geluExact, silu, sigmoid, logSigmoid, softplus, tanh, exp', () => {
   const x = param('x', [3, 5], 15, 2);
   const up = param('up', [3, 5], 16);
   gradcheck(() => ops.swiglu(x, up), [x, up]);
-  for (const f of [ops.gelu, ops.silu, ops.sigmoid, ops.logSigmoid, ops.softplus, ops.tanh, ops.exp]) {
+  for (const f of [ops.gelu, ops.geluExact, ops.silu, ops.sigmoid, ops.logSigmoid, ops.softplus, ops.tanh, ops.exp]) {
     gradcheck(() => f(x), [x]);
   }
 });

@@ -18,7 +18,7 @@ import { modelFromWeights } from '../src/model/load.js';
 import { LoraAdapter, PAPER_LORA } from '../src/model/lora.js';
 import { modelPolicy } from '../src/train/model-policy.js';
 import type { StoredWeights, Weights } from '../src/model/checkpoint.js';
-import type { Arch } from '../src/model/config.js';
+import type { InitArch } from '../src/model/init.js';
 import { Rng } from '../src/util/rng.js';
 
 const U = 2 ** -24;
@@ -130,7 +130,7 @@ test('linear, matmul and embedding read a 16-bit weight as it is and pass gradie
 
 /** A random model's weights with every matrix rounded to `dtype`, as 16-bit storage and expanded to F32. */
 function halfModelWeights(
-  arch: Arch,
+  arch: InitArch,
   dtype: HalfDtype,
 ): { config: ReturnType<typeof initConfig>; half: StoredWeights; f32: Weights } {
   const config = initConfig(
@@ -159,7 +159,7 @@ for (const set of sets) {
   for (const [arch, dtype] of [
     ['llama', 'BF16'],
     ['gpt2', 'F16'],
-  ] as [Arch, HalfDtype][]) {
+  ] as [InitArch, HalfDtype][]) {
     test(
       `${nameOf(set)}: a ${dtype} ${arch} model's logits equal its F32-expanded twin's within float32 rounding`,
       { skip: set.skip },

@@ -180,7 +180,11 @@ test('model init: bad options are refused with a message', () => {
   const tmp = tempDir('prefdyn-init-bad-');
   const out = path.join(tmp, 'm');
   const cases: [string[], number, string][] = [
-    [['--arch', 'bert', '--out', out], 1, 'prefdyn: --arch must be one of llama, gpt2, got "bert"\n'],
+    [
+      ['--arch', 'bert', '--out', out],
+      1,
+      'prefdyn: --arch must be one of llama, mistral, qwen2, qwen3, gpt2, got "bert"\n',
+    ],
     [
       ['--arch', 'llama', '--size', 'd=64,layers=2', '--out', out, '--tokenizer', smallTokenizer],
       1,
@@ -189,7 +193,7 @@ test('model init: bad options are refused with a message', () => {
     [
       ['--arch', 'llama', '--size', 'huge', '--out', out, '--tokenizer', smallTokenizer],
       1,
-      'prefdyn: --size: "huge" is not a preset (tiny, small) or KEY=VALUE with KEY one of d, layers, heads, kv, ffn, vocab, ctx, theta, tied\n',
+      'prefdyn: --size: "huge" is not a preset (tiny, small) or KEY=VALUE with KEY one of d, layers, heads, kv, ffn, vocab, ctx, theta, tied, window\n',
     ],
     [
       ['--arch', 'gpt2', '--size', 'tiny,kv=2', '--out', out, '--tokenizer', smallTokenizer],

@@ -1,5 +1,7 @@
-// Llama and GPT-2 against PyTorch (scripts/parity/make_fixtures.py): logits, final hidden states,
+// Every architecture against PyTorch (scripts/parity/make_fixtures.py): logits, final hidden states,
 // the loss, and the gradient of every parameter, each within 1e-4 relative (max|a-b| / max|b|).
+// GPT-NeoX parallel and sequential residual (partial rotary, both config spellings), Gemma, and Gemma-2
+// with T = 10 > its sliding window 3 and both soft-caps binding.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -9,7 +11,15 @@ import { assertClose, forwardBackwardNll, parityDir, readReference } from './hel
 
 const TOL = 1e-4;
 
-for (const name of ['llama-gqa-tied', 'llama-untied', 'gpt2']) {
+for (const name of [
+  'llama-gqa-tied',
+  'llama-untied',
+  'gpt2',
+  'gpt-neox-parallel',
+  'gpt-neox-sequential',
+  'gemma',
+  'gemma2',
+]) {
   test(`parity: ${name} logits, hidden states, loss and every gradient match PyTorch`, async () => {
     const dir = path.join(parityDir, name);
     const model = await loadModel(dir);

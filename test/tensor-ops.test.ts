@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { Tensor } from '../src/tensor/tensor.js';
 import { backward, resetTape } from '../src/tensor/autograd.js';
 import * as ops from '../src/tensor/ops/index.js';
+import { erf } from '../src/tensor/ops/activations.js';
 import { Rng } from '../src/util/rng.js';
 
 function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
@@ -19,8 +20,12 @@ function randn(shape: number[], seed: number, requiresGrad = false): Tensor {
   return Tensor.randn(shape, new Rng(seed), 1, { requiresGrad });
 }
 
-/** Causal GQA attention with plain float64 loops, indices as in HF (q [B,T,H,hd], kv head = h / (H/Hkv)). */
-function naiveAttention(q: Tensor, k: Tensor, v: Tensor): Float64Array {
+/**
+ * Causal GQA attention with plain float64 loops, indices as in HF (q [B,T,H,hd], kv head = h / (H/Hkv));
+ * with options: score = c tanh(scale q.k / c); with a window W, query t sees keys t - W < s <= t
+ * (transformers' sliding_window_overlay).
+ */
+function naiveAttention(q: Tensor, k: Tensor, v: Tensor, opts: ops.AttentionOptions = {}): Float64Array {
   const [B, T, H, hd] = q.shape as [number, number, number, number];
   const Hkv = k.shape[2]!;
   const out = new Float64Array(q.size);
@@ -28,17 +33,20 @@ function naiveAttention(q: Tensor, k: Tensor, v: Tensor): Float64Array {
     for (let h = 0; h < H; h++) {
       const g = Math.floor(h / (H / Hkv));
       for (let t = 0; t < T; t++) {
+        const first = Math.max(0, t - (opts.window ?? Infinity) + 1);
         const w: number[] = [];
-        for (let s = 0; s <= t; s++) {
+        for (let s = first; s <= t; s++) {
           let dot = 0;
           for (let c = 0; c < hd; c++)
             dot += q.data[((b * T + t) * H + h) * hd + c]! * k.data[((b * T + s) * Hkv + g) * hd + c]!;
-          w.push(Math.exp(dot / Math.sqrt(hd)));
+          let score = dot * (opts.scale ?? 1 / Math.sqrt(hd));
+          if (opts.softcap !== undefined) score = opts.softcap * Math.tanh(score / opts.softcap);
+          w.push(Math.exp(score));
         }
         const z = w.reduce((p, x) => p + x, 0);
-        for (let s = 0; s <= t; s++)
+        for (let s = first; s <= t; s++)
           for (let c = 0; c < hd; c++) {
-            out[((b * T + t) * H + h) * hd + c]! += (w[s]! / z) * v.data[((b * T + s) * Hkv + g) * hd + c]!;
+            out[((b * T + t) * H + h) * hd + c]! += (w[s - first]! / z) * v.data[((b * T + s) * Hkv + g) * hd + c]!;
           }
       }
     }
@@ -63,6 +71,49 @@ test('causalAttention equals a naive float64 reference (GQA, B=2, T=5)', () => {
   const k = randn([2, 5, 3, 4], 2);
   const v = randn([2, 5, 3, 4], 3);
   close(ops.causalAttention(q, k, v).data, naiveAttention(q, k, v), 1e-5, 'attention');
+});
+
+test('causalAttention with a sliding window: query t sees the window latest keys, itself included', () => {
+  const q = randn([2, 7, 4, 4], 4);
+  const k = randn([2, 7, 2, 4], 5);
+  const v = randn([2, 7, 2, 4], 6);
+  for (const window of [1, 3, 6]) {
+    close(ops.causalAttention(q, k, v, { window }).data, naiveAttention(q, k, v, { window }), 1e-5, `window ${window}`);
+  }
+  // Window 1: each position attends to itself only, so its output is its own value row.
+  const own = ops.causalAttention(q, k, v, { window: 1 }).data;
+  close(own.subarray(0, 4), v.data.subarray(0, 4), 1e-6, 'window 1');
+  // A window as long as the sequence (or longer) is plain causal attention, computed the same way.
+  assert.deepEqual(ops.causalAttention(q, k, v, { window: 7 }).data, ops.causalAttention(q, k, v).data);
+  assert.throws(() => ops.causalAttention(q, k, v, { window: 0 }), {
+    message: 'causalAttention: window must be a positive integer, got 0',
+  });
+});
+
+test('causalAttention with a scale and soft-capping (and a window) equals the naive reference', () => {
+  const q = randn([2, 7, 4, 4], 21);
+  const k = randn([2, 7, 2, 4], 22);
+  const v = randn([2, 7, 2, 4], 23);
+  for (const opts of [{ scale: 0.9 }, { softcap: 0.5 }, { scale: 0.7, softcap: 1.5, window: 2 }]) {
+    const got = ops.causalAttention(q, k, v, opts).data;
+    close(got, naiveAttention(q, k, v, opts), 1e-5, JSON.stringify(opts));
+  }
+  assert.throws(() => ops.causalAttention(q, k, v, { softcap: -1 }), {
+    message: 'causalAttention: softcap must be a positive number, got -1',
+  });
+});
+
+test('geluExact: closed forms (0, Phi(1), large |x|) and erf against tabulated values', () => {
+  assert.equal(ops.geluExact(Tensor.fromArray([0])).data[0], 0);
+  // erf(1) = 0.8427007929497149, erf(0.5) = 0.5204998778130465, erf(2.5) = 0.9995930479825550
+  close(
+    [erf(1), erf(0.5), erf(2.5), erf(-2.5), erf(5)],
+    [0.8427007929497149, 0.5204998778130465, 0.999593047982555, -0.999593047982555, 1],
+    1e-14,
+    'erf',
+  );
+  const y = ops.geluExact(Tensor.fromArray([1, -1, 8, -8])).data;
+  close(y, [0.8413447460685429, -0.15865525393145707, 8, 0], 1e-7, 'gelu');
 });
 
 test('causalAttention with T = 1 returns v (each query head its kv head)', () => {
@@ -129,7 +180,7 @@ test('packedCausalAttention equals causalAttention of the q, k, v slices, values
 test('rope: identity at position 0, rotation by t * theta^(-2i/hd), norms of pairs preserved', () => {
   const [T, hd, theta] = [3, 4, 100];
   const x = randn([1, T, 2, hd], 11);
-  const y = ops.rope(x, theta);
+  const y = ops.rope(x, ops.inverseFrequencies(theta, hd));
   close(y.data.subarray(0, 2 * hd), x.data.subarray(0, 2 * hd), 0, 'position 0');
   for (let t = 0; t < T; t++)
     for (let h = 0; h < 2; h++)
@@ -145,8 +196,11 @@ test('rope: identity at position 0, rotation by t * theta^(-2i/hd), norms of pai
         );
         assert.ok(Math.abs(Math.hypot(u, w) - Math.hypot(y.data[o + i]!, y.data[o + i + hd / 2]!)) < 1e-5);
       }
-  assert.throws(() => ops.rope(randn([1, 2, 1, 3], 1), 10000), {
+  assert.throws(() => ops.rope(randn([1, 2, 1, 3], 1), ops.inverseFrequencies(10000, 2)), {
     message: 'rope: head_dim 3 of tensor [1, 2, 1, 3] must be even',
+  });
+  assert.throws(() => ops.rope(randn([1, 2, 1, 4], 1), ops.inverseFrequencies(10000, 2)), {
+    message: 'rope: 1 inverse frequencies for head_dim 4 (need 2)',
   });
 });
 

@@ -100,7 +100,11 @@ test('the note names both limits; nothing is said when nothing was cut', () => {
 
 test("limits: --max-length defaults to the model's context and may not exceed it; the prompt limit leaves room for a response token", () => {
   const gpt2 = { arch: 'gpt2', maxPositionEmbeddings: 64 } as ModelConfig;
-  const llama = { arch: 'llama', maxPositionEmbeddings: 256 } as ModelConfig;
+  const llama = {
+    arch: 'llama',
+    maxPositionEmbeddings: 256,
+    rope: { theta: 1e4, scaling: { type: 'default' } },
+  } as ModelConfig;
   assert.deepEqual(truncationLimits({}, gpt2), { maxLength: 64 });
   assert.deepEqual(truncationLimits({ maxLength: 32, maxPromptLength: 31 }, gpt2), {
     maxLength: 32,

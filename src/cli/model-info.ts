@@ -2,6 +2,9 @@
 import type { Command } from './command.js';
 import { humanBytes } from '../util/memory.js';
 import { answerWarning, summarizeModel, type AnswerTokens, type ModelSummary } from '../model/summary.js';
+import { modelTypeOf, type LlamaConfig, type ModelConfig } from '../model/config.js';
+import { contextLength } from '../model/context-length.js';
+import type { RopeConfig } from '../model/rope-scaling.js';
 
 const singleId = (ids: number[]): number | null => (ids.length === 1 ? ids[0]! : null);
 
@@ -13,20 +16,79 @@ function answerText(a: AnswerTokens): string {
   return `${JSON.stringify(a.answer)} ${ids}${alone}`;
 }
 
+/** theta and the scaling's type and options, in one line. */
+function describeRope(rope: RopeConfig): string {
+  const s = rope.scaling;
+  const options =
+    s.type === 'default'
+      ? ''
+      : s.type === 'llama3'
+        ? `, llama3 factor ${s.factor} (low_freq_factor ${s.lowFreqFactor}, high_freq_factor ${s.highFreqFactor}, ` +
+          `original_max_position_embeddings ${s.originalMaxPositionEmbeddings})`
+        : `, ${s.type} factor ${s.factor}`;
+  return `theta ${rope.theta}${options}`;
+}
+
+/** RoPE's settings as config.json names them, for --json. */
+function ropeJson(rope: RopeConfig): Record<string, unknown> {
+  const s = rope.scaling;
+  const scaling =
+    s.type === 'default'
+      ? {}
+      : s.type === 'llama3'
+        ? {
+            factor: s.factor,
+            low_freq_factor: s.lowFreqFactor,
+            high_freq_factor: s.highFreqFactor,
+            original_max_position_embeddings: s.originalMaxPositionEmbeddings,
+          }
+        : { factor: s.factor };
+  return { rope_theta: rope.theta, rope_type: s.type, ...scaling };
+}
+
+/** The Llama family's options as config.json names them, for --json. */
+function llamaOptionsJson(c: LlamaConfig): Record<string, unknown> {
+  return {
+    sliding_window: c.slidingWindow,
+    attention_biases: c.attentionBiases,
+    mlp_bias: c.mlpBias,
+    qk_norm: c.qkNorm,
+  };
+}
+
+/** What the Llama family's options change from plain Llama, in words ('none' for plain Llama). */
+function llamaOptionsText(c: LlamaConfig): string {
+  const parts = [
+    c.slidingWindow === null ? '' : `sliding window ${c.slidingWindow}`,
+    c.attentionBiases.length === 0 ? '' : `bias on ${c.attentionBiases.join(', ')}`,
+    c.mlpBias ? 'bias on the MLP' : '',
+    c.qkNorm ? 'q_norm/k_norm per head' : '',
+  ].filter((p) => p !== '');
+  return parts.length === 0 ? 'none' : parts.join('; ');
+}
+
+function positionsText(c: ModelConfig): string {
+  const limit = contextLength(c);
+  return limit === c.maxPositionEmbeddings ? `${limit}` : `${c.maxPositionEmbeddings} (dynamic RoPE runs to ${limit})`;
+}
+
 function asJson(s: ModelSummary): unknown {
   const c = s.config;
   return {
     dir: s.dir,
     arch: c.arch,
+    model_type: modelTypeOf(c),
     layers: c.numHiddenLayers,
     hidden_size: c.hiddenSize,
     intermediate_size: c.intermediateSize,
     heads: c.numAttentionHeads,
-    kv_heads: c.arch === 'llama' ? c.numKeyValueHeads : c.numAttentionHeads,
+    kv_heads: 'numKeyValueHeads' in c ? c.numKeyValueHeads : c.numAttentionHeads,
     head_dim: c.headDim,
     vocab_size: c.vocabSize,
     max_position_embeddings: c.maxPositionEmbeddings,
     tie_word_embeddings: c.tieWordEmbeddings,
+    ...(c.arch === 'gpt2' ? {} : { rope: ropeJson(c.rope) }),
+    ...(c.arch === 'llama' ? llamaOptionsJson(c) : {}),
     parameters: s.parameters,
     dtypes: s.dtypes,
     files: s.files,
@@ -51,17 +113,22 @@ function asText(s: ModelSummary): string {
     t ? `${JSON.stringify(t.token)} = ${t.id}` : 'none';
   const rows: [string, string][] = [
     ['model', s.dir],
-    ['arch', c.arch],
+    ['arch', modelTypeOf(c)],
     ['layers', `${c.numHiddenLayers}`],
     ['hidden size', `${c.hiddenSize} (mlp ${c.intermediateSize})`],
     [
       'heads',
-      c.arch === 'llama'
+      'numKeyValueHeads' in c
         ? `${c.numAttentionHeads} (kv heads ${c.numKeyValueHeads}, head dim ${c.headDim})`
         : `${c.numAttentionHeads} (head dim ${c.headDim})`,
     ],
     ['vocab', `${c.vocabSize}${c.tieWordEmbeddings ? ' (lm_head tied to the embedding)' : ''}`],
-    ['positions', `${c.maxPositionEmbeddings}`],
+    ['positions', positionsText(c)],
+    ...(c.arch === 'gpt2' ? [] : ([['rope', describeRope(c.rope)]] as [string, string][])),
+    ...(c.arch === 'gpt_neox'
+      ? ([['rotary', `${c.rotaryDims} of ${c.headDim} channels per head`]] as [string, string][])
+      : []),
+    ...(c.arch === 'llama' ? ([['options', llamaOptionsText(c)]] as [string, string][]) : []),
     ['parameters', s.parameters.toLocaleString('en-US')],
     [
       'dtypes',
@@ -93,7 +160,8 @@ export const command: Command = {
 
 Reads DIR/config.json, the safetensors headers (model.safetensors or the shards of
 model.safetensors.index.json) and DIR/tokenizer.json, checks every tensor's name, shape and dtype
-against the config, and prints the architecture, parameter count, dtypes, files and tokenizer.
+against the config, and prints the architecture (model_type; for the Llama family the RoPE settings
+and the options read: sliding window, biases, q/k norms), parameter count, dtypes, files and tokenizer.
 No weights are loaded, so a 7B checkpoint is described in milliseconds. "answers" gives the ids of
 " Yes" and " No" after a Persona prompt, tokenised in context as pairs are (and alone, where that
 differs); stderr warns when an answer is not one token in context, as the theory's setting needs.

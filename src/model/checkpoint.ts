@@ -42,8 +42,13 @@ export const TOKENIZER_FILES = [
 ];
 
 // Stored tensors that are not weights: GPT-2's attention-mask buffers, Llama's cached RoPE
-// frequencies (older checkpoints), and a tied lm_head that some writers save anyway.
-const BUFFER_PATTERNS = [/^h\.\d+\.attn\.(bias|masked_bias)$/, /^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/];
+// frequencies (older checkpoints), GPT-NeoX's mask and RoPE buffers (Pythia's checkpoints), and a tied
+// lm_head that some writers save anyway.
+const BUFFER_PATTERNS = [
+  /^h\.\d+\.attn\.(bias|masked_bias)$/,
+  /^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/,
+  /^gpt_neox\.layers\.\d+\.attention\.(bias|masked_bias|rotary_emb\.inv_freq)$/,
+];
 
 export interface ValidatedCheckpoint {
   config: ModelConfig;

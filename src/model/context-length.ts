@@ -1,18 +1,31 @@
 // The longest sequence a model takes: config.json's n_positions (GPT-2: the rows of its learned
 // position table) or max_position_embeddings (Llama: RoPE would run past it, on positions the model was
-// never trained on). Pair tokenisation truncates to it (src/tokenizer/truncation.ts); the models check it.
+// never trained on), times the factor of dynamic RoPE scaling (which exists to run past it).
+// Pair tokenisation truncates to it (src/tokenizer/truncation.ts); the models check it.
 import { UserError } from '../util/errors.js';
 import type { ModelConfig } from './config.js';
 import type { TruncationLimits } from '../tokenizer/truncation.js';
+import { ropeContextLength } from './rope-scaling.js';
 
-/** The config.json field that holds the limit. */
+/** The config.json field(s) that set the limit. */
 export function contextLengthField(config: ModelConfig): string {
-  return config.arch === 'gpt2' ? 'n_positions' : 'max_position_embeddings';
+  if (config.arch === 'gpt2') return 'n_positions';
+  const s = config.rope.scaling;
+  return s.type === 'dynamic'
+    ? `max_position_embeddings ${config.maxPositionEmbeddings} x dynamic RoPE factor ${s.factor} =`
+    : 'max_position_embeddings';
+}
+
+/** The longest sequence, in tokens. */
+export function contextLength(config: ModelConfig): number {
+  return config.arch === 'gpt2'
+    ? config.maxPositionEmbeddings
+    : ropeContextLength(config.rope, config.maxPositionEmbeddings);
 }
 
 /** Refuses a forward pass over sequences longer than the model's context (T: padded length of the batch). */
 export function checkSequenceLength(config: ModelConfig, T: number): void {
-  const limit = config.maxPositionEmbeddings;
+  const limit = contextLength(config);
   if (T > limit) {
     throw new UserError(
       `a sequence of ${T} tokens exceeds the model's ${contextLengthField(config)} ${limit} (config.json); ` +
@@ -29,7 +42,7 @@ export interface TruncationRequest {
 
 /** The limits pair tokenisation uses with this model: --max-length defaults to the model's context. */
 export function truncationLimits(request: TruncationRequest, config: ModelConfig): TruncationLimits {
-  const limit = config.maxPositionEmbeddings;
+  const limit = contextLength(config);
   const maxLength = request.maxLength ?? limit;
   if (maxLength > limit) {
     throw new UserError(

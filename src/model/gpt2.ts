@@ -10,7 +10,7 @@ import { add, embedding, gelu, layernorm, packedCausalAttention, reshape } from 
 import type { Tensor } from '../tensor/tensor.js';
 import type { Gpt2Config } from './config.js';
 import { checkSequenceLength } from './context-length.js';
-import { CausalLM, type ForwardOptions, type ProjectionInfo } from './model.js';
+import { CausalLM, layerProjections, type ForwardOptions, type ProjectionInfo } from './model.js';
 
 export class Gpt2 extends CausalLM {
   readonly unembeddingName: string;
@@ -26,26 +26,13 @@ export class Gpt2 extends CausalLM {
   projections(): ProjectionInfo[] {
     const d = this.config.hiddenSize;
     const f = this.config.intermediateSize;
-    const out: ProjectionInfo[] = [];
-    for (let l = 0; l < this.config.numHiddenLayers; l++) {
-      const p = `h.${l}`;
-      const shapes: [string, number, number][] = [
-        ['attn.c_attn', d, 3 * d],
-        ['attn.c_proj', d, d],
-        ['mlp.c_fc', d, f],
-        ['mlp.c_proj', f, d],
-      ];
-      for (const [name, inF, outF] of shapes) {
-        out.push({
-          path: `${p}.${name}`,
-          peftPath: `transformer.${p}.${name}`,
-          inFeatures: inF,
-          outFeatures: outF,
-          layout: 'conv1d',
-        });
-      }
-    }
-    return out;
+    const shapes: [string, number, number][] = [
+      ['attn.c_attn', d, 3 * d],
+      ['attn.c_proj', d, d],
+      ['mlp.c_fc', d, f],
+      ['mlp.c_proj', f, d],
+    ];
+    return layerProjections(this.config.numHiddenLayers, 'h.', shapes, 'conv1d', 'transformer.');
   }
 
   protected hiddenStates(ids: Int32Array, B: number, T: number, opts: ForwardOptions): Tensor {

@@ -5,7 +5,14 @@
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { Weights } from './checkpoint.js';
-import { expectedTensors, parseModelConfig, type Arch, type ModelConfig } from './config.js';
+import {
+  expectedTensors,
+  familyOf,
+  parseModelConfig,
+  SUPPORTED_MODEL_TYPES,
+  type Arch,
+  type ModelConfig,
+} from './config.js';
 
 export const INITIALIZER_RANGE = 0.02;
 
@@ -24,18 +31,37 @@ export interface SizeSpec {
   theta?: number;
   /** Tied lm_head (llama; default true; gpt2 is always tied). */
   tied?: boolean;
+  /** Sliding window (mistral; default none). */
+  window?: number;
 }
 
+/** The block structures `model init` creates (GPT-NeoX and Gemma are read, not made). */
+export type InitArch = Extract<Arch, 'llama' | 'gpt2'>;
+
 /** Named sizes; Llama's use grouped-query attention (2 kv heads). "small" is the benchmark's size. */
-export const SIZE_PRESETS: Record<Arch, Record<string, SizeSpec>> = {
+export const SIZE_PRESETS: Record<InitArch, Record<string, SizeSpec>> = {
   llama: { tiny: { d: 64, layers: 2, heads: 4, kv: 2 }, small: { d: 256, layers: 4, heads: 4, kv: 2 } },
   gpt2: { tiny: { d: 64, layers: 2, heads: 4 }, small: { d: 256, layers: 4, heads: 4 } },
 };
 
-const KEYS = ['d', 'layers', 'heads', 'kv', 'ffn', 'vocab', 'ctx', 'theta', 'tied'] as const;
+/** The model_types `model init` creates: those of an InitArch (llama, mistral, qwen2, qwen3, gpt2). */
+export const INIT_MODEL_TYPES = SUPPORTED_MODEL_TYPES.filter((t) => Object.hasOwn(SIZE_PRESETS, familyOf(t).arch));
 
-/** "tiny", "small", or "d=64,layers=2,heads=4[,kv=2][,ffn=..][,vocab=..][,ctx=..][,theta=..][,tied=true|false]", or a preset plus overrides ("tiny,vocab=1025"). */
-export function parseSizeSpec(spec: string, arch: Arch): SizeSpec {
+/** The block structure of a model_type `model init` creates; any other model_type is refused. */
+export function initArchOf(modelType: string): InitArch {
+  const { arch } = familyOf(modelType);
+  if (arch !== 'llama' && arch !== 'gpt2') {
+    throw new UserError(
+      `model init creates ${INIT_MODEL_TYPES.join(', ')} models, not ${modelType} (read such a model from its folder instead)`,
+    );
+  }
+  return arch;
+}
+
+const KEYS = ['d', 'layers', 'heads', 'kv', 'ffn', 'vocab', 'ctx', 'theta', 'tied', 'window'] as const;
+
+/** "tiny", "small", or "d=64,layers=2,heads=4[,kv=2][,ffn=..][,vocab=..][,ctx=..][,theta=..][,tied=true|false][,window=..]", or a preset plus overrides ("tiny,vocab=1025"). */
+export function parseSizeSpec(spec: string, arch: InitArch): SizeSpec {
   const presets = SIZE_PRESETS[arch];
   const out: Partial<SizeSpec> = {};
   for (const part of spec.split(',').map((s) => s.trim())) {
@@ -72,18 +98,31 @@ export function parseSizeSpec(spec: string, arch: Arch): SizeSpec {
   return out as SizeSpec;
 }
 
-/** The Hugging Face config of a new model, parsed (and so validated) like any config.json. */
+/** What a new model of each Llama-family model_type writes beyond the Llama fields. */
+const LLAMA_FAMILY_FIELDS: Record<string, (size: SizeSpec) => Record<string, unknown>> = {
+  llama: () => ({ attention_bias: false, mlp_bias: false }),
+  mistral: (size) => ({ sliding_window: size.window ?? null }),
+  qwen2: () => ({ use_sliding_window: false }),
+  // Qwen3Config's head_dim defaults to 128, not hidden_size / heads.
+  qwen3: (size) => ({ head_dim: size.d / size.heads, attention_bias: false, use_sliding_window: false }),
+};
+
+/** The Hugging Face config of a new model of a model_type, parsed (and so validated) like any config.json. */
 export function initConfig(
-  arch: Arch,
+  modelType: string,
   size: SizeSpec,
   vocab: number,
   special: { bos?: number; eos?: number } = {},
 ): ModelConfig {
+  const arch = initArchOf(modelType);
+  const { architecture } = familyOf(modelType);
   if (arch === 'gpt2' && (size.kv !== undefined || size.theta !== undefined || size.tied === false)) {
     throw new UserError(
       '--size: kv, theta and tied=false are Llama options; GPT-2 has neither grouped-query attention nor RoPE, and ties lm_head',
     );
   }
+  if (size.window !== undefined && modelType !== 'mistral')
+    throw new UserError(`--size: window (a sliding window) is a Mistral option, not one of ${modelType}`);
   const ctx = size.ctx ?? 512;
   const ids = {
     ...(special.bos !== undefined ? { bos_token_id: special.bos } : {}),
@@ -92,8 +131,8 @@ export function initConfig(
   const json =
     arch === 'llama'
       ? {
-          architectures: ['LlamaForCausalLM'],
-          model_type: 'llama',
+          architectures: [architecture],
+          model_type: modelType,
           vocab_size: vocab,
           hidden_size: size.d,
           intermediate_size: size.ffn ?? Math.ceil((8 * size.d) / 3 / 16) * 16,
@@ -105,8 +144,7 @@ export function initConfig(
           rms_norm_eps: 1e-5,
           rope_theta: size.theta ?? 10000,
           tie_word_embeddings: size.tied ?? true,
-          attention_bias: false,
-          mlp_bias: false,
+          ...LLAMA_FAMILY_FIELDS[modelType]!(size),
           initializer_range: INITIALIZER_RANGE,
           torch_dtype: 'float32',
           ...ids,

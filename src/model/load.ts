@@ -2,16 +2,28 @@
 // every tensor is checked against it before any compute (checkpoint.ts), then wrapped as parameters.
 import { loadStoredWeights, validateCheckpoint, type StoredWeights } from './checkpoint.js';
 import { checkMemory, estimateMemory, type MemoryCheck } from './memory-estimate.js';
-import type { ModelConfig } from './config.js';
+import type { Arch, ConfigOf, ModelConfig } from './config.js';
+import { Gemma } from './gemma.js';
 import { Gpt2 } from './gpt2.js';
+import { GptNeox } from './gpt-neox.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { Llama } from './llama.js';
 import { LoraAdapter } from './lora.js';
 import { loadTokenizer, type ModelTokenizer } from '../tokenizer/load.js';
 import { tensorsFromWeights, type CausalLM } from './model.js';
 
+/** The model class of each block structure (config.ts's FAMILIES gives each model_type one: mistral, qwen2 and qwen3 are Llama blocks). */
+const MODELS: { [A in Arch]: (config: ConfigOf<A>, params: Map<string, Tensor>) => CausalLM } = {
+  llama: (c, p) => new Llama(c, p),
+  gpt2: (c, p) => new Gpt2(c, p),
+  gpt_neox: (c, p) => new GptNeox(c, p),
+  gemma: (c, p) => new Gemma(c, p),
+  gemma2: (c, p) => new Gemma(c, p),
+};
+
 export function modelFromWeights(config: ModelConfig, weights: StoredWeights): CausalLM {
-  const params = tensorsFromWeights(weights);
-  return config.arch === 'llama' ? new Llama(config, params) : new Gpt2(config, params);
+  const build = MODELS[config.arch] as (c: ModelConfig, p: Map<string, Tensor>) => CausalLM;
+  return build(config, tensorsFromWeights(weights));
 }
 
 /** The model's parameters as stored (sharing their data, not copying it; 16-bit ones stay 16-bit), for saveCheckpoint. */

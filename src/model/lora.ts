@@ -1,6 +1,7 @@
 // LoRA with PEFT semantics: a targeted projection y = W x becomes
 //   y = W x + scaling * B (A dropout(x)),   A: lora_A [r, in], B: lora_B [out, r],
-//   scaling = alpha / r (alpha / sqrt(r) with use_rslora).
+//   scaling = alpha / r (alpha / sqrt(r) with use_rslora), r and alpha per module where rank_pattern /
+//   alpha_pattern name it (PEFT's get_pattern_key).
 // A starts kaiming-uniform (a = sqrt(5): U(-1/sqrt(in), 1/sqrt(in))), B at zero, so a new adapter leaves
 // the model unchanged. The base stays frozen (the trainer makes only the adapter's tensors trainable).
 // GPT-2's Conv1D stores W as [in, out] (PEFT's fan_in_fan_out): A and B keep the same shapes, and a merge
@@ -15,6 +16,7 @@ import { kernels } from '../tensor/kernels/index.js';
 import { dropout, linear, scale } from '../tensor/ops/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../util/rng.js';
+import type { ModelType } from './config.js';
 import type { CausalLM, ForwardOptions, ProjectionAdapter, ProjectionInfo } from './model.js';
 import { SafetensorsFile, writeSafetensors } from './safetensors.js';
 
@@ -25,6 +27,32 @@ export interface LoraConfig {
   /** Module names as PEFT matches them: the path equals one of these or ends in "." + one of them. */
   targetModules: string[];
   useRslora: boolean;
+  /** PEFT's rank_pattern / alpha_pattern: module-name pattern -> r / alpha for the modules it matches. */
+  rankPattern?: Record<string, number>;
+  alphaPattern?: Record<string, number>;
+}
+
+/**
+ * LoRA's default target modules per model_type: PEFT's TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING,
+ * which peft's LoraConfig uses when target_modules is not given.
+ */
+export const PEFT_DEFAULT_TARGETS: Record<ModelType, readonly string[]> = {
+  llama: ['q_proj', 'v_proj'],
+  mistral: ['q_proj', 'v_proj'],
+  qwen2: ['q_proj', 'v_proj'],
+  qwen3: ['q_proj', 'v_proj'],
+  gpt2: ['c_attn'],
+  gpt_neox: ['query_key_value'],
+  gemma: ['q_proj', 'v_proj'],
+  gemma2: ['q_proj', 'v_proj'],
+};
+
+/**
+ * The pattern key of `patterns` that names module `path`, as PEFT's get_pattern_key (peft >= 0.13): the
+ * first key k, in the file's order, for which the regex (.*\.)?(k)$ matches the whole path; undefined if none.
+ */
+export function patternKey(patterns: Record<string, number>, path: string): string | undefined {
+  return Object.keys(patterns).find((k) => new RegExp(`^(?:.*\\.)?(?:${k})$`).test(path));
 }
 
 /** The paper's setting (theory.md section 6): r = 8, alpha = 32, dropout 0.05 on q_proj and v_proj. */
@@ -38,11 +66,23 @@ export const PAPER_LORA: LoraConfig = {
 
 interface LoraPair {
   info: ProjectionInfo;
+  r: number;
+  scaling: number;
   A: Tensor; // [r, in]
   B: Tensor; // [out, r]
 }
 
+/** r and scaling of the module at PEFT path `peftPath` under `config` (its patterns first). */
+function moduleRank(config: LoraConfig, peftPath: string): { r: number; scaling: number } {
+  const rKey = config.rankPattern && patternKey(config.rankPattern, peftPath);
+  const aKey = config.alphaPattern && patternKey(config.alphaPattern, peftPath);
+  const r = rKey === undefined ? config.r : config.rankPattern![rKey]!;
+  const alpha = aKey === undefined ? config.alpha : config.alphaPattern![aKey]!;
+  return { r, scaling: config.useRslora ? alpha / Math.sqrt(r) : alpha / r };
+}
+
 export class LoraAdapter implements ProjectionAdapter {
+  /** alpha / r of the modules no pattern names (scalingOf gives each module's). */
   readonly scaling: number;
 
   private constructor(
@@ -52,18 +92,27 @@ export class LoraAdapter implements ProjectionAdapter {
     this.scaling = config.useRslora ? config.alpha / Math.sqrt(config.r) : config.alpha / config.r;
   }
 
+  /** The scaling of the module at PEFT path `peftPath` (alpha / r with its patterns applied). */
+  scalingOf(peftPath: string): number {
+    for (const p of this.pairs.values()) if (p.info.peftPath === peftPath) return p.scaling;
+    throw new Error(`LoRA: no adapter on module ${peftPath}`);
+  }
+
   /** A fresh adapter for `model` (B = 0: the model's outputs are unchanged), A drawn from `rng`. */
   static create(model: CausalLM, config: LoraConfig, rng: Rng): LoraAdapter {
     validateLoraConfig(config, 'LoRA config');
     const pairs = new Map<string, LoraPair>();
     for (const info of targetedProjections(model, config.targetModules, 'LoRA config')) {
+      const { r, scaling } = moduleRank(config, info.peftPath);
       const bound = 1 / Math.sqrt(info.inFeatures);
-      const a = new Float32Array(config.r * info.inFeatures);
+      const a = new Float32Array(r * info.inFeatures);
       for (let i = 0; i < a.length; i++) a[i] = (2 * rng.uniform() - 1) * bound;
       pairs.set(info.path, {
         info,
-        A: new Tensor(a, [config.r, info.inFeatures], { name: peftName(info.peftPath, 'A') }),
-        B: Tensor.zeros([info.outFeatures, config.r], { name: peftName(info.peftPath, 'B') }),
+        r,
+        scaling,
+        A: new Tensor(a, [r, info.inFeatures], { name: peftName(info.peftPath, 'A') }),
+        B: Tensor.zeros([info.outFeatures, r], { name: peftName(info.peftPath, 'B') }),
       });
     }
     return new LoraAdapter(config, pairs);
@@ -78,6 +127,7 @@ export class LoraAdapter implements ProjectionAdapter {
       const pairs = new Map<string, LoraPair>();
       const expected = new Set<string>();
       for (const info of targetedProjections(model, config.targetModules, path.join(dir, 'adapter_config.json'))) {
+        const { r, scaling } = moduleRank(config, info.peftPath);
         const read = (part: 'A' | 'B', shape: number[]): Tensor => {
           const name = peftName(info.peftPath, part);
           expected.add(name);
@@ -88,15 +138,17 @@ export class LoraAdapter implements ProjectionAdapter {
           const got = st.info(name).shape;
           if (got.join(',') !== shape.join(',')) {
             throw new UserError(
-              `${file}: tensor "${name}" has shape [${got.join(', ')}], expected [${shape.join(', ')}] (r = ${config.r})`,
+              `${file}: tensor "${name}" has shape [${got.join(', ')}], expected [${shape.join(', ')}] (r = ${r})`,
             );
           }
           return new Tensor(st.readF32(name), shape, { name });
         };
         pairs.set(info.path, {
           info,
-          A: read('A', [config.r, info.inFeatures]),
-          B: read('B', [info.outFeatures, config.r]),
+          r,
+          scaling,
+          A: read('A', [r, info.inFeatures]),
+          B: read('B', [info.outFeatures, r]),
         });
       }
       const extra = st.names().filter((n) => !expected.has(n));
@@ -123,6 +175,8 @@ export class LoraAdapter implements ProjectionAdapter {
       lora_dropout: this.config.dropout,
       target_modules: this.config.targetModules,
       use_rslora: this.config.useRslora,
+      rank_pattern: this.config.rankPattern ?? {},
+      alpha_pattern: this.config.alphaPattern ?? {},
       fan_in_fan_out: fanInFanOut,
       bias: 'none',
       inference_mode: true,
@@ -160,22 +214,21 @@ export class LoraAdapter implements ProjectionAdapter {
     const training = opts.training === true && this.config.dropout > 0;
     if (training && !opts.rng) throw new Error('LoRA dropout in training needs an rng (ForwardOptions.rng)');
     const xd = training ? dropout(x, this.config.dropout, opts.rng!, true) : x;
-    return scale(linear(linear(xd, pair.A), pair.B), this.scaling);
+    return scale(linear(linear(xd, pair.A), pair.B), pair.scaling);
   }
 
   /** Adds scaling * B A into each targeted base weight (PEFT's merge_and_unload): the model no longer needs the adapter. */
   mergeInto(model: CausalLM): void {
     const k = kernels();
-    for (const { info, A, B } of this.pairs.values()) {
+    for (const { info, r, scaling, A, B } of this.pairs.values()) {
       const w = model.params().get(`${info.path}.weight`);
       if (!w) throw new Error(`merge: model has no weight ${info.path}.weight`);
-      const { r } = this.config;
       if (info.layout === 'linear') {
         // W [out,in] += s * B [out,r] @ A [r,in]
-        k.sgemm(false, false, info.outFeatures, info.inFeatures, r, this.scaling, B.data, A.data, 1, w.data);
+        k.sgemm(false, false, info.outFeatures, info.inFeatures, r, scaling, B.data, A.data, 1, w.data);
       } else {
         // W [in,out] += s * A^T [in,r] @ B^T [r,out]
-        k.sgemm(true, true, info.inFeatures, info.outFeatures, r, this.scaling, A.data, B.data, 1, w.data);
+        k.sgemm(true, true, info.inFeatures, info.outFeatures, r, scaling, A.data, B.data, 1, w.data);
       }
     }
     if (model.adapter === this) model.adapter = undefined;
@@ -205,6 +258,21 @@ function validateLoraConfig(c: LoraConfig, where: string): void {
   if (!(c.dropout >= 0 && c.dropout < 1))
     throw new UserError(`${where}: lora_dropout must be in [0, 1), got ${c.dropout}`);
   if (c.targetModules.length === 0) throw new UserError(`${where}: target_modules is empty`);
+  for (const [field, patterns, want] of [
+    ['rank_pattern', c.rankPattern, 'a positive integer'],
+    ['alpha_pattern', c.alphaPattern, 'a positive number'],
+  ] as const) {
+    for (const [key, v] of Object.entries(patterns ?? {})) {
+      try {
+        new RegExp(key);
+      } catch {
+        throw new UserError(`${where}: ${field} key ${JSON.stringify(key)} is not a valid regular expression`);
+      }
+      const ok = field === 'rank_pattern' ? Number.isInteger(v) && v > 0 : Number.isFinite(v) && v > 0;
+      if (!ok)
+        throw new UserError(`${where}: ${field} ${JSON.stringify(key)} must be ${want}, got ${JSON.stringify(v)}`);
+    }
+  }
 }
 
 /** Parses a PEFT adapter_config.json; refuses what prefdyn does not implement rather than ignoring it. */
@@ -223,6 +291,20 @@ export function readAdapterConfig(dir: string): LoraConfig {
   if (mts !== undefined && mts !== null && !(Array.isArray(mts) && mts.length === 0)) {
     throw new UserError(`${file}: modules_to_save is not supported (got ${JSON.stringify(mts)})`);
   }
+  if (raw.use_dora === true)
+    throw new UserError(`${file}: use_dora = true is not supported (DoRA adapters; only plain LoRA)`);
+  for (const key of ['layers_to_transform', 'layers_pattern']) {
+    const v = raw[key];
+    if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0))
+      throw new UserError(`${file}: ${key} is not supported (got ${JSON.stringify(v)}); prefdyn adapts every layer`);
+  }
+  const patterns = (key: string): Record<string, number> | undefined => {
+    const v = raw[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'object' || Array.isArray(v))
+      throw new UserError(`${file}: "${key}" must be an object of module pattern -> number, got ${JSON.stringify(v)}`);
+    return Object.keys(v).length === 0 ? undefined : (v as Record<string, number>);
+  };
   const num = (key: string, fallback?: number): number => {
     const v = raw[key] ?? fallback;
     if (typeof v !== 'number')
@@ -239,6 +321,8 @@ export function readAdapterConfig(dir: string): LoraConfig {
     dropout: num('lora_dropout', 0),
     targetModules: targets as string[],
     useRslora: raw.use_rslora === true,
+    rankPattern: patterns('rank_pattern'),
+    alphaPattern: patterns('alpha_pattern'),
   };
   validateLoraConfig(config, file);
   return config;

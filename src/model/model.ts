@@ -6,7 +6,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { add, gatherRows, linear, matmul, reshape } from '../tensor/ops/index.js';
 import type { HalfStorage } from '../tensor/half.js';
 import type { Rng } from '../util/rng.js';
-import type { ModelConfig } from './config.js';
+import type { GemmaConfig, LlamaConfig, ModelConfig } from './config.js';
 
 export interface ForwardOptions {
   /** Enables the dropout of a LoRA adapter (the base models have none, as TRL's disable_dropout). */
@@ -37,6 +37,47 @@ export interface ProjectionInfo {
   outFeatures: number;
   /** 'linear': weight [out,in] (nn.Linear); 'conv1d': weight [in,out] (GPT-2's Conv1D, PEFT fan_in_fan_out). */
   layout: 'linear' | 'conv1d';
+}
+
+/**
+ * The projections of every layer: `${prefix}${l}.${name}` for each [name, in, out] of `shapes`, named by
+ * PEFT with `peftPrefix` in front (GPT-2's "transformer.").
+ */
+export function layerProjections(
+  layers: number,
+  prefix: string,
+  shapes: [name: string, inFeatures: number, outFeatures: number][],
+  layout: ProjectionInfo['layout'],
+  peftPrefix = '',
+): ProjectionInfo[] {
+  const out: ProjectionInfo[] = [];
+  for (let l = 0; l < layers; l++) {
+    for (const [name, inFeatures, outFeatures] of shapes) {
+      const p = `${prefix}${l}.${name}`;
+      out.push({ path: p, peftPath: peftPrefix + p, inFeatures, outFeatures, layout });
+    }
+  }
+  return out;
+}
+
+/** Attention and gated-MLP projections of the Llama layout (Llama, Gemma): [name, in, out]. */
+export function llamaLayoutShapes(c: {
+  hiddenSize: number;
+  intermediateSize: number;
+  numAttentionHeads: number;
+  numKeyValueHeads: number;
+  headDim: number;
+}): [string, number, number][] {
+  const { hiddenSize: d, intermediateSize: f, numAttentionHeads: H, numKeyValueHeads: Hkv, headDim: hd } = c;
+  return [
+    ['self_attn.q_proj', d, H * hd],
+    ['self_attn.k_proj', d, Hkv * hd],
+    ['self_attn.v_proj', d, Hkv * hd],
+    ['self_attn.o_proj', H * hd, d],
+    ['mlp.gate_proj', d, f],
+    ['mlp.up_proj', d, f],
+    ['mlp.down_proj', f, d],
+  ];
 }
 
 /** An additive low-rank update of some projections (LoRA): delta(path, x) is added to the projection's output. */
@@ -78,6 +119,14 @@ export abstract class CausalLM {
     return { hidden, logits: this.lmHead(gatherRows(reshape(hidden, [B * T, d]), which)) };
   }
 
+  /**
+   * Why the logits are not hidden @ W_U^T (Gemma-2's final soft-capping), or undefined when they are:
+   * last-layer training (the theory's linear setting) needs them linear.
+   */
+  nonlinearHead(): string | undefined {
+    return undefined;
+  }
+
   /** hidden [..., d] -> logits [..., V] = hidden @ W_U^T. */
   lmHead(hidden: Tensor): Tensor {
     return linear(hidden, this.param(this.unembeddingName));
@@ -106,4 +155,24 @@ export function tensorsFromWeights(
   const out = new Map<string, Tensor>();
   for (const [name, w] of weights) out.set(name, new Tensor(w.data, w.shape, { name }));
   return out;
+}
+
+/**
+ * A model in the Llama tensor layout (model.embed_tokens, model.layers.N.self_attn.{q,k,v,o}_proj and
+ * mlp.{gate,up,down}_proj, model.norm, lm_head unless tied): Llama and Gemma share its names and projections.
+ */
+export abstract class LlamaLayoutLM<C extends LlamaConfig | GemmaConfig> extends CausalLM {
+  readonly unembeddingName: string;
+
+  constructor(
+    readonly config: C,
+    weights: Map<string, Tensor>,
+  ) {
+    super(weights);
+    this.unembeddingName = config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
+  }
+
+  projections(): ProjectionInfo[] {
+    return layerProjections(this.config.numHiddenLayers, 'model.layers.', llamaLayoutShapes(this.config), 'linear');
+  }
 }

@@ -11,6 +11,8 @@ import { SCHEDULES, type ScheduleName } from './schedules.js';
 import { UsageError, UserError } from '../util/errors.js';
 import { DEFAULT_PAIR_TOKENIZATION, PAIR_TOKENIZATIONS, type PairTokenization } from '../tokenizer/pair.js';
 import { WRITE_DTYPES } from '../model/dtype.js';
+import type { ModelType } from '../model/config.js';
+import { PEFT_DEFAULT_TARGETS } from '../model/lora.js';
 import { parseBoolean, parseChoice, parseList, parseNumber, parseText, type NumberRule } from '../util/option-value.js';
 
 export const MODES = ['full', 'lora', 'last-layer'] as const;
@@ -90,7 +92,12 @@ export const OPTION_DEFS: OptionDef[] = [
   { key: 'lora_r', kind: 'int', rule: { min: 1 }, help: 'LoRA rank', origin: 'paper' },
   { key: 'lora_alpha', kind: 'number', rule: { gt: 0 }, help: 'LoRA alpha; scale alpha/r', origin: 'paper' },
   { key: 'lora_dropout', kind: 'number', rule: { min: 0, lt: 1 }, help: 'LoRA dropout', origin: 'paper' },
-  { key: 'lora_targets', kind: 'list', help: 'LoRA target modules', origin: 'paper' },
+  {
+    key: 'lora_targets',
+    kind: 'list',
+    help: "LoRA target modules; by default PEFT's for the model's family (gpt2: c_attn, gpt_neox: query_key_value)",
+    origin: 'paper, llama, gemma',
+  },
   {
     key: 'objective',
     kind: 'string',
@@ -357,6 +364,16 @@ export function resolveConfig(
     );
   }
   return { config, sources: sources as Record<keyof TrainConfig, ValueSource> };
+}
+
+/**
+ * The defaults that depend on the model's family (`modelTypeOf` reads its model_type, only when needed):
+ * LoRA targets not given become PEFT's for the family (model/lora.ts); everything else is returned as it is.
+ */
+export function withModelDefaults(resolved: ResolvedConfig, modelTypeOf: (model: string) => ModelType): ResolvedConfig {
+  if (resolved.config.mode !== 'lora' || resolved.sources.lora_targets !== 'default') return resolved;
+  const targets = PEFT_DEFAULT_TARGETS[modelTypeOf(resolved.config.model)];
+  return { ...resolved, config: { ...resolved.config, lora_targets: [...targets] } };
 }
 
 /** The parseArgs option table of `prefdyn train`. */

@@ -153,7 +153,8 @@ function loraDeltaSquares(adapter: LoraAdapter): Map<string, number> {
       }
     }
     const layer = layerOf(name.replace(/^base_model\.model\./, '')) ?? 'other';
-    out.set(layer, (out.get(layer) ?? 0) + adapter.scaling * adapter.scaling * s);
+    const scaling = adapter.scalingOf(name.replace(/^base_model\.model\./, '').replace(/\.lora_A\.weight$/, ''));
+    out.set(layer, (out.get(layer) ?? 0) + scaling * scaling * s);
   }
   return out;
 }

@@ -13,7 +13,8 @@ import { UserError } from '../util/errors.js';
 import { withFolderLock } from '../util/folder-lock.js';
 import { readJsonFile } from '../util/json-file.js';
 import { checkpointChanges, listCheckpoints, readCheckpoint, removeStaleCheckpointTemporaries } from './checkpoint.js';
-import { resolveConfig, type ResolvedConfig } from './config.js';
+import { resolveConfig, withModelDefaults, type ResolvedConfig } from './config.js';
+import { modelTypeOf, readModelConfig } from '../model/config.js';
 import { fingerprintChanges, runFingerprints } from './run-fingerprints.js';
 import {
   CONFIG_FILE,
@@ -105,7 +106,8 @@ function plan(req: TrainingRequest, where: { runDir: string; checkpoint?: string
       req.notice(`${runDir} has no checkpoint (the run stopped before its first): starting it again from step 0`);
     return { runDir, resolved, source: saved.source, resuming: true, checkpoint, saved };
   }
-  const { resolved, source } = req.start!;
+  const { source } = req.start!;
+  const resolved = withModelDefaults(req.start!.resolved, (model) => modelTypeOf(readModelConfig(model)));
   const c = resolved.config;
   if (resolved.sources.steps !== 'default' && c.steps === 0)
     throw new UserError(

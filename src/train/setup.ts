@@ -13,7 +13,7 @@ import { modelFromWeights, weightsOf } from '../model/load.js';
 import { LoraAdapter } from '../model/lora.js';
 import { pairLogProbs } from '../model/logprobs.js';
 import { truncationLimits } from '../model/context-length.js';
-import type { ModelConfig } from '../model/config.js';
+import { modelTypeOf, type ModelConfig } from '../model/config.js';
 import type { CausalLM } from '../model/model.js';
 import { SafetensorsFile, SINGLE_FILE } from '../model/safetensors.js';
 import { loadTokenizer } from '../tokenizer/load.js';
@@ -137,6 +137,12 @@ export async function setupRun(c: TrainConfig, loaded: RunPairs, checkpoint?: st
   const ids = pairs.map((p) => p.id);
 
   if (c.mode === 'last-layer') {
+    const nonlinear = model.nonlinearHead();
+    if (nonlinear !== undefined) {
+      throw new UserError(
+        `--mode last-layer trains logits linear in lm_head (the theory's setting), but ${c.model} is a ${modelTypeOf(base.config)} model and ${nonlinear}; use --mode lora or full`,
+      );
+    }
     if (!sameModel) {
       throw new UserError(
         "--mode last-layer trains the reference model's own lm_head on its hidden states; --ref-model must be the starting model",

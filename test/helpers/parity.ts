@@ -10,9 +10,9 @@ import type { CausalLM } from '../../src/model/model.js';
 
 export const parityDir = path.join(fixturesDir, 'parity');
 
-/** The fixture batch: ids [B,T] right-padded, loss targets [B*T] (-1 masked). */
-export function parityInputs(): { ids: Int32Array; targets: Int32Array; B: number; T: number } {
-  const json = JSON.parse(fs.readFileSync(path.join(parityDir, 'inputs.json'), 'utf8')) as {
+/** The fixture batch of `dir` (default: the main one): ids [B,T] right-padded, loss targets [B*T] (-1 masked). */
+export function parityInputs(dir = parityDir): { ids: Int32Array; targets: Int32Array; B: number; T: number } {
+  const json = JSON.parse(fs.readFileSync(path.join(dir, 'inputs.json'), 'utf8')) as {
     ids: number[][];
     targets: number[][];
   };
@@ -56,12 +56,13 @@ export function assertClose(name: string, a: ArrayLike<number>, b: ArrayLike<num
   assert.ok(err <= tol, `${name}: relative error ${err.toExponential(2)} > ${tol}`);
 }
 
-/** Forward + backward of the fixture loss; returns logits, hidden and loss. */
+/** Forward + backward of the fixture loss over the batch in `inputsDir`; returns logits, hidden and loss. */
 export function forwardBackwardNll(
   model: CausalLM,
   backward: (loss: Tensor) => void,
+  inputsDir = parityDir,
 ): { logits: Tensor; hidden: Tensor; loss: Tensor } {
-  const { ids, targets, B, T } = parityInputs();
+  const { ids, targets, B, T } = parityInputs(inputsDir);
   const { hidden, logits } = model.forward(ids, B, T);
   const loss = maskedNll(logits!, targets);
   backward(loss);

@@ -42,6 +42,38 @@ export function gelu(x: Tensor): Tensor {
   });
 }
 
+/**
+ * erf(z) in float64 from its Maclaurin series, summed until the terms stop mattering; |z| >= 4 gives
+ * sign(z) (erfc(4) = 1.5e-8, below float32's resolution at 1). Accurate to about 1e-12, far below float32.
+ */
+export function erf(z: number): number {
+  if (Number.isNaN(z)) return NaN;
+  if (Math.abs(z) >= 4) return Math.sign(z);
+  // erf(z) = 2/sqrt(pi) sum_n (-1)^n z^(2n+1) / (n! (2n+1))
+  const z2 = z * z;
+  let power = z; // (-1)^n z^(2n+1) / n!
+  let sum = z;
+  for (let n = 1; n < 100; n++) {
+    power *= -z2 / n;
+    const term = power / (2 * n + 1);
+    sum += term;
+    if (Math.abs(term) < 1e-17 * Math.abs(sum)) break;
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
+
+/**
+ * Exact GELU, x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)) (torch's gelu, HF's "gelu": GPT-NeoX);
+ * d/dx = Phi(x) + x phi(x). A pointwise op: no fused kernel yet.
+ */
+export function geluExact(x: Tensor): Tensor {
+  return pointwise(
+    x,
+    (v) => 0.5 * v * (1 + erf(v / Math.SQRT2)),
+    (v) => 0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI),
+  );
+}
+
 /** silu(x) = x * sigmoid(x). */
 export function silu(x: Tensor): Tensor {
   return pointwise(

@@ -1,6 +1,12 @@
 // Fused causal self-attention with grouped-query heads (Hugging Face repeat_kv semantics: query head
-// h reads kv head floor(h / (H/Hkv))). Scores are scaled by 1/sqrt(hd). Sequences are right-padded,
-// so the causal mask alone keeps real tokens from attending to padding.
+// h reads kv head floor(h / (H/Hkv))). Scores are scaled by 1/sqrt(hd) unless AttentionOptions say
+// otherwise. Sequences are right-padded, so the causal mask alone keeps real tokens from attending to padding.
+// Options (Gemma-2, Mistral): a score scale, soft-capping s -> c tanh(s / c) of the scaled scores before
+// the mask (HF's eager attention), and a sliding window W: query t sees only keys t - W < s <= t (W keys,
+// itself included), as transformers' sliding_window_overlay (masking_utils: kv_idx > q_idx - sliding_window);
+// the masked scores are set to -inf before the softmax. (Older transformers' eager mask,
+// AttentionMaskConverter with tril diagonal -sliding_window - 1, kept W + 1 keys; masking_utils, which
+// every model now goes through, keeps W.)
 //
 // q, k and v are read where they lie, never re-laid-out: head h of sequence b is the [T, hd] matrix at
 // offset + b*T*ld + h*hd with rows ld apart (ld = heads*hd for a [B,T,heads,hd] tensor, 3d for GPT-2's
@@ -28,10 +34,51 @@ interface Dims {
   hd: number;
 }
 
+export interface AttentionOptions {
+  /** Multiplies q.k (default 1/sqrt(head_dim)). */
+  scale?: number;
+  /** Soft-capping c > 0: scaled scores s become c tanh(s / c) before the mask (Gemma-2's attn_logit_softcapping). */
+  softcap?: number;
+  /** Sliding window w >= 1: query t attends to keys s with t - w < s <= t. */
+  window?: number;
+}
+
+function checkOptions(op: string, { scale, softcap, window }: AttentionOptions): void {
+  if (scale !== undefined && !(Number.isFinite(scale) && scale > 0))
+    throw new Error(`${op}: scale must be a positive number, got ${scale}`);
+  if (softcap !== undefined && !(Number.isFinite(softcap) && softcap > 0))
+    throw new Error(`${op}: softcap must be a positive number, got ${softcap}`);
+  if (window !== undefined && !(Number.isSafeInteger(window) && window >= 1))
+    throw new Error(`${op}: window must be a positive integer, got ${window}`);
+}
+
+/**
+ * Scores p [BH, T, T] (unscaled q.k) in place -> c tanh(scale * p / c); returns tanh's values for the backward.
+ * The causal softmax then runs with scale 1.
+ */
+function softcapScores(p: Float32Array, scale: number, c: number): Float32Array {
+  const th = new Float32Array(p.length);
+  for (let i = 0; i < p.length; i++) {
+    const t = Math.tanh((scale * p[i]!) / c);
+    th[i] = t;
+    p[i] = c * t;
+  }
+  return th;
+}
+
+/** Scores p [BH, T, T] in place: keys s <= t - window of query t get -Infinity (softmax weight 0). */
+function maskOutsideWindow(p: Float32Array, BH: number, T: number, window: number): void {
+  for (let bh = 0; bh < BH; bh++) {
+    for (let t = window; t < T; t++) p.fill(-Infinity, (bh * T + t) * T, (bh * T + t) * T + t - window + 1);
+  }
+}
+
 /** Attention of query heads q over kv heads k, v -> [B, T, H, hd]; q, k, v may share one tensor. */
-function attend(q: Heads, k: Heads, v: Heads, { B, T, H, Hkv, hd }: Dims): Tensor {
+function attend(q: Heads, k: Heads, v: Heads, { B, T, H, Hkv, hd }: Dims, opts: AttentionOptions): Tensor {
   const rep = H / Hkv;
-  const scale = 1 / Math.sqrt(hd);
+  const qkScale = opts.scale ?? 1 / Math.sqrt(hd);
+  // With soft-capping the scores are scaled and capped here, so the softmax kernel takes them as they are.
+  const scale = opts.softcap === undefined ? qkScale : 1;
   const TT = T * T;
   const ldo = H * hd; // the output [B, T, H, hd]
   const kern = kernels();
@@ -66,6 +113,8 @@ function attend(q: Heads, k: Heads, v: Heads, { B, T, H, Hkv, hd }: Dims): Tenso
       );
     }
   }
+  const capped = opts.softcap === undefined ? undefined : softcapScores(p, qkScale, opts.softcap);
+  if (opts.window !== undefined && opts.window < T) maskOutsideWindow(p, B * H, T, opts.window);
   kern.causalSoftmaxForward(p, B * H, T, scale);
   for (let b = 0; b < B; b++) {
     for (let r = 0; r < rep; r++) {
@@ -149,6 +198,8 @@ function attend(q: Heads, k: Heads, v: Heads, { B, T, H, Hkv, hd }: Dims): Tenso
       }
     }
     kb.causalSoftmaxBackward(ds, p, B * H, T, scale, ds);
+    // d(c tanh(a s / c))/ds = a (1 - tanh^2); masked keys have p = 0 and so ds = 0 already.
+    if (capped) for (let i = 0; i < ds.length; i++) ds[i] = ds[i]! * qkScale * (1 - capped[i]! * capped[i]!);
     for (let b = 0; b < B; b++) {
       for (let r = 0; r < rep; r++) {
         // dQ_h [T, hd] += dS_h @ K_g
@@ -200,8 +251,11 @@ function attend(q: Heads, k: Heads, v: Heads, { B, T, H, Hkv, hd }: Dims): Tenso
   });
 }
 
-/** causalAttention(q [B,T,H,hd], k [B,T,Hkv,hd], v [B,T,Hkv,hd]) -> [B,T,H,hd]. */
-export function causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
+/**
+ * causalAttention(q [B,T,H,hd], k [B,T,Hkv,hd], v [B,T,Hkv,hd], opts) -> [B,T,H,hd]; with opts.window,
+ * each query attends to the `window` latest keys up to itself.
+ */
+export function causalAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) {
     throw new Error(
       `causalAttention: q ${q.describe()}, k ${k.describe()}, v ${v.describe()} must all be [B, T, heads, head_dim]`,
@@ -215,11 +269,13 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
     );
   }
   if (H % Hkv !== 0) throw new Error(`causalAttention: ${H} query heads are not a multiple of ${Hkv} kv heads`);
+  checkOptions('causalAttention', opts);
   return attend(
     { tensor: q, offset: 0, ld: H * hd },
     { tensor: k, offset: 0, ld: Hkv * hd },
     { tensor: v, offset: 0, ld: Hkv * hd },
     { B, T, H, Hkv, hd },
+    opts,
   );
 }
 
@@ -248,5 +304,6 @@ export function packedCausalAttention(qkv: Tensor, H: number, Hkv = H): Tensor {
     { tensor: qkv, offset: H * hd, ld: width },
     { tensor: qkv, offset: (H + Hkv) * hd, ld: width },
     { B, T, H, Hkv, hd },
+    {},
   );
 }

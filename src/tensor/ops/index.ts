@@ -3,9 +3,9 @@
 export { linear, matmul } from './linear.js';
 export { embedding, gatherRows } from './embedding.js';
 export { rmsnorm, layernorm } from './norms.js';
-export { rope } from './rope.js';
-export { causalAttention, packedCausalAttention } from './attention.js';
-export { swiglu, gelu, silu, sigmoid, logSigmoid, softplus, tanh, exp, log } from './activations.js';
+export { inverseFrequencies, rope } from './rope.js';
+export { causalAttention, packedCausalAttention, type AttentionOptions } from './attention.js';
+export { swiglu, gelu, geluExact, silu, sigmoid, logSigmoid, softplus, tanh, exp, log } from './activations.js';
 export { softmax, logSoftmax, gatherLogProbs } from './softmax.js';
 export { add, sub, mul, div, scale, neg, addScalar, square, sqrt, clamp } from './elementwise.js';
 export { sum, mean, sumAxis, sumLastAxis, maskedSum } from './reductions.js';

@@ -1,17 +1,29 @@
 // Rotary position embedding, Hugging Face Llama convention (rotate_half): channel i of a head is
-// paired with channel i + hd/2, rotated by angle t * inv_freq[i], inv_freq[i] = theta^(-2i/hd),
-// positions t = 0..T-1. Angles are formed in float32 as transformers does, so logits match it.
+// paired with channel i + hd/2, rotated by angle t * inv_freq[i], positions t = 0..T-1. The plain
+// inv_freq[i] = theta^(-2i/hd) is inverseFrequencies; scaled variants are the model's (model/rope-scaling.ts).
+// Frequencies and angles are formed in float32 as transformers does, so logits match it.
 import { Tensor } from '../tensor.js';
 import { record, gradOf } from '../autograd.js';
 
+/**
+ * inv_freq [dim/2] = 1 / theta^(2i/dim), as transformers' float32 tensors compute it:
+ * 1.0 / (theta ** (arange(0, dim, 2).float() / dim)).
+ */
+export function inverseFrequencies(theta: number, dim: number): Float32Array {
+  if (!(theta > 0)) throw new Error(`rope: theta must be positive, got ${theta}`);
+  const out = new Float32Array(dim / 2);
+  for (let i = 0; i < out.length; i++) out[i] = 1 / Math.fround(Math.pow(theta, Math.fround((2 * i) / dim)));
+  return out;
+}
+
 /** cos and sin tables [T, hd/2]. */
-function rotaryTables(T: number, half: number, theta: number): { cos: Float32Array; sin: Float32Array } {
+function rotaryTables(T: number, invFreq: Float32Array): { cos: Float32Array; sin: Float32Array } {
+  const half = invFreq.length;
   const cos = new Float32Array(T * half);
   const sin = new Float32Array(T * half);
   for (let i = 0; i < half; i++) {
-    const invFreq = Math.fround(1 / Math.pow(theta, (2 * i) / (2 * half)));
     for (let t = 0; t < T; t++) {
-      const angle = Math.fround(t * invFreq);
+      const angle = Math.fround(t * invFreq[i]!);
       cos[t * half + i] = Math.cos(angle);
       sin[t * half + i] = Math.sin(angle);
     }
@@ -60,13 +72,14 @@ function rotate(
   }
 }
 
-/** rope(x [B, T, H, hd], theta) -> [B, T, H, hd]; backward applies the inverse rotation. */
-export function rope(x: Tensor, theta: number): Tensor {
+/** rope(x [B, T, H, hd], invFreq [hd/2]) -> [B, T, H, hd]; backward applies the inverse rotation. */
+export function rope(x: Tensor, invFreq: Float32Array): Tensor {
   if (x.rank !== 4) throw new Error(`rope: ${x.describe()} must be [B, T, heads, head_dim]`);
   const [B, T, H, hd] = x.shape as [number, number, number, number];
   if (hd % 2 !== 0) throw new Error(`rope: head_dim ${hd} of ${x.describe()} must be even`);
-  if (!(theta > 0)) throw new Error(`rope: theta must be positive, got ${theta}`);
-  const { cos, sin } = rotaryTables(T, hd / 2, theta);
+  if (invFreq.length !== hd / 2)
+    throw new Error(`rope: ${invFreq.length} inverse frequencies for head_dim ${hd} (need ${hd / 2})`);
+  const { cos, sin } = rotaryTables(T, invFreq);
   const out = new Float32Array(x.size);
   rotate(x.data, out, B, T, H, hd, cos, sin, false);
   return record(new Tensor(out, x.shape), [x], (g) => {
