@@ -60,7 +60,7 @@ const log = (s) => process.stderr.write(`${s}\n`);
 
 // 1. the model
 log(`writing the ${args.size} model to ${dir} (once per size and seed)`);
-const config = writeRandomModel(dir, args.size, SEED, log);
+const config = writeRandomModel(dir, args.size, SEED, { gguf: !args['no-llama-cpp'], log });
 const weightBytes = 2 * parameterCount(config);
 
 // 2. the prompts

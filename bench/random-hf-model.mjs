@@ -167,15 +167,17 @@ function ggufMetadata(c, name) {
 }
 
 /**
- * Writes size `size` with `seed` to `dir` (HF folder) and `dir`/model.gguf, unless `dir`/bench-model.json
- * says they are there already. Returns the HF config.
+ * Writes size `size` with `seed` to `dir` (HF folder) and, when `gguf`, `dir`/model.gguf, unless
+ * `dir`/bench-model.json says they are there already. Returns the HF config.
  */
-export function writeRandomModel(dir, size, seed, log = () => {}) {
+export function writeRandomModel(dir, size, seed, { gguf = true, log = () => {} } = {}) {
   const c = SIZES[size];
   const stamp = path.join(dir, 'bench-model.json');
   const want = { size, seed, std: STD, config: c };
-  if (fs.existsSync(stamp) && JSON.stringify(JSON.parse(fs.readFileSync(stamp, 'utf8'))) === JSON.stringify(want))
-    return c;
+  if (fs.existsSync(stamp)) {
+    const { gguf: hasGguf, ...have } = JSON.parse(fs.readFileSync(stamp, 'utf8'));
+    if (JSON.stringify(have) === JSON.stringify(want) && (hasGguf || !gguf)) return c;
+  }
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const config = {
@@ -195,11 +197,13 @@ export function writeRandomModel(dir, size, seed, log = () => {}) {
   for (const f of ['tokenizer.json', 'tokenizer_config.json'])
     fs.copyFileSync(path.join(TOKENIZER_DIR, f), path.join(dir, f));
   const list = tensorList(c);
-  const gguf = openGguf(
-    path.join(dir, 'model.gguf'),
-    ggufMetadata(c, `prefdyn random ${size}`),
-    list.map((t) => ({ name: t.gguf, shape: t.shape, type: t.norm ? 'F32' : 'BF16' })),
-  );
+  const ggufFile = gguf
+    ? openGguf(
+        path.join(dir, 'model.gguf'),
+        ggufMetadata(c, `prefdyn random ${size}`),
+        list.map((t) => ({ name: t.gguf, shape: t.shape, type: t.norm ? 'F32' : 'BF16' })),
+      )
+    : undefined;
   const shards = []; // tensor names per written shard
   let current = [];
   let currentBytes = 0;
@@ -215,12 +219,14 @@ export function writeRandomModel(dir, size, seed, log = () => {}) {
     if (currentBytes > 0 && currentBytes + 2 * data.length > SHARD_BYTES) flush();
     current.push({ name: t.hf, shape: t.shape, data, dtype: 'BF16' });
     currentBytes += 2 * data.length;
-    const g = t.permuteHeads ? permutedRows(data, t.permuteHeads, t.shape[0], t.shape[1]) : data;
-    gguf.write(t.gguf, t.norm ? new Uint8Array(g.buffer) : bytesFromFloats('BF16', g));
+    if (ggufFile) {
+      const g = t.permuteHeads ? permutedRows(data, t.permuteHeads, t.shape[0], t.shape[1]) : data;
+      ggufFile.write(t.gguf, t.norm ? new Uint8Array(g.buffer) : bytesFromFloats('BF16', g));
+    }
     if (i % 40 === 0) log(`  ${i + 1}/${list.length} tensors`);
   }
   flush();
-  gguf.close();
+  ggufFile?.close();
   const weightMap = {};
   let totalBytes = 0;
   shards.forEach((names, k) => {
@@ -233,6 +239,6 @@ export function writeRandomModel(dir, size, seed, log = () => {}) {
     metadata: { total_size: totalBytes },
     weight_map: weightMap,
   });
-  writeJsonAtomic(stamp, want);
+  writeJsonAtomic(stamp, { ...want, gguf });
   return c;
 }
