@@ -31,8 +31,10 @@ async function processPrompt(ids) {
 
 await processPrompt(prompts[0]); // warm-up
 const t = performance.now();
+const cpu = process.cpuUsage(); // llama.cpp's threads belong to this process
 for (const ids of prompts) await processPrompt(ids);
 const ms = performance.now() - t;
+const used = process.cpuUsage(cpu);
 console.log(
   JSON.stringify({
     llama_cpp: llama.llamaCppRelease,
@@ -40,6 +42,7 @@ console.log(
     threads: context.currentThreads,
     load_ms: loadMs,
     prompt_ms: ms,
+    prompt_cpu_ms: (used.user + used.system) / 1000,
     prompt_tokens: prompts.reduce((n, p) => n + p.length, 0),
     peak_rss_mb: process.resourceUsage().maxRSS / 1024,
   }),

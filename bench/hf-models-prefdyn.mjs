@@ -33,10 +33,13 @@ const single = (p) => p.chosen.length === 1 && p.rejected.length === 1;
 // Tokens through the model when scoring p: the prompt (one forward), or prompt + response twice.
 const scoredTokens = (p) => (single(p) ? p.prompt.length : 2 * p.prompt.length + p.chosen.length + p.rejected.length);
 
+/** Wall and process CPU time (all threads) of fn, in ms. */
 function timed(fn) {
   const t = performance.now();
+  const cpu = process.cpuUsage();
   const value = fn();
-  return { ms: performance.now() - t, value };
+  const used = process.cpuUsage(cpu);
+  return { ms: performance.now() - t, cpuMs: (used.user + used.system) / 1000, value };
 }
 
 if (mode === 'forward') {
@@ -49,8 +52,10 @@ if (mode === 'forward') {
       threads: blasThreadCount(),
       load_ms: loadMs,
       embed_ms: embed.ms,
+      embed_cpu_ms: embed.cpuMs,
       embed_tokens: prompts.reduce((n, p) => n + p.length, 0),
       logprobs_ms: logprobs.ms,
+      logprobs_cpu_ms: logprobs.cpuMs,
       logprobs_tokens: pairs.reduce((n, p) => n + scoredTokens(p), 0),
       // for the agreement check against PyTorch's bf16 forward
       logp_chosen: logprobs.value.map((r) => r.logpChosen),
@@ -103,16 +108,18 @@ if (mode === 'forward') {
     optimizer.update(policy.params, 1e-5);
     losses.push(loss);
   };
-  const times = [];
-  for (let i = 0; i < steps + 1; i++) times.push(timed(step).ms); // the first is a warm-up
-  const timedSteps = times.slice(1).sort((a, b) => a - b);
+  const runs = [];
+  for (let i = 0; i < steps + 1; i++) runs.push(timed(step)); // the first is a warm-up
+  const times = runs.map((r) => r.ms);
+  const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(
     JSON.stringify({
       threads: blasThreadCount(),
       load_ms: loadMs,
       gradient_checkpointing: checkpointing,
       pairs: used.length,
-      step_ms: timedSteps[Math.floor(timedSteps.length / 2)],
+      step_ms: median(times.slice(1)),
+      step_cpu_ms: median(runs.slice(1).map((r) => r.cpuMs)),
       step_ms_all: times,
       step_tokens: used.reduce((n, p) => n + scoredTokens(p), 0),
       losses,

@@ -8,7 +8,7 @@
 //   4. prints the Markdown table for BENCHMARKS.md and the per-behaviour extrapolation.
 // Usage (after npm run build):
 //   node bench/hf-models.mjs [--size 0.5b|7b|smoke] [--dir DIR] [--prompts 16] [--batch 8] [--dpo-pairs 4]
-//        [--dpo-steps 2] [--behaviour NAME] [--no-torch] [--no-llama-cpp] [--no-dpo] [--json]
+//        [--dpo-steps 2] [--behaviour NAME] [--no-torch] [--no-llama-cpp] [--no-dpo] [--dpo-without-checkpointing] [--json]
 // Threads: prefdyn's BLAS threads (PREFDYN_THREADS, default the CPUs), given to PyTorch and llama.cpp too.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -50,6 +50,7 @@ const { values: args } = parseArgs({
     'no-torch': { type: 'boolean', default: false },
     'no-llama-cpp': { type: 'boolean', default: false },
     'no-dpo': { type: 'boolean', default: false },
+    'dpo-without-checkpointing': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -101,6 +102,7 @@ if (!args['no-llama-cpp'])
 if (!args['no-dpo']) {
   const steps = args['dpo-steps'];
   rows.prefdynDpo = prefdyn('dpo', args['dpo-pairs'], steps, '--gradient-checkpointing');
+  if (args['dpo-without-checkpointing']) rows.prefdynDpoKept = prefdyn('dpo', args['dpo-pairs'], steps);
   if (!args['no-torch'])
     rows.torchDpo = torch('dpo', args['dpo-pairs'], String(threads), steps, '--gradient-checkpointing');
 }
@@ -109,39 +111,42 @@ const loadAfter = os.loadavg()[0];
 // 4. the tables
 const fmt = (x, d = 0) => (x === undefined || x === null || Number.isNaN(x) ? '-' : x.toFixed(d));
 const rate = (row, key) => (row && !row.error ? (1000 * row[`${key}_tokens`]) / row[`${key}_ms`] : undefined);
-const ratio = (a, b) => (a !== undefined && b !== undefined ? a / b : undefined);
+const cpuRate = (row, key) => (row && !row.error ? (1000 * row[`${key}_tokens`]) / row[`${key}_cpu_ms`] : undefined);
 const lines = [
-  '| measurement | implementation | tokens | ms | tokens/s | peak RSS MB | prefdyn / other |',
-  '|---|---|---:|---:|---:|---:|---|',
+  '| measurement | implementation | tokens | wall ms | CPU ms | tokens/s | tokens per CPU-s | peak RSS MB | prefdyn / other: tokens/s (per CPU-s), peak RSS |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---|',
 ];
-function line(what, impl, row, key, other) {
+const both = (a, b) => (a && b && !a.error && !b.error ? [a, b] : undefined);
+/** prefdyn's rates over the other's (higher is faster), and its peak RSS over the other's. */
+function versus(p, pKey, o, oKey) {
+  if (!both(p, o)) return '';
+  const r = (f) => fmt(f(p, pKey) / f(o, oKey), 2);
+  return `${r(rate)}x (${r(cpuRate)}x), RSS ${fmt(p.peak_rss_mb / o.peak_rss_mb, 2)}x`;
+}
+function line(what, impl, row, key, other = '') {
   if (!row) return;
-  if (row.error) return lines.push(`| ${what} | ${impl} | failed: ${row.error.slice(-200)} | | | | |`);
+  if (row.error) return lines.push(`| ${what} | ${impl} | failed: ${row.error.slice(-200)} | | | | | | |`);
   lines.push(
-    `| ${what} | ${impl} | ${row[`${key}_tokens`]} | ${fmt(row[`${key}_ms`])} | ${fmt(rate(row, key), 1)} | ${fmt(row.peak_rss_mb)} | ${other ?? ''} |`,
+    `| ${what} | ${impl} | ${row[`${key}_tokens`]} | ${fmt(row[`${key}_ms`])} | ${fmt(row[`${key}_cpu_ms`])} | ${fmt(rate(row, key), 1)} | ${fmt(cpuRate(row, key), 1)} | ${fmt(row.peak_rss_mb)} | ${other} |`,
   );
 }
 const pf = rows.prefdynForward;
 const tf = rows.torchForward;
-const both = (a, b) => (a && b && !a.error && !b.error ? [a, b] : undefined);
-const rssRatio = both(pf, tf) ? pf.peak_rss_mb / tf.peak_rss_mb : undefined;
 for (const [key, what] of [
   ['embed', 'embed (no-grad forward, last-token hidden)'],
   ['logprobs', 'logprobs (forward + answer log-probs)'],
 ]) {
-  const vs = both(pf, tf) && `tokens/s ${fmt(ratio(rate(pf, key), rate(tf, key)), 2)}x, RSS ${fmt(rssRatio, 2)}x`;
-  line(what, 'prefdyn', pf, key, vs || undefined);
+  line(what, 'prefdyn', pf, key, versus(pf, key, tf, key));
   line(key, 'PyTorch bf16', tf, key);
 }
 const lc = rows.llamaCpp;
-if (lc)
-  line(
-    'prompt processing (one prompt at a time, last-token logits)',
-    'llama.cpp (node-llama-cpp 3.21.1, BF16 GGUF)',
-    lc,
-    'prompt',
-    both(pf, lc) ? `prefdyn logprobs tokens/s ${fmt(ratio(rate(pf, 'logprobs'), rate(lc, 'prompt')), 2)}x` : undefined,
-  );
+line(
+  'prompt processing (one prompt at a time, last-token logits)',
+  'llama.cpp (node-llama-cpp 3.21.1, BF16 GGUF)',
+  lc,
+  'prompt',
+  both(pf, lc) ? `prefdyn logprobs: ${versus(pf, 'logprobs', lc, 'prompt')}` : '',
+);
 const pd = rows.prefdynDpo;
 const td = rows.torchDpo;
 line(
@@ -149,11 +154,10 @@ line(
   'prefdyn',
   pd,
   'step',
-  both(pd, td)
-    ? `step time ${fmt(pd.step_ms / td.step_ms, 2)}x, RSS ${fmt(pd.peak_rss_mb / td.peak_rss_mb, 2)}x`
-    : undefined,
+  both(pd, td) ? `${versus(pd, 'step', td, 'step')}; step time ${fmt(pd.step_ms / td.step_ms, 2)}x` : '',
 );
 line('LoRA DPO step, same', 'PyTorch bf16, torch.utils.checkpoint', td, 'step');
+line('LoRA DPO step, same, activations kept', 'prefdyn', rows.prefdynDpoKept, 'step');
 
 // Agreement: prefdyn (float32 compute) against PyTorch (bf16 compute) on the same weights.
 let agreement = '';

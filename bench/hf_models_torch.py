@@ -140,9 +140,10 @@ def scored_tokens(p):
 
 
 def timed(fn):
-    t = time.perf_counter()
+    """(wall ms, process CPU ms over all threads, fn's value)."""
+    t, cpu = time.perf_counter(), time.process_time()
     v = fn()
-    return (time.perf_counter() - t) * 1e3, v
+    return (time.perf_counter() - t) * 1e3, (time.process_time() - cpu) * 1e3, v
 
 
 def main():
@@ -153,19 +154,19 @@ def main():
     torch.manual_seed(1)
     pairs = json.load(open(tokens_file))["pairs"]
     cfg = json.load(open(os.path.join(model_dir, "config.json")))
-    load_ms, w = timed(lambda: load_bf16(model_dir))
+    load_ms, _, w = timed(lambda: load_bf16(model_dir))
     model = Llama(cfg, w)
     peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # noqa: E731
     batches = [pairs[i : i + batch] for i in range(0, len(pairs), batch)]
     if mode == "forward":
         with torch.no_grad():
             last_hidden(model, [p["prompt"] for p in batches[0]])  # warm-up batch
-            embed_ms, rows = timed(lambda: [last_hidden(model, [p["prompt"] for p in b]) for b in batches])
-            lp_ms, lps = timed(lambda: [pair_logps(model, b) for b in batches])
+            embed_ms, embed_cpu_ms, rows = timed(lambda: [last_hidden(model, [p["prompt"] for p in b]) for b in batches])
+            lp_ms, lp_cpu_ms, lps = timed(lambda: [pair_logps(model, b) for b in batches])
         print(json.dumps({
             "torch": torch.__version__, "threads": torch.get_num_threads(), "load_ms": load_ms,
-            "embed_ms": embed_ms, "embed_tokens": sum(len(p["prompt"]) for p in pairs),
-            "logprobs_ms": lp_ms, "logprobs_tokens": sum(scored_tokens(p) for p in pairs),
+            "embed_ms": embed_ms, "embed_cpu_ms": embed_cpu_ms, "embed_tokens": sum(len(p["prompt"]) for p in pairs),
+            "logprobs_ms": lp_ms, "logprobs_cpu_ms": lp_cpu_ms, "logprobs_tokens": sum(scored_tokens(p) for p in pairs),
             "logp_chosen": [float(x) for c, _ in lps for x in c],
             "embedding_row0": [float(x) for x in rows[0][0, :8]],
             "peak_rss_mb": peak(),
@@ -202,12 +203,13 @@ def main():
         opt.step()
         losses.append(float(loss))
 
-    times = [timed(step)[0] for _ in range(steps + 1)]  # the first is a warm-up
-    timed_steps = sorted(times[1:])
+    runs = [timed(step) for _ in range(steps + 1)]  # the first is a warm-up
+    times = [r[0] for r in runs]
+    median = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
     print(json.dumps({
         "torch": torch.__version__, "threads": torch.get_num_threads(), "load_ms": load_ms,
         "gradient_checkpointing": checkpointing, "pairs": len(used),
-        "step_ms": timed_steps[len(timed_steps) // 2], "step_ms_all": times,
+        "step_ms": median(times[1:]), "step_cpu_ms": median([r[1] for r in runs[1:]]), "step_ms_all": times,
         "step_tokens": sum(scored_tokens(p) for p in used), "losses": losses, "peak_rss_mb": peak(),
     }))
 
