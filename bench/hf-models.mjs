@@ -166,8 +166,10 @@ if (both(pf, tf)) {
   agreement = `max |logp_chosen prefdyn - PyTorch bf16| = ${Math.max(...d).toFixed(4)} nats (bf16 activations in PyTorch)`;
 }
 
-// Per persona behaviour: embedding its ~1000 prompts, at prefdyn's measured embed rate scaled by the
-// forward FLOPs per token (2 x the non-embedding parameters; the lm_head is not applied for embeddings).
+// Per persona behaviour: embedding its ~1000 prompts, at prefdyn's embed rate scaled by the forward FLOPs
+// per token (2 x the non-embedding parameters; the lm_head is not applied for embeddings). Two rates:
+// the wall-clock one measured here, and a quiet machine's estimated as threads x tokens per CPU-second
+// (what the threads would do with a core each; on a loaded machine the wall rate is the scheduler's).
 const trunkParams = (c) => {
   const d = c.hidden_size;
   const hd = d / c.num_attention_heads;
@@ -179,14 +181,17 @@ const extrapolation = [];
 const embedRate = rate(pf, 'embed');
 if (embedRate !== undefined) {
   const base = trunkParams(config);
+  const minutes = (r) => (PROMPTS_PER_BEHAVIOUR * meanPromptTokens) / r / 60;
   for (const [name, c] of [
     ['0.5B (Qwen2.5-0.5B shapes)', SIZES['0.5b']],
     ['1.5B (Qwen2.5-1.5B shapes)', QWEN_1_5B],
     ['7B (Llama-2-7B shapes)', SIZES['7b']],
   ]) {
-    const r = (embedRate * base) / trunkParams(c);
-    const minutes = (PROMPTS_PER_BEHAVIOUR * meanPromptTokens) / r / 60;
-    extrapolation.push(`| ${name} | ${fmt((2 * trunkParams(c)) / 1e9, 2)} | ${fmt(r, 1)} | ${fmt(minutes, 1)} |`);
+    const scale = base / trunkParams(c);
+    const [wall, quiet] = [embedRate * scale, threads * cpuRate(pf, 'embed') * scale];
+    extrapolation.push(
+      `| ${name} | ${fmt((2 * trunkParams(c)) / 1e9, 2)} | ${fmt(wall, 1)} | ${fmt(minutes(wall), 1)} | ${fmt(quiet, 1)} | ${fmt(minutes(quiet), 1)} |`,
+    );
   }
 }
 
@@ -216,7 +221,9 @@ if (args.json) {
     console.log(
       "\nPer persona behaviour (embedding ~1000 prompts at this prompt length), from prefdyn's embed rate scaled by forward FLOPs per token:\n",
     );
-    console.log('| model | forward GFLOP/token | tokens/s | minutes per behaviour |\n|---|---:|---:|---:|');
+    console.log(
+      `| model | forward GFLOP/token | tokens/s, as measured | minutes per behaviour | tokens/s, quiet ${threads} cores (est.) | minutes per behaviour |\n|---|---:|---:|---:|---:|---:|`,
+    );
     console.log(extrapolation.join('\n'));
   }
 }
