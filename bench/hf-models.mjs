@@ -207,6 +207,10 @@ if (args.json) {
   console.log(
     `machine: ${machine}; threads ${threads} for every implementation; load average ${fmt(loadBefore, 1)} before, ${fmt(loadAfter, 1)} after`,
   );
+  if (Math.max(loadBefore, loadAfter) > os.availableParallelism())
+    console.log(
+      'the machine was shared with other jobs (load above its CPU count): the ratios were measured side by side in this one run; compare them and CPU time, not wall times across runs',
+    );
   console.log(
     `prompts: the first ${asLists.length} of persona:${args.behaviour}, mean ${fmt(meanPromptTokens, 1)} tokens (the bundled tokenizer); batches of ${batch}`,
   );
