@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { childRow } from './child-row.mjs';
 import { benchKernels, formatKernelTable } from './kernels.mjs';
 import { BENCH_MODEL } from './step.mjs';
 import { blasThreadCount, loadNativeKernels } from '../dist/src/tensor/kernels/native/load.js';
@@ -17,15 +18,6 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 // Debian's python3-torch lives with the system python; the first python3 on PATH may lack it.
 const TORCH_PYTHON = process.env.PREFDYN_BENCH_PYTHON ?? '/usr/bin/python3';
 const flags = new Set(process.argv.slice(2));
-
-/** Runs a child that prints one JSON line; the row, or {error} saying why there is none. */
-function childRow(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: process.env, maxBuffer: 16 << 20 });
-  const last = (r.stdout ?? '').trim().split('\n').pop();
-  if (r.status === 0 && last) return JSON.parse(last);
-  const why = r.error?.message ?? (r.stderr ?? '').trim().split('\n').pop() ?? `exit ${r.status}`;
-  return { error: `${cmd} ${args.join(' ')}: ${why}` };
-}
 
 function torchAvailable() {
   return existsSync(TORCH_PYTHON) && spawnSync(TORCH_PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;

@@ -203,7 +203,14 @@ test('a LoRA step on a BF16 base keeps every base weight 16-bit and trains F32 a
     { prompt: Int32Array.of(1, 2, 3), chosen: Int32Array.of(4), rejected: Int32Array.of(5) },
     { prompt: Int32Array.of(6, 7), chosen: Int32Array.of(8, 9), rejected: Int32Array.of(10) },
   ];
-  const policy = modelPolicy({ model, tokens, adapter, description: '', save: async () => {} });
+  const policy = modelPolicy({
+    model,
+    tokens,
+    adapter,
+    description: '',
+    save: async () => {},
+    gradientCheckpointing: false,
+  });
   policy.logps([0, 1], true, new Rng(1));
   policy.backward(Float64Array.of(1, -1), Float64Array.of(-1, 1));
   assert.equal(policy.weightNorms()['weights/unembed_delta_norm'], 0);

@@ -46,20 +46,21 @@ export class Gemma extends LlamaLayoutLM<GemmaConfig> {
     );
     for (let l = 0; l < c.numHiddenLayers; l++) {
       const p = `model.layers.${l}`;
-      const attn = this.attention(l, this.norm(`${p}.input_layernorm`, x), invFreq, B, T, opts);
-      if (c.arch === 'gemma2') {
-        x = add(x, this.norm(`${p}.post_attention_layernorm`, attn));
-        x = add(
-          x,
-          this.norm(
-            `${p}.post_feedforward_layernorm`,
-            this.mlp(p, this.norm(`${p}.pre_feedforward_layernorm`, x), opts),
-          ),
-        );
-      } else {
-        x = add(x, attn);
-        x = add(x, this.mlp(p, this.norm(`${p}.post_attention_layernorm`, x), opts));
-      }
+      x = this.layer(x, opts, (x) => {
+        const attn = this.attention(l, this.norm(`${p}.input_layernorm`, x), invFreq, B, T, opts);
+        if (c.arch === 'gemma2') {
+          const h = add(x, this.norm(`${p}.post_attention_layernorm`, attn));
+          return add(
+            h,
+            this.norm(
+              `${p}.post_feedforward_layernorm`,
+              this.mlp(p, this.norm(`${p}.pre_feedforward_layernorm`, h), opts),
+            ),
+          );
+        }
+        const h = add(x, attn);
+        return add(h, this.mlp(p, this.norm(`${p}.post_attention_layernorm`, h), opts));
+      });
     }
     return this.norm('model.norm', x); // [B,T,d]
   }

@@ -56,14 +56,14 @@ export class GptNeox extends CausalLM {
     let x = embedding(this.param('gpt_neox.embed_in.weight'), ids, [B, T]); // [B,T,d]
     for (let l = 0; l < c.numHiddenLayers; l++) {
       const p = `gpt_neox.layers.${l}`;
-      const attn = this.attention(p, this.norm(`${p}.input_layernorm`, x), invFreq, B, T, opts);
-      if (c.useParallelResidual) {
-        // HF: mlp_output + attn_output + hidden_states, ln2 reading the layer's input
-        x = add(add(this.mlp(p, this.norm(`${p}.post_attention_layernorm`, x), opts), attn), x);
-      } else {
-        x = add(attn, x);
-        x = add(this.mlp(p, this.norm(`${p}.post_attention_layernorm`, x), opts), x);
-      }
+      x = this.layer(x, opts, (x) => {
+        const attn = this.attention(p, this.norm(`${p}.input_layernorm`, x), invFreq, B, T, opts);
+        // Parallel (HF): mlp_output + attn_output + hidden_states, ln2 reading the layer's input.
+        if (c.useParallelResidual)
+          return add(add(this.mlp(p, this.norm(`${p}.post_attention_layernorm`, x), opts), attn), x);
+        const h = add(attn, x);
+        return add(this.mlp(p, this.norm(`${p}.post_attention_layernorm`, h), opts), h);
+      });
     }
     return this.norm('gpt_neox.final_layer_norm', x); // [B,T,d]
   }

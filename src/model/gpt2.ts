@@ -46,8 +46,10 @@ export class Gpt2 extends CausalLM {
     ); // [B,T,d]
     for (let l = 0; l < c.numHiddenLayers; l++) {
       const p = `h.${l}`;
-      x = add(x, this.attention(p, this.norm(`${p}.ln_1`, x), B, T, opts));
-      x = add(x, this.mlp(p, this.norm(`${p}.ln_2`, x), opts));
+      x = this.layer(x, opts, (x) => {
+        const h = add(x, this.attention(p, this.norm(`${p}.ln_1`, x), B, T, opts));
+        return add(h, this.mlp(p, this.norm(`${p}.ln_2`, h), opts));
+      });
     }
     return this.norm('ln_f', x); // [B,T,d]
   }

@@ -22,9 +22,13 @@ export class Llama extends LlamaLayoutLM<LlamaConfig> {
     let x = embedding(this.param('model.embed_tokens.weight'), ids, [B, T]); // [B,T,d]
     for (let l = 0; l < c.numHiddenLayers; l++) {
       const p = `model.layers.${l}`;
-      const h = rmsnorm(x, this.param(`${p}.input_layernorm.weight`), c.rmsNormEps);
-      x = add(x, this.attention(p, h, invFreq, B, T, opts));
-      x = add(x, this.mlp(p, rmsnorm(x, this.param(`${p}.post_attention_layernorm.weight`), c.rmsNormEps), opts));
+      x = this.layer(x, opts, (x) => {
+        const h = add(
+          x,
+          this.attention(p, rmsnorm(x, this.param(`${p}.input_layernorm.weight`), c.rmsNormEps), invFreq, B, T, opts),
+        );
+        return add(h, this.mlp(p, rmsnorm(h, this.param(`${p}.post_attention_layernorm.weight`), c.rmsNormEps), opts));
+      });
     }
     return rmsnorm(x, this.param('model.norm.weight'), c.rmsNormEps); // [B,T,d]
   }

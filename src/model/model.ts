@@ -3,6 +3,7 @@
 // the lm_head. Llama and GPT-2 differ only in their blocks; the projections, the optional LoRA adapter,
 // and the "logits only where needed" logic live here once.
 import { Tensor } from '../tensor/tensor.js';
+import { checkpoint } from '../tensor/autograd.js';
 import { add, gatherRows, linear, matmul, reshape } from '../tensor/ops/index.js';
 import type { HalfStorage } from '../tensor/half.js';
 import type { Rng } from '../util/rng.js';
@@ -18,6 +19,11 @@ export interface ForwardOptions {
    * or flat positions b*T + t, giving [M,V] (single-token answers: the last prompt position only).
    */
   logits?: 'all' | 'none' | Int32Array;
+  /**
+   * Keep only each layer's input for the backward pass and recompute the layer's activations there
+   * (Hugging Face's gradient_checkpointing): less memory for about one more forward pass.
+   */
+  gradientCheckpointing?: boolean;
 }
 
 export interface ForwardResult {
@@ -136,6 +142,11 @@ export abstract class CausalLM {
     const t = this.weights.get(name);
     if (!t) throw new Error(`model has no parameter "${name}"`);
     return t;
+  }
+
+  /** One transformer layer, x [B,T,d] -> [B,T,d], checkpointed when opts.gradientCheckpointing. */
+  protected layer(x: Tensor, opts: ForwardOptions, fn: (x: Tensor) => Tensor): Tensor {
+    return opts.gradientCheckpointing ? checkpoint(x, fn, opts.rng) : fn(x);
   }
 
   /** x [..., in] -> [..., out] through the projection at `path` (+ bias if the checkpoint has one, + adapter). */

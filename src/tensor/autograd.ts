@@ -4,6 +4,7 @@
 // the saved activations, and the gradient of the intermediate output) as soon as it has run. The tape
 // is then empty, so nothing recorded in one training step survives into the next; resetTape() discards
 // a forward pass that will not be differentiated.
+import type { Rng } from '../util/rng.js';
 import { Tensor, uninitialisedFloats } from './tensor.js';
 
 /** Adds d(loss)/d(inputs) into the inputs' gradients, given d(loss)/d(output). */
@@ -107,11 +108,58 @@ export function backward(loss: Tensor): void {
   }
   const nodes = tape;
   tape = [];
-  loss.grad = Float32Array.of(1);
-  // pop() drops each node, its closure and the activations it saved as soon as it has run.
+  runBackward(nodes, loss, Float32Array.of(1));
+}
+
+/** Runs recorded nodes in reverse from `output`'s gradient g; pop() drops each node (and what it saved) once run. */
+function runBackward(nodes: Node[], output: Tensor, g: Float32Array): void {
+  output.grad = g;
   for (let node = nodes.pop(); node !== undefined; node = nodes.pop()) {
-    const g = node.output.grad;
-    if (g !== null) node.backward(g);
+    const gNode = node.output.grad;
+    if (gNode !== null) node.backward(gNode);
     node.output.grad = null;
   }
+}
+
+/** fn(x) recorded on a tape of its own, which the caller gets back; the outer tape is left as it was. */
+function recordedApart(fn: (x: Tensor) => Tensor, x: Tensor): { y: Tensor; nodes: Node[] } {
+  const outer = tape;
+  tape = [];
+  try {
+    const y = fn(x);
+    return { y, nodes: tape };
+  } finally {
+    tape = outer;
+  }
+}
+
+/**
+ * y = fn(x) with gradient checkpointing (Hugging Face's gradient_checkpointing, torch.utils.checkpoint):
+ * the tape keeps one node holding x instead of fn's activations; backward runs fn again, recorded, and
+ * differentiates that. Parameters fn reads (closures) get their gradients then. fn must compute the same
+ * values twice: `rng` (dropout) is rewound to its state before the first run for the second, and put
+ * back after. x: any shape; y: fn's.
+ */
+export function checkpoint(x: Tensor, fn: (x: Tensor) => Tensor, rng?: Rng): Tensor {
+  if (!gradEnabled) return fn(x);
+  const rngBefore = rng?.getState();
+  const first = recordedApart(fn, x); // its nodes are dropped here: only x and y stay
+  // Nothing in fn needs a gradient: nothing to recompute.
+  if (!recordedOutputs.has(first.y)) return first.y;
+  const out = new Tensor(first.y.data, first.y.shape, { requiresGrad: true });
+  recordedOutputs.add(out);
+  tape.push({
+    output: out,
+    backward: (g) => {
+      const input = new Tensor(x.data, x.shape, { requiresGrad: x.requiresGrad });
+      const rngAfter = rng?.getState();
+      if (rngBefore) rng!.setState(rngBefore);
+      const again = recordedApart(fn, input);
+      if (rngAfter) rng!.setState(rngAfter);
+      if (!recordedOutputs.has(again.y)) throw new Error('checkpoint: the recomputation recorded nothing');
+      runBackward(again.nodes, again.y, g);
+      if (input.grad !== null) accumulateGrad(x, input.grad);
+    },
+  });
+  return out;
 }

@@ -41,6 +41,8 @@ export interface TrainConfig {
   max_grad_norm: number;
   batch_size: number;
   gradient_accumulation_steps: number;
+  /** Recompute each layer's activations in the backward pass instead of keeping them (full and lora). */
+  gradient_checkpointing: boolean;
   epochs: number;
   /** Optimizer updates; 0 = derived from epochs. */
   steps: number;
@@ -125,6 +127,11 @@ export const OPTION_DEFS: OptionDef[] = [
     rule: { min: 1 },
     help: 'micro-batches per update; times --batch-size, the effective batch',
     origin: 'effective 128, paper',
+  },
+  {
+    key: 'gradient_checkpointing',
+    kind: 'boolean',
+    help: "recompute each layer's activations in the backward pass instead of keeping them: less memory, one more forward (full and lora)",
   },
   { key: 'epochs', kind: 'number', rule: { gt: 0 }, help: 'passes over the training split', origin: 'paper' },
   {
@@ -223,6 +230,7 @@ function defaults(c: Partial<TrainConfig>): Omit<TrainConfig, 'model' | 'data' |
     max_grad_norm: lastLayer ? 0 : 1.0,
     batch_size: lastLayer ? 128 : 8,
     gradient_accumulation_steps: lastLayer ? 1 : 16,
+    gradient_checkpointing: false,
     epochs: 1,
     steps: lastLayer ? 100 : 0,
     eval_every: 10,

@@ -4,8 +4,7 @@
 import { backward, noGrad, resetTape } from '../tensor/autograd.js';
 import { add, mul, narrow, sum } from '../tensor/ops/index.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { Rng } from '../util/rng.js';
-import type { CausalLM } from '../model/model.js';
+import type { CausalLM, ForwardOptions } from '../model/model.js';
 import type { LoraAdapter } from '../model/lora.js';
 import { nextTokenLogProbs, responseLogProbs, type PairTokens } from '../model/logprobs.js';
 import { deltaNorm, type TrainParam } from './gradients.js';
@@ -24,6 +23,8 @@ export interface ModelPolicyOptions {
   initial?: Map<string, Float32Array>;
   save(dir: string): Promise<void>;
   description: string;
+  /** Recompute each layer's activations in the backward pass (--gradient-checkpointing). */
+  gradientCheckpointing: boolean;
 }
 
 /** "model.layers.3.mlp.up_proj.weight" -> "layers.3"; "h.0.attn.c_attn.weight" -> "h.0"; else undefined. */
@@ -38,11 +39,9 @@ export function layerOf(name: string): string | undefined {
 function scorePairs(
   model: CausalLM,
   tokens: PairTokens[],
-  training: boolean,
-  rng: Rng,
+  opts: ForwardOptions,
   logitSums: Float64Array,
 ): { chosen: Tensor; rejected: Tensor } {
-  const opts = { training, rng };
   const n = tokens.length;
   if (tokens.every((t) => t.chosen.length === 1 && t.rejected.length === 1)) {
     const [chosen, rejected] = nextTokenLogProbs(
@@ -86,8 +85,8 @@ export function modelPolicy(o: ModelPolicyOptions): Policy {
       const n = tokens.length;
       const sums = new Float64Array(2 * n);
       const out = training
-        ? scorePairs(o.model, tokens, true, rng, sums)
-        : noGrad(() => scorePairs(o.model, tokens, false, rng, sums));
+        ? scorePairs(o.model, tokens, { training, rng, gradientCheckpointing: o.gradientCheckpointing }, sums)
+        : noGrad(() => scorePairs(o.model, tokens, { training, rng }, sums));
       kept = training ? out : undefined;
       return {
         chosen: Float64Array.from(out.chosen.data),

@@ -225,6 +225,7 @@ export async function setupRun(c: TrainConfig, loaded: RunPairs, checkpoint?: st
       adapter,
       description: `lora: r=${c.lora_r} alpha=${c.lora_alpha} on ${c.lora_targets.join(',')}`,
       save: async (dir) => adapter.write(dir, c.model),
+      gradientCheckpointing: c.gradient_checkpointing,
     });
     return { pairs, data: data(ref.chosen, ref.rejected), policy, notes, truncation };
   }
@@ -239,6 +240,7 @@ export async function setupRun(c: TrainConfig, loaded: RunPairs, checkpoint?: st
     initial,
     description: `full: all ${policyModel.params().size} tensors`,
     save: async (dir) => saveCheckpoint(dir, base.config, weightsOf(policyModel), c.model, { dtype }),
+    gradientCheckpointing: c.gradient_checkpointing,
   });
   return { pairs, data: data(ref.chosen, ref.rejected), policy, notes, truncation };
 }
