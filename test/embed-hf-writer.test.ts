@@ -1,9 +1,11 @@
 // scripts/embed_hf.py's writer (pure torch: the part that runs without transformers) writes files that
 // prefdyn's embeddings reader (contract 3) accepts, F32 and BF16, with the values and rows it was given.
-// Skipped where python3 with torch is not installed.
+// Skipped where python3 with torch is not installed, except in CI (CI=true) on a machine with apt-get,
+// where .ci/run installs Debian's python3-torch and a missing torch is a failure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot, runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/temp.js';
@@ -26,6 +28,11 @@ x = torch.tensor([[((i * d + k) % 97) / 8 - 6 for k in range(d)] for i in range(
 rows = [{"id": f"p{i}", "group": "ab"[i % 2], "label": 1 if (i // 2) % 2 == 0 else -1} for i in range(n)]
 embed_hf.write_embeddings(sys.argv[2], x, rows, sys.argv[3], {"position": "prompt", "model": "m"})
 `;
+
+const hasAptGet = ['/usr/bin/apt-get', '/bin/apt-get'].some((p) => fs.existsSync(p));
+if (!hasTorch && process.env.CI === 'true' && hasAptGet)
+  test('CI with apt-get must run the embed_hf.py writer test', () =>
+    assert.fail(`${python} has no torch; .ci/run installs python3-torch`));
 
 test(
   "embed_hf.py's writer output is read by prefdyn analyze, F32 and BF16",
