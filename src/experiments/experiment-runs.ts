@@ -27,8 +27,17 @@ export function lastLayerRun(
   });
 }
 
-/** LoRA DPO of ctx.model on `data` at the profile's alignment settings into `dir`. */
-export function loraRun(ctx: ExperimentContext, dir: string, data: string, seed = ctx.seed): Promise<FinishedRun> {
+/**
+ * LoRA DPO of ctx.model on `data` at the profile's alignment settings into `dir`, with `effectiveBatch`
+ * pairs a step (a multiple of the micro-batch; default alignment's).
+ */
+export function loraRun(
+  ctx: ExperimentContext,
+  dir: string,
+  data: string,
+  seed = ctx.seed,
+  effectiveBatch = ctx.profile.align.effectiveBatch,
+): Promise<FinishedRun> {
   const { profile } = ctx;
   return trainRun({
     dir,
@@ -39,7 +48,7 @@ export function loraRun(ctx: ExperimentContext, dir: string, data: string, seed 
     lr: profile.align.lr,
     beta: profile.beta,
     batchSize: profile.align.microBatch,
-    gradientAccumulationSteps: profile.align.effectiveBatch / profile.align.microBatch,
+    gradientAccumulationSteps: effectiveBatch / profile.align.microBatch,
     evalEvery: profile.align.evalEvery,
     seed,
     tokenize: ctx.tokenize,

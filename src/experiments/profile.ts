@@ -14,6 +14,8 @@ export interface Profile {
   lastLayer: { steps: number; batchSize: number; evalEvery: number; lrScale: number };
   /** Experiment (c)'s alignment: LoRA DPO (r 8, alpha 32, dropout 0.05 on q_proj, v_proj: the paper's). */
   align: { steps: number; lr: number; microBatch: number; effectiveBatch: number; evalEvery: number };
+  /** Experiment (a)'s LoRA runs of one behaviour each: alignment's settings but this effective batch. */
+  loraAlone: { effectiveBatch: number };
   /** Experiment (c)'s two flipped runs; last-layer runs use the lr of (a), LoRA runs align.lr. */
   flip: { mode: Extract<TrainMode, 'last-layer' | 'lora'>; steps: number };
   /** Bootstrap replicates of the analysis and of the correlations. */
@@ -26,6 +28,8 @@ const QUICK: Profile = {
   beta: 0.01,
   lastLayer: { steps: 100, batchSize: 128, evalEvery: 10, lrScale: 1 },
   align: { steps: 20, lr: 1e-2, microBatch: 8, effectiveBatch: 128, evalEvery: 5 },
+  // Ten LoRA runs at 128 pairs a step would take npm start past 5 minutes on 2 cores.
+  loraAlone: { effectiveBatch: 32 },
   flip: { mode: 'last-layer', steps: 100 },
   bootstrap: 200,
 };
@@ -34,6 +38,7 @@ const FULL: Profile = {
   ...QUICK,
   name: 'full',
   align: { ...QUICK.align, steps: 100, lr: 3e-3, evalEvery: 10 },
+  loraAlone: { effectiveBatch: 128 },
   flip: { mode: 'lora', steps: 50 },
   bootstrap: 1000,
 };
@@ -74,5 +79,6 @@ export function fitBatches(p: Profile, trainPairs: number): Profile {
     ...p,
     lastLayer: { ...p.lastLayer, batchSize: Math.min(p.lastLayer.batchSize, trainPairs) },
     align: { ...p.align, microBatch, effectiveBatch },
+    loraAlone: { effectiveBatch: Math.min(effectiveBatch, p.loraAlone.effectiveBatch) },
   };
 }

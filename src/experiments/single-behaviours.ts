@@ -160,7 +160,9 @@ export async function singleBehaviours(ctx: ExperimentContext): Promise<SingleBe
         const data = ctx.data.source([b], b);
         const runDir = path.join(seedDir, b);
         const run =
-          mode === 'lora' ? await loraRun(ctx, runDir, data, s) : await lastLayerRun(ctx, runDir, data, lr, s);
+          mode === 'lora'
+            ? await loraRun(ctx, runDir, data, s, profile.loraAlone.effectiveBatch)
+            : await lastLayerRun(ctx, runDir, data, lr, s);
         // Each run holds one behaviour (and "all"): together they are the series of independent runs.
         for (const split of ['train', 'test'] as const) series.get(split)!.set(b, run.series.get(split)!.get(b) ?? []);
         dirs.set(b, path.relative(ctx.out, run.dir));

@@ -42,7 +42,7 @@ export function reproduceMarkdown(s: ReproduceSummary): string {
     '',
     '## (a) Single behaviours across distinguishability',
     '',
-    `Each behaviour trained alone, per mode and seed: last-layer DPO with plain SGD at lr ${a.lr} for ${p.lastLayer.steps} steps (batch ${p.lastLayer.batchSize}); LoRA DPO at lr ${p.align.lr} for ${p.align.steps} steps of ${p.align.effectiveBatch} pairs. Predictors from the base model's prompt embeddings at --position ${a.embedding_position} (\`${a.analysis}\`). Observed values are of the ${a.headline.mode} runs, averaged over seeds. Rank 1 = predicted fastest.`,
+    `Each behaviour trained alone, per mode and seed: last-layer DPO with plain SGD at lr ${a.lr} for ${p.lastLayer.steps} steps (batch ${p.lastLayer.batchSize}); LoRA DPO at lr ${p.align.lr} for ${p.align.steps} steps of ${p.loraAlone.effectiveBatch} pairs. Predictors from the base model's prompt embeddings at --position ${a.embedding_position} (\`${a.analysis}\`). Observed values are of the ${a.headline.mode} runs, averaged over seeds. Rank 1 = predicted fastest.`,
     '',
     table(
       [
