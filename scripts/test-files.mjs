@@ -15,7 +15,17 @@ export function allTests() {
     .map((f) => path.join('dist', 'test', f));
 }
 
-/** The engine's tests: tensors, gradients, models against PyTorch, LoRA, log-probs. */
-export const engineTests = ['tensor', 'tensor-ops', 'gradcheck', 'parity', 'lora', 'model-logprobs'].map((n) =>
-  path.join('dist', 'test', `${n}.test.js`),
-);
+/** The engine's tests: tensors, gradients, every family against PyTorch, 16-bit weights, checkpointed layers, LoRA, log-probs. */
+export const engineTests = [
+  'tensor',
+  'tensor-ops',
+  'gradcheck',
+  'parity',
+  'parity-llama-family',
+  'rope-scaling',
+  'model-families',
+  'half-weights',
+  'gradient-checkpointing',
+  'lora',
+  'model-logprobs',
+].map((n) => path.join('dist', 'test', `${n}.test.js`));
