@@ -21,7 +21,7 @@ import torch.nn.functional as F
 import torch.utils.checkpoint
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "parity"))
-from reference_models import rope_cos_sin, rotate_half  # noqa: E402
+from reference_models import default_inv_freq, rope_cos_sin, rotate_half  # noqa: E402
 
 BETA = 0.1
 
@@ -92,7 +92,7 @@ class Llama:
 
     def hidden(self, ids, checkpointing=False):  # ids [B,T] -> [B,T,d] after the final norm
         x = self.w["model.embed_tokens.weight"][ids]
-        cos, sin = rope_cos_sin(ids.shape[1], self.hd, self.c["rope_theta"], x.dtype)
+        cos, sin = rope_cos_sin(ids.shape[1], default_inv_freq(self.c["rope_theta"], self.hd), x.dtype)
         for l in range(self.c["num_hidden_layers"]):
             if checkpointing:
                 x = torch.utils.checkpoint.checkpoint(self.layer, l, x, cos, sin, use_reentrant=False)

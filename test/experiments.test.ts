@@ -90,6 +90,15 @@ test("independent runs: compareRun predicts each behaviour's solo velocity cc[b]
   // Trained together (shares 0.1, 0.3, 0.6) the cross terms count: a = 1(0.1) + 5(0.3) = 1.6, b = 5(0.1) + 2(0.3) = 1.1, c = 3(0.6) = 1.8.
   const joint = compareRun(analysis, series, { k: 1, bootstrap: 0, seed: 1 });
   joint.groups.forEach((g, i) => assert.ok(Math.abs(g.margin_velocity - [1.6, 1.1, 1.8][i]!) < 1e-12, g.group));
+  // A run on a subset (prioritisation's unequal pairs) gives its own counts: shares 0.6, 0.3, 0.1 make
+  // a = 1(0.6) + 5(0.3) = 2.1, b = 5(0.6) + 2(0.3) = 3.6, c = 3(0.1) = 0.3.
+  const counts = new Map([
+    ['a', 600],
+    ['b', 300],
+    ['c', 100],
+  ]);
+  const subset = compareRun(analysis, series, { k: 1, bootstrap: 0, seed: 1, counts });
+  subset.groups.forEach((g, i) => assert.ok(Math.abs(g.margin_velocity - [2.1, 3.6, 0.3][i]!) < 1e-12, g.group));
 });
 
 test('prioritisation pairs: the closest, median and farthest Delta gaps, then two with unequal sizes', () => {

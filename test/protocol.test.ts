@@ -49,6 +49,9 @@ test('a protocol file replaces the keys it has; bad keys and values are one-line
     assert.deepEqual(p.decision, { ...DECISION_RULE, alpha: 0.01 });
     assert.deepEqual(p.verdict, { mode: 'last-layer', predictor: 'delta', measures: ['final_test_loss'] });
     assert.deepEqual(p.predictors, protocolFor('full', 1).predictors, 'missing keys keep the built-in values');
+    // The verdict rests on the LoRA runs whatever the order the modes are listed in.
+    fs.writeFileSync(file, 'modes: [lora, last-layer]\n');
+    assert.equal(protocolFor('quick', 1, file).verdict.mode, 'lora');
 
     const cases: [string, string][] = [
       [

@@ -91,4 +91,6 @@ test('the decision rule: supported, not supported and undecided each reachable',
   assert.deepEqual(pairwiseVerdict(0, 6), { decision: 'not supported', p_value: 1 });
   assert.equal(pairwiseVerdict(5, 6).decision, 'undecided', 'p = 7/64');
   assert.equal(pairwiseVerdict(2, 2).decision, 'undecided', 'two pairs can never reach p < 0.05');
+  // A protocol's alpha applies to sign tests too: 6 of 6 (p = 1/64) is not below 0.01.
+  assert.equal(pairwiseVerdict(6, 6, { alpha: 0.01, minimum_rho: 0.3, permutations: 99 }).decision, 'undecided');
 });

@@ -34,6 +34,8 @@ test('paired t-test of [1, 2, 3]: t = 2 sqrt(3), df 2, p = 1/2 - t / (2 sqrt(2 +
   for (const [d, why] of [
     [[1], 'undefined: fewer than 2 seeds'],
     [[2, 2], 'undefined: the differences do not vary'],
+    // Equal differences whose mean does not round exactly: a 1e-17 spread must not give p = 0.
+    [[0.1, 0.1, 0.1], 'undefined: the differences do not vary'],
     [[1, -Infinity], 'undefined: a value is not finite'],
   ] as const) {
     const u = pairedTTest(d);

@@ -41,6 +41,8 @@ export interface CompareOptions {
   seed: number;
   /** The decision rule's thresholds; DECISION_RULE unless a protocol fixes others. */
   rule?: DecisionRule;
+  /** Pairs per group in the run when it trained on fewer than the analysis counted (a subset); the mix shares use them. */
+  counts?: ReadonlyMap<string, number>;
 }
 
 /** The predictors correlated with observed speed; the verdicts use margin_velocity. */
@@ -178,7 +180,7 @@ export function compareRun(analysis: AnalysisInput, series: RunSeries, options: 
   const idx = groups.map((g) => analysis.gram.groups.indexOf(g));
   const sub = (m: number[][]) => idx.map((i) => idx.map((j) => m[i]![j]!));
   const byName = new Map(analysis.groups.map((g) => [g.group, g]));
-  const counts = groups.map((g) => byName.get(g)!.n_pos + byName.get(g)!.n_neg);
+  const counts = groups.map((g) => options.counts?.get(g) ?? byName.get(g)!.n_pos + byName.get(g)!.n_neg);
   const velocity = marginVelocity(
     sub(analysis.gram.cc),
     mixWeights(
@@ -209,7 +211,7 @@ export function compareRun(analysis: AnalysisInput, series: RunSeries, options: 
     if (scores.some((x) => x === null)) continue; // an analysis of an older version, or a degenerate group
     for (const m of MEASURES) correlations.push(correlate(predictor, scores as number[], m.name, observed, options));
   }
-  const priority = MEASURES.map((m) => priorityCheck(groups, gap, observed, m.name));
+  const priority = MEASURES.map((m) => priorityCheck(groups, gap, observed, m.name, options.rule ?? DECISION_RULE));
   const rank = ranksOf(velocity);
   const findings = [
     ...correlations.filter((c) => c.predictor === 'margin_velocity').map((c) => c.verdict),
@@ -337,6 +339,7 @@ function priorityCheck(
   gap: number[][],
   observed: readonly ObservedGroup[],
   measure: string,
+  rule: DecisionRule,
 ): PriorityCheck {
   const pairs: PriorityCheck['pairs'] = [];
   let decided = 0;
@@ -356,7 +359,7 @@ function priorityCheck(
       pairs.push({ first: groups[first]!, second: groups[second]!, gap: Math.abs(g), came_true: cameTrue });
     }
   }
-  const { decision, p_value } = pairwiseVerdict(hits, decided);
+  const { decision, p_value } = pairwiseVerdict(hits, decided, rule);
   return { measure, decided, hits, p_value, decision, pairs };
 }
 

@@ -50,14 +50,14 @@ export function correlationVerdict(
 }
 
 /** Pairwise predictions: sign tests both ways, came true more often than chance, or less often. */
-export function pairwiseVerdict(hits: number, decided: number): { decision: Verdict; p_value: number } {
+export function pairwiseVerdict(
+  hits: number,
+  decided: number,
+  rule: DecisionRule = DECISION_RULE,
+): { decision: Verdict; p_value: number } {
   const forward = signTest(hits, decided);
   const backward = signTest(decided - hits, decided);
   const decision =
-    forward.p_value < DECISION_RULE.alpha
-      ? 'supported'
-      : backward.p_value < DECISION_RULE.alpha
-        ? 'not supported'
-        : 'undecided';
+    forward.p_value < rule.alpha ? 'supported' : backward.p_value < rule.alpha ? 'not supported' : 'undecided';
   return { decision, p_value: forward.p_value };
 }

@@ -25,8 +25,9 @@ export function pairedTTest(differences: readonly number[]): PairedTTest {
       p_value: NaN,
       method: `undefined: ${n < 2 ? 'fewer than 2 seeds' : 'a value is not finite'}`,
     };
+  if (differences.every((x) => x === differences[0]))
+    return { n, mean, interval: null, p_value: NaN, method: 'undefined: the differences do not vary' };
   const sd = Math.sqrt(differences.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1));
-  if (sd === 0) return { n, mean, interval: null, p_value: NaN, method: 'undefined: the differences do not vary' };
   const df = n - 1;
   const se = sd / Math.sqrt(n);
   const t = mean / se;
@@ -35,15 +36,20 @@ export function pairedTTest(differences: readonly number[]): PairedTTest {
     n,
     mean,
     interval: [mean - q * se, mean + q * se],
-    p_value: 1 - studentTCdf(t, df),
+    p_value: studentTUpperTail(t, df),
     method: `one-sided paired t-test (${n} seeds, ${df} df)`,
   };
 }
 
 /** P(T_df <= t). */
 export function studentTCdf(t: number, df: number): number {
+  return 1 - studentTUpperTail(t, df);
+}
+
+/** P(T_df >= t), computed directly so that small tails keep their precision. */
+export function studentTUpperTail(t: number, df: number): number {
   const tail = regularizedIncompleteBeta(df / (df + t * t), df / 2, 0.5) / 2; // P(T >= |t|)
-  return t >= 0 ? 1 - tail : tail;
+  return t >= 0 ? tail : 1 - tail;
 }
 
 /** The p-quantile of T_df, by bisection on the CDF (to 1e-12). */

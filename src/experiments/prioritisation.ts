@@ -91,7 +91,8 @@ export async function prioritisation(
     const name = `pair-${i + 1}`;
     const shares = new Map(kind === 'unequal' ? [[groups[0], UNEQUAL_SHARE]] : []);
     const run = await lastLayerRun(ctx, path.join(dir, 'runs', name), ctx.data.source(groups, name, shares), lr);
-    const cmp = compareRun(analysis, run.series, { k, bootstrap: 0, seed, rule: protocol.decision });
+    const counts = new Map(groups.map((g) => [g, ctx.data.countIn(g, shares)]));
+    const cmp = compareRun(analysis, run.series, { k, bootstrap: 0, seed, rule: protocol.decision, counts });
     writeJsonAtomic(path.join(dir, `${name}.compare.json`), cmp);
     const inOrder = groups.map((g) => cmp.groups.find((c) => c.group === g)!);
     const predicted = cmp.priority[0]!.pairs[0];
@@ -133,7 +134,7 @@ export async function prioritisation(
       });
       const hits = results.filter((r) => r === true).length;
       const decided = results.filter((r) => r !== null).length;
-      return { prediction, measure, hits, decided, ...pairwiseVerdict(hits, decided) };
+      return { prediction, measure, hits, decided, ...pairwiseVerdict(hits, decided, protocol.decision) };
     }),
   );
 

@@ -32,8 +32,8 @@ export interface Protocol {
   measures: string[];
   predictors: string[];
   /**
-   * The tests finding 1's verdict rests on: the held-out measures of the protocol's last mode (LoRA when
-   * it runs; last-layer train loss is nearly an identity in Delta, theory.md s.7).
+   * The tests finding 1's verdict rests on: the held-out measures of the LoRA runs when the protocol has
+   * them, else of its first mode (last-layer train loss is nearly an identity in Delta, theory.md s.7).
    */
   verdict: { mode: ProtocolMode; predictor: string; measures: string[] };
   decision: { alpha: number; minimum_rho: number; permutations: number };
@@ -130,7 +130,7 @@ function complete(p: Omit<Protocol, 'source' | 'behaviours' | 'verdict'>, source
     .permutation(others.length)
     .slice(0, p.random_behaviours)
     .map((i) => others[i]!);
-  const mode = p.modes.at(-1)!;
+  const mode: ProtocolMode = p.modes.includes('lora') ? 'lora' : p.modes[0]!;
   const heldOut = p.measures.filter((m) => VERDICT_MEASURES.includes(m));
   return {
     source,
