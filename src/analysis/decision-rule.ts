@@ -3,7 +3,8 @@
 //   supported      the one-sided p-value is below ALPHA;
 //   not supported  p >= ALPHA and the 95% interval of the rank correlation lies below MINIMUM_RHO (an
 //                  association as strong as the smallest one worth reporting is ruled out), or, for
-//                  pairwise predictions, they came true significantly less often than chance;
+//                  pairwise predictions and the misalignment flip's paired t-test over seeds, the
+//                  one-sided test in the other direction has p < ALPHA;
 //   undecided      otherwise: too few behaviours, a degenerate interval, or an interval wide enough to
 //                  hold both "no association" and MINIMUM_RHO.
 import { signTest, type TestResult } from './rank-tests.js';
@@ -28,7 +29,8 @@ export function decisionRuleText(rule: DecisionRule = DECISION_RULE): string {
   return (
     `one-sided tests in the predicted direction, decided before any run: supported when p < ${rule.alpha}; ` +
     `not supported when p >= ${rule.alpha} and the 95% interval of Spearman's rho lies below ` +
-    `${rule.minimum_rho} (pairwise predictions: when they came true significantly less often than chance); ` +
+    `${rule.minimum_rho} (pairwise predictions and the flip test over seeds: when the one-sided test in the other ` +
+    `direction has p < ${rule.alpha}); ` +
     `undecided otherwise`
   );
 }
