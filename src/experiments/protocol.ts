@@ -42,28 +42,24 @@ export interface Protocol {
 /** Held-out end points: finding 1's verdict rests on these (steps_to_90_test is often never reached). */
 const VERDICT_MEASURES = ['final_test_loss', 'final_test_accuracy'];
 
-/** The built-in protocols; their run seeds are the reproduction's --seed and the next ones. */
-const BUILT_IN: Record<ProfileName, Omit<Protocol, 'source' | 'behaviours' | 'verdict' | 'seeds'> & { runs: number }> =
-  {
-    quick: {
-      random_behaviours: 5,
-      draw_seed: 2024,
-      runs: 1,
-      modes: ['last-layer', 'lora'],
-      measures: ['loss_area', 'final_test_loss', 'final_test_accuracy', 'steps_to_90_test'],
-      predictors: ['delta', 'delta_over_sqrt_concentration', 'fisher', 'margin_velocity'],
-      decision: { ...DECISION_RULE },
-    },
-    full: {
-      random_behaviours: 25,
-      draw_seed: 2024,
-      runs: 3,
-      modes: ['last-layer', 'lora'],
-      measures: ['loss_area', 'final_test_loss', 'final_test_accuracy', 'steps_to_90_test'],
-      predictors: ['delta', 'delta_over_sqrt_concentration', 'fisher', 'margin_velocity'],
-      decision: { ...DECISION_RULE },
-    },
-  };
+type BuiltIn = Omit<Protocol, 'source' | 'behaviours' | 'verdict' | 'seeds'> & { runs: number };
+
+/** The built-in quick protocol; its run seed is the reproduction's --seed. */
+const QUICK: BuiltIn = {
+  random_behaviours: 5,
+  draw_seed: 2024,
+  runs: 1,
+  modes: ['last-layer', 'lora'],
+  measures: ['loss_area', 'final_test_loss', 'final_test_accuracy', 'steps_to_90_test'],
+  predictors: ['delta', 'delta_over_sqrt_concentration', 'fisher', 'margin_velocity'],
+  decision: { ...DECISION_RULE },
+};
+
+/** The built-in protocols; the full one runs --seed and the next two. */
+const BUILT_IN: Record<ProfileName, BuiltIn> = {
+  quick: QUICK,
+  full: { ...QUICK, random_behaviours: 25, runs: 3 },
+};
 
 const KEYS = ['random_behaviours', 'draw_seed', 'seeds', 'modes', 'measures', 'predictors', 'decision'] as const;
 
