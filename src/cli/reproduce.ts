@@ -29,7 +29,8 @@ paper's five plus a seeded draw of other Persona behaviours; seeds; modes; measu
 decision rule of every test):
   (a) each predictor (Delta and its normalised forms, measured before training) against how fast each
       behaviour is learned alone, in last-layer and LoRA mode, over the protocol's seeds;
-  (b) two pairs of behaviours trained together: the predicted priority against which is learned first;
+  (b) pairs chosen by their Delta gap (and two with unequal sizes), then all behaviours together:
+      the priority gap and the shared-update prediction against which is learned first;
   (c) LoRA DPO alignment on one behaviour, merged: Delta before and after, and how fast the flipped
       preferences are learned from the aligned model against from the base model.
 Writes run folders, analyses, summary.json, REPORT.md (tables, a verdict per finding of the paper,

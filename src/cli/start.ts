@@ -34,8 +34,9 @@ export const command: Command = {
   help: `Usage: prefdyn start [--steps N] [--pairs N]
 
 Prints a summary of the bundled datasets (persona, hh-rlhf), then runs \`prefdyn reproduce --quick\`
-on the default model (${DEFAULT_MODEL}) into ${START_OUT}/: the paper's three findings checked on the
-five behaviours of its figures, with REPORT.md, summary.json and report.html (the figures). Under a minute on 2 CPU cores.
+on the default model (${DEFAULT_MODEL}) into ${START_OUT}/: the paper's three findings tested under the
+quick protocol (its five behaviours plus five drawn, one seed, last-layer and LoRA), with REPORT.md,
+summary.json and report.html (the figures). About 4 minutes on 2 CPU cores.
 
 Options (for smoke tests; the verdicts need the profile's numbers):
   --steps N      every run's step count
@@ -62,7 +63,7 @@ Example:
     });
     const report = await reportReproduction(START_OUT);
     const next = [
-      ['prefdyn reproduce', 'the full profile (longer alignment, LoRA flips)'],
+      ['prefdyn reproduce', 'the full protocol: 30 behaviours, 3 seeds, LoRA flips'],
       ['prefdyn analyze --model DIR --data SRC', 'distinguishability of your model on your data'],
       ['prefdyn --help', 'every command'],
     ];

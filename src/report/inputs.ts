@@ -36,7 +36,7 @@ export interface ReproduceInput {
   kind: 'reproduce';
   path: string;
   summary: ReproduceSummary;
-  /** Experiment (a): the five behaviours' analysis, their runs together, their comparison. */
+  /** Experiment (a): the protocol behaviours' analysis, their runs together, their comparison. */
   analysis: AnalysisReport;
   single: RunSeries;
   comparison: ComparisonReport;
