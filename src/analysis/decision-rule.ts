@@ -51,6 +51,13 @@ export function correlationVerdict(
   return 'undecided';
 }
 
+/** A one-sided test both ways: supported when the predicted direction has p < alpha, not supported when the other does. */
+export function twoWayVerdict(forward: TestResult, backward: TestResult, rule: DecisionRule = DECISION_RULE): Verdict {
+  if (forward.p_value < rule.alpha) return 'supported';
+  if (backward.p_value < rule.alpha) return 'not supported';
+  return 'undecided';
+}
+
 /** Pairwise predictions: sign tests both ways, came true more often than chance, or less often. */
 export function pairwiseVerdict(
   hits: number,
@@ -58,8 +65,5 @@ export function pairwiseVerdict(
   rule: DecisionRule = DECISION_RULE,
 ): { decision: Verdict; p_value: number } {
   const forward = signTest(hits, decided);
-  const backward = signTest(decided - hits, decided);
-  const decision =
-    forward.p_value < rule.alpha ? 'supported' : backward.p_value < rule.alpha ? 'not supported' : 'undecided';
-  return { decision, p_value: forward.p_value };
+  return { decision: twoWayVerdict(forward, signTest(decided - hits, decided), rule), p_value: forward.p_value };
 }

@@ -14,7 +14,7 @@ import { compareStep, seconds, type ExperimentContext } from './context.js';
 import { loraRun } from './experiment-runs.js';
 import { analyzeModel } from './model-analysis.js';
 import { trainRun, type FinishedRun } from './train-run.js';
-import type { Verdict } from '../analysis/decision-rule.js';
+import { twoWayVerdict, type Verdict } from '../analysis/decision-rule.js';
 import { pairedTTest } from '../analysis/t-test.js';
 import { combinedStatus } from './protocol-tests.js';
 import { HEADLINE_MEASURE, type FindingStatus } from './verdicts.js';
@@ -165,30 +165,32 @@ export async function misalignment(
       from_base: await flip(ctx.model, path.join('flip-base', `seed-${s}`), 'base', s),
     });
   }
+  // Aligned minus base speed per measure, one value per seed.
+  const differences = new Map(
+    MEASURES.map((m) => [
+      m.name,
+      seeds.map(
+        (r) => m.speed(r.from_aligned.observed[m.name] ?? null) - m.speed(r.from_base.observed[m.name] ?? null),
+      ),
+    ]),
+  );
   const tests = MEASURES.filter((m) => ctx.protocol.measures.includes(m.name)).map((m): FlipTest => {
-    const differences = seeds.map(
-      (r) => m.speed(r.from_aligned.observed[m.name] ?? null) - m.speed(r.from_base.observed[m.name] ?? null),
-    );
-    const faster = pairedTTest(differences);
-    const slower = pairedTTest(differences.map((d) => -d));
-    const alpha = ctx.protocol.decision.alpha;
+    const d = differences.get(m.name)!;
+    const faster = pairedTTest(d);
     return {
       measure: m.name,
       seeds: ctx.protocol.seeds,
-      differences,
+      differences: d,
       mean: faster.mean,
       interval: faster.interval,
       p_value: faster.p_value,
       method: faster.method,
-      decision: faster.p_value < alpha ? 'supported' : slower.p_value < alpha ? 'not supported' : 'undecided',
+      decision: twoWayVerdict(faster, pairedTTest(d.map((x) => -x)), ctx.protocol.decision),
     };
   });
-  const meanDifference = MEASURES.map((m) => ({
-    name: m.name,
-    d:
-      seeds
-        .map((r) => m.speed(r.from_aligned.observed[m.name] ?? null) - m.speed(r.from_base.observed[m.name] ?? null))
-        .reduce((x, y) => x + y, 0) / seeds.length,
+  const meanDifference = [...differences].map(([name, d]) => ({
+    name,
+    d: d.reduce((x, y) => x + y, 0) / d.length,
   }));
   const fasterOn = meanDifference.filter((x) => x.d > 0).map((x) => x.name);
   const slowerOn = meanDifference.filter((x) => x.d < 0).map((x) => x.name);
