@@ -1,56 +1,70 @@
-// The two kinds of training run of experiment (a) at the profile's settings: last-layer DPO (plain SGD,
-// experiments (a) and (b)) and LoRA DPO (the paper's adapter; experiment (a)'s second mode and (c)'s alignment).
+// The two kinds of training run of the experiments at the profile's settings: last-layer DPO (plain SGD,
+// experiments (a) and (b), the quick profile's flips) and LoRA DPO (the paper's adapter; experiment (a)'s
+// second mode and (c)'s alignment and flips).
 import type { ExperimentContext } from './context.js';
 import { trainRun, type FinishedRun } from './train-run.js';
 
-/** Trains the last layer of ctx.model on `data` (a data source argument) at `lr` into `dir`. */
+/** What differs between runs of one kind: the starting model (default ctx.model), seed, flipped labels. */
+export interface RunOptions {
+  model?: string;
+  seed?: number;
+  flip?: boolean;
+}
+
+/** Trains the last layer on `data` (a data source argument) at `lr` into `dir`. */
 export function lastLayerRun(
   ctx: ExperimentContext,
   dir: string,
   data: string,
   lr: number,
-  seed = ctx.seed,
+  o: RunOptions = {},
 ): Promise<FinishedRun> {
   const { profile } = ctx;
   return trainRun({
     dir,
-    model: ctx.model,
+    model: o.model ?? ctx.model,
     data,
+    flip: o.flip,
     mode: 'last-layer',
     steps: profile.lastLayer.steps,
     lr,
     beta: profile.beta,
     batchSize: profile.lastLayer.batchSize,
     evalEvery: profile.lastLayer.evalEvery,
-    seed,
+    seed: o.seed ?? ctx.seed,
     tokenize: ctx.tokenize,
   });
 }
 
-/**
- * LoRA DPO of ctx.model on `data` at the profile's alignment settings into `dir`, with `effectiveBatch`
- * pairs a step (a multiple of the micro-batch; default alignment's).
- */
+/** Steps, lr and pairs a step (a multiple of the profile's LoRA micro-batch) of one LoRA run. */
+export interface LoraSettings {
+  steps: number;
+  lr: number;
+  effectiveBatch: number;
+}
+
+/** LoRA DPO on `data` into `dir`. */
 export function loraRun(
   ctx: ExperimentContext,
   dir: string,
   data: string,
-  seed = ctx.seed,
-  effectiveBatch = ctx.profile.align.effectiveBatch,
+  s: LoraSettings,
+  o: RunOptions = {},
 ): Promise<FinishedRun> {
   const { profile } = ctx;
   return trainRun({
     dir,
-    model: ctx.model,
+    model: o.model ?? ctx.model,
     data,
+    flip: o.flip,
     mode: 'lora',
-    steps: profile.align.steps,
-    lr: profile.align.lr,
+    steps: s.steps,
+    lr: s.lr,
     beta: profile.beta,
-    batchSize: profile.align.microBatch,
-    gradientAccumulationSteps: effectiveBatch / profile.align.microBatch,
-    evalEvery: profile.align.evalEvery,
-    seed,
+    batchSize: profile.lora.microBatch,
+    gradientAccumulationSteps: s.effectiveBatch / profile.lora.microBatch,
+    evalEvery: Math.min(profile.lora.evalEvery, s.steps),
+    seed: o.seed ?? ctx.seed,
     tokenize: ctx.tokenize,
   });
 }

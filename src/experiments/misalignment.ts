@@ -1,5 +1,6 @@
 // Experiment (c), theory.md s.4 "Misalignment" and s.6-7: align the base model on one behaviour with LoRA
-// DPO and merge the adapter; measure Delta before and after (the aligned model's embeddings against the
+// DPO for the paper's one epoch, at the paper's lr or else the smallest of the profile's multiples of it
+// that moves the model (reaches the profile's held-out policy accuracy), and merge the adapter; measure Delta before and after (the aligned model's embeddings against the
 // base model's), next to the normalised separations (Fisher ratio, Delta/sqrt(concentration)) that a
 // mere spread of the clouds does not raise; then, for each protocol seed, train on the flipped
 // preferences from the aligned model (its own reference) and from the base model. The test: a one-sided
@@ -11,9 +12,10 @@ import { MEASURES, observedSpeeds } from '../analysis/observed-speed.js';
 import { mergeAdapter } from '../model/merge.js';
 import { MISALIGNMENT_BEHAVIOUR } from './behaviours.js';
 import { compareStep, seconds, type ExperimentContext } from './context.js';
-import { loraRun } from './experiment-runs.js';
+import { lastLayerRun, loraRun } from './experiment-runs.js';
 import { analyzeModel } from './model-analysis.js';
-import { trainRun, type FinishedRun } from './train-run.js';
+import type { FinishedRun } from './train-run.js';
+import { trainPairsOf } from './profile.js';
 import { twoWayVerdict, type Verdict } from '../analysis/decision-rule.js';
 import { pairedTTest } from '../analysis/t-test.js';
 import { combinedStatus } from './protocol-tests.js';
@@ -49,14 +51,32 @@ export interface FlipRun {
   observed: Record<string, number | null>;
 }
 
+/** One alignment run at a multiple of the paper's lr. */
+export interface AlignAttempt {
+  multiple: number;
+  lr: number;
+  run: string;
+  final_test: { loss: number; policy_accuracy: number } | null;
+  /** final_test.policy_accuracy reached the profile's movedAccuracy. */
+  moved: boolean;
+}
+
 export interface MisalignmentResult {
   behaviour: string;
+  /** The alignment the experiment went on with: the first attempt that moved the model, else the last. */
   align: {
     run: string;
     mode: 'lora';
+    epochs: number;
     steps: number;
+    effective_batch: number;
+    paper_lr: number;
+    multiple: number;
     lr: number;
+    moved: boolean;
+    moved_accuracy: number;
     final_test: { loss: number; policy_accuracy: number } | null;
+    attempts: AlignAttempt[];
   };
   aligned_model: string;
   analysis_after: string;
@@ -92,13 +112,37 @@ export async function misalignment(
   const dir = path.join(ctx.out, 'misalignment');
   const data = ctx.data.source([b], b);
   let t = Date.now();
-  const align = await loraRun(ctx, path.join(dir, 'align'), data);
+  const a = profile.align;
+  const steps = Math.max(1, Math.ceil((a.epochs * trainPairsOf(ctx.data.counts.get(b)!)) / a.effectiveBatch));
+  const attempts: AlignAttempt[] = [];
+  let align: FinishedRun | undefined;
+  for (const multiple of a.multiples) {
+    const lr = a.paperLr * multiple;
+    align = await loraRun(ctx, path.join(dir, 'align', `lr-${multiple}x`), data, {
+      steps,
+      lr,
+      effectiveBatch: a.effectiveBatch,
+    });
+    const last = align.series.get('test')!.get(b)?.at(-1);
+    const moved = last !== undefined && last.policyAccuracy >= a.movedAccuracy;
+    attempts.push({
+      multiple,
+      lr,
+      run: path.relative(ctx.out, align.dir),
+      final_test: last ? { loss: last.loss, policy_accuracy: last.policyAccuracy } : null,
+      moved,
+    });
+    ctx.log(
+      `[c] aligned on ${b} with LoRA DPO at ${multiple} x the paper's lr (${lr}), ${a.epochs} epoch (${steps} steps): test policy accuracy ${last?.policyAccuracy.toFixed(3) ?? '-'}, ${moved ? 'moved' : 'not moved'} (${seconds(t)})`,
+    );
+    t = Date.now();
+    if (moved) break;
+  }
+  if (!align) throw new Error("the profile lists no multiple of the paper's lr for the alignment");
+  const chosen = attempts.at(-1)!;
   const alignedModel = path.join(dir, 'aligned-model');
   await mergeAdapter(ctx.model, align.checkpoint, alignedModel);
-  const alignTest = align.series.get('test')!.get(b)?.at(-1);
-  ctx.log(
-    `[c] aligned on ${b} with LoRA DPO (${profile.align.steps} steps), merged into ${path.relative(ctx.out, alignedModel)}; test policy accuracy ${alignTest?.policyAccuracy.toFixed(3) ?? '-'} (${seconds(t)})`,
-  );
+  ctx.log(`[c] merged the alignment at ${chosen.multiple} x into ${path.relative(ctx.out, alignedModel)}`);
 
   t = Date.now();
   const afterFile = path.join(dir, 'analysis-aligned.json');
@@ -127,34 +171,30 @@ export async function misalignment(
     `[c] Delta of ${b}: ${delta[0]!.before.toFixed(3)} before alignment, ${delta[0]!.after.toFixed(3)} after (${seconds(t)})`,
   );
 
-  const flipLr = profile.flip.mode === 'last-layer' ? lastLayerLr : profile.align.lr;
+  const flipLr = profile.flip.mode === 'last-layer' ? lastLayerLr : chosen.lr;
   const k = compareStep(profile.flip.steps);
   const flip = async (model: string, name: string, shown: string, seed: number): Promise<FlipRun> => {
     const t0 = Date.now();
-    const lora = profile.flip.mode === 'lora';
-    const run: FinishedRun = await trainRun({
-      dir: path.join(dir, name),
-      model,
-      data,
-      flip: true,
-      mode: profile.flip.mode,
-      steps: profile.flip.steps,
-      lr: flipLr,
-      beta: profile.beta,
-      batchSize: lora ? profile.align.microBatch : profile.lastLayer.batchSize,
-      gradientAccumulationSteps: lora ? profile.align.effectiveBatch / profile.align.microBatch : 1,
-      evalEvery: lora ? profile.align.evalEvery : profile.lastLayer.evalEvery,
-      seed,
-      tokenize: ctx.tokenize,
-    });
-    const [o] = observedSpeeds(run.series, [b], k);
+    const runDir = path.join(dir, name);
+    const options = { model, seed, flip: true };
+    const run =
+      profile.flip.mode === 'lora'
+        ? await loraRun(
+            ctx,
+            runDir,
+            data,
+            { steps: profile.flip.steps, lr: flipLr, effectiveBatch: profile.flip.effectiveBatch },
+            options,
+          )
+        : await lastLayerRun(ctx, runDir, data, flipLr, options);
+    const [observed] = observedSpeeds(run.series, [b], k);
     ctx.log(
-      `[c] flipped ${b} from the ${shown} model, seed ${seed}: mean train loss ${o!.raw[HEADLINE_MEASURE]?.toFixed(4) ?? '-'} (${seconds(t0)})`,
+      `[c] flipped ${b} from the ${shown} model, seed ${seed}: mean train loss ${observed!.raw[HEADLINE_MEASURE]?.toFixed(4) ?? '-'} (${seconds(t0)})`,
     );
     return {
       model: shown === 'base' ? ctx.model : path.relative(ctx.out, model),
       run: path.relative(ctx.out, run.dir),
-      observed: o!.raw,
+      observed: observed!.raw,
     };
   };
   const seeds: MisalignmentResult['flip']['seeds'] = [];
@@ -197,11 +237,18 @@ export async function misalignment(
   return {
     behaviour: b,
     align: {
-      run: path.relative(ctx.out, align.dir),
+      run: chosen.run,
       mode: 'lora',
-      steps: profile.align.steps,
-      lr: profile.align.lr,
-      final_test: alignTest ? { loss: alignTest.loss, policy_accuracy: alignTest.policyAccuracy } : null,
+      epochs: a.epochs,
+      steps,
+      effective_batch: a.effectiveBatch,
+      paper_lr: a.paperLr,
+      multiple: chosen.multiple,
+      lr: chosen.lr,
+      moved: chosen.moved,
+      moved_accuracy: a.movedAccuracy,
+      final_test: chosen.final_test,
+      attempts,
     },
     aligned_model: path.relative(ctx.out, alignedModel),
     analysis_after: path.relative(ctx.out, afterFile),

@@ -12,12 +12,18 @@ export interface Profile {
   beta: number;
   /** Last-layer DPO, experiments (a) and (b): plain SGD, batch sampled each step (theory.md s.6). */
   lastLayer: { steps: number; batchSize: number; evalEvery: number; lrScale: number };
-  /** Experiment (c)'s alignment: LoRA DPO (r 8, alpha 32, dropout 0.05 on q_proj, v_proj: the paper's). */
-  align: { steps: number; lr: number; microBatch: number; effectiveBatch: number; evalEvery: number };
-  /** Experiment (a)'s LoRA runs of one behaviour each: alignment's settings but this effective batch. */
-  loraAlone: { effectiveBatch: number };
-  /** Experiment (c)'s two flipped runs; last-layer runs use the lr of (a), LoRA runs align.lr. */
-  flip: { mode: Extract<TrainMode, 'last-layer' | 'lora'>; steps: number };
+  /** Every LoRA run (r 8, alpha 32, dropout 0.05 on q_proj, v_proj: the paper's adapter). */
+  lora: { microBatch: number; evalEvery: number };
+  /** Experiment (a)'s LoRA runs of one behaviour each. */
+  loraAlone: { steps: number; lr: number; effectiveBatch: number };
+  /**
+   * Experiment (c)'s alignment: `epochs` passes over the behaviour's training pairs (the paper: one) at
+   * the paper's lr times each of `multiples` in turn, until the merged model's held-out policy accuracy
+   * on the behaviour reaches `movedAccuracy` (the model moved); else the last multiple, reported as such.
+   */
+  align: { paperLr: number; multiples: number[]; epochs: number; effectiveBatch: number; movedAccuracy: number };
+  /** Experiment (c)'s flipped runs; last-layer runs use the lr of (a), LoRA runs the alignment's. */
+  flip: { mode: Extract<TrainMode, 'last-layer' | 'lora'>; steps: number; effectiveBatch: number };
   /** Bootstrap replicates of the analysis and of the correlations. */
   bootstrap: number;
 }
@@ -27,24 +33,29 @@ const QUICK: Profile = {
   pairsPerBehaviour: null,
   beta: 0.01,
   lastLayer: { steps: 100, batchSize: 128, evalEvery: 10, lrScale: 1 },
-  align: { steps: 20, lr: 1e-2, microBatch: 8, effectiveBatch: 128, evalEvery: 5 },
-  // Ten LoRA runs at 128 pairs a step would take npm start past 5 minutes on 2 cores.
-  loraAlone: { effectiveBatch: 32 },
-  flip: { mode: 'last-layer', steps: 100 },
+  lora: { microBatch: 8, evalEvery: 5 },
+  // Ten LoRA runs of more pairs would take npm start past 5 minutes on 2 cores.
+  loraAlone: { steps: 20, lr: 1e-2, effectiveBatch: 32 },
+  // 1,000 x the paper's lr: smaller multiples do not move prefdyn-tiny in one epoch (the full profile tries them).
+  align: { paperLr: 1e-5, multiples: [1000, 10000], epochs: 1, effectiveBatch: 32, movedAccuracy: 0.75 },
+  flip: { mode: 'last-layer', steps: 100, effectiveBatch: 32 },
   bootstrap: 200,
 };
 
+// About one epoch for each LoRA run of (a) (30 x 32 pairs of 900), so that 30 behaviours x 3 seeds x 2
+// modes run in about half an hour on one core with prefdyn-tiny.
 const FULL: Profile = {
   ...QUICK,
   name: 'full',
-  align: { ...QUICK.align, steps: 100, lr: 3e-3, evalEvery: 10 },
-  loraAlone: { effectiveBatch: 128 },
-  flip: { mode: 'lora', steps: 50 },
+  lora: { microBatch: 8, evalEvery: 3 },
+  loraAlone: { steps: 30, lr: 1e-2, effectiveBatch: 32 },
+  align: { ...QUICK.align, multiples: [1, 10, 100, 1000, 10000] },
+  flip: { mode: 'lora', steps: 30, effectiveBatch: 32 },
   bootstrap: 1000,
 };
 
 export interface ProfileOverrides {
-  /** Every step count (last-layer, alignment, flip runs): for smoke tests. */
+  /** Every step count (last-layer, LoRA and flip runs; alignment keeps its epochs): for smoke tests. */
   steps?: number;
   pairsPerBehaviour?: number;
 }
@@ -55,10 +66,10 @@ export function profileFor(name: ProfileName, o: ProfileOverrides = {}): Profile
   if (o.pairsPerBehaviour !== undefined) p.pairsPerBehaviour = o.pairsPerBehaviour;
   if (o.steps !== undefined) {
     p.lastLayer.steps = o.steps;
-    p.align.steps = o.steps;
+    p.loraAlone.steps = o.steps;
     p.flip.steps = o.steps;
     p.lastLayer.evalEvery = Math.min(p.lastLayer.evalEvery, o.steps);
-    p.align.evalEvery = Math.min(p.align.evalEvery, o.steps);
+    p.lora.evalEvery = Math.min(p.lora.evalEvery, o.steps);
   }
   return p;
 }
@@ -68,17 +79,20 @@ export const trainPairsOf = (n: number): number => n - testSize(n, DEFAULT_TEST_
 
 /**
  * The profile with its batches capped at `trainPairs` (the smallest single-behaviour training split),
- * since a batch is drawn from one split. Micro-batches stay as they are; accumulation shrinks.
+ * since a batch is drawn from one split: each effective batch becomes the largest multiple of the
+ * micro-batch within it (the micro-batch itself capped).
  */
 export function fitBatches(p: Profile, trainPairs: number): Profile {
   if (trainPairs < 1) throw new Error(`a behaviour has no training pairs; give each at least 2 pairs`);
-  const microBatch = Math.min(p.align.microBatch, trainPairs);
-  const effectiveBatch =
-    microBatch * Math.max(1, Math.floor(Math.min(p.align.effectiveBatch, trainPairs) / microBatch));
+  const microBatch = Math.min(p.lora.microBatch, trainPairs);
+  const fit = (effectiveBatch: number): number =>
+    microBatch * Math.max(1, Math.floor(Math.min(effectiveBatch, trainPairs) / microBatch));
   return {
     ...p,
     lastLayer: { ...p.lastLayer, batchSize: Math.min(p.lastLayer.batchSize, trainPairs) },
-    align: { ...p.align, microBatch, effectiveBatch },
-    loraAlone: { effectiveBatch: Math.min(effectiveBatch, p.loraAlone.effectiveBatch) },
+    lora: { ...p.lora, microBatch },
+    loraAlone: { ...p.loraAlone, effectiveBatch: fit(p.loraAlone.effectiveBatch) },
+    align: { ...p.align, effectiveBatch: fit(p.align.effectiveBatch) },
+    flip: { ...p.flip, effectiveBatch: fit(p.flip.effectiveBatch) },
   };
 }

@@ -145,7 +145,7 @@ export async function singleBehaviours(ctx: ExperimentContext): Promise<SingleBe
   const total = protocol.modes.length * protocol.seeds.length * behaviours.length;
   let done = 0;
   for (const mode of protocol.modes) {
-    k[mode] = compareStep(mode === 'lora' ? profile.align.steps : profile.lastLayer.steps);
+    k[mode] = compareStep(mode === 'lora' ? profile.loraAlone.steps : profile.lastLayer.steps);
     comparisons.set(mode, []);
     runDirs.set(mode, []);
     for (const s of protocol.seeds) {
@@ -161,8 +161,8 @@ export async function singleBehaviours(ctx: ExperimentContext): Promise<SingleBe
         const runDir = path.join(seedDir, b);
         const run =
           mode === 'lora'
-            ? await loraRun(ctx, runDir, data, s, profile.loraAlone.effectiveBatch)
-            : await lastLayerRun(ctx, runDir, data, lr, s);
+            ? await loraRun(ctx, runDir, data, profile.loraAlone, { seed: s })
+            : await lastLayerRun(ctx, runDir, data, lr, { seed: s });
         // Each run holds one behaviour (and "all"): together they are the series of independent runs.
         for (const split of ['train', 'test'] as const) series.get(split)!.set(b, run.series.get(split)!.get(b) ?? []);
         dirs.set(b, path.relative(ctx.out, run.dir));

@@ -42,7 +42,7 @@ export function reproduceMarkdown(s: ReproduceSummary): string {
     '',
     '## (a) Single behaviours across distinguishability',
     '',
-    `Each behaviour trained alone, per mode and seed: last-layer DPO with plain SGD at lr ${a.lr} for ${p.lastLayer.steps} steps (batch ${p.lastLayer.batchSize}); LoRA DPO at lr ${p.align.lr} for ${p.align.steps} steps of ${p.loraAlone.effectiveBatch} pairs. Predictors from the base model's prompt embeddings at --position ${a.embedding_position} (\`${a.analysis}\`). Observed values are of the ${a.headline.mode} runs, averaged over seeds. Rank 1 = predicted fastest.`,
+    `Each behaviour trained alone, per mode and seed: last-layer DPO with plain SGD at lr ${a.lr} for ${p.lastLayer.steps} steps (batch ${p.lastLayer.batchSize}); LoRA DPO at lr ${p.loraAlone.lr} for ${p.loraAlone.steps} steps of ${p.loraAlone.effectiveBatch} pairs. Predictors from the base model's prompt embeddings at --position ${a.embedding_position} (\`${a.analysis}\`). Observed values are of the ${a.headline.mode} runs, averaged over seeds. Rank 1 = predicted fastest.`,
     '',
     table(
       [
@@ -117,7 +117,7 @@ export function reproduceMarkdown(s: ReproduceSummary): string {
     '',
     '## (c) Misalignment: alignment raises Delta; flipping an aligned model is faster',
     '',
-    `Aligned on \`${c.behaviour}\` with LoRA DPO (lr ${c.align.lr}, ${c.align.steps} steps; final test policy accuracy ${fmt(c.align.final_test?.policy_accuracy)}), merged into \`${c.aligned_model}\`. Delta of every behaviour from the base and from the aligned model's embeddings:`,
+    `Aligned on \`${c.behaviour}\` with LoRA DPO for ${c.align.epochs} epoch (${c.align.steps} steps of ${c.align.effective_batch} pairs), trying the paper's lr ${c.align.paper_lr} times ${c.align.attempts.map((t) => t.multiple).join(', ')} in turn until the held-out policy accuracy reached ${c.align.moved_accuracy} (fixed before the run): ${c.align.attempts.map((t) => `${t.multiple} x gave ${fmt(t.final_test?.policy_accuracy)}`).join('; ')}. ${c.align.moved ? `The model moved at ${c.align.multiple} x (lr ${c.align.lr})` : `No multiple moved the model; the experiment went on with the largest (lr ${c.align.lr}), and its Delta change and flips are those of a model that was not aligned`}. Merged into \`${c.aligned_model}\`. Delta of every behaviour from the base and from the aligned model's embeddings:`,
     '',
     table(
       ['behaviour', 'Delta before', '95% CI', 'Delta after', '95% CI', 'change', 'Fisher ratio', 'Delta/sqrt(conc.)'],
