@@ -10,6 +10,7 @@ import type { AnalysisReport } from '../src/analysis/analysis-report.js';
 import { compareRun } from '../src/analysis/compare-run.js';
 import type { MetricPoint, RunSeries } from '../src/analysis/run-metrics.js';
 import { PAPER_BEHAVIOURS, prioritisationPairs } from '../src/experiments/behaviours.js';
+import { fmt } from '../src/experiments/findings.js';
 import { lastLayerLr } from '../src/experiments/last-layer-lr.js';
 import { fitBatches, profileFor } from '../src/experiments/profile.js';
 import type { ReproduceSummary } from '../src/experiments/reproduce-summary.js';
@@ -404,6 +405,28 @@ test('reproduce with a tiny profile: summary.json and REPORT.md, the same for th
     text[0],
     'another seed draws other pairs',
   );
+
+  // Two reproductions side by side: one row per pre-registered test, each cell from its own summary.
+  const sides = path.join(tmp, 'sides');
+  const shown = runCli(['report', outs[0]!, path.join(tmp, 'r3'), '--out', sides, '--figures', 'none'], { env: env() });
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.equal(shown.stdout, `${path.join(sides, 'report.html')}\n${path.join(sides, 'side-by-side.md')}\n`);
+  assert.ok(!fs.existsSync(path.join(outs[0]!, 'side-by-side.md')), 'one reproduction is not put side by side');
+  const s3 = JSON.parse(fs.readFileSync(path.join(tmp, 'r3', 'summary.json'), 'utf8')) as ReproduceSummary;
+  const sideBySide = fs.readFileSync(path.join(sides, 'side-by-side.md'), 'utf8');
+  const rows = sideBySide.split('\n').filter((l) => /^\| [123] \| /.test(l));
+  assert.equal(rows.length, s.tests.length);
+  rows.forEach((row, i) => {
+    const cells = row.slice(2, -2).split(' | ');
+    const [t, t3] = [s.tests[i]!, s3.tests[i]!];
+    assert.deepEqual(cells.slice(0, 6), [String(t.finding), t.experiment, t.mode, t.measure, t.predictor, t.statistic]);
+    assert.ok(cells[6]!.endsWith(`p ${fmt(t.p_value, 3)}, ${t.decision}`), cells[6]);
+    assert.ok(cells[7]!.endsWith(`p ${fmt(t3.p_value, 3)}, ${t3.decision}`), cells[7]);
+  });
+  s.findings.forEach((f, i) =>
+    assert.ok(sideBySide.includes(`| ${i + 1}. ${f.claim} | ${f.status} | ${s3.findings[i]!.status} |`), f.claim),
+  );
+  assert.ok(fs.readFileSync(path.join(sides, 'report.html'), 'utf8').includes('<h2>Reproductions side by side</h2>'));
 });
 
 test('reproduce refuses a folder it did not write, a missing model and bad numbers, before any work', () => {

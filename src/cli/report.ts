@@ -22,7 +22,9 @@ external URL: it opens from disk offline): per-behaviour curves ordered and colo
 predictors against observed speed (Spearman, Kendall, bootstrap intervals), the priority-gap heatmap,
 misalignment (flip curves, Delta before/after), Yes/No embedding clouds (UMAP and PCA), weight-change
 norms and the sortable analysis table. A run is compared with the first analysis given. A figure whose
-inputs are missing is listed under "Figures not shown".
+inputs are missing is listed under "Figures not shown". Two or more reproduce folders (e.g. one per
+model) are also put side by side: settings, each finding's status and every pre-registered test with
+its value, interval, p-value and verdict, first in report.html and in DIR/side-by-side.md.
 
 Options:
   --out DIR        output folder (default: report/ inside the first PATH's folder)
@@ -30,7 +32,8 @@ Options:
                    not at all (none) (default svg)
 
 Example:
-  prefdyn report runs/mix analysis.json --figures png`,
+  prefdyn report runs/mix analysis.json --figures png
+  prefdyn report runs/full-tiny runs/full-small --out runs/sizes`,
   options: {
     out: { type: 'string' },
     figures: { type: 'string', default: 'svg' },
@@ -44,5 +47,6 @@ Example:
     const written = await writeReport(positionals, { out, figures: figures as FigureFiles });
     for (const note of written.notes) process.stderr.write(`note: ${note}\n`);
     process.stdout.write(`${written.html}\n`);
+    if (written.sideBySide) process.stdout.write(`${written.sideBySide}\n`);
   },
 };

@@ -88,7 +88,8 @@ export function analysisHtmlTable(a: AnalysisReport): string {
   return `<table class="sortable"><thead><tr>${head}</tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
 }
 
-export function reportHtml(sections: RenderedSection[], notes: string[], inputs: string[]): string {
+/** `lead`: HTML shown before the sections (the reproductions side by side), or none. */
+export function reportHtml(sections: RenderedSection[], notes: string[], inputs: string[], lead = ''): string {
   const parts = [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -96,6 +97,7 @@ export function reportHtml(sections: RenderedSection[], notes: string[], inputs:
     '<h1>prefdyn report</h1>',
     `<p>Inputs: ${inputs.map((i) => `<code>${escapeHtml(i)}</code>`).join(', ')}. Hover a line or point for its behaviour's full name; click a table header to sort.</p>`,
   ];
+  if (lead) parts.push(lead);
   for (const s of sections) {
     parts.push(`<section><h2>${escapeHtml(s.heading)}</h2>`);
     for (const { figure, svg, files } of s.figures) {

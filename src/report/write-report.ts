@@ -1,5 +1,6 @@
 // `prefdyn report` (and the end of `prefdyn reproduce`): reads the inputs, renders every figure and
-// writes OUT/report.html, plus OUT/figures/NAME.svg (and .png) when asked. figures/ is replaced whole
+// writes OUT/report.html, plus OUT/figures/NAME.svg (and .png) when asked, and with two or more
+// reproductions OUT/side-by-side.md (and the same tables first in report.html). figures/ is replaced whole
 // (no figure of an earlier report left beside the new ones; --figures none leaves it alone); report.html
 // is written last.
 import fs from 'node:fs';
@@ -10,6 +11,7 @@ import { readReportInput } from './inputs.js';
 import { pngOf, svgOf } from './render.js';
 import { reportContent, DEFAULT_REPORT_SETTINGS, type ReportSettings } from './report-figures.js';
 import { reportHtml, type RenderedSection } from './report-html.js';
+import { sideBySideHtml, sideBySideMarkdown, type Reproduction } from './side-by-side.js';
 
 export type FigureFiles = 'svg' | 'png' | 'none';
 
@@ -18,6 +20,8 @@ export interface WrittenReport {
   /** Figure files written, relative to the output folder, with their titles. */
   figures: { file: string; title: string }[];
   notes: string[];
+  /** OUT/side-by-side.md, written when two or more reproductions were given; else null. */
+  sideBySide: string | null;
 }
 
 export const FIGURES_FOLDER = 'figures';
@@ -53,12 +57,17 @@ export async function writeReport(
     writeFolderAtomic(figuresDir, (tmp) => {
       for (const [name, data] of files) fs.writeFileSync(path.join(tmp, name), data);
     });
+  const reproductions: Reproduction[] = inputs.flatMap((i, k) =>
+    i.kind === 'reproduce' ? [{ path: paths[k]!, summary: i.summary }] : [],
+  );
+  const sideBySide = reproductions.length >= 2 ? path.join(o.out, 'side-by-side.md') : null;
+  if (sideBySide) writeFileAtomic(sideBySide, sideBySideMarkdown(reproductions));
   const html = path.join(o.out, 'report.html');
-  writeFileAtomic(html, reportHtml(sections, content.notes, paths));
+  writeFileAtomic(html, reportHtml(sections, content.notes, paths, sideBySide ? sideBySideHtml(reproductions) : ''));
   const figureFiles = sections.flatMap((s) =>
     s.figures.flatMap((f) => f.files.map((file) => ({ file, title: f.figure.title }))),
   );
-  return { html, figures: figureFiles, notes: content.notes };
+  return { html, figures: figureFiles, notes: content.notes, sideBySide };
 }
 
 /**

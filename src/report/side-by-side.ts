@@ -1,0 +1,124 @@
+// Reproductions side by side (`prefdyn report` given two or more `prefdyn reproduce` folders, e.g. one
+// per model): the settings, each finding's status, and every pre-registered test, keyed by finding,
+// experiment, mode, measure and predictor so that one test reads across models. As Markdown
+// (side-by-side.md) and as report.html's first section.
+import type { ReproduceSummary } from '../experiments/reproduce-summary.js';
+import type { SummaryTest } from '../experiments/protocol-tests.js';
+import { fmt } from '../experiments/findings.js';
+import { escapeHtml } from './report-html.js';
+
+export interface Reproduction {
+  /** The folder, as given. */
+  path: string;
+  summary: ReproduceSummary;
+}
+
+/** A table: header and rows of plain-text cells (Markdown and HTML escape them their own way). */
+interface Table {
+  head: string[];
+  rows: string[][];
+}
+
+const testKey = (t: SummaryTest) => [`${t.finding}`, t.experiment, t.mode, t.measure, t.predictor, t.statistic];
+
+const testCell = (t: SummaryTest | undefined): string =>
+  t
+    ? `${fmt(t.value, 2)}${t.interval ? ` [${fmt(t.interval[0], 2)}, ${fmt(t.interval[1], 2)}]` : ''}, p ${fmt(t.p_value, 3)}, ${t.decision}`
+    : 'not run';
+
+function tables(runs: Reproduction[]): { settings: Table; findings: Table; tests: Table } {
+  const models = runs.map((r) => r.summary.model);
+  const column = (label: string, cell: (s: ReproduceSummary) => string) => [label, ...runs.map((r) => cell(r.summary))];
+  const settings: Table = {
+    head: ['', ...models],
+    rows: [
+      column('folder', (s) => runs.find((r) => r.summary === s)!.path),
+      column('hidden size', (s) => String(s.d)),
+      column('profile', (s) => s.profile.name),
+      column('behaviours', (s) => String(s.protocol.behaviours.length)),
+      column('seeds', (s) => s.protocol.seeds.join(', ')),
+      column('modes', (s) => s.protocol.modes.join(', ')),
+      column('embedding position', (s) => s.embedding_position),
+      column(
+        'alignment lr',
+        (s) =>
+          `${s.misalignment.align.multiple} x 1e-5${s.misalignment.align.moved ? '' : ' (did not move the model)'}`,
+      ),
+      column(
+        'kernels',
+        (s) =>
+          `${s.provenance.kernels}${s.provenance.blas ? `, ${s.provenance.blas.core}` : ''}, ${s.provenance.threads} threads`,
+      ),
+    ],
+  };
+  const claims = runs[0]!.summary.findings.map((f) => f.claim);
+  const findings: Table = {
+    head: ['finding', ...models],
+    rows: claims.map((claim, i) => [
+      `${i + 1}. ${claim}`,
+      ...runs.map((r) => r.summary.findings.find((f) => f.claim === claim)?.status ?? 'not run'),
+    ]),
+  };
+  const keys = new Map<string, string[]>();
+  for (const r of runs) for (const t of r.summary.tests) keys.set(testKey(t).join('\u0000'), testKey(t));
+  const tests: Table = {
+    head: ['finding', 'experiment', 'mode', 'measure', 'predictor', 'statistic', ...models],
+    rows: [...keys].map(([id, key]) => [
+      ...key,
+      ...runs.map((r) => testCell(r.summary.tests.find((t) => testKey(t).join('\u0000') === id))),
+    ]),
+  };
+  return { settings, findings, tests };
+}
+
+const EXPLANATION =
+  'Each test cell: the statistic (Spearman, share of pairs in the predicted order, or mean aligned-minus-base difference), its 95% interval, its p-value and the verdict of the decision rule each reproduction fixed before its runs.';
+
+function markdownTable(t: Table): string {
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  return [
+    `| ${t.head.map(cell).join(' | ')} |`,
+    `|${t.head.map(() => '---').join('|')}|`,
+    ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ].join('\n');
+}
+
+function htmlTable(t: Table): string {
+  const row = (cells: string[], tag: string) =>
+    `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join('')}</tr>`;
+  return `<table class="sortable"><thead>${row(t.head, 'th')}</thead><tbody>\n${t.rows.map((r) => row(r, 'td')).join('\n')}\n</tbody></table>`;
+}
+
+export function sideBySideMarkdown(runs: Reproduction[]): string {
+  const t = tables(runs);
+  return [
+    '# Reproductions side by side',
+    '',
+    markdownTable(t.settings),
+    '',
+    '## Findings',
+    '',
+    markdownTable(t.findings),
+    '',
+    '## Every pre-registered test',
+    '',
+    EXPLANATION,
+    '',
+    markdownTable(t.tests),
+    '',
+  ].join('\n');
+}
+
+export function sideBySideHtml(runs: Reproduction[]): string {
+  const t = tables(runs);
+  return [
+    '<section><h2>Reproductions side by side</h2>',
+    htmlTable(t.settings),
+    '<h3>Findings</h3>',
+    htmlTable(t.findings),
+    '<h3>Every pre-registered test</h3>',
+    `<p>${escapeHtml(EXPLANATION)}</p>`,
+    htmlTable(t.tests),
+    '</section>',
+  ].join('\n');
+}
