@@ -5,13 +5,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadSource } from '../../dist/src/data/source.js';
 import { loadTokenizer } from '../../dist/src/tokenizer/load.js';
-import { pairTokens } from '../../dist/src/model/logprobs.js';
+import { pairTokens } from '../../dist/src/tokenizer/pair.js';
 
 const dir = path.join('test', 'fixtures', 'parity', 'logprobs');
 const tok = loadTokenizer(path.join('test', 'fixtures', 'tokenizers', 'gpt2-small'));
 const { pairs } = await loadSource(path.join(dir, 'pairs.jsonl'), {});
 const out = pairs.map((p) => {
-  const t = pairTokens(tok, p);
+  // In context, as `prefdyn logprobs` scores by default (byte-level BPE: the same ids as separately), untruncated.
+  const t = pairTokens(tok, p, { maxLength: 100_000 }, 'in-context').tokens;
   return { id: p.id, group: p.group, prompt_ids: t.prompt, chosen_ids: t.chosen, rejected_ids: t.rejected };
 });
 fs.writeFileSync(

@@ -117,7 +117,7 @@ export async function misalignment(
   const attempts: AlignAttempt[] = [];
   let align: FinishedRun | undefined;
   for (const multiple of a.multiples) {
-    const lr = a.paperLr * multiple;
+    const lr = Number((a.paperLr * multiple).toPrecision(12)); // 3e-5, not 0.000030000000000000004
     align = await loraRun(ctx, path.join(dir, 'align', `lr-${multiple}x`), data, {
       steps,
       lr,
