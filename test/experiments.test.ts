@@ -152,10 +152,10 @@ test('last-layer lr = scale / (beta^2 E||g||^2), three significant digits; batch
   const five = fitBatches(profileFor('full'), 5);
   assert.deepEqual([five.lora.microBatch, five.loraAlone.effectiveBatch, five.align.effectiveBatch], [5, 5, 5]);
   assert.deepEqual(fitBatches(profileFor('quick'), 900), profileFor('quick'));
-  const s = profileFor('full', { steps: 3, pairsPerBehaviour: 30 });
+  const s = profileFor('full', { steps: 2, pairsPerBehaviour: 30 });
   assert.deepEqual(
     [s.lastLayer.steps, s.loraAlone.steps, s.flip.steps, s.lastLayer.evalEvery, s.lora.evalEvery, s.pairsPerBehaviour],
-    [3, 3, 3, 3, 3, 30],
+    [2, 2, 2, 2, 2, 30],
   );
   // The alignment keeps its epochs and its ladder of multiples of the paper's lr.
   assert.deepEqual([s.align.epochs, s.align.paperLr, s.align.multiples], [1, 1e-5, [1, 10, 100, 1000, 10000]]);
@@ -329,15 +329,15 @@ test('reproduce with a tiny profile: summary.json and REPORT.md, the same for th
   );
   assert.ok(fs.existsSync(path.join(outs[0]!, s.misalignment.aligned_model, 'model.safetensors')));
   // The alignment: one epoch of the 27 training pairs at 24 a step (2 steps), at 1,000 x then 10,000 x
-  // the paper's lr until the held-out policy accuracy reaches 0.75; it goes on with the first that
-  // moved the model, else the last.
+  // the paper's lr until the held-out policy accuracy rises by 0.2; it goes on with the first that moved
+  // the model, else the last.
   const align = s.misalignment.align;
   assert.deepEqual([align.epochs, align.steps, align.effective_batch, align.paper_lr], [1, 2, 24, 1e-5]);
   assert.ok(align.attempts.length >= 1 && align.attempts.length <= 2);
   align.attempts.forEach((t, i) => {
     assert.equal(t.multiple, [1000, 10000][i]);
     assert.equal(t.lr, [0.01, 0.1][i]);
-    assert.equal(t.moved, t.final_test!.policy_accuracy >= 0.75);
+    assert.equal(t.moved, t.final_test!.policy_accuracy - t.base_policy_accuracy! >= 0.2);
     assert.equal(
       t.moved,
       i === align.attempts.length - 1 ? align.moved : false,

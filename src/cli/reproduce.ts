@@ -39,8 +39,12 @@ caveats, figures) and report.html with figures/ (prefdyn report) under --out, pr
 Options:
   --model DIR    base model, Hugging Face layout, " Yes"/" No" single tokens (default ${DEFAULT_MODEL})
   --out DIR      output folder; an earlier reproduction there is replaced (default ${DEFAULT_OUT})
-  --quick        the short profile (what \`npm start\` runs): 10 behaviours, one seed, 20 LoRA steps,
-                 flips in last-layer mode; the full profile: 30 behaviours, 3 seeds, 100 LoRA steps
+  --quick        the short profile (what \`npm start\` runs): 10 behaviours, one seed; LoRA runs of (a)
+                 of 20 steps x 32 pairs; alignment for one epoch (128 pairs a step) at 1,000 x the
+                 paper's lr 1e-5, else 10,000 x; flips in last-layer mode. The full profile: 30
+                 behaviours, 3 seeds; LoRA runs of 30 steps x 32 pairs; alignment for one epoch at the
+                 smallest of 1, 10, 100, 1,000, 10,000 x that raises the held-out policy accuracy by
+                 0.2 (else the largest); LoRA flips of 30 steps x 32 pairs at the alignment's lr
   --protocol FILE  YAML or JSON with any of random_behaviours, draw_seed, seeds, modes (last-layer,
                  lora), measures, predictors, decision {alpha, minimum_rho, permutations}; missing
                  keys keep the profile's built-in protocol
@@ -51,7 +55,8 @@ Options:
                  model answers); the other is analysed too and the rank agreement of Delta reported
   --json         print summary.json instead of the compact summary
 ${TOKENIZE_OPTION_HELP}
-  --steps N      every run's step count (for smoke tests; the verdicts need the profile's)
+  --steps N      every run's step count but the alignment's one epoch (for smoke tests; the
+                 verdicts need the profile's)
   --pairs N      pairs per behaviour, drawn with the seed (for smoke tests; default all 1,000)
 
 Example:

@@ -39,7 +39,7 @@ quick protocol (its five behaviours plus five drawn, one seed, last-layer and Lo
 summary.json and report.html (the figures). About 4 minutes on 2 CPU cores.
 
 Options (for smoke tests; the verdicts need the profile's numbers):
-  --steps N      every run's step count
+  --steps N      every run's step count but the alignment's one epoch
   --pairs N      pairs per behaviour, drawn with the seed (default all 1,000)
 
 Example:

@@ -1,6 +1,6 @@
 // Experiment (c), theory.md s.4 "Misalignment" and s.6-7: align the base model on one behaviour with LoRA
 // DPO for the paper's one epoch, at the paper's lr or else the smallest of the profile's multiples of it
-// that moves the model (reaches the profile's held-out policy accuracy), and merge the adapter; measure Delta before and after (the aligned model's embeddings against the
+// that moves the model (raises its held-out policy accuracy by the profile's gain), and merge the adapter; measure Delta before and after (the aligned model's embeddings against the
 // base model's), next to the normalised separations (Fisher ratio, Delta/sqrt(concentration)) that a
 // mere spread of the clouds does not raise; then, for each protocol seed, train on the flipped
 // preferences from the aligned model (its own reference) and from the base model. The test: a one-sided
@@ -16,6 +16,7 @@ import { lastLayerRun, loraRun } from './experiment-runs.js';
 import { analyzeModel } from './model-analysis.js';
 import type { FinishedRun } from './train-run.js';
 import { trainPairsOf } from './profile.js';
+import { stepsForEpochs } from '../train/batches.js';
 import { twoWayVerdict, type Verdict } from '../analysis/decision-rule.js';
 import { pairedTTest } from '../analysis/t-test.js';
 import { combinedStatus } from './protocol-tests.js';
@@ -56,8 +57,10 @@ export interface AlignAttempt {
   multiple: number;
   lr: number;
   run: string;
+  /** Held-out policy accuracy on the behaviour at step 0 (the base model). */
+  base_policy_accuracy: number | null;
   final_test: { loss: number; policy_accuracy: number } | null;
-  /** final_test.policy_accuracy reached the profile's movedAccuracy. */
+  /** final_test.policy_accuracy - base_policy_accuracy reached the profile's movedGain. */
   moved: boolean;
 }
 
@@ -74,7 +77,7 @@ export interface MisalignmentResult {
     multiple: number;
     lr: number;
     moved: boolean;
-    moved_accuracy: number;
+    moved_gain: number;
     final_test: { loss: number; policy_accuracy: number } | null;
     attempts: AlignAttempt[];
   };
@@ -113,7 +116,7 @@ export async function misalignment(
   const data = ctx.data.source([b], b);
   let t = Date.now();
   const a = profile.align;
-  const steps = Math.max(1, Math.ceil((a.epochs * trainPairsOf(ctx.data.counts.get(b)!)) / a.effectiveBatch));
+  const steps = stepsForEpochs(a.epochs, trainPairsOf(ctx.data.counts.get(b)!), a.effectiveBatch);
   const attempts: AlignAttempt[] = [];
   let align: FinishedRun | undefined;
   for (const multiple of a.multiples) {
@@ -123,17 +126,20 @@ export async function misalignment(
       lr,
       effectiveBatch: a.effectiveBatch,
     });
-    const last = align.series.get('test')!.get(b)?.at(-1);
-    const moved = last !== undefined && last.policyAccuracy >= a.movedAccuracy;
+    const test = align.series.get('test')!.get(b) ?? [];
+    const first = test[0]?.step === 0 ? test[0].policyAccuracy : null;
+    const last = test.at(-1);
+    const moved = first !== null && last !== undefined && last.policyAccuracy - first >= a.movedGain;
     attempts.push({
       multiple,
       lr,
       run: path.relative(ctx.out, align.dir),
+      base_policy_accuracy: first,
       final_test: last ? { loss: last.loss, policy_accuracy: last.policyAccuracy } : null,
       moved,
     });
     ctx.log(
-      `[c] aligned on ${b} with LoRA DPO at ${multiple} x the paper's lr (${lr}), ${a.epochs} epoch (${steps} steps): test policy accuracy ${last?.policyAccuracy.toFixed(3) ?? '-'}, ${moved ? 'moved' : 'not moved'} (${seconds(t)})`,
+      `[c] aligned on ${b} with LoRA DPO at ${multiple} x the paper's lr (${lr}), ${a.epochs} epoch${a.epochs === 1 ? '' : 's'} (${steps} steps of ${a.effectiveBatch} pairs): held-out policy accuracy ${first?.toFixed(3) ?? '-'} -> ${last?.policyAccuracy.toFixed(3) ?? '-'}, ${moved ? 'moved' : 'not moved'} (${seconds(t)})`,
     );
     t = Date.now();
     if (moved) break;
@@ -246,7 +252,7 @@ export async function misalignment(
       multiple: chosen.multiple,
       lr: chosen.lr,
       moved: chosen.moved,
-      moved_accuracy: a.movedAccuracy,
+      moved_gain: a.movedGain,
       final_test: chosen.final_test,
       attempts,
     },

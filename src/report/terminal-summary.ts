@@ -24,7 +24,7 @@ export function terminalSummary(s: ReproduceSummary, out: string): string {
     ...s.prioritisation.mix.verdict_tests.map(
       (t) => `    all ${s.prioritisation.mix.n_behaviours} together, ${t.predictor}: ${testText(t)}`,
     ),
-    `(c) misalignment on ${c.behaviour}: Delta ${fmt(c.delta[0]!.before)} -> ${fmt(c.delta[0]!.after)} after LoRA alignment;`,
+    `(c) misalignment on ${c.behaviour}: Delta ${fmt(c.delta[0]!.before)} -> ${fmt(c.delta[0]!.after)} after LoRA alignment at ${c.align.multiple} x the paper's lr${c.align.moved ? '' : ' (it did not move the model)'};`,
     `    flip mean train loss ${fmt(c.flip.from_aligned.observed[HEADLINE_MEASURE] ?? null, 4)} from aligned vs ${fmt(c.flip.from_base.observed[HEADLINE_MEASURE] ?? null, 4)} from base`,
     ...c.tests
       .filter((t) => s.protocol.verdict.measures.includes(t.measure))
