@@ -420,13 +420,21 @@ test('reproduce with a tiny profile: summary.json and REPORT.md, the same for th
     const cells = row.slice(2, -2).split(' | ');
     const [t, t3] = [s.tests[i]!, s3.tests[i]!];
     assert.deepEqual(cells.slice(0, 6), [String(t.finding), t.experiment, t.mode, t.measure, t.predictor, t.statistic]);
-    assert.ok(cells[6]!.endsWith(`p ${fmt(t.p_value, 3)}, ${t.decision}`), cells[6]);
-    assert.ok(cells[7]!.endsWith(`p ${fmt(t3.p_value, 3)}, ${t3.decision}`), cells[7]);
+    const rest = (x: typeof t) =>
+      `p ${fmt(x.p_value, 3)}, ${x.decision} (n ${x.n_behaviours}, ${x.seeds.length} seed${x.seeds.length === 1 ? '' : 's'})`;
+    assert.ok(cells[6]!.endsWith(rest(t)), cells[6]);
+    assert.ok(cells[7]!.endsWith(rest(t3)), cells[7]);
   });
   s.findings.forEach((f, i) =>
     assert.ok(sideBySide.includes(`| ${i + 1}. ${f.claim} | ${f.status} | ${s3.findings[i]!.status} |`), f.claim),
   );
   assert.ok(fs.readFileSync(path.join(sides, 'report.html'), 'utf8').includes('<h2>Reproductions side by side</h2>'));
+  // Columns are named by folder, so two reproductions of one model tell apart.
+  assert.ok(sideBySide.includes(`|  | ${outs[0]} | ${path.join(tmp, 'r3')} |`));
+  // A later report of one reproduction into the same folder leaves no stale side-by-side.md.
+  const again = runCli(['report', outs[0]!, '--out', sides, '--figures', 'none'], { env: env() });
+  assert.equal(again.code, 0, again.stderr);
+  assert.ok(!fs.existsSync(path.join(sides, 'side-by-side.md')));
 });
 
 test('reproduce refuses a folder it did not write, a missing model and bad numbers, before any work', () => {

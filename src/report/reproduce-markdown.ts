@@ -9,14 +9,7 @@ import type { ReproduceSummary } from '../experiments/reproduce-summary.js';
 import { PAPER_BEHAVIOURS as PAPER } from '../experiments/behaviours.js';
 import type { SingleBehavioursResult } from '../experiments/single-behaviours.js';
 import { HEADLINE_MEASURE } from '../experiments/verdicts.js';
-
-function table(head: string[], rows: string[][]): string {
-  return [
-    `| ${head.join(' | ')} |`,
-    `|${head.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
-}
+import { markdownTable as table } from './markdown-table.js';
 
 export function reproduceMarkdown(s: ReproduceSummary): string {
   const a = s.single;

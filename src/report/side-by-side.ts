@@ -5,6 +5,7 @@
 import type { ReproduceSummary } from '../experiments/reproduce-summary.js';
 import type { SummaryTest } from '../experiments/protocol-tests.js';
 import { fmt } from '../experiments/findings.js';
+import { markdownTable } from './markdown-table.js';
 import { escapeHtml } from './report-html.js';
 
 export interface Reproduction {
@@ -21,29 +22,34 @@ interface Table {
 
 const testKey = (t: SummaryTest) => [`${t.finding}`, t.experiment, t.mode, t.measure, t.predictor, t.statistic];
 
+/** Value [interval], p, verdict, and what the test rests on (behaviours or pairs, seeds). */
 const testCell = (t: SummaryTest | undefined): string =>
   t
-    ? `${fmt(t.value, 2)}${t.interval ? ` [${fmt(t.interval[0], 2)}, ${fmt(t.interval[1], 2)}]` : ''}, p ${fmt(t.p_value, 3)}, ${t.decision}`
+    ? `${fmt(t.value, 2)}${t.interval ? ` [${fmt(t.interval[0], 2)}, ${fmt(t.interval[1], 2)}]` : ''}, p ${fmt(t.p_value, 3)}, ${t.decision} (n ${t.n_behaviours}, ${t.seeds.length} seed${t.seeds.length === 1 ? '' : 's'})`
     : 'not run';
 
+/** The alignment's lr; summaries written before the lr ladder do not record it. */
+function alignmentCell(s: ReproduceSummary): string {
+  const a = s.misalignment.align;
+  if (a.multiple === undefined) return `lr ${a.lr} (no lr ladder recorded)`;
+  return `${a.multiple} x ${a.paper_lr}${a.moved ? '' : ' (did not move the model)'}`;
+}
+
 function tables(runs: Reproduction[]): { settings: Table; findings: Table; tests: Table } {
-  const models = runs.map((r) => r.summary.model);
+  // Columns are named by folder: two reproductions of one model (other seeds, another profile) differ there.
+  const heads = runs.map((r) => r.path);
   const column = (label: string, cell: (s: ReproduceSummary) => string) => [label, ...runs.map((r) => cell(r.summary))];
   const settings: Table = {
-    head: ['', ...models],
+    head: ['', ...heads],
     rows: [
-      column('folder', (s) => runs.find((r) => r.summary === s)!.path),
+      column('model', (s) => s.model),
       column('hidden size', (s) => String(s.d)),
       column('profile', (s) => s.profile.name),
       column('behaviours', (s) => String(s.protocol.behaviours.length)),
       column('seeds', (s) => s.protocol.seeds.join(', ')),
       column('modes', (s) => s.protocol.modes.join(', ')),
       column('embedding position', (s) => s.embedding_position),
-      column(
-        'alignment lr',
-        (s) =>
-          `${s.misalignment.align.multiple} x 1e-5${s.misalignment.align.moved ? '' : ' (did not move the model)'}`,
-      ),
+      column('alignment lr', alignmentCell),
       column(
         'kernels',
         (s) =>
@@ -53,7 +59,7 @@ function tables(runs: Reproduction[]): { settings: Table; findings: Table; tests
   };
   const claims = runs[0]!.summary.findings.map((f) => f.claim);
   const findings: Table = {
-    head: ['finding', ...models],
+    head: ['finding', ...heads],
     rows: claims.map((claim, i) => [
       `${i + 1}. ${claim}`,
       ...runs.map((r) => r.summary.findings.find((f) => f.claim === claim)?.status ?? 'not run'),
@@ -62,7 +68,7 @@ function tables(runs: Reproduction[]): { settings: Table; findings: Table; tests
   const keys = new Map<string, string[]>();
   for (const r of runs) for (const t of r.summary.tests) keys.set(testKey(t).join('\u0000'), testKey(t));
   const tests: Table = {
-    head: ['finding', 'experiment', 'mode', 'measure', 'predictor', 'statistic', ...models],
+    head: ['finding', 'experiment', 'mode', 'measure', 'predictor', 'statistic', ...heads],
     rows: [...keys].map(([id, key]) => [
       ...key,
       ...runs.map((r) => testCell(r.summary.tests.find((t) => testKey(t).join('\u0000') === id))),
@@ -72,16 +78,7 @@ function tables(runs: Reproduction[]): { settings: Table; findings: Table; tests
 }
 
 const EXPLANATION =
-  'Each test cell: the statistic (Spearman, share of pairs in the predicted order, or mean aligned-minus-base difference), its 95% interval, its p-value and the verdict of the decision rule each reproduction fixed before its runs.';
-
-function markdownTable(t: Table): string {
-  const cell = (s: string) => s.replace(/\|/g, '\\|');
-  return [
-    `| ${t.head.map(cell).join(' | ')} |`,
-    `|${t.head.map(() => '---').join('|')}|`,
-    ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
-  ].join('\n');
-}
+  'Each test cell: the statistic (Spearman, share of pairs in the predicted order, or mean aligned-minus-base difference), its 95% interval, its p-value, the verdict of the decision rule each reproduction fixed before its runs, and what it rests on (behaviours, pairs or runs; seeds).';
 
 function htmlTable(t: Table): string {
   const row = (cells: string[], tag: string) =>
@@ -94,17 +91,17 @@ export function sideBySideMarkdown(runs: Reproduction[]): string {
   return [
     '# Reproductions side by side',
     '',
-    markdownTable(t.settings),
+    markdownTable(t.settings.head, t.settings.rows),
     '',
     '## Findings',
     '',
-    markdownTable(t.findings),
+    markdownTable(t.findings.head, t.findings.rows),
     '',
     '## Every pre-registered test',
     '',
     EXPLANATION,
     '',
-    markdownTable(t.tests),
+    markdownTable(t.tests.head, t.tests.rows),
     '',
   ].join('\n');
 }

@@ -25,6 +25,7 @@ export interface WrittenReport {
 }
 
 export const FIGURES_FOLDER = 'figures';
+const SIDE_BY_SIDE = 'side-by-side.md';
 
 export async function writeReport(
   paths: string[],
@@ -60,8 +61,9 @@ export async function writeReport(
   const reproductions: Reproduction[] = inputs.flatMap((i, k) =>
     i.kind === 'reproduce' ? [{ path: paths[k]!, summary: i.summary }] : [],
   );
-  const sideBySide = reproductions.length >= 2 ? path.join(o.out, 'side-by-side.md') : null;
+  const sideBySide = reproductions.length >= 2 ? path.join(o.out, SIDE_BY_SIDE) : null;
   if (sideBySide) writeFileAtomic(sideBySide, sideBySideMarkdown(reproductions));
+  else fs.rmSync(path.join(o.out, SIDE_BY_SIDE), { force: true }); // an earlier report's, now stale
   const html = path.join(o.out, 'report.html');
   writeFileAtomic(html, reportHtml(sections, content.notes, paths, sideBySide ? sideBySideHtml(reproductions) : ''));
   const figureFiles = sections.flatMap((s) =>
