@@ -80,12 +80,16 @@ test('sign test: P(X >= hits), X ~ Binomial(decided, 1/2)', () => {
 
 test('the decision rule: supported, not supported and undecided each reachable', () => {
   const p = (p_value: number) => ({ p_value, method: 'm' });
-  assert.equal(correlationVerdict(p(0.01), [0.2, 0.9]), 'supported');
-  assert.equal(correlationVerdict(p(0.4), [-0.6, 0.25]), 'not supported');
-  assert.equal(correlationVerdict(p(0.4), [-0.6, 0.6]), 'undecided');
-  assert.equal(correlationVerdict(p(0.4), [0.1, 0.1]), 'undecided', 'a degenerate interval decides nothing');
-  assert.equal(correlationVerdict(p(0.4), null), 'undecided');
-  assert.equal(correlationVerdict(p(NaN), [-0.6, 0.2]), 'undecided');
+  assert.equal(correlationVerdict(p(0.01), p(0.99), [0.2, 0.9]), 'supported');
+  assert.equal(correlationVerdict(p(0.4), p(0.6), [-0.6, 0.25]), 'not supported');
+  assert.equal(correlationVerdict(p(0.4), p(0.6), [-0.6, 0.6]), 'undecided');
+  assert.equal(correlationVerdict(p(0.4), p(0.6), [0.1, 0.1]), 'undecided', 'a degenerate interval decides nothing');
+  assert.equal(correlationVerdict(p(0.4), p(0.6), null), 'undecided');
+  assert.equal(correlationVerdict(p(NaN), p(NaN), [-0.6, 0.2]), 'undecided');
+  // The opposite order, significant: not supported, even when resampling gives a degenerate interval
+  // (a perfectly reversed order of 5: p = 1 forward, 1/120 backward, interval [-1, -1]).
+  assert.equal(correlationVerdict(p(1), p(1 / 120), [-1, -1]), 'not supported');
+  assert.equal(correlationVerdict(p(0.9), p(0.03), [-0.8, 0.5]), 'not supported');
   assert.ok(isDegenerate([1, 1]) && !isDegenerate([0.9, 1]) && !isDegenerate(null));
   assert.deepEqual(pairwiseVerdict(6, 6), { decision: 'supported', p_value: 1 / 64 });
   assert.deepEqual(pairwiseVerdict(0, 6), { decision: 'not supported', p_value: 1 });

@@ -297,7 +297,14 @@ export function rankCorrelation(
     rule.permutations,
     Rng.derive(options.seed, `permutation/${predictor}/${measure}`),
   );
-  const decision = correlationVerdict(test, rhoCi, rule);
+  // The other direction (a larger predictor going with slower learning), for the verdict.
+  const reverse = spearmanPermutationTest(
+    scores.map((x) => -x),
+    speed,
+    rule.permutations,
+    Rng.derive(options.seed, `permutation-reverse/${predictor}/${measure}`),
+  );
+  const decision = correlationVerdict(test, reverse, rhoCi, rule);
   return {
     predictor,
     measure,

@@ -1,10 +1,10 @@
 // The decision rule of every prediction test prefdyn reports, fixed in code before any run (theory.md
 // s.7: decide measures and thresholds first). A verdict is one of
-//   supported      the one-sided p-value is below ALPHA;
-//   not supported  p >= ALPHA and the 95% interval of the rank correlation lies below MINIMUM_RHO (an
-//                  association as strong as the smallest one worth reporting is ruled out), or, for
-//                  pairwise predictions and the misalignment flip's paired t-test over seeds, the
-//                  one-sided test in the other direction has p < ALPHA;
+//   supported      the one-sided p-value in the predicted direction is below ALPHA;
+//   not supported  the one-sided test in the other direction has p < ALPHA (the opposite of the
+//                  prediction came true), or, for rank correlations, p >= ALPHA and the 95% interval of
+//                  the correlation lies below MINIMUM_RHO (an association as strong as the smallest one
+//                  worth reporting is ruled out);
 //   undecided      otherwise: too few behaviours, a degenerate interval, or an interval wide enough to
 //                  hold both "no association" and MINIMUM_RHO.
 import { signTest, type TestResult } from './rank-tests.js';
@@ -28,9 +28,8 @@ export const DECISION_RULE: Readonly<DecisionRule> = {
 export function decisionRuleText(rule: DecisionRule = DECISION_RULE): string {
   return (
     `one-sided tests in the predicted direction, decided before any run: supported when p < ${rule.alpha}; ` +
-    `not supported when p >= ${rule.alpha} and the 95% interval of Spearman's rho lies below ` +
-    `${rule.minimum_rho} (pairwise predictions and the flip test over seeds: when the one-sided test in the other ` +
-    `direction has p < ${rule.alpha}); ` +
+    `not supported when the one-sided test in the other direction has p < ${rule.alpha}, or, for rank ` +
+    `correlations, when p >= ${rule.alpha} and the 95% interval of Spearman's rho lies below ${rule.minimum_rho}; ` +
     `undecided otherwise`
   );
 }
@@ -40,13 +39,16 @@ export function isDegenerate(ci: readonly [number, number] | null): boolean {
   return ci !== null && ci[0] === ci[1];
 }
 
+/** A rank correlation: the permutation tests in the predicted (forward) and the other direction, and its interval. */
 export function correlationVerdict(
-  test: TestResult,
+  forward: TestResult,
+  backward: TestResult,
   ci: readonly [number, number] | null,
   rule: DecisionRule = DECISION_RULE,
 ): Verdict {
-  if (Number.isNaN(test.p_value)) return 'undecided';
-  if (test.p_value < rule.alpha) return 'supported';
+  if (Number.isNaN(forward.p_value)) return 'undecided';
+  const twoWay = twoWayVerdict(forward, backward, rule);
+  if (twoWay !== 'undecided') return twoWay;
   if (ci && !isDegenerate(ci) && ci[1] < rule.minimum_rho) return 'not supported';
   return 'undecided';
 }
