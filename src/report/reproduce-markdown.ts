@@ -21,7 +21,7 @@ export function reproduceMarkdown(s: ReproduceSummary): string {
     '# Reproduction of Im & Li (ICML 2024): learning dynamics of DPO',
     '',
     `Model \`${s.model}\` (hidden size ${s.d}), ${p.name} profile, seed ${s.seed}, beta ${p.beta}. Data: ${s.data.source}.`,
-    `Observed speed is measured ${MEASURES.length} ways (${MEASURES.map((m) => `\`${m.name}\`: ${m.description}`).join('; ')}); the verdicts use \`${HEADLINE_MEASURE}\`.`,
+    `Observed speed is measured ${MEASURES.length} ways (${MEASURES.map((m) => `\`${m.name}\`: ${m.description}`).join('; ')}); the protocol's measures are tested, its held-out verdict measures (${s.protocol.verdict.measures.map((m) => `\`${m}\``).join(', ')}) decide the verdicts, and \`${HEADLINE_MEASURE}\` is the train-side measure shown in the short summaries.`,
     '',
     '## Protocol (fixed before any run)',
     '',
