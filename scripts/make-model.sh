@@ -8,7 +8,7 @@
 #    the Union addresses, WordNet glosses),
 # 4. the weights, config and tokenizer copied into models/prefdyn-NAME (its README.md, the model card,
 #    is kept; update its numbers from the log this script prints).
-# prefdyn-tiny takes about 15 minutes on 2 CPU cores; prefdyn-small about two hours on one core.
+# prefdyn-tiny takes about 15 minutes on 2 CPU cores; prefdyn-small about an hour on one core.
 # The work folder (default: a fresh temporary one) keeps the log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
