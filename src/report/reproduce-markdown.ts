@@ -141,7 +141,7 @@ export function reproduceMarkdown(s: ReproduceSummary): string {
       ]),
     ),
     '',
-    `Aligned minus base flip speed per seed (larger = the aligned model flips faster), one-sided paired t-test over seeds:`,
+    `Aligned minus base flip speed per seed (larger = the aligned model flips faster), one-sided paired t-test over seeds. The interval is the two-sided 95% t interval of the mean; the one-sided test at 0.05 matches a 90% interval, so p just below 0.05 can sit beside a 95% interval that holds 0:`,
     '',
     table(
       ['measure', 'differences', 'mean', '95% interval', 'p', 'verdict'],
