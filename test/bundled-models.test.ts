@@ -11,52 +11,35 @@ import { loadTokenizer } from '../src/tokenizer/load.js';
 import { causalLmLoss } from '../src/pretrain/lm-loss.js';
 import { noGrad } from '../src/tensor/autograd.js';
 
+// name, layers, hidden size, [heads, key/value heads], MLP width, parameters, stored dtype, at most MB
 const BUNDLED = [
-  {
-    name: 'prefdyn-tiny',
-    layers: 4,
-    d: 128,
-    heads: [4, 2],
-    mlp: 352,
-    parameters: 1_787_008,
-    dtype: 'F32',
-    maxBytes: 10 * 1024 * 1024,
-  },
-  {
-    name: 'prefdyn-small',
-    layers: 6,
-    d: 256,
-    heads: [8, 4],
-    mlp: 704,
-    parameters: 6_524_160,
-    dtype: 'BF16',
-    maxBytes: 15 * 1024 * 1024,
-  },
-];
+  ['prefdyn-tiny', 4, 128, [4, 2], 352, 1_787_008, 'F32', 10],
+  ['prefdyn-small', 6, 256, [8, 4], 704, 6_524_160, 'BF16', 15],
+] as const;
 
-for (const m of BUNDLED) {
-  const dir = path.join(repoRoot, 'models', m.name);
-  test(`${m.name}: a tied Llama with GQA, ${m.layers} layers of ${m.d}, ${m.dtype}, vocabulary 8192, " Yes" and " No" single tokens`, async () => {
+for (const [name, layers, d, heads, mlp, parameters, dtype, maxMb] of BUNDLED) {
+  const dir = path.join(repoRoot, 'models', name);
+  test(`${name}: a tied Llama with GQA, ${layers} layers of ${d}, ${dtype}, vocabulary 8192, " Yes" and " No" single tokens`, async () => {
     const model = await loadModel(dir);
     const c = model.config;
     assert.equal(c.arch, 'llama');
     assert.equal(c.vocabSize, 8192);
     assert.ok(c.arch === 'llama' && c.tieWordEmbeddings && c.numKeyValueHeads < c.numAttentionHeads);
-    assert.deepEqual([c.numHiddenLayers, c.hiddenSize], [m.layers, m.d]);
-    assert.deepEqual([c.numAttentionHeads, c.numKeyValueHeads, c.intermediateSize], [...m.heads, m.mlp]);
+    assert.deepEqual([c.numHiddenLayers, c.hiddenSize], [layers, d]);
+    assert.deepEqual([c.numAttentionHeads, c.numKeyValueHeads, c.intermediateSize], [...heads, mlp]);
     assert.deepEqual([c.maxPositionEmbeddings, c.rope.theta], [256, 10_000]);
     const summary = summarizeModel(dir);
-    assert.equal(summary.parameters, m.parameters);
-    assert.deepEqual(Object.keys(summary.dtypes), [m.dtype]);
+    assert.equal(summary.parameters, parameters);
+    assert.deepEqual(Object.keys(summary.dtypes), [dtype]);
     const tok = loadTokenizer(dir, { vocabSize: c.vocabSize });
     assert.equal(tok.vocabSize, 8192);
     assert.deepEqual(tok.encode(' Yes', false), [3363]);
     assert.deepEqual(tok.encode(' No', false), [1400]);
     assert.equal(tok.eos?.id, 8191);
     const bytes = fs.readdirSync(dir).reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
-    assert.ok(bytes < m.maxBytes, `${bytes} bytes`);
+    assert.ok(bytes < maxMb * 1024 * 1024, `${bytes} bytes`);
   });
-  test(`${m.name} is pretrained: a sentence costs far less than its words in reverse order, and far less than ln(V)`, async () => {
+  test(`${name} is pretrained: a sentence costs far less than its words in reverse order, and far less than ln(V)`, async () => {
     const model = await loadModel(dir);
     const tok = loadTokenizer(dir);
     const text = 'I believe it is important to be honest with the people around me.';
