@@ -172,6 +172,8 @@ test('compare: a reversed run contradicts the prediction', () => {
     [0, 0, 0, 0, 0, 0, 0],
   );
   assert.equal(loss.p_value, 1);
+  // Three groups in reverse order: the other direction's exact p is 1/3! = 1/6, not below 0.05.
+  assert.equal(loss.p_value_other_direction, 1 / 6);
   assert.equal(report.notes[0], '1 group(s) of the run are not in the analysis and are left out: d');
   assert.match(report.notes[1], /^Verdicts: one-sided tests in the predicted direction, decided before any run/);
 });

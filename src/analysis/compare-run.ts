@@ -59,6 +59,8 @@ export interface Correlation {
   /** One-sided (rho > 0) permutation p-value of Spearman's rho (analysis/rank-tests.ts). */
   p_value: number;
   p_method: string;
+  /** One-sided (rho < 0) p-value of the other direction; below alpha it makes the verdict "not supported". */
+  p_value_other_direction: number;
   /** True when the bootstrap interval has zero width (e.g. [1, 1] from a perfect order): it shows no uncertainty. */
   interval_degenerate: boolean;
   /** By the decision rule fixed before any run (analysis/decision-rule.ts). */
@@ -315,9 +317,10 @@ export function rankCorrelation(
     kendall_ci: tauCi,
     p_value: test.p_value,
     p_method: test.method,
+    p_value_other_direction: reverse.p_value,
     interval_degenerate: isDegenerate(rhoCi),
     decision,
-    verdict: correlationSentence(predictor, measure, n, rho, rhoCi, test.p_value, decision),
+    verdict: correlationSentence(predictor, measure, n, rho, rhoCi, test.p_value, reverse.p_value, decision),
   };
 }
 
@@ -328,6 +331,7 @@ function correlationSentence(
   rho: number,
   ci: [number, number] | null,
   p: number,
+  pOther: number,
   decision: Verdict,
 ): string {
   const what = `${predictor} vs ${measure} (${n} groups): Spearman ${fmt(rho)}${ci ? ` [${fmt(ci[0])}, ${fmt(ci[1])}]` : ''}`;
@@ -338,7 +342,8 @@ function correlationSentence(
     : isDegenerate(ci)
       ? '; the interval is degenerate (zero width: resampling cannot show the uncertainty of so few groups)'
       : '';
-  return `${what}, one-sided p = ${fmtP(p)}: ${decision}${interval}`;
+  const other = decision === 'not supported' && pOther < p ? ` (the other direction: p = ${fmtP(pOther)})` : '';
+  return `${what}, one-sided p = ${fmtP(p)}: ${decision}${other}${interval}`;
 }
 
 function priorityCheck(

@@ -17,6 +17,8 @@ export interface ProtocolTest {
   value: number;
   p_value: number;
   p_method: string;
+  /** The one-sided p-value of the other direction (rho < 0). */
+  p_value_other_direction: number;
   /** Bootstrap 95% interval over behaviours (percentile). */
   interval: [number, number] | null;
   interval_degenerate: boolean;
@@ -39,6 +41,7 @@ export function protocolTest(c: Correlation, mode: ProtocolMode, seeds: number[]
     value: c.spearman,
     p_value: c.p_value,
     p_method: c.p_method,
+    p_value_other_direction: c.p_value_other_direction,
     interval: c.spearman_ci,
     interval_degenerate: c.interval_degenerate,
     per_seed: perSeed,

@@ -201,7 +201,10 @@ function testTable(tests: readonly ProtocolTest[]): string {
       fmt(t.value, 2),
       `${interval(t.interval)}${t.interval_degenerate ? ' (degenerate)' : ''}`,
       t.per_seed.map((r) => fmt(r, 2)).join(', '),
-      fmt(t.p_value),
+      // A verdict of "not supported" from the other direction shows that direction's p.
+      t.decision === 'not supported' && t.p_value_other_direction < t.p_value
+        ? `${fmt(t.p_value)} (other direction ${fmt(t.p_value_other_direction)})`
+        : fmt(t.p_value),
       t.decision,
     ]),
   );
