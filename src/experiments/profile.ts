@@ -51,7 +51,7 @@ const QUICK: Profile = {
 const FULL: Profile = {
   ...QUICK,
   name: 'full',
-  lora: { microBatch: 8, evalEvery: 3 },
+  lora: { ...QUICK.lora, evalEvery: 3 },
   loraAlone: { steps: 30, lr: 1e-2, effectiveBatch: 32 },
   align: { ...QUICK.align, multiples: [1, 10, 100, 1000, 10000] },
   flip: { mode: 'lora', steps: 30, effectiveBatch: 32 },

@@ -69,14 +69,12 @@ function tables(runs: Reproduction[]): { settings: Table; findings: Table; tests
       ...runs.map((r) => r.summary.findings.find((f) => f.claim === claim)?.status ?? 'not run'),
     ]),
   };
-  const keys = new Map<string, string[]>();
-  for (const r of runs) for (const t of r.summary.tests) keys.set(testKey(t).join('\u0000'), testKey(t));
+  // Each reproduction's tests by key, once; rows are every key any of them has, in order of appearance.
+  const byKey = runs.map((r) => new Map(r.summary.tests.map((t) => [testKey(t).join('\u0000'), t])));
+  const keys = new Map(byKey.flatMap((m) => [...m].map(([id, t]) => [id, testKey(t)] as const)));
   const tests: Table = {
     head: ['finding', 'experiment', 'mode', 'measure', 'predictor', 'statistic', ...heads],
-    rows: [...keys].map(([id, key]) => [
-      ...key,
-      ...runs.map((r) => testCell(r.summary.tests.find((t) => testKey(t).join('\u0000') === id))),
-    ]),
+    rows: [...keys].map(([id, key]) => [...key, ...byKey.map((m) => testCell(m.get(id)))]),
   };
   return { settings, findings, tests };
 }
