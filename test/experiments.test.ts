@@ -12,6 +12,7 @@ import type { MetricPoint, RunSeries } from '../src/analysis/run-metrics.js';
 import { PAPER_BEHAVIOURS, prioritisationPairs } from '../src/experiments/behaviours.js';
 import { fmt } from '../src/experiments/findings.js';
 import { lastLayerLr } from '../src/experiments/last-layer-lr.js';
+import { accuracyRose } from '../src/experiments/misalignment.js';
 import { fitBatches, profileFor } from '../src/experiments/profile.js';
 import type { ReproduceSummary } from '../src/experiments/reproduce-summary.js';
 import { independentRunsInput } from '../src/experiments/single-behaviours.js';
@@ -40,6 +41,17 @@ before(() => {
   assert.equal(init.code, 0, init.stderr);
 });
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+test('the alignment moved the model when its held-out accuracy rose by the gain exactly, not by less', () => {
+  // 55 -> 75 of 100 held-out pairs (prefdyn-small's full run): 0.75 - 0.55 is 0.19999999999999996 in floating
+  // point, a rise of 0.2.
+  assert.ok(0.75 - 0.55 < 0.2);
+  assert.equal(accuracyRose(0.55, 0.75, 0.2), true);
+  assert.equal(accuracyRose(0.51, 0.78, 0.2), true);
+  assert.equal(accuracyRose(0.55, 0.7, 0.2), false);
+  assert.equal(accuracyRose(0.55, 0.749, 0.2), false);
+  assert.equal(accuracyRose(0.75, 0.55, 0.2), false);
+});
 
 test("independent runs: compareRun predicts each behaviour's solo velocity cc[b][b], whatever the group sizes", () => {
   // Three groups of 100, 300 and 600 pairs; cross terms that would reorder a joint mix.
@@ -337,7 +349,7 @@ test('reproduce with a tiny profile: summary.json and REPORT.md, the same for th
   align.attempts.forEach((t, i) => {
     assert.equal(t.multiple, [1000, 10000][i]);
     assert.equal(t.lr, [0.01, 0.1][i]);
-    assert.equal(t.moved, t.final_test!.policy_accuracy - t.base_policy_accuracy! >= 0.2);
+    assert.equal(t.moved, accuracyRose(t.base_policy_accuracy!, t.final_test!.policy_accuracy, 0.2));
     assert.equal(
       t.moved,
       i === align.attempts.length - 1 ? align.moved : false,

@@ -52,6 +52,15 @@ export interface FlipRun {
   observed: Record<string, number | null>;
 }
 
+/**
+ * Whether a policy accuracy rose from `base` to `final` by at least `gain`. Accuracies are fractions of the
+ * held-out pairs, so a rise of exactly `gain` must count: 0.75 - 0.55 is 0.19999999999999996 in floating
+ * point, hence the tolerance, far below one pair's share of any split.
+ */
+export function accuracyRose(base: number, final: number, gain: number): boolean {
+  return final - base >= gain - 1e-9;
+}
+
 /** One alignment run at a multiple of the paper's lr. */
 export interface AlignAttempt {
   multiple: number;
@@ -129,7 +138,7 @@ export async function misalignment(
     const test = align.series.get('test')!.get(b) ?? [];
     const first = test[0]?.step === 0 ? test[0].policyAccuracy : null;
     const last = test.at(-1);
-    const moved = first !== null && last !== undefined && last.policyAccuracy - first >= a.movedGain;
+    const moved = first !== null && last !== undefined && accuracyRose(first, last.policyAccuracy, a.movedGain);
     attempts.push({
       multiple,
       lr,
