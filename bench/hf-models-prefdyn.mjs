@@ -17,6 +17,7 @@ import { createOptimizer } from '../dist/src/train/optimizers.js';
 import { clipGradNorm, zeroGrads } from '../dist/src/train/gradients.js';
 import { marginLogit, objectiveLoss } from '../dist/src/train/objectives.js';
 import { blasThreadCount } from '../dist/src/tensor/kernels/native/load.js';
+import { kernelIdentity } from '../dist/src/tensor/kernels/provenance.js';
 import { Rng } from '../dist/src/util/rng.js';
 
 const [mode, dir, tokensFile, batchArg, stepsArg] = process.argv.slice(2);
@@ -44,12 +45,15 @@ function timed(fn) {
 
 if (mode === 'forward') {
   const prompts = pairs.map((p) => p.prompt);
-  lastTokenHidden(model, prompts.slice(0, batch), batch); // warm-up batch
+  // warm-up batch of each: the first call of a path pays one-off costs (the lm_head's first product alone ~0.4 s)
+  lastTokenHidden(model, prompts.slice(0, batch), batch);
+  pairLogProbs(model, pairs.slice(0, batch), batch);
   const embed = timed(() => lastTokenHidden(model, prompts, batch));
   const logprobs = timed(() => pairLogProbs(model, pairs, batch));
   console.log(
     JSON.stringify({
       threads: blasThreadCount(),
+      kernels: kernelIdentity(),
       load_ms: loadMs,
       embed_ms: embed.ms,
       embed_cpu_ms: embed.cpuMs,
@@ -115,6 +119,7 @@ if (mode === 'forward') {
   console.log(
     JSON.stringify({
       threads: blasThreadCount(),
+      kernels: kernelIdentity(),
       load_ms: loadMs,
       gradient_checkpointing: checkpointing,
       pairs: used.length,

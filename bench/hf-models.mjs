@@ -195,10 +195,25 @@ if (embedRate !== undefined) {
   }
 }
 
+// OPENBLAS_CORETYPE picks OpenBLAS's kernels (prefdyn's sgemm); PyTorch's bf16 products (oneDNN) and llama.cpp
+// do not read it. Every child inherits this process's environment.
+const blasEnvironment = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE']
+  .map((v) => `${v}=${process.env[v] ?? '(unset)'}`)
+  .join(', ');
 const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} CPUs, ${fmt(os.totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}`;
 if (args.json) {
   console.log(
-    JSON.stringify({ size: args.size, threads, machine, loadBefore, loadAfter, weightBytes, meanPromptTokens, rows }),
+    JSON.stringify({
+      size: args.size,
+      threads,
+      machine,
+      blasEnvironment,
+      loadBefore,
+      loadAfter,
+      weightBytes,
+      meanPromptTokens,
+      rows,
+    }),
   );
 } else {
   console.log(
@@ -207,6 +222,7 @@ if (args.json) {
   console.log(
     `machine: ${machine}; threads ${threads} for every implementation; load average ${fmt(loadBefore, 1)} before, ${fmt(loadAfter, 1)} after`,
   );
+  console.log(`prefdyn kernels: ${pf?.kernels ?? '-'}; OpenBLAS environment: ${blasEnvironment}`);
   if (Math.max(loadBefore, loadAfter) > os.availableParallelism())
     console.log(
       'the machine was shared with other jobs (load above its CPU count): the ratios were measured side by side in this one run; compare them and CPU time, not wall times across runs',

@@ -160,7 +160,8 @@ def main():
     batches = [pairs[i : i + batch] for i in range(0, len(pairs), batch)]
     if mode == "forward":
         with torch.no_grad():
-            last_hidden(model, [p["prompt"] for p in batches[0]])  # warm-up batch
+            last_hidden(model, [p["prompt"] for p in batches[0]])  # warm-up batch of each, as prefdyn's side
+            pair_logps(model, batches[0])
             embed_ms, embed_cpu_ms, rows = timed(lambda: [last_hidden(model, [p["prompt"] for p in b]) for b in batches])
             lp_ms, lp_cpu_ms, lps = timed(lambda: [pair_logps(model, b) for b in batches])
         print(json.dumps({

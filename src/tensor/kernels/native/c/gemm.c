@@ -83,8 +83,11 @@ void k_decode_half(bool bf16, const uint16_t *src, size_t n, float *out) {
   }
 }
 
-/* Floats of B decoded per tile (1 MB): a few hundred rows of a 7B model's weight, in L2 while BLAS reads it. */
+/* Floats of B decoded per tile (1 MB), and at least HGEMM_MIN_ROWS stored rows: a tile of a wide row (an MLP's
+ * down projection, 4864 to 14336 floats) would otherwise hold 18 to 53 rows, and sgemm runs far below its rate
+ * on so thin a product. */
 #define HGEMM_TILE (1 << 18)
+#define HGEMM_MIN_ROWS 256
 
 /* C[M,N] = alpha * A[M,K] @ op(B) + beta * C, B 16-bit, stored [N,K] (transB) or [K,N]: decoded tile by tile
  * into one buffer, each tile multiplied by cblas_sgemm (transB: tile = rows n0.. of B -> columns n0.. of C;
@@ -97,7 +100,7 @@ bool k_hgemm(bool bf16, bool transB, int M, int N, int K, float alpha, const flo
     scale_c(M, N, beta, C);
     return true;
   }
-  int step = HGEMM_TILE / width > 0 ? HGEMM_TILE / width : 1;
+  int step = HGEMM_TILE / width > HGEMM_MIN_ROWS ? HGEMM_TILE / width : HGEMM_MIN_ROWS;
   if (step > rows) step = rows;
   float *tile = malloc((size_t)step * (size_t)width * sizeof(float));
   if (!tile) return false;
