@@ -51,6 +51,17 @@ function assertWithinRounding(what: string, got: Float32Array, want: Float32Arra
 
 for (const set of sets) {
   for (const dtype of ['F16', 'BF16'] as HalfDtype[]) {
+    test(`${nameOf(set)} hgemm ${dtype} with K = 0 scales C by beta, either layout`, { skip: set.skip }, () => {
+      for (const transB of [true, false]) {
+        const C = new Float32Array([NaN, 2, 3, 4]);
+        set.k!.hgemm(dtype, transB, 2, 2, 0, 1, new Float32Array(0), new Uint16Array(0), 0, C);
+        assert.deepEqual([...C], [0, 0, 0, 0], `transB=${transB}, beta 0`);
+        const D = new Float32Array([1, 2]);
+        set.k!.hgemm(dtype, transB, 1, 2, 0, 1, new Float32Array(0), new Uint16Array(0), 0.5, D);
+        assert.deepEqual([...D], [0.5, 1], `transB=${transB}, beta 0.5`);
+      }
+    });
+
     test(`${nameOf(set)} hgemm decodes every finite ${dtype} value exactly`, { skip: set.skip }, () => {
       const bits = Uint16Array.from({ length: 65536 }, (_, i) => i);
       const want = Float32Array.from(bits, (b) => (dtype === 'F16' ? f16BitsToF32(b) : bf16BitsToF32(b)));
@@ -64,12 +75,13 @@ for (const set of sets) {
       }
     });
 
-    // N*K > 2^18: more than one tile on both kernel sets; [3, 300, 1500] transB has rows too wide for 2^18
-    // floats to hold the native kernel's minimum of 256 rows, so its first tile is those 256 rows.
+    // N*K > 2^18: more than one tile on both kernel sets; the last two have stored rows of 1500 floats, too
+    // wide for 2^18 floats to hold the native kernel's minimum of 256 rows, so its first tile is those 256.
     for (const [transB, M, N, K] of [
       [true, 5, 611, 517],
       [false, 5, 611, 517],
       [true, 3, 300, 1500],
+      [false, 3, 1500, 300],
     ] as const) {
       test(
         `${nameOf(set)} hgemm ${dtype} transB=${transB} ${M}x${N}x${K} equals sgemm on the expanded weight within rounding, over several tiles`,

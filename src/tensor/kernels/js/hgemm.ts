@@ -25,7 +25,8 @@ export function hgemm(
   if (M === 0 || N === 0) return;
   const width = transB ? K : N; // the length of a stored row of B
   const rows = transB ? N : K; // the stored rows of B
-  if (width === 0) {
+  if (width === 0 || rows === 0) {
+    // K = 0: C = beta * C
     sgemmBatched(false, transB, 1, M, N, 0, alpha, A, 1, 0, tile, 1, 0, beta, C, N, 0);
     return;
   }

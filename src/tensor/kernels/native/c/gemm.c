@@ -83,9 +83,9 @@ void k_decode_half(bool bf16, const uint16_t *src, size_t n, float *out) {
   }
 }
 
-/* Floats of B decoded per tile (1 MB), and at least HGEMM_MIN_ROWS stored rows: a tile of a wide row (an MLP's
- * down projection, 4864 to 14336 floats) would otherwise hold 18 to 53 rows, and sgemm runs far below its rate
- * on so thin a product. */
+/* Floats of B decoded per tile (1 MB), but at least HGEMM_MIN_ROWS stored rows (then 5 MB for a 0.5B model's
+ * down projection, 14 MB for rows of 14336): a tile of a wide row would otherwise hold 18 to 53 rows, and sgemm
+ * runs far below its rate on so thin a product. */
 #define HGEMM_TILE (1 << 18)
 #define HGEMM_MIN_ROWS 256
 
@@ -96,7 +96,7 @@ bool k_hgemm(bool bf16, bool transB, int M, int N, int K, float alpha, const flo
              float *C) {
   if (M == 0 || N == 0) return true;
   int width = transB ? K : N, rows = transB ? N : K;
-  if (width == 0) {
+  if (width == 0 || rows == 0) { /* K = 0: C = beta * C */
     scale_c(M, N, beta, C);
     return true;
   }
