@@ -8,6 +8,7 @@ import {
   correlationVerdict,
   DECISION_RULE,
   isDegenerate,
+  showsOtherDirection,
   pairwiseVerdict,
   decisionRuleText,
   type DecisionRule,
@@ -342,7 +343,7 @@ function correlationSentence(
     : isDegenerate(ci)
       ? '; the interval is degenerate (zero width: resampling cannot show the uncertainty of so few groups)'
       : '';
-  const other = decision === 'not supported' && pOther < p ? ` (the other direction: p = ${fmtP(pOther)})` : '';
+  const other = showsOtherDirection(decision, p, pOther) ? ` (the other direction: p = ${fmtP(pOther)})` : '';
   return `${what}, one-sided p = ${fmtP(p)}: ${decision}${other}${interval}`;
 }
 

@@ -60,6 +60,14 @@ export function twoWayVerdict(forward: TestResult, backward: TestResult, rule: D
   return 'undecided';
 }
 
+/**
+ * Whether a report shows the other direction's p-value beside a test's: when the verdict is "not supported" and
+ * the other direction's p is the smaller one (the data lean to the opposite of the prediction).
+ */
+export function showsOtherDirection(decision: Verdict, p: number, pOther: number): boolean {
+  return decision === 'not supported' && pOther < p;
+}
+
 /** Pairwise predictions: sign tests both ways, came true more often than chance, or less often. */
 export function pairwiseVerdict(
   hits: number,

@@ -15,6 +15,7 @@ import { writePairsJsonl } from '../data/export.js';
 import type { PreferencePair } from '../data/pair.js';
 import { loadSource, streamSource } from '../data/source.js';
 import { splitPairs } from '../data/split.js';
+import { plural } from '../util/plural.js';
 
 const SPLITS = ['all', 'train', 'test'] as const;
 
@@ -73,7 +74,7 @@ Example:
       process.stdout.write(JSON.stringify({ out, split, pairs: written, groups: groups.size }) + '\n');
     } else {
       process.stdout.write(
-        `wrote ${formatCount(written)} pairs (${formatCount(groups.size)} group${groups.size === 1 ? '' : 's'}, split ${split}) to ${out}\n`,
+        `wrote ${formatCount(written)} pairs (${formatCount(groups.size)} ${plural('group', groups.size)}, split ${split}) to ${out}\n`,
       );
     }
   },

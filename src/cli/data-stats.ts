@@ -10,6 +10,7 @@ import {
 import { formatCount, formatTable } from './data-table.js';
 import { locationText } from '../data/errors.js';
 import { dataStats, type DataStats, type GroupStats } from '../data/stats.js';
+import { plural } from '../util/plural.js';
 
 const SKIPS_LISTED = 20;
 
@@ -22,9 +23,7 @@ function statsRow(name: string, g: Omit<GroupStats, 'group'>): string[] {
 export function formatStats(stats: DataStats): string {
   const header = ['group', 'pairs', 'train', 'test', 'chosen Yes/No', 'prompt chars p50/p90/max'];
   const rows = stats.groups.map((g) => statsRow(g.group, g));
-  rows.push(
-    statsRow(`total (${formatCount(stats.total.groups)} group${stats.total.groups === 1 ? '' : 's'})`, stats.total),
-  );
+  rows.push(statsRow(`total (${formatCount(stats.total.groups)} ${plural('group', stats.total.groups)})`, stats.total));
   const lines = [stats.description, '', formatTable(header, rows, 'lrrrrr'), ''];
   lines.push(
     `test: round(${stats.test_fraction} x pairs) per group (--test-fraction); chosen Yes/No: pairs preferring " Yes" / " No";`,

@@ -10,6 +10,7 @@ import { pairLogProbs } from '../model/logprobs.js';
 import { truncationLimits } from '../model/context-length.js';
 import { tokenizedPairs } from '../tokenizer/pair.js';
 import { stderrCounter } from '../util/progress.js';
+import { plural } from '../util/plural.js';
 
 export const command: Command = {
   name: 'logprobs',
@@ -68,7 +69,7 @@ Example:
     writeFileAtomic(args.out, lines.map((l) => l + '\n').join(''));
     const groups = new Set(pairs.map((p) => p.group)).size;
     process.stdout.write(
-      `wrote log-probs of ${pairs.length} pairs (${groups} group${groups === 1 ? '' : 's'}) to ${args.out}\n`,
+      `wrote log-probs of ${pairs.length} pairs (${groups} ${plural('group', groups)}) to ${args.out}\n`,
     );
   },
 };

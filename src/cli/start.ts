@@ -10,6 +10,7 @@ import { DEFAULT_PAIR_TOKENIZATION } from '../tokenizer/pair.js';
 import { reproduceMarkdown } from '../report/reproduce-markdown.js';
 import { terminalSummary } from '../report/terminal-summary.js';
 import { reportReproduction } from '../report/write-report.js';
+import { plural } from '../util/plural.js';
 
 /** Kept apart from `prefdyn reproduce`'s default folder, so a full reproduction is not replaced by a quick one. */
 const START_OUT = 'runs/quick';
@@ -21,7 +22,7 @@ function summaryLines(name: string, s: DataStats): string[] {
       ? ` (${formatCount(t.prefers_yes)} prefer " Yes", ${formatCount(t.prefers_no)} " No")`
       : '';
   const lines = [
-    `  ${name.padEnd(8)} ${formatCount(t.groups)} group${t.groups === 1 ? '' : 's'}, ${formatCount(t.pairs)} pairs${balance}`,
+    `  ${name.padEnd(8)} ${formatCount(t.groups)} ${plural('group', t.groups)}, ${formatCount(t.pairs)} pairs${balance}`,
     `  ${''.padEnd(8)} split per group: ${formatCount(t.train)} train, ${formatCount(t.test)} test; prompt length p50 ${t.prompt_chars.p50}, p90 ${t.prompt_chars.p90}, max ${t.prompt_chars.max} characters`,
   ];
   for (const r of s.skipped.reasons) lines.push(`  ${''.padEnd(8)} skipped ${formatCount(r.count)}: ${r.reason}`);

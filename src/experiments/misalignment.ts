@@ -21,6 +21,7 @@ import { twoWayVerdict, type Verdict } from '../analysis/decision-rule.js';
 import { pairedTTest } from '../analysis/t-test.js';
 import { combinedStatus } from './protocol-tests.js';
 import { HEADLINE_MEASURE, type FindingStatus } from './verdicts.js';
+import { plural } from '../util/plural.js';
 
 export interface DeltaChange {
   group: string;
@@ -148,7 +149,7 @@ export async function misalignment(
       moved,
     });
     ctx.log(
-      `[c] aligned on ${b} with LoRA DPO at ${multiple} x the paper's lr (${lr}), ${a.epochs} epoch${a.epochs === 1 ? '' : 's'} (${steps} steps of ${a.effectiveBatch} pairs): held-out policy accuracy ${first?.toFixed(3) ?? '-'} -> ${last?.policyAccuracy.toFixed(3) ?? '-'}, ${moved ? 'moved' : 'not moved'} (${seconds(t)})`,
+      `[c] aligned on ${b} with LoRA DPO at ${multiple} x the paper's lr (${lr}), ${a.epochs} ${plural('epoch', a.epochs)} (${steps} steps of ${a.effectiveBatch} pairs): held-out policy accuracy ${first?.toFixed(3) ?? '-'} -> ${last?.policyAccuracy.toFixed(3) ?? '-'}, ${moved ? 'moved' : 'not moved'} (${seconds(t)})`,
     );
     t = Date.now();
     if (moved) break;

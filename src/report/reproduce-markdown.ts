@@ -1,7 +1,7 @@
 // REPORT.md of a reproduction: for each experiment, what ran, the table of predicted against observed,
 // and the plain-language status of the paper's finding; then the caveats.
 import { MEASURES } from '../analysis/observed-speed.js';
-import { decisionRuleText } from '../analysis/decision-rule.js';
+import { decisionRuleText, showsOtherDirection } from '../analysis/decision-rule.js';
 import { EXACT_MAX_N } from '../analysis/rank-tests.js';
 import { fmt, interval } from '../experiments/findings.js';
 import type { ProtocolTest } from '../experiments/protocol-tests.js';
@@ -10,6 +10,7 @@ import { PAPER_BEHAVIOURS as PAPER } from '../experiments/behaviours.js';
 import type { SingleBehavioursResult } from '../experiments/single-behaviours.js';
 import { HEADLINE_MEASURE } from '../experiments/verdicts.js';
 import { markdownTable as table } from './markdown-table.js';
+import { plural } from '../util/plural.js';
 
 export function reproduceMarkdown(s: ReproduceSummary): string {
   const a = s.single;
@@ -110,7 +111,7 @@ export function reproduceMarkdown(s: ReproduceSummary): string {
     '',
     '## (c) Misalignment: alignment raises Delta; flipping an aligned model is faster',
     '',
-    `Aligned on \`${c.behaviour}\` with LoRA DPO for ${c.align.epochs} epoch${c.align.epochs === 1 ? '' : 's'} (${c.align.steps} steps of ${c.align.effective_batch} pairs), trying the paper's lr ${c.align.paper_lr} times ${c.align.attempts.map((t) => t.multiple).join(', ')} in turn until the held-out policy accuracy rose by at least ${c.align.moved_gain} over the base model's (fixed before the run): ${c.align.attempts.map((t) => `${t.multiple} x took it from ${fmt(t.base_policy_accuracy)} to ${fmt(t.final_test?.policy_accuracy)}`).join('; ')}. ${c.align.moved ? `The model moved at ${c.align.multiple} x (lr ${c.align.lr})` : `No multiple moved the model; the experiment went on with the largest (lr ${c.align.lr}${c.flip.mode === 'lora' ? ", also the flips' lr" : ''}), so its Delta change and flips are those of a model that was not aligned`}. Merged into \`${c.aligned_model}\`. Delta of every behaviour from the base and from the aligned model's embeddings:`,
+    `Aligned on \`${c.behaviour}\` with LoRA DPO for ${c.align.epochs} ${plural('epoch', c.align.epochs)} (${c.align.steps} steps of ${c.align.effective_batch} pairs), trying the paper's lr ${c.align.paper_lr} times ${c.align.attempts.map((t) => t.multiple).join(', ')} in turn until the held-out policy accuracy rose by at least ${c.align.moved_gain} over the base model's (fixed before the run): ${c.align.attempts.map((t) => `${t.multiple} x took it from ${fmt(t.base_policy_accuracy)} to ${fmt(t.final_test?.policy_accuracy)}`).join('; ')}. ${c.align.moved ? `The model moved at ${c.align.multiple} x (lr ${c.align.lr})` : `No multiple moved the model; the experiment went on with the largest (lr ${c.align.lr}${c.flip.mode === 'lora' ? ", also the flips' lr" : ''}), so its Delta change and flips are those of a model that was not aligned`}. Merged into \`${c.aligned_model}\`. Delta of every behaviour from the base and from the aligned model's embeddings:`,
     '',
     table(
       ['behaviour', 'Delta before', '95% CI', 'Delta after', '95% CI', 'change', 'Fisher ratio', 'Delta/sqrt(conc.)'],
@@ -201,8 +202,7 @@ function testTable(tests: readonly ProtocolTest[]): string {
       fmt(t.value, 2),
       `${interval(t.interval)}${t.interval_degenerate ? ' (degenerate)' : ''}`,
       t.per_seed.map((r) => fmt(r, 2)).join(', '),
-      // A verdict of "not supported" from the other direction shows that direction's p.
-      t.decision === 'not supported' && t.p_value_other_direction < t.p_value
+      showsOtherDirection(t.decision, t.p_value, t.p_value_other_direction)
         ? `${fmt(t.p_value)} (other direction ${fmt(t.p_value_other_direction)})`
         : fmt(t.p_value),
       t.decision,

@@ -7,6 +7,7 @@ import type { SummaryTest } from '../experiments/protocol-tests.js';
 import { fmt } from '../experiments/findings.js';
 import { markdownTable } from './markdown-table.js';
 import { escapeHtml } from './report-html.js';
+import { plural } from '../util/plural.js';
 
 export interface Reproduction {
   /** The folder, as given. */
@@ -22,14 +23,12 @@ interface Table {
 
 const testKey = (t: SummaryTest) => [`${t.finding}`, t.experiment, t.mode, t.measure, t.predictor, t.statistic];
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
 /** Value [interval], p, verdict, and what the test rests on (behaviours or decided pairs, seeds). */
 export function testCell(t: SummaryTest | undefined): string {
   if (!t) return 'not run';
   const interval = t.interval ? ` [${fmt(t.interval[0], 2)}, ${fmt(t.interval[1], 2)}]` : '';
-  const over = plural(t.n_behaviours, t.statistic === 'sign test' ? 'pair' : 'behaviour');
-  return `${fmt(t.value, 2)}${interval}, p ${fmt(t.p_value, 3)}, ${t.decision} (${over}, ${plural(t.seeds.length, 'seed')})`;
+  const over = `${t.n_behaviours} ${plural(t.statistic === 'sign test' ? 'pair' : 'behaviour', t.n_behaviours)}`;
+  return `${fmt(t.value, 2)}${interval}, p ${fmt(t.p_value, 3)}, ${t.decision} (${over}, ${t.seeds.length} ${plural('seed', t.seeds.length)})`;
 }
 
 /** The alignment's lr; summaries written before the lr ladder do not record it. */

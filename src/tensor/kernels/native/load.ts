@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { packagePath, packageRoot } from '../../../util/package-root.js';
 import type { Kernels } from '../types.js';
+import { plural } from '../../../util/plural.js';
 
 /** OpenBLAS's description of itself (openblas_get_config, openblas_get_corename, ...). */
 export interface BlasInfo {
@@ -126,6 +127,6 @@ function tryLoad(): NativeLoad {
     kernels,
     blas,
     addonPath,
-    reason: `built and loaded (OpenBLAS ${blas.corename}, ${blas.threads} BLAS thread${blas.threads === 1 ? '' : 's'})`,
+    reason: `built and loaded (OpenBLAS ${blas.corename}, ${blas.threads} BLAS ${plural('thread', blas.threads)})`,
   };
 }
