@@ -5,6 +5,7 @@
       "sources": [
         "src/tensor/kernels/native/c/addon.c",
         "src/tensor/kernels/native/c/gemm.c",
+        "src/tensor/kernels/native/c/bf16gemm.c",
         "src/tensor/kernels/native/c/norm.c",
         "src/tensor/kernels/native/c/activation.c",
         "src/tensor/kernels/native/c/softmax.c",

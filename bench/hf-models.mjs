@@ -4,11 +4,13 @@
 //   2. tokenises the first N prompts of a persona behaviour with the folder's tokenizer;
 //   3. runs, each in its own process (so each peak RSS is its own): prefdyn embed + logprobs, PyTorch bf16
 //      embed + logprobs, llama.cpp prompt processing, prefdyn LoRA DPO steps with gradient checkpointing,
-//      PyTorch LoRA DPO steps with torch.utils.checkpoint;
+//      PyTorch LoRA DPO steps with torch.utils.checkpoint; prefdyn once per matmul precision (--matmul:
+//      PREFDYN_MATMUL_PRECISION f32, its default, and bf16, PyTorch's bf16 arithmetic);
 //   4. prints the Markdown table for BENCHMARKS.md and the per-behaviour extrapolation.
 // Usage (after npm run build):
 //   node bench/hf-models.mjs [--size 0.5b|7b|smoke] [--dir DIR] [--prompts 16] [--batch 8] [--dpo-pairs 4]
-//        [--dpo-steps 2] [--behaviour NAME] [--no-torch] [--no-llama-cpp] [--no-dpo] [--dpo-without-checkpointing] [--json]
+//        [--dpo-steps 2] [--behaviour NAME] [--matmul f32,bf16] [--no-torch] [--no-llama-cpp] [--no-dpo]
+//        [--dpo-without-checkpointing] [--json]
 // Threads: prefdyn's BLAS threads (PREFDYN_THREADS, default the CPUs), given to PyTorch and llama.cpp too.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -47,6 +49,7 @@ const { values: args } = parseArgs({
     'dpo-pairs': { type: 'string', default: '4' },
     'dpo-steps': { type: 'string', default: '2' },
     behaviour: { type: 'string', default: 'agreeableness' },
+    matmul: { type: 'string', default: 'f32,bf16' },
     'no-torch': { type: 'boolean', default: false },
     'no-llama-cpp': { type: 'boolean', default: false },
     'no-dpo': { type: 'boolean', default: false },
@@ -55,6 +58,9 @@ const { values: args } = parseArgs({
   },
 });
 if (!(args.size in SIZES)) throw new Error(`--size must be one of ${Object.keys(SIZES).join(', ')}`);
+const precisions = args.matmul.split(',');
+if (precisions.some((p) => p !== 'f32' && p !== 'bf16'))
+  throw new Error(`--matmul must list f32 and/or bf16, got "${args.matmul}"`);
 const dir = args.dir ?? path.join(os.tmpdir(), `prefdyn-bench-hf-${args.size}`);
 const threads = blasThreadCount();
 const log = (s) => process.stderr.write(`${s}\n`);
@@ -80,17 +86,23 @@ const meanPromptTokens = asLists.reduce((n, p) => n + p.prompt.length, 0) / asLi
 
 // 3. the measurements
 const batch = args.batch;
-const run = (what, cmd, childArgs) => {
+const run = (what, cmd, childArgs, env) => {
   log(`running ${what}`);
-  return childRow(cmd, childArgs);
+  return childRow(cmd, childArgs, env);
 };
-const prefdyn = (mode, ...rest) =>
-  run(`prefdyn ${mode}`, process.execPath, [path.join(here, 'hf-models-prefdyn.mjs'), mode, dir, tokensFile, ...rest]);
+const prefdyn = (mode, precision, ...rest) =>
+  run(
+    `prefdyn ${mode}, ${precision} matmul`,
+    process.execPath,
+    [path.join(here, 'hf-models-prefdyn.mjs'), mode, dir, tokensFile, ...rest],
+    { PREFDYN_MATMUL_PRECISION: precision },
+  );
 const torch = (mode, ...rest) =>
   run(`PyTorch ${mode}`, TORCH_PYTHON, [path.join(here, 'hf_models_torch.py'), mode, dir, tokensFile, ...rest]);
 const loadBefore = os.loadavg()[0];
-const rows = {};
-rows.prefdynForward = prefdyn('forward', batch);
+// rows.prefdynForward etc.: one row per matmul precision, by precision
+const rows = { prefdynForward: {}, prefdynDpo: {}, prefdynDpoKept: {} };
+for (const p of precisions) rows.prefdynForward[p] = prefdyn('forward', p, batch);
 if (!args['no-torch']) rows.torchForward = torch('forward', batch, String(threads));
 if (!args['no-llama-cpp'])
   rows.llamaCpp = run('llama.cpp', process.execPath, [
@@ -101,8 +113,10 @@ if (!args['no-llama-cpp'])
   ]);
 if (!args['no-dpo']) {
   const steps = args['dpo-steps'];
-  rows.prefdynDpo = prefdyn('dpo', args['dpo-pairs'], steps, '--gradient-checkpointing');
-  if (args['dpo-without-checkpointing']) rows.prefdynDpoKept = prefdyn('dpo', args['dpo-pairs'], steps);
+  for (const p of precisions) {
+    rows.prefdynDpo[p] = prefdyn('dpo', p, args['dpo-pairs'], steps, '--gradient-checkpointing');
+    if (args['dpo-without-checkpointing']) rows.prefdynDpoKept[p] = prefdyn('dpo', p, args['dpo-pairs'], steps);
+  }
   if (!args['no-torch'])
     rows.torchDpo = torch('dpo', args['dpo-pairs'], String(threads), steps, '--gradient-checkpointing');
 }
@@ -130,13 +144,16 @@ function line(what, impl, row, key, other = '') {
     `| ${what} | ${impl} | ${row[`${key}_tokens`]} | ${fmt(row[`${key}_ms`])} | ${fmt(row[`${key}_cpu_ms`])} | ${fmt(rate(row, key), 1)} | ${fmt(cpuRate(row, key), 1)} | ${fmt(row.peak_rss_mb)} | ${other} |`,
   );
 }
-const pf = rows.prefdynForward;
+const impl = (p) => `prefdyn, ${p} matmul`;
 const tf = rows.torchForward;
 for (const [key, what] of [
   ['embed', 'embed (no-grad forward, last-token hidden)'],
   ['logprobs', 'logprobs (forward + answer log-probs)'],
 ]) {
-  line(what, 'prefdyn', pf, key, versus(pf, key, tf, key));
+  precisions.forEach((p, i) => {
+    const pf = rows.prefdynForward[p];
+    line(i === 0 ? what : key, impl(p), pf, key, versus(pf, key, tf, key));
+  });
   line(key, 'PyTorch bf16', tf, key);
 }
 const lc = rows.llamaCpp;
@@ -145,26 +162,33 @@ line(
   'llama.cpp (node-llama-cpp 3.21.1, BF16 GGUF)',
   lc,
   'prompt',
-  both(pf, lc) ? `prefdyn logprobs: ${versus(pf, 'logprobs', lc, 'prompt')}` : '',
+  precisions
+    .filter((p) => both(rows.prefdynForward[p], lc))
+    .map((p) => `prefdyn logprobs, ${p}: ${versus(rows.prefdynForward[p], 'logprobs', lc, 'prompt')}`)
+    .join('; '),
 );
-const pd = rows.prefdynDpo;
 const td = rows.torchDpo;
-line(
-  `LoRA DPO step, ${args['dpo-pairs']} pairs, gradient checkpointing`,
-  'prefdyn',
-  pd,
-  'step',
-  both(pd, td) ? `${versus(pd, 'step', td, 'step')}; step time ${fmt(pd.step_ms / td.step_ms, 2)}x` : '',
-);
+precisions.forEach((p, i) => {
+  const pd = rows.prefdynDpo[p];
+  line(
+    i === 0 ? `LoRA DPO step, ${args['dpo-pairs']} pairs, gradient checkpointing` : 'LoRA DPO step, same',
+    impl(p),
+    pd,
+    'step',
+    both(pd, td) ? `${versus(pd, 'step', td, 'step')}; step time ${fmt(pd.step_ms / td.step_ms, 2)}x` : '',
+  );
+});
 line('LoRA DPO step, same', 'PyTorch bf16, torch.utils.checkpoint', td, 'step');
-line('LoRA DPO step, same, activations kept', 'prefdyn', rows.prefdynDpoKept, 'step');
+for (const p of precisions) line('LoRA DPO step, same, activations kept', impl(p), rows.prefdynDpoKept[p], 'step');
 
-// Agreement: prefdyn (float32 compute) against PyTorch (bf16 compute) on the same weights.
-let agreement = '';
-if (both(pf, tf)) {
-  const d = pf.logp_chosen.map((x, i) => Math.abs(x - tf.logp_chosen[i]));
-  agreement = `max |logp_chosen prefdyn - PyTorch bf16| = ${Math.max(...d).toFixed(4)} nats (bf16 activations in PyTorch)`;
-}
+// Agreement with PyTorch's bf16 arithmetic on the same weights, per matmul precision.
+const agreement = precisions
+  .filter((p) => both(rows.prefdynForward[p], tf))
+  .map((p) => {
+    const d = rows.prefdynForward[p].logp_chosen.map((x, i) => Math.abs(x - tf.logp_chosen[i]));
+    return `max |logp_chosen prefdyn (${p} matmul) - PyTorch bf16| = ${Math.max(...d).toFixed(4)} nats`;
+  })
+  .join('\n');
 
 // Per persona behaviour: embedding its ~1000 prompts, at prefdyn's embed rate scaled by the forward FLOPs
 // per token (2 x the non-embedding parameters; the lm_head is not applied for embeddings). Two rates:
@@ -178,8 +202,10 @@ const trunkParams = (c) => {
   return c.num_hidden_layers * perLayer;
 };
 const extrapolation = [];
-const embedRate = rate(pf, 'embed');
-if (embedRate !== undefined) {
+for (const p of precisions) {
+  const pf = rows.prefdynForward[p];
+  const embedRate = rate(pf, 'embed');
+  if (embedRate === undefined) continue;
   const base = trunkParams(config);
   const minutes = (r) => (PROMPTS_PER_BEHAVIOUR * meanPromptTokens) / r / 60;
   for (const [name, c] of [
@@ -190,7 +216,7 @@ if (embedRate !== undefined) {
     const scale = base / trunkParams(c);
     const [wall, quiet] = [embedRate * scale, threads * cpuRate(pf, 'embed') * scale];
     extrapolation.push(
-      `| ${name} | ${fmt((2 * trunkParams(c)) / 1e9, 2)} | ${fmt(wall, 1)} | ${fmt(minutes(wall), 1)} | ${fmt(quiet, 1)} | ${fmt(minutes(quiet), 1)} |`,
+      `| ${name} | ${p} | ${fmt((2 * trunkParams(c)) / 1e9, 2)} | ${fmt(wall, 1)} | ${fmt(minutes(wall), 1)} | ${fmt(quiet, 1)} | ${fmt(minutes(quiet), 1)} |`,
     );
   }
 }
@@ -222,7 +248,8 @@ if (args.json) {
   console.log(
     `machine: ${machine}; threads ${threads} for every implementation; load average ${fmt(loadBefore, 1)} before, ${fmt(loadAfter, 1)} after`,
   );
-  console.log(`prefdyn kernels: ${pf?.kernels ?? '-'}; OpenBLAS environment: ${blasEnvironment}`);
+  const kernelsUsed = precisions.map((p) => rows.prefdynForward[p]?.kernels ?? '-').join('; ');
+  console.log(`prefdyn kernels: ${kernelsUsed}; OpenBLAS environment: ${blasEnvironment}`);
   if (Math.max(loadBefore, loadAfter) > os.availableParallelism())
     console.log(
       'the machine was shared with other jobs (load above its CPU count): the ratios were measured side by side in this one run; compare them and CPU time, not wall times across runs',
@@ -233,16 +260,19 @@ if (args.json) {
   console.log('');
   console.log(lines.join('\n'));
   if (agreement) console.log(`\n${agreement}`);
-  if (pf && !pf.error)
-    console.log(
-      `prefdyn peak RSS ${fmt(pf.peak_rss_mb)} MB against BF16 weights ${fmt(weightBytes / 2 ** 20)} MiB + 2 GiB = ${fmt(weightBytes / 2 ** 20 + 2048)}`,
-    );
+  for (const p of precisions) {
+    const pf = rows.prefdynForward[p];
+    if (pf && !pf.error)
+      console.log(
+        `prefdyn (${p} matmul) peak RSS ${fmt(pf.peak_rss_mb)} MB against BF16 weights ${fmt(weightBytes / 2 ** 20)} MiB + 2 GiB = ${fmt(weightBytes / 2 ** 20 + 2048)}`,
+      );
+  }
   if (extrapolation.length) {
     console.log(
       "\nPer persona behaviour (embedding ~1000 prompts at this prompt length), from prefdyn's embed rate scaled by forward FLOPs per token:\n",
     );
     console.log(
-      `| model | forward GFLOP/token | tokens/s, as measured | minutes per behaviour | tokens/s, quiet ${threads} cores (est.) | minutes per behaviour |\n|---|---:|---:|---:|---:|---:|`,
+      `| model | matmul | forward GFLOP/token | tokens/s, as measured | minutes per behaviour | tokens/s, quiet ${threads} cores (est.) | minutes per behaviour |\n|---|---|---:|---:|---:|---:|---:|`,
     );
     console.log(extrapolation.join('\n'));
   }

@@ -7,9 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jsKernels } from '../src/tensor/kernels/js/index.js';
 import { loadNativeKernels, nativeBuildRecord } from '../src/tensor/kernels/native/load.js';
-import { kernels, setKernels, type Kernels } from '../src/tensor/kernels/index.js';
+import { spawnSync } from 'node:child_process';
+import { kernels, matmulPrecision, setKernels, setMatmulPrecision, type Kernels } from '../src/tensor/kernels/index.js';
+import { provenance } from '../src/tensor/kernels/provenance.js';
 import type { HalfDtype } from '../src/tensor/half.js';
-import { bf16BitsToF32, f16BitsToF32, f32ToHalf, halfToF32 } from '../src/tensor/half.js';
+import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToHalf, halfToF32 } from '../src/tensor/half.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { backward, resetTape } from '../src/tensor/autograd.js';
 import { embedding, linear, matmul, sum } from '../src/tensor/ops/index.js';
@@ -149,6 +151,7 @@ test('linear, matmul and embedding read a 16-bit weight as it is and pass gradie
 function halfModelWeights(
   arch: InitArch,
   dtype: HalfDtype,
+  scale = 20,
 ): { config: ReturnType<typeof initConfig>; half: StoredWeights; f32: Weights } {
   const config = initConfig(
     arch,
@@ -158,8 +161,8 @@ function halfModelWeights(
   const half: StoredWeights = new Map();
   const f32: Weights = new Map();
   for (const [name, w] of initWeights(config, 5)) {
-    // Scaled up from the 0.02 init so the logits are O(1) and rounding differences would show.
-    const values = w.data.map((v) => v * 20);
+    // Scaled up from the 0.02 init (by default) so the logits are large and rounding differences would show.
+    const values = w.data.map((v) => v * scale);
     if (w.shape.length === 2) {
       const h = f32ToHalf(dtype, values);
       half.set(name, { shape: w.shape, data: h });
@@ -170,6 +173,90 @@ function halfModelWeights(
     }
   }
   return { config, half, f32 };
+}
+
+/** A [n] rounded to BF16 (nearest, ties to even), as F32. */
+const toBf16 = (a: Float32Array) => a.map((x) => bf16BitsToF32(f32ToBf16Bits(x)));
+
+for (const set of sets) {
+  // The native kernel's edges: M not a multiple of its 8-row blocks (zero rows), N not a multiple of 32 (a
+  // partial block of columns) and over 512 (two packed blocks of columns), K odd (a last pair completed by a
+  // zero, in one packed block and after four) and over 256 (packed blocks of K accumulating onto the first);
+  // 37x1000x517 is large enough for the native kernel to split its columns over the BLAS threads.
+  for (const transB of [true, false]) {
+    for (const [M, N, K] of [
+      [5, 7, 45],
+      [3, 9, 1101],
+      [261, 6, 33],
+      [37, 1000, 517],
+      [4, 600, 96],
+    ] as const) {
+      test(
+        `${nameOf(set)} bf16gemm transB=${transB} ${M}x${N}x${K} equals sgemm on the BF16-rounded A within rounding`,
+        { skip: set.skip },
+        () => {
+          const k = set.k!;
+          const rng = new Rng(M + N + K);
+          const A = randn(rng, M * K);
+          const B = f32ToHalf('BF16', randn(rng, N * K, 0.5));
+          const Bf = halfToF32(B);
+          const C0 = randn(rng, M * N);
+          const want = C0.slice();
+          k.sgemm(false, transB, M, N, K, 0.75, toBf16(A), Bf, 0.5, want);
+          const got = C0.slice();
+          k.bf16gemm(transB, M, N, K, 0.75, A, B.bits, 0.5, got);
+          const bound = C0.map((c) => 0.5 * Math.abs(c));
+          jsKernels.sgemm(false, transB, M, N, K, 0.75, A.map(Math.abs), Bf.map(Math.abs), 1, bound);
+          assertWithinRounding('C', got, want, bound, K);
+          // and A was rounded: the result is far closer to the exact product of the rounded A than to A's
+          const exact = (a: Float32Array) =>
+            C0.map((c, i) => {
+              const [m, n] = [Math.floor(i / N), i % N];
+              let sum = 0;
+              for (let kk = 0; kk < K; kk++) sum += a[m * K + kk]! * Bf[transB ? n * K + kk : kk * N + n]!;
+              return 0.75 * sum + 0.5 * c;
+            });
+          const [ofRounded, ofA] = [exact(toBf16(A)), exact(A)];
+          const apart = (x: Float32Array, y: Float32Array) => Math.max(...x.map((v, i) => Math.abs(v - y[i]!)));
+          assert.ok(
+            10 * apart(got, ofRounded) < apart(ofA, ofRounded),
+            `${apart(got, ofRounded)} from the rounded A's product, ${apart(ofA, ofRounded)} between the two`,
+          );
+        },
+      );
+    }
+
+    test(
+      `${nameOf(set)} bf16gemm transB=${transB} rounds A to nearest BF16 with ties to even; beta 0 ignores C; K = 0 scales C`,
+      { skip: set.skip },
+      () => {
+        const k = set.k!;
+        // C [6,1] = A [6,1] @ B [1,1] with B = 1: each element is its A rounded to BF16 (8 significant bits).
+        const A = Float32Array.of(1 + 2 ** -8, 1 + 3 * 2 ** -8, -(1 + 2 ** -8), 1 + 2 ** -8 + 2 ** -20, 3.4e38, NaN);
+        const one = f32ToHalf('BF16', Float32Array.of(1)).bits;
+        const C = new Float32Array(6).fill(NaN);
+        k.bf16gemm(transB, 6, 1, 1, 1, A, one, 0, C);
+        assert.deepEqual([...C.slice(0, 5)], [1, 1 + 2 ** -6, -1, 1 + 2 ** -7, Infinity]);
+        assert.ok(Number.isNaN(C[5]), 'NaN stays NaN');
+        const D = Float32Array.of(2, 4);
+        k.bf16gemm(transB, 1, 2, 0, 1, new Float32Array(0), new Uint16Array(0), 0.5, D);
+        assert.deepEqual([...D], [1, 2]);
+        // Rows of 40 (32 converted together, 8 in the tail) times the identity: C = bf16(A), ties included.
+        const K = 40;
+        const rng = new Rng(4);
+        const ties = Float32Array.from({ length: 3 * K }, (_, i) =>
+          i % 3 === 0 ? (1 + (2 * (i % 7) + 1) * 2 ** -8) * (i % 2 ? -1 : 1) : rng.normal(),
+        );
+        const identity = f32ToHalf(
+          'BF16',
+          Float32Array.from({ length: K * K }, (_, i) => (i % (K + 1) === 0 ? 1 : 0)),
+        );
+        const E = new Float32Array(3 * K);
+        k.bf16gemm(transB, 3, K, K, 1, ties, identity.bits, 0, E);
+        assert.deepEqual([...E], [...toBf16(ties)]);
+      },
+    );
+  }
 }
 
 for (const set of sets) {
@@ -210,6 +297,74 @@ for (const set of sets) {
     );
   }
 }
+
+test('the bf16 matmul precision: the logits of a BF16 model move by BF16 rounding of its activations, alike on both kernel sets, and provenance says so', () => {
+  const before = kernels();
+  const precisionBefore = matmulPrecision();
+  // At the init's scale: 20 times larger weights make the network chaotic enough that 2^-9 moves logits by 30%.
+  const { config, half } = halfModelWeights('llama', 'BF16', 1);
+  const ids = Int32Array.from({ length: 2 * 7 }, (_, i) => (i * 37 + 5) % 97);
+  const logits = (k: Kernels, p: 'f32' | 'bf16') => {
+    setKernels(k);
+    setMatmulPrecision(p);
+    try {
+      return { logits: modelFromWeights(config, half).forward(ids, 2, 7).logits!.data, matmul: provenance().matmul };
+    } finally {
+      setKernels(before);
+      setMatmulPrecision(precisionBefore);
+    }
+  };
+  const f32 = logits(jsKernels, 'f32');
+  const js = logits(jsKernels, 'bf16');
+  assert.equal(f32.matmul, 'f32');
+  assert.equal(js.matmul, 'bf16');
+  const scale = Math.max(...f32.logits.map(Math.abs));
+  const maxDiff = (a: Float32Array, b: Float32Array) => Math.max(...a.map((x, i) => Math.abs(x - b[i]!)));
+  // Each of the 7 products per layer (and lm_head) rounds its input to 8 significant bits (relative 2^-9):
+  // a few 2^-9 of the logits' scale through 2 layers.
+  const moved = maxDiff(js.logits, f32.logits);
+  assert.ok(moved > 1e-5 * scale && moved < 16 * 2 ** -9 * scale, `bf16 moved the logits by ${moved} (scale ${scale})`);
+  if (!sets[1]!.k) return;
+  // The two kernel sets round the same activations, but an activation computed in a different summation
+  // order can land on the other side of a rounding boundary.
+  const native = logits(sets[1]!.k, 'bf16');
+  assert.match(native.matmul ?? '', /^bf16( \(AVX512-BF16\))?$/);
+  const apart = maxDiff(native.logits, js.logits);
+  assert.ok(apart < 4 * 2 ** -9 * scale, `native and js bf16 logits differ by ${apart} (scale ${scale})`);
+});
+
+test(
+  'native bf16gemm: the same bits on 1 and 2 threads (each column is computed alike whatever the split)',
+  { skip: sets[1]!.skip },
+  () => {
+    // A child per thread count: the BLAS threads are set once, when the native kernels load.
+    const script = `
+      import { loadNativeKernels } from ${JSON.stringify(new URL('../src/tensor/kernels/native/load.js', import.meta.url).href)};
+      import { createHash } from 'node:crypto';
+      const k = loadNativeKernels().kernels;
+      const [M, N, K] = [37, 1000, 517];
+      const A = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i));
+      const B = Uint16Array.from({ length: N * K }, (_, i) => 0x3c00 + ((i * 7919) % 1024));
+      const out = [];
+      for (const transB of [true, false]) {
+        const C = new Float32Array(M * N);
+        k.bf16gemm(transB, M, N, K, 1, A, B, 0, C);
+        out.push(createHash('sha256').update(C).digest('hex'));
+      }
+      console.log(loadNativeKernels().blas.threads, out.join(' '));`;
+    const run = (threads: string) => {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        env: { ...process.env, PREFDYN_THREADS: threads },
+      });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim().split(' ');
+    };
+    const [one, two] = [run('1'), run('2')];
+    assert.deepEqual([one[0], two[0]], ['1', '2'], 'the children ran with 1 and 2 BLAS threads');
+    assert.deepEqual(one.slice(1), two.slice(1));
+  },
+);
 
 test('a LoRA step on a BF16 base keeps every base weight 16-bit and trains F32 adapter matrices', () => {
   const { config, half } = halfModelWeights('llama', 'BF16');

@@ -1,5 +1,6 @@
 // `prefdyn doctor`: the kernel set it reports follows PREFDYN_KERNELS and the addon's presence, the
-// BLAS threads follow PREFDYN_THREADS, and a setting prefdyn cannot start with exits 1.
+// BLAS threads follow PREFDYN_THREADS, the matmul precision PREFDYN_MATMUL_PRECISION, and a setting prefdyn
+// cannot start with exits 1.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCli } from './helpers/cli.js';
@@ -50,3 +51,30 @@ test(
     assert.equal(bad.report.native.reason, 'PREFDYN_THREADS must be a positive integer, got "two"');
   },
 );
+
+test('doctor shows the matmul precision of BF16 weights; an unknown one exits 1 with the reason', () => {
+  const plain = doctorJson({ PREFDYN_MATMUL_PRECISION: undefined });
+  assert.deepEqual(plain.report.matmul, { precision: 'f32', how: 'F32 products with BF16 weights (default)' });
+  const bf16 = doctorJson({ PREFDYN_MATMUL_PRECISION: 'bf16' });
+  assert.equal(bf16.code, 0);
+  assert.equal(bf16.report.matmul.precision, 'bf16');
+  assert.equal(
+    bf16.report.matmul.how,
+    nativeBuilt && bf16.report.blas.bf16Dot
+      ? "activations rounded to BF16, the CPU's BF16 dot products (AVX512-BF16)"
+      : 'activations rounded to BF16, then F32 products (no AVX512-BF16 kernels here)',
+  );
+  const bad = doctorJson({ PREFDYN_MATMUL_PRECISION: 'fp8' });
+  assert.equal(bad.code, 1);
+  assert.deepEqual(bad.report.matmul, {
+    precision: null,
+    how: 'PREFDYN_MATMUL_PRECISION must be "f32" or "bf16", got "fp8"',
+  });
+});
+
+test('any other command stops with one line on an unknown PREFDYN_MATMUL_PRECISION, before it works', () => {
+  const res = runCli(['data', 'list'], { env: { PREFDYN_MATMUL_PRECISION: 'fp8' } });
+  assert.equal(res.code, 1);
+  assert.equal(res.stderr, 'prefdyn: PREFDYN_MATMUL_PRECISION must be "f32" or "bf16", got "fp8"\n');
+  assert.equal(res.stdout, '');
+});

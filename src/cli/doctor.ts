@@ -15,6 +15,10 @@ function formatDiagnosis(d: KernelDiagnosis): string {
       `BLAS ${d.threads.blas ?? '?'}${d.blas ? ` (${d.blas.parallel})` : ''}, ${d.threads.source}; elementwise kernels ${d.threads.elementwise}`,
     ],
     [
+      'matmul',
+      d.matmul.precision ? `${d.matmul.precision}: ${d.matmul.how}` : `none: prefdyn would stop (${d.matmul.how})`,
+    ],
+    [
       'env',
       Object.entries(d.env)
         .map(([k, v]) => `${k}=${unset(v)}`)
@@ -33,9 +37,10 @@ export const command: Command = {
   help: `Usage: prefdyn doctor [--json]
 
 Reports the kernel set in use and why, the BLAS library behind the native kernels (OpenBLAS config and
-core type), thread counts, the environment variables that change them (PREFDYN_KERNELS=js|native,
-PREFDYN_THREADS, OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE, OPENBLAS_NUM_THREADS), and how to build the native
-kernels when they are missing. Exits 1 when prefdyn could not start its kernels in this environment.
+core type), thread counts, the matmul precision of BF16 weights, the environment variables that change
+them (PREFDYN_KERNELS=js|native, PREFDYN_THREADS, PREFDYN_MATMUL_PRECISION=f32|bf16, OPENBLAS_CORETYPE,
+OPENBLAS_L2_SIZE, OPENBLAS_NUM_THREADS), and how to build the native kernels when they are missing. Exits 1
+when prefdyn could not start its kernels in this environment.
 
 Options:
   --json    print the report as one JSON object
@@ -46,6 +51,6 @@ Example:
   async run(args) {
     const d = diagnoseKernels();
     process.stdout.write((args.values.json ? JSON.stringify(d, null, 2) : formatDiagnosis(d)) + '\n');
-    return d.kernels ? 0 : 1;
+    return d.kernels && d.matmul.precision ? 0 : 1;
   },
 };

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { commands, type CommandEntry } from './registry.js';
 import { type Command, type OptionSpec, type ParsedArgs } from './command.js';
 import { filesystemErrorText, UsageError, UserError } from '../util/errors.js';
+import { matmulPrecision } from '../tensor/kernels/index.js';
 
 const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
 
@@ -92,6 +93,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(command.help.trimEnd() + '\n');
     return 0;
   }
+  // A bad PREFDYN_MATMUL_PRECISION stops every command before it works (doctor reports it instead).
+  if (command.name !== 'doctor') matmulPrecision();
   return (await command.run(args)) ?? 0;
 }
 

@@ -56,7 +56,7 @@ function tables(runs: Reproduction[]): { settings: Table; findings: Table; tests
       column(
         'kernels',
         (s) =>
-          `${s.provenance.kernels}${s.provenance.blas ? `, ${s.provenance.blas.core}` : ''}, ${s.provenance.threads} threads`,
+          `${s.provenance.kernels}${s.provenance.blas ? `, ${s.provenance.blas.core}` : ''}, ${s.provenance.threads} threads${s.provenance.matmul && s.provenance.matmul !== 'f32' ? `, ${s.provenance.matmul} matmul` : ''}`,
       ),
     ],
   };

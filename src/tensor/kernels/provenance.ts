@@ -1,10 +1,10 @@
 // What produced a number: prefdyn's version, the kernel set, the BLAS library and core behind it, its
-// threads, and node's version. Recorded in every run's config.json and summary.json and in `reproduce`'s
+// threads, the matmul precision of BF16 weights, and node's version. Recorded in every run's config.json and summary.json and in `reproduce`'s
 // summary.json, so that two results can always be traced to the code and kernels that computed them
 // (OpenBLAS picks different kernels per CPU core type, and the sums round differently).
 import { readJsonFile } from '../../util/json-file.js';
 import { packagePath } from '../../util/package-root.js';
-import { kernels } from './index.js';
+import { kernels, matmulPrecision } from './index.js';
 import { loadNativeKernels } from './native/load.js';
 
 export interface Provenance {
@@ -15,6 +15,11 @@ export interface Provenance {
   blas: { config: string; core: string } | null;
   /** Threads of the matrix products (BLAS); the TypeScript kernels run on one. */
   threads: number;
+  /**
+   * Products with frozen BF16 weights: "f32", or "bf16" (PREFDYN_MATMUL_PRECISION), "bf16 (AVX512-BF16)" on the
+   * CPU's BF16 dot products. Absent from outputs written before it was recorded (all of them "f32").
+   */
+  matmul?: string;
   node: string;
 }
 
@@ -26,12 +31,19 @@ export function provenance(): Provenance {
     kernels: set,
     blas: blas ? { config: blas.config, core: blas.corename } : null,
     threads: blas?.threads ?? 1,
+    matmul: matmulDescription(),
     node: process.version,
   };
 }
 
-/** The kernel set that computes here, for cache keys: "js", or "native (OpenBLAS <core>)". */
+function matmulDescription(): string {
+  if (matmulPrecision() === 'f32') return 'f32';
+  return kernels().name === 'native' && loadNativeKernels().blas?.bf16Dot ? 'bf16 (AVX512-BF16)' : 'bf16';
+}
+
+/** The kernels that compute here, for cache keys: "js" or "native (OpenBLAS <core>)", then ", <precision> matmul" under the bf16 precision. */
 export function kernelIdentity(): string {
   const set = kernels().name;
-  return set === 'native' ? `native (OpenBLAS ${loadNativeKernels().blas?.corename ?? 'unknown core'})` : set;
+  const identity = set === 'native' ? `native (OpenBLAS ${loadNativeKernels().blas?.corename ?? 'unknown core'})` : set;
+  return matmulPrecision() === 'f32' ? identity : `${identity}, ${matmulDescription()} matmul`;
 }

@@ -53,6 +53,24 @@ export interface Kernels {
   ): void;
 
   /**
+   * C = alpha * bf16(A) @ op(B) + beta * C with B a BF16 weight stored [N,K] (transB, nn.Linear's layout) or
+   * [K,N]: A [M,K] F32 is rounded to BF16 (nearest, ties to even), each product of two BF16 numbers is exact
+   * in F32, and the products accumulate in F32: PyTorch's bf16 matmul. The result is hgemm's on the rounded A
+   * up to summation order (the native set counts subnormal BF16 inputs as zero). beta as in sgemm.
+   */
+  bf16gemm(
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    B: Uint16Array,
+    beta: number,
+    C: Float32Array,
+  ): void;
+
+  /**
    * `batch` independent sgemms on matrices stored inside larger arrays, read and written in place:
    * row i of stored matrix n of A starts at n*strideA + i*lda (likewise B with ldb, C with ldc), so a
    * head of a [T, heads*hd] activation is the [T, hd] matrix with ld = heads*hd (no copy).

@@ -3,10 +3,12 @@
 // accumulates onto them (beta = 1); its gradient, the column sums of dy, is one more GEMM:
 // db [1,N] += ones [1,M] @ dy [M,N].
 // A frozen weight kept 16-bit (w.half, never trainable) is multiplied by hgemm, which decodes it tile by
-// tile and accumulates in F32; the backward then needs only dx, again through hgemm.
+// tile and accumulates in F32; the backward then needs only dx, again through hgemm. Under the bf16 matmul
+// precision, every product with a BF16 weight goes through bf16gemm instead (its other operand rounded to BF16).
 import { Tensor, uninitialisedFloats } from '../tensor.js';
 import { record, gradOf, gradForGemm } from '../autograd.js';
-import { kernels } from '../kernels/index.js';
+import { kernels, matmulPrecision } from '../kernels/index.js';
+import type { HalfStorage } from '../half.js';
 
 function lastAxis(x: Tensor, op: string): number {
   if (x.rank < 1) throw new Error(`${op}: ${x.describe()} needs at least one axis`);
@@ -37,6 +39,21 @@ function accumulateBiasGrad(g: Float32Array, M: number, N: number, gb: Float32Ar
   kernels().sgemm(false, false, 1, N, M, 1, onesOf(M), g, 1, gb);
 }
 
+/** C [M,N] = A [M,K] @ op(h) + beta * C for a frozen 16-bit weight h (hgemm's transB): BF16 products under the bf16 matmul precision. */
+function halfGemm(
+  h: HalfStorage,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: Float32Array,
+  beta: number,
+  C: Float32Array,
+): void {
+  if (h.dtype === 'BF16' && matmulPrecision() === 'bf16') kernels().bf16gemm(transB, M, N, K, 1, A, h.bits, beta, C);
+  else kernels().hgemm(h.dtype, transB, M, N, K, 1, A, h.bits, beta, C);
+}
+
 /**
  * linear(x [..., K], w [N, K], b? [N]) -> [..., N] = x @ w^T + b  (nn.Linear layout).
  * Backward: dx += dy @ w;  dw += dy^T @ x;  db += sum over rows of dy.
@@ -51,14 +68,14 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
   const M = x.size / K;
   const out = rowsOfBias(b, M, N);
   const h = w.half;
-  if (h) kernels().hgemm(h.dtype, true, M, N, K, 1, x.data, h.bits, b ? 1 : 0, out);
+  if (h) halfGemm(h, true, M, N, K, x.data, b ? 1 : 0, out);
   else kernels().sgemm(false, true, M, N, K, 1, x.data, w.data, b ? 1 : 0, out);
   return record(new Tensor(out, [...x.shape.slice(0, -1), N]), [x, w, b], (g) => {
     const k = kernels();
     const gx = gradForGemm(x);
     const gw = gradForGemm(w);
     const gb = gradOf(b);
-    if (gx && h) k.hgemm(h.dtype, false, M, K, N, 1, g, h.bits, gx.beta, gx.grad);
+    if (gx && h) halfGemm(h, false, M, K, N, g, gx.beta, gx.grad);
     else if (gx) k.sgemm(false, false, M, K, N, 1, g, w.data, gx.beta, gx.grad);
     if (gw) k.sgemm(true, false, N, K, M, 1, g, x.data, gw.beta, gw.grad);
     if (gb) accumulateBiasGrad(g, M, N, gb);
@@ -79,14 +96,14 @@ export function matmul(a: Tensor, b: Tensor, bias?: Tensor): Tensor {
   const M = a.size / K;
   const out = rowsOfBias(bias, M, N);
   const h = b.half;
-  if (h) kernels().hgemm(h.dtype, false, M, N, K, 1, a.data, h.bits, bias ? 1 : 0, out);
+  if (h) halfGemm(h, false, M, N, K, a.data, bias ? 1 : 0, out);
   else kernels().sgemm(false, false, M, N, K, 1, a.data, b.data, bias ? 1 : 0, out);
   return record(new Tensor(out, [...a.shape.slice(0, -1), N]), [a, b, bias], (g) => {
     const k = kernels();
     const ga = gradForGemm(a);
     const gb = gradForGemm(b);
     const gbias = gradOf(bias);
-    if (ga && h) k.hgemm(h.dtype, true, M, K, N, 1, g, h.bits, ga.beta, ga.grad);
+    if (ga && h) halfGemm(h, true, M, K, N, g, ga.beta, ga.grad);
     else if (ga) k.sgemm(false, true, M, K, N, 1, g, b.data, ga.beta, ga.grad);
     if (gb) k.sgemm(true, false, K, N, M, 1, a.data, g, gb.beta, gb.grad);
     if (gbias) accumulateBiasGrad(g, M, N, gbias);

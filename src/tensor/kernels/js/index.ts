@@ -1,7 +1,7 @@
 // The pure-TypeScript kernel set: always available, and the reference the native set is tested against.
 import type { Kernels } from '../types.js';
 import { sgemm, sgemmBatched } from './sgemm.js';
-import { hgemm } from './hgemm.js';
+import { bf16gemm, hgemm } from './hgemm.js';
 import { rmsnormForward, rmsnormBackward, layernormForward, layernormBackward } from './norms.js';
 import { swigluForward, swigluBackward, geluForward, geluBackward } from './activations.js';
 import { causalSoftmaxForward, causalSoftmaxBackward, logSoftmaxGather, logSoftmaxGatherBackward } from './softmax.js';
@@ -12,6 +12,7 @@ export const jsKernels: Kernels = {
   sgemm,
   sgemmBatched,
   hgemm,
+  bf16gemm,
   rmsnormForward,
   rmsnormBackward,
   layernormForward,

@@ -1,5 +1,5 @@
 // What `prefdyn doctor` reports: which kernel set runs and why, the BLAS behind the native set, threads,
-// the environment variables that change either, and how to get the fast path when it is missing.
+// the matmul precision of BF16 weights, the environment variables that change either, and how to get the fast path when it is missing.
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -16,6 +16,7 @@ export const FAST_PATH_HINT =
 const ENV_VARS = [
   'PREFDYN_KERNELS',
   'PREFDYN_THREADS',
+  'PREFDYN_MATMUL_PRECISION',
   'OPENBLAS_CORETYPE',
   'OPENBLAS_L2_SIZE',
   'OPENBLAS_NUM_THREADS',
@@ -28,6 +29,8 @@ export interface KernelDiagnosis {
   native: { available: boolean; reason: string; addon: string; build: NativeBuildRecord | null };
   blas: BlasInfo | null;
   threads: { blas: number | null; elementwise: 1; source: string };
+  /** The matmul precision of frozen BF16 weights (null: PREFDYN_MATMUL_PRECISION is invalid) and how it computes. */
+  matmul: { precision: 'f32' | 'bf16' | null; how: string };
   env: Record<(typeof ENV_VARS)[number], string | null>;
   node: { version: string; platform: string; arch: string; cpus: number };
   /** How to get the native kernels; null when they are in use. */
@@ -48,6 +51,21 @@ function chosenSet(want: string, nativeAvailable: boolean, reason: string): Pick
   if (want === 'native')
     return { kernels: null, why: `PREFDYN_KERNELS=native, but the native kernels are unavailable: ${reason}` };
   return { kernels: 'js', why: `native kernels unavailable: ${reason}` };
+}
+
+function matmulOf(
+  want: string,
+  set: KernelDiagnosis['kernels'],
+  blas: BlasInfo | undefined,
+): KernelDiagnosis['matmul'] {
+  if (want === 'f32') return { precision: 'f32', how: 'F32 products with BF16 weights (default)' };
+  if (want !== 'bf16')
+    return { precision: null, how: `PREFDYN_MATMUL_PRECISION must be "f32" or "bf16", got "${want}"` };
+  const how =
+    set === 'native' && blas?.bf16Dot
+      ? "activations rounded to BF16, the CPU's BF16 dot products (AVX512-BF16)"
+      : 'activations rounded to BF16, then F32 products (no AVX512-BF16 kernels here)';
+  return { precision: 'bf16', how };
 }
 
 function threadSource(env: NodeJS.ProcessEnv): string {
@@ -74,6 +92,7 @@ export function diagnoseKernels(env: NodeJS.ProcessEnv = process.env): KernelDia
     },
     blas: native.blas ?? null,
     threads: { blas: threads, elementwise: 1, source: threadSource(env) },
+    matmul: matmulOf(env.PREFDYN_MATMUL_PRECISION ?? 'f32', choice.kernels, native.blas),
     env: Object.fromEntries(ENV_VARS.map((k) => [k, env[k] ?? null])) as KernelDiagnosis['env'],
     node: { version: process.version, platform: process.platform, arch: process.arch, cpus: os.availableParallelism() },
     fastPath: choice.kernels === 'native' ? null : FAST_PATH_HINT,

@@ -16,6 +16,8 @@ export interface BlasInfo {
   corename: string;
   threads: number;
   parallel: 'sequential' | 'pthreads' | 'openmp' | 'unknown';
+  /** Whether bf16gemm runs on the CPU's BF16 dot-product instructions (AVX512-BF16); else on sgemm. */
+  bf16Dot: boolean;
 }
 
 type KernelFunctions = Omit<Kernels, 'name'>;
@@ -37,6 +39,7 @@ const KERNEL_FUNCTIONS: (keyof KernelFunctions)[] = [
   'sgemm',
   'sgemmBatched',
   'hgemm',
+  'bf16gemm',
   'rmsnormForward',
   'rmsnormBackward',
   'layernormForward',

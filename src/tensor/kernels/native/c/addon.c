@@ -154,6 +154,20 @@ static void hgemm(Args *a) {
   if (!k_hgemm(bf16, tB, M, N, K, alpha, A, B, beta, C)) fail(a, false, "out of memory for a tile of B");
 }
 
+/* bf16gemm(transB, M, N, K, alpha, A, B, beta, C): B a BF16 weight; threads as BLAS has. */
+static void bf16gemm(Args *a) {
+  bool tB = arg_bool(a, 0, "transB");
+  int M = arg_dim(a, 1, "M"), N = arg_dim(a, 2, "N"), K = arg_dim(a, 3, "K");
+  float alpha = (float)arg_number(a, 4, "alpha");
+  const float *A = arg_f32(a, 5, "A", (double)M * K);
+  const uint16_t *B = (const uint16_t *)arg_array(a, 6, "B", napi_uint16_array, "Uint16Array", (double)K * N);
+  float beta = (float)arg_number(a, 7, "beta");
+  float *C = arg_f32(a, 8, "C", (double)M * N);
+  if (a->failed) return;
+  if (!k_bf16gemm(tB, M, N, K, alpha, A, B, beta, C, openblas_get_num_threads()))
+    fail(a, false, "out of memory for the BF16 copy of A or a packed block of B");
+}
+
 /* Elements a batched operand spans: the last matrix starts at (batch-1)*stride, and a stored [rows, cols]
  * matrix with rows ld apart spans (rows-1)*ld + cols. */
 static double batched_need(int batch, int64_t stride, int rows, int cols, int ld) {
@@ -319,7 +333,8 @@ static void adamw(Args *a) {
   k_adamw(param, grad, m, v, n, lr, b1, b2, eps, wd, step);
 }
 
-/* OpenBLAS's own description, for `prefdyn doctor`: {config, corename, threads, parallel}. */
+/* OpenBLAS's own description, for `prefdyn doctor`: {config, corename, threads, parallel}, and bf16Dot: whether
+ * bf16gemm runs on the CPU's BF16 dot-product instructions (bf16gemm.c). */
 static napi_value blas_info(napi_env env, napi_callback_info info) {
   (void)info;
   static const char *parallel_names[] = {"sequential", "pthreads", "openmp"};
@@ -335,6 +350,8 @@ static napi_value blas_info(napi_env env, napi_callback_info info) {
   napi_create_string_utf8(env, parallel >= 0 && parallel <= 2 ? parallel_names[parallel] : "unknown",
                           NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, obj, "parallel", v);
+  napi_get_boolean(env, k_bf16_dot_available(), &v);
+  napi_set_named_property(env, obj, "bf16Dot", v);
   return obj;
 }
 
@@ -372,6 +389,7 @@ static const Kernel KERNELS[] = {
     {"sgemm", 10, sgemm},
     {"sgemmBatched", 17, sgemm_batched},
     {"hgemm", 10, hgemm},
+    {"bf16gemm", 9, bf16gemm},
     {"rmsnormForward", 7, rmsnorm_forward},
     {"rmsnormBackward", 8, rmsnorm_backward},
     {"layernormForward", 9, layernorm_forward},

@@ -30,6 +30,13 @@ void k_sgemm_batched(bool transA, bool transB, int batch, int M, int N, int K, f
 bool k_hgemm(bool bf16, bool transB, int M, int N, int K, float alpha, const float *A, const uint16_t *B, float beta,
              float *C);
 void k_decode_half(bool bf16, const uint16_t *src, size_t n, float *out);
+/* bf16gemm.c: C[M,N] = alpha * bf16(A)[M,K] @ op(B) + beta * C, B BF16 stored [N,K] (transB) or [K,N], A rounded to
+ * BF16 and the products accumulated in F32, on up to `threads` threads; false when out of memory.
+ * k_bf16_dot_available: whether the CPU has the BF16 dot-product instructions k_bf16gemm uses (else it rounds A
+ * and calls k_hgemm). */
+bool k_bf16gemm(bool transB, int M, int N, int K, float alpha, const float *A, const uint16_t *B, float beta, float *C,
+                int threads);
+bool k_bf16_dot_available(void);
 
 /* norm.c: x, out, dout, dx [R,C]; w, b, dw, db [C]; mean, rstd [R]. */
 void k_rmsnorm_forward(const float *x, const float *w, int R, int C, float eps, float *out, float *rstd);
