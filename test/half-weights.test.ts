@@ -301,7 +301,7 @@ for (const set of sets) {
 test('the bf16 matmul precision: the logits of a BF16 model move by BF16 rounding of its activations, alike on both kernel sets, and provenance says so', () => {
   const before = kernels();
   const precisionBefore = matmulPrecision();
-  // At the init's scale: 20 times larger weights make the network chaotic enough that 2^-9 moves logits by 30%.
+  // At the init's scale: 20 times larger weights make the network chaotic enough that BF16 rounding moves logits by 30%.
   const { config, half } = halfModelWeights('llama', 'BF16', 1);
   const ids = Int32Array.from({ length: 2 * 7 }, (_, i) => (i * 37 + 5) % 97);
   const logits = (k: Kernels, p: 'f32' | 'bf16') => {
@@ -320,7 +320,7 @@ test('the bf16 matmul precision: the logits of a BF16 model move by BF16 roundin
   assert.equal(js.matmul, 'bf16');
   const scale = Math.max(...f32.logits.map(Math.abs));
   const maxDiff = (a: Float32Array, b: Float32Array) => Math.max(...a.map((x, i) => Math.abs(x - b[i]!)));
-  // Each of the 7 products per layer (and lm_head) rounds its input to 8 significant bits (relative 2^-9):
+  // Each of the 7 products per layer (and lm_head) rounds its input to 8 significant bits (relative 2^-8 at most):
   // a few 2^-9 of the logits' scale through 2 layers.
   const moved = maxDiff(js.logits, f32.logits);
   assert.ok(moved > 1e-5 * scale && moved < 16 * 2 ** -9 * scale, `bf16 moved the logits by ${moved} (scale ${scale})`);
@@ -331,6 +331,34 @@ test('the bf16 matmul precision: the logits of a BF16 model move by BF16 roundin
   assert.match(native.matmul ?? '', /^bf16( \(AVX512-BF16\))?$/);
   const apart = maxDiff(native.logits, js.logits);
   assert.ok(apart < 4 * 2 ** -9 * scale, `native and js bf16 logits differ by ${apart} (scale ${scale})`);
+});
+
+test('the bf16 matmul precision reaches the backward: the gradient through a frozen BF16 weight is bf16gemm of the rounded gradient', () => {
+  const [kernelsBefore, precisionBefore] = [kernels(), matmulPrecision()];
+  setKernels(jsKernels);
+  setMatmulPrecision('bf16');
+  try {
+    const rng = new Rng(13);
+    const w = f32ToHalf('BF16', randn(rng, 6 * 4));
+    const v = randn(rng, 6); // the next layer's weight [1,6]: the gradient reaching linear's output is v in every row
+    const x = new Tensor(randn(rng, 3 * 4), [3, 4], { requiresGrad: true });
+    const y = linear(x, new Tensor(w, [6, 4]));
+    backward(sum(linear(y, new Tensor(v, [1, 6]))));
+    const g = Float32Array.from({ length: 3 * 6 }, (_, i) => v[i % 6]!);
+    const forward = new Float32Array(3 * 6);
+    jsKernels.bf16gemm(true, 3, 6, 4, 1, x.data, w.bits, 0, forward);
+    assert.deepEqual([...y.data], [...forward], 'forward: x @ w^T through bf16gemm');
+    const want = new Float32Array(3 * 4);
+    jsKernels.bf16gemm(false, 3, 4, 6, 1, g, w.bits, 0, want);
+    assert.deepEqual([...x.grad!], [...want], 'backward: dx = g @ w through bf16gemm');
+    const f32 = new Float32Array(3 * 4);
+    jsKernels.hgemm('BF16', false, 3, 4, 6, 1, g, w.bits, 0, f32);
+    assert.notDeepEqual([...x.grad!], [...f32], 'g was rounded to BF16');
+  } finally {
+    resetTape();
+    setKernels(kernelsBefore);
+    setMatmulPrecision(precisionBefore);
+  }
 });
 
 test(

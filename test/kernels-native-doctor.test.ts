@@ -54,7 +54,7 @@ test(
 
 test('doctor shows the matmul precision of BF16 weights; an unknown one exits 1 with the reason', () => {
   const plain = doctorJson({ PREFDYN_MATMUL_PRECISION: undefined });
-  assert.deepEqual(plain.report.matmul, { precision: 'f32', how: 'F32 products with BF16 weights (default)' });
+  assert.deepEqual(plain.report.matmul, { precision: 'f32', how: 'F32 products (default)' });
   const bf16 = doctorJson({ PREFDYN_MATMUL_PRECISION: 'bf16' });
   assert.equal(bf16.code, 0);
   assert.equal(bf16.report.matmul.precision, 'bf16');

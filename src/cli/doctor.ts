@@ -40,7 +40,7 @@ Reports the kernel set in use and why, the BLAS library behind the native kernel
 core type), thread counts, the matmul precision of BF16 weights, the environment variables that change
 them (PREFDYN_KERNELS=js|native, PREFDYN_THREADS, PREFDYN_MATMUL_PRECISION=f32|bf16, OPENBLAS_CORETYPE,
 OPENBLAS_L2_SIZE, OPENBLAS_NUM_THREADS), and how to build the native kernels when they are missing. Exits 1
-when prefdyn could not start its kernels in this environment.
+when prefdyn could not start its kernels in this environment or PREFDYN_MATMUL_PRECISION is unknown.
 
 Options:
   --json    print the report as one JSON object

@@ -29,7 +29,7 @@ export function kernels(): Kernels {
  * The precision of products with a frozen BF16 weight, PREFDYN_MATMUL_PRECISION: "f32" (default) multiplies the
  * weight's exact F32 values by the F32 activations; "bf16" rounds the activations (and, in training, the gradients
  * multiplied by the weight) to BF16 first, as a PyTorch bf16 model does: faster where the CPU has BF16 dot-product
- * instructions (BENCHMARKS.md), with the numbers moved by BF16 rounding (relative 2^-9 per rounded value).
+ * instructions (BENCHMARKS.md), with the numbers moved by BF16 rounding (relative 2^-8 at most per rounded value).
  */
 export type MatmulPrecision = 'f32' | 'bf16';
 let precision: MatmulPrecision | undefined;

@@ -56,7 +56,7 @@ export interface Kernels {
    * C = alpha * bf16(A) @ op(B) + beta * C with B a BF16 weight stored [N,K] (transB, nn.Linear's layout) or
    * [K,N]: A [M,K] F32 is rounded to BF16 (nearest, ties to even), each product of two BF16 numbers is exact
    * in F32, and the products accumulate in F32: PyTorch's bf16 matmul. The result is hgemm's on the rounded A
-   * up to summation order (the native set counts subnormal BF16 inputs as zero). beta as in sgemm.
+   * up to summation order (on AVX512-BF16 CPUs the native set flushes subnormals to zero). beta as in sgemm.
    */
   bf16gemm(
     transB: boolean,

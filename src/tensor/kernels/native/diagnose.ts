@@ -58,7 +58,7 @@ function matmulOf(
   set: KernelDiagnosis['kernels'],
   blas: BlasInfo | undefined,
 ): KernelDiagnosis['matmul'] {
-  if (want === 'f32') return { precision: 'f32', how: 'F32 products with BF16 weights (default)' };
+  if (want === 'f32') return { precision: 'f32', how: 'F32 products (default)' };
   if (want !== 'bf16')
     return { precision: null, how: `PREFDYN_MATMUL_PRECISION must be "f32" or "bf16", got "${want}"` };
   const how =

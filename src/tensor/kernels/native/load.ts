@@ -1,7 +1,7 @@
 // Loads the C addon (build/Release/prefdyn_native.node, built by scripts/build-native.mjs) and wraps it
 // as a `Kernels` set named 'native'. Never throws: when the addon cannot be used, `reason` says why.
-// BLAS is the one threading layer: PREFDYN_THREADS threads (default: the CPUs this process may use);
-// the elementwise kernels run single-threaded.
+// BLAS runs on PREFDYN_THREADS threads (default: the CPUs this process may use), and so does bf16gemm,
+// never at the same time; the elementwise kernels run single-threaded.
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';

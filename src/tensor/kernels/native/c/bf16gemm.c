@@ -2,7 +2,7 @@
  * a BF16 weight stored [N,K] (transB, nn.Linear's layout) or [K,N]. A is rounded to BF16 (nearest, ties to even);
  * each product of two BF16 numbers is exact in F32, and the products accumulate in F32.
  *
- * Where the CPU has AVX512-BF16 (Zen 4/5, Cooper Lake, Sapphire Rapids), vdpbf16ps multiplies 32 BF16 pairs per
+ * Where the CPU has AVX512-BF16 (Zen 4/5, Cooper Lake, Sapphire Rapids), vdpbf16ps adds 32 BF16 products per
  * instruction, twice the F32 FMA rate. A is converted a chunk of rows at a time into rows padded with zeros, so that a pair
  * (A[m,k], A[m,k+1]) is one 32-bit word. B is packed a block at a time (KB rows of op(B) by NB columns) into the
  * matching pairs, P[p][n] = (op(B)[k0+2p, n], op(B)[k0+2p+1, n]): from [K,N] by interleaving two rows, from [N,K]
@@ -12,15 +12,16 @@
  * 1.2e-38). Elsewhere: A rounded, then k_hgemm (B decoded to F32, sgemm), the same products up to summation order,
  * subnormals kept.
  *
- * Threads: the columns of C are split over as many threads as BLAS has (PREFDYN_THREADS), started for the call
- * and joined before it returns, so they never run beside BLAS's own. Each column is computed the same way
+ * Threads: the columns of C are split over as many threads as BLAS has (PREFDYN_THREADS; one below 2^22
+ * multiply-adds, at most 64), started for the call and joined before it returns, so they never run beside BLAS's. Each column is computed the same way
  * whatever the split, so the thread count does not change the result. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "kernels.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+/* GCC 11 has both the AVX512-BF16 intrinsics and __builtin_cpu_supports("avx512bf16"). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
 #define PREFDYN_BF16_DOT 1
 #include <immintrin.h>
 #endif
@@ -207,7 +208,7 @@ static bool bf16_dot_chunk(bool transB, int M, int N, int K, float alpha, const 
   int Kp = (K + 31) / 32 * 32;
   round_rows(M, K, Kp, A, Ab);
   int groups = (N + 31) / 32; /* threads split the columns in multiples of 32, the width of a block of C */
-  if ((double)M * N * K < THREAD_MIN_MACS) threads = 1;
+  if ((double)M * N * K < THREAD_MIN_MACS || threads < 1) threads = 1;
   if (threads > groups) threads = groups;
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   Job jobs[MAX_THREADS];
