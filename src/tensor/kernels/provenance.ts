@@ -1,7 +1,8 @@
 // What produced a number: prefdyn's version, the kernel set, the BLAS library and core behind it, its
-// threads, the matmul precision of BF16 weights, and node's version. Recorded in every run's config.json and summary.json and in `reproduce`'s
-// summary.json, so that two results can always be traced to the code and kernels that computed them
-// (OpenBLAS picks different kernels per CPU core type, and the sums round differently).
+// threads, the matmul precision of BF16 weights, and node's version. Recorded in every run's config.json
+// and summary.json and in `reproduce`'s summary.json, so that two results can always be traced to the code
+// and kernels that computed them (OpenBLAS picks different kernels per CPU core type, and the sums round
+// differently).
 import { readJsonFile } from '../../util/json-file.js';
 import { packagePath } from '../../util/package-root.js';
 import { kernels, matmulPrecision } from './index.js';
