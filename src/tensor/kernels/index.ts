@@ -35,12 +35,16 @@ export type MatmulPrecision = 'f32' | 'bf16';
 let precision: MatmulPrecision | undefined;
 
 export function matmulPrecision(): MatmulPrecision {
-  if (precision) return precision;
-  const want = process.env.PREFDYN_MATMUL_PRECISION ?? 'f32';
+  return (precision ??= parseMatmulPrecision(process.env.PREFDYN_MATMUL_PRECISION));
+}
+
+/** A value of PREFDYN_MATMUL_PRECISION (unset: "f32"), or a UserError naming the allowed ones. */
+export function parseMatmulPrecision(value: string | undefined): MatmulPrecision {
+  const want = value ?? 'f32';
   if (want !== 'f32' && want !== 'bf16') {
     throw new UserError(`PREFDYN_MATMUL_PRECISION must be "f32" or "bf16", got "${want}"`);
   }
-  return (precision = want);
+  return want;
 }
 
 /** For tests of both precisions. */

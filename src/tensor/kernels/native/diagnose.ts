@@ -1,5 +1,6 @@
 // What `prefdyn doctor` reports: which kernel set runs and why, the BLAS behind the native set, threads,
-// the matmul precision of BF16 weights, the environment variables that change either, and how to get the fast path when it is missing.
+// the matmul precision of BF16 weights, the environment variables that change either, and how to get the
+// fast path when it is missing.
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -9,6 +10,7 @@ import {
   type BlasInfo,
   type NativeBuildRecord,
 } from './load.js';
+import { parseMatmulPrecision, type MatmulPrecision } from '../index.js';
 
 export const FAST_PATH_HINT =
   'apt-get install build-essential libopenblas-dev && npm rebuild prefdyn (or, in a checkout: npm run build:native)';
@@ -54,13 +56,17 @@ function chosenSet(want: string, nativeAvailable: boolean, reason: string): Pick
 }
 
 function matmulOf(
-  want: string,
+  value: string | undefined,
   set: KernelDiagnosis['kernels'],
   blas: BlasInfo | undefined,
 ): KernelDiagnosis['matmul'] {
-  if (want === 'f32') return { precision: 'f32', how: 'F32 products (default)' };
-  if (want !== 'bf16')
-    return { precision: null, how: `PREFDYN_MATMUL_PRECISION must be "f32" or "bf16", got "${want}"` };
+  let precision: MatmulPrecision;
+  try {
+    precision = parseMatmulPrecision(value);
+  } catch (err) {
+    return { precision: null, how: (err as Error).message };
+  }
+  if (precision === 'f32') return { precision: 'f32', how: 'F32 products (default)' };
   const how =
     set === 'native' && blas?.bf16Dot
       ? "activations rounded to BF16, the CPU's BF16 dot products (AVX512-BF16)"
@@ -92,7 +98,7 @@ export function diagnoseKernels(env: NodeJS.ProcessEnv = process.env): KernelDia
     },
     blas: native.blas ?? null,
     threads: { blas: threads, elementwise: 1, source: threadSource(env) },
-    matmul: matmulOf(env.PREFDYN_MATMUL_PRECISION ?? 'f32', choice.kernels, native.blas),
+    matmul: matmulOf(env.PREFDYN_MATMUL_PRECISION, choice.kernels, native.blas),
     env: Object.fromEntries(ENV_VARS.map((k) => [k, env[k] ?? null])) as KernelDiagnosis['env'],
     node: { version: process.version, platform: process.platform, arch: process.arch, cpus: os.availableParallelism() },
     fastPath: choice.kernels === 'native' ? null : FAST_PATH_HINT,

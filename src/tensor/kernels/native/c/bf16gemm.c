@@ -3,8 +3,8 @@
  * each product of two BF16 numbers is exact in F32, and the products accumulate in F32.
  *
  * Where the CPU has AVX512-BF16 (Zen 4/5, Cooper Lake, Sapphire Rapids), vdpbf16ps adds 32 BF16 products per
- * instruction, twice the F32 FMA rate. A is converted a chunk of rows at a time into rows padded with zeros, so that a pair
- * (A[m,k], A[m,k+1]) is one 32-bit word. B is packed a block at a time (KB rows of op(B) by NB columns) into the
+ * instruction, twice the F32 FMA rate. A is converted a chunk of rows at a time into rows padded with zeros, so
+ * that a pair (A[m,k], A[m,k+1]) is one 32-bit word. B is packed a block at a time (KB rows of op(B) by NB columns) into the
  * matching pairs, P[p][n] = (op(B)[k0+2p, n], op(B)[k0+2p+1, n]): from [K,N] by interleaving two rows, from [N,K]
  * by transposing 16x16 blocks of 32-bit words (there the pairs are adjacent already). Each 8x32 block of C is then
  * 16 accumulators, each vdpbf16ps adding a broadcast pair of A's row times 16 columns of P. These instructions
@@ -13,8 +13,8 @@
  * subnormals kept.
  *
  * Threads: the columns of C are split over as many threads as BLAS has (PREFDYN_THREADS; one below 2^22
- * multiply-adds, at most 64), started for the call and joined before it returns, so they never run beside BLAS's. Each column is computed the same way
- * whatever the split, so the thread count does not change the result. */
+ * multiply-adds, at most 64), started for the call and joined before it returns, so they never run beside BLAS's.
+ * Each column is computed the same way whatever the split, so the thread count does not change the result. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +30,7 @@
  * backward pass of an lm_head has rows of the vocabulary's size). */
 #define CHUNK_BYTES (1 << 24)
 #define CHUNK_MIN_ROWS 256
+#define MR 8 /* rows of C per block of the dot-product kernel (8 x 2 accumulators); chunks are multiples of it */
 
 /* F32 -> the bits of the nearest BF16, ties to even; NaN stays a (quiet) NaN. For the fallback. */
 static inline uint16_t bf16_bits(float f) {
@@ -43,7 +44,11 @@ static inline uint16_t bf16_bits(float f) {
 #define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512bf16")))
 #define KB 256 /* rows of op(B) per packed block, */
 #define NB 512 /* and its columns: 128 pairs x 512 x 4 bytes = 256 KB, in L2 */
-#define MR 8   /* rows of C per block (8 x 2 accumulators) */
+
+/* The first n of 16 lanes (none for n <= 0, all for n >= 16). */
+BF16_TARGET static inline __mmask16 lanes16(int n) {
+  return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1u);
+}
 
 typedef struct {
   bool transB;
@@ -111,8 +116,7 @@ BF16_TARGET static void pack_transposed(const Job *j, int k0, int kb, int n0, in
   int pairs = (kb + 1) / 2, whole = kb / 2; /* whole: pairs with both halves inside the row */
   for (int n = 0; n < nbp; n += 16) {
     for (int p = 0; p < pairs; p += 16) {
-      int rem = whole - p;
-      __mmask16 mask = rem >= 16 ? 0xffff : rem <= 0 ? 0 : (__mmask16)((1u << rem) - 1u);
+      __mmask16 mask = lanes16(whole - p);
       __m512i r[16];
       for (int i = 0; i < 16; i++) {
         const uint16_t *row = j->B + (size_t)(n0 + n + i) * j->K + k0 + 2 * p;
@@ -153,8 +157,7 @@ BF16_TARGET static bool run_job_columns(Job *j) {
             }
           }
           int cols = nb - n < 32 ? nb - n : 32;
-          __mmask16 mask[2] = {cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1u),
-                               cols >= 32 ? 0xffff : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1u)};
+          __mmask16 mask[2] = {lanes16(cols), lanes16(cols - 16)};
           /* C = alpha * sum + (beta * C on the first block of K, C after it); beta = 0 never reads C */
           float c_scale = k0 > 0 ? 1.0f : j->beta;
           for (int r = 0; r < MR && m + r < j->M; r++) {
@@ -189,10 +192,8 @@ BF16_TARGET static void round_rows(int M, int K, int Kp, const float *A, uint16_
     uint16_t *out = Ab + (size_t)m * Kp;
     /* every element through the same instruction (it flushes F32 subnormals to zero), the tail masked */
     for (int k = 0; k < Kp; k += 32) {
-      int rem = K - k;
-      __mmask16 lo = rem >= 16 ? 0xffff : rem <= 0 ? 0 : (__mmask16)((1u << rem) - 1u);
-      __mmask16 hi = rem >= 32 ? 0xffff : rem <= 16 ? 0 : (__mmask16)((1u << (rem - 16)) - 1u);
-      __m512bh v = _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, a + k + 16), _mm512_maskz_loadu_ps(lo, a + k));
+      __m512bh v = _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(lanes16(K - k - 16), a + k + 16),
+                                       _mm512_maskz_loadu_ps(lanes16(K - k), a + k));
       _mm512_storeu_si512(out + k, (__m512i)v);
     }
   }
@@ -202,7 +203,7 @@ BF16_TARGET static void round_rows(int M, int K, int Kp, const float *A, uint16_
 #define THREAD_MIN_MACS (1 << 22)
 #define MAX_THREADS 64
 
-/* Rows M of A and C, already a chunk. */
+/* Rows M of A and C, a chunk; Ab holds ceil(M/8)*8 rows of K rounded up to 32 BF16. */
 static bool bf16_dot_chunk(bool transB, int M, int N, int K, float alpha, const float *A, const uint16_t *B, float beta,
                            float *C, int threads, uint16_t *Ab) {
   int Kp = (K + 31) / 32 * 32;
@@ -230,23 +231,6 @@ static bool bf16_dot_chunk(bool transB, int M, int N, int K, float alpha, const 
   return ok;
 }
 
-static bool bf16_dot_gemm(bool transB, int M, int N, int K, float alpha, const float *A, const uint16_t *B, float beta,
-                          float *C, int threads) {
-  size_t Kp = (size_t)(K + 31) / 32 * 32;
-  size_t rows = CHUNK_BYTES / (Kp * sizeof(uint16_t));
-  if (rows < CHUNK_MIN_ROWS) rows = CHUNK_MIN_ROWS;
-  if (rows > (size_t)M) rows = (size_t)M;
-  rows = (rows + MR - 1) / MR * MR;
-  uint16_t *Ab = malloc(rows * Kp * sizeof *Ab);
-  if (!Ab) return false;
-  bool ok = true;
-  for (int m0 = 0; m0 < M && ok; m0 += (int)rows) {
-    int mc = M - m0 < (int)rows ? M - m0 : (int)rows;
-    ok = bf16_dot_chunk(transB, mc, N, K, alpha, A + (size_t)m0 * K, B, beta, C + (size_t)m0 * N, threads, Ab);
-  }
-  free(Ab);
-  return ok;
-}
 #endif
 
 bool k_bf16_dot_available(void) {
@@ -265,25 +249,37 @@ bool k_bf16_dot_available(void) {
 
 bool k_bf16gemm(bool transB, int M, int N, int K, float alpha, const float *A, const uint16_t *B, float beta, float *C,
                 int threads) {
-  if (M == 0 || N == 0) return true;
-#ifdef PREFDYN_BF16_DOT
-  if (K > 0 && k_bf16_dot_available()) return bf16_dot_gemm(transB, M, N, K, alpha, A, B, beta, C, threads);
+#ifndef PREFDYN_BF16_DOT
+  (void)threads; /* the fallback's threads are BLAS's */
 #endif
-  size_t rows = K > 0 ? CHUNK_BYTES / ((size_t)K * sizeof(float)) : (size_t)M;
+  if (M == 0 || N == 0) return true;
+  bool dot = K > 0 && k_bf16_dot_available();
+  /* a row of the copy: K rounded up to 32 BF16 for the dot products, else K floats */
+  size_t row_bytes = dot ? (size_t)(K + 31) / 32 * 32 * sizeof(uint16_t) : (size_t)K * sizeof(float);
+  size_t rows = row_bytes > 0 ? CHUNK_BYTES / row_bytes : (size_t)M;
   if (rows < CHUNK_MIN_ROWS) rows = CHUNK_MIN_ROWS;
   if (rows > (size_t)M) rows = (size_t)M;
-  float *rounded = malloc((rows * (size_t)K + 1) * sizeof *rounded);
-  if (!rounded) return false;
+  rows = (rows + MR - 1) / MR * MR;
+  void *copy = malloc(rows * row_bytes + 1);
+  if (!copy) return false;
   bool ok = true;
   for (int m0 = 0; m0 < M && ok; m0 += (int)rows) {
     int mc = M - m0 < (int)rows ? M - m0 : (int)rows;
     const float *a = A + (size_t)m0 * K;
+    float *c = C + (size_t)m0 * N;
+#ifdef PREFDYN_BF16_DOT
+    if (dot) {
+      ok = bf16_dot_chunk(transB, mc, N, K, alpha, a, B, beta, c, threads, copy);
+      continue;
+    }
+#endif
+    float *rounded = copy;
     for (size_t i = 0; i < (size_t)mc * (size_t)K; i++) {
       uint32_t u = (uint32_t)bf16_bits(a[i]) << 16;
       memcpy(&rounded[i], &u, sizeof u);
     }
-    ok = k_hgemm(true, transB, mc, N, K, alpha, rounded, B, beta, C + (size_t)m0 * N);
+    ok = k_hgemm(true, transB, mc, N, K, alpha, rounded, B, beta, c);
   }
-  free(rounded);
+  free(copy);
   return ok;
 }
