@@ -292,3 +292,31 @@ test('dropout: seeded, inverted scaling, identity when p = 0 or not training', (
   assert.ok(Math.abs(kept.length / 10000 - 0.7) < 0.02, `kept fraction ${kept.length / 10000}`);
   assert.throws(() => ops.dropout(x, 1, new Rng(1), true), { message: 'dropout: p must be in [0, 1), got 1' });
 });
+
+test('dropout: element i dropped exactly when the i-th rng.uniform() < p, and the rng left where those draws leave it', () => {
+  const x = Tensor.randn([3, 1001], new Rng(5), 1);
+  for (const p of [0.05, 0.5, 2 ** -32, 0.3]) {
+    const rng = new Rng(9);
+    const reference = new Rng(9);
+    const y = ops.dropout(x, p, rng, true);
+    for (let i = 0; i < x.size; i++) {
+      const mask = reference.uniform() < p ? 0 : Math.fround(1 / (1 - p)); // stored as a float32
+      assert.equal(y.data[i], Math.fround(x.data[i]! * mask), `p ${p}, element ${i}`);
+    }
+    assert.deepEqual(rng.getState(), reference.getState());
+  }
+});
+
+test('Rng.fillUint32: the same words as successive nextUint32() calls, and the same state after', () => {
+  for (const seed of [0, 1, 123456789, -7]) {
+    const bulk = new Rng(seed);
+    const single = new Rng(seed);
+    bulk.nextUint32(); // from a state that is not the seed's
+    single.nextUint32();
+    const out = new Uint32Array(1000);
+    bulk.fillUint32(out);
+    for (let i = 0; i < out.length; i++) assert.equal(out[i], single.nextUint32(), `seed ${seed}, word ${i}`);
+    assert.deepEqual(bulk.getState(), single.getState());
+    assert.equal(bulk.nextUint32(), single.nextUint32());
+  }
+});
