@@ -6,6 +6,7 @@
         "src/tensor/kernels/native/c/addon.c",
         "src/tensor/kernels/native/c/gemm.c",
         "src/tensor/kernels/native/c/bf16gemm.c",
+        "src/tensor/kernels/native/c/pool.c",
         "src/tensor/kernels/native/c/norm.c",
         "src/tensor/kernels/native/c/activation.c",
         "src/tensor/kernels/native/c/softmax.c",

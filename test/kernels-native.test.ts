@@ -4,6 +4,7 @@
 // Skipped when the addon is not built, except where it must be: PREFDYN_REQUIRE_NATIVE=1, or CI=true
 // on a machine where the build found OpenBLAS (build/native-build.json), makes a missing addon a failure.
 import { test } from 'node:test';
+import { runWithThreads } from './helpers/child-threads.js';
 import assert from 'node:assert/strict';
 import { jsKernels } from '../src/tensor/kernels/js/index.js';
 import { loadNativeKernels, nativeBuildRecord } from '../src/tensor/kernels/native/load.js';
@@ -105,6 +106,55 @@ test('sgemm equals the textbook triple loop, transposes read in place', { skip }
     }
   }
 });
+
+test(
+  'smallProductsOnOneThread: small products as on one BLAS thread, larger ones and the thread count as before',
+  { skip },
+  () => {
+    // Children with 1 and 2 BLAS threads: a product under 2^24 multiply-adds with the setting on must equal the
+    // single-threaded one; a larger product afterwards must be the 2-thread child's own (the count restored).
+    // With some OpenBLAS cores (Haswell's) the thread count changes a product's sums, so this can tell; with
+    // others (SkylakeX's, Cooperlake's small-matrix kernels) the small products are single-threaded anyway.
+    const script = `
+      import { loadNativeKernels } from ${JSON.stringify(new URL('../src/tensor/kernels/native/load.js', import.meta.url).href)};
+      import { createHash } from 'node:crypto';
+      const k = loadNativeKernels().kernels;
+      const product = (M, N, K) => {
+        const A = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i));
+        const B = Float32Array.from({ length: K * N }, (_, i) => Math.cos(3 * i));
+        const C = new Float32Array(M * N);
+        k.sgemm(false, true, M, N, K, 1, A, B, 0, C);
+        return createHash('sha256').update(C).digest('hex').slice(0, 16);
+      };
+      const large = () => product(300, 300, 300);
+      const before = large();
+      k.smallProductsOnOneThread(true);
+      const small = [product(104, 896, 8), product(104, 8, 896), product(37, 1000, 300)];
+      const after = large();
+      k.smallProductsOnOneThread(false);
+      console.log(loadNativeKernels().blas.threads, before, after, ...small);`;
+    const [one, two] = [runWithThreads(script, '1'), runWithThreads(script, '2')];
+    assert.deepEqual([one[0], two[0]], ['1', '2'], 'the children ran with 1 and 2 BLAS threads');
+    assert.equal(two[2], two[1], 'a large product after small ones is computed as before them');
+    assert.deepEqual(two.slice(3), one.slice(3), 'the small products are the single-threaded ones');
+    // PREFDYN_MATMUL_PRECISION=bf16 turns the setting on for the chosen set where bf16gemm has its own threads
+    const viaIndex = runWithThreads(
+      `import { kernels, matmulPrecision } from ${JSON.stringify(new URL('../src/tensor/kernels/index.js', import.meta.url).href)};
+      import { createHash } from 'node:crypto';
+      const k = kernels();
+      if (matmulPrecision() !== 'bf16') throw new Error('precision');
+      const A = Float32Array.from({ length: 104 * 8 }, (_, i) => Math.sin(i));
+      const B = Float32Array.from({ length: 896 * 8 }, (_, i) => Math.cos(3 * i));
+      const C = new Float32Array(104 * 896);
+      k.sgemm(false, true, 104, 896, 8, 1, A, B, 0, C);
+      console.log(createHash('sha256').update(C).digest('hex').slice(0, 16));`,
+      '2',
+      { PREFDYN_KERNELS: 'native', PREFDYN_MATMUL_PRECISION: 'bf16' },
+    );
+    // (without AVX512-BF16, bf16gemm is BLAS itself and the setting stays off)
+    if (loaded.blas?.bf16Dot) assert.deepEqual(viaIndex, [one[3]], 'under bf16, a small product as on one thread');
+  },
+);
 
 test('sgemm with K = 0 scales C by beta; M = 0 touches nothing', { skip }, () => {
   const C = new Float32Array([NaN, 2, 3, 4]);

@@ -14,15 +14,27 @@ export function kernels(): Kernels {
   if (want !== 'js' && want !== 'native' && want !== 'auto') {
     throw new UserError(`PREFDYN_KERNELS must be "js" or "native", got "${want}"`);
   }
-  if (want === 'js') return (chosen = jsKernels);
+  if (want === 'js') return choose(jsKernels);
   const native = loadNativeKernels();
-  if (native.kernels) return (chosen = native.kernels);
+  if (native.kernels) return choose(native.kernels);
   if (want === 'native')
     throw new UserError(`PREFDYN_KERNELS=native, but the native kernels are unavailable: ${native.reason}`);
   process.stderr.write(
     `prefdyn: using the TypeScript kernels (native kernels unavailable: ${native.reason}); run \`prefdyn doctor\` for the fast path\n`,
   );
-  return (chosen = jsKernels);
+  return choose(jsKernels);
+}
+
+/** k as the set, told the matmul precision when it is known (else matmulPrecision() tells it when it is). */
+function choose(k: Kernels): Kernels {
+  chosen = k;
+  if (precision !== undefined) k.smallProductsOnOneThread(ownBf16Threads(precision));
+  return k;
+}
+
+/** Whether bf16gemm runs on threads of its own (the BF16 dot-product kernel), beside which BLAS's must stay idle. */
+function ownBf16Threads(p: MatmulPrecision): boolean {
+  return p === 'bf16' && loadNativeKernels().blas?.bf16Dot === true;
 }
 
 /**
@@ -35,7 +47,8 @@ export type MatmulPrecision = 'f32' | 'bf16';
 let precision: MatmulPrecision | undefined;
 
 export function matmulPrecision(): MatmulPrecision {
-  return (precision ??= parseMatmulPrecision(process.env.PREFDYN_MATMUL_PRECISION));
+  if (precision === undefined) setMatmulPrecision(parseMatmulPrecision(process.env.PREFDYN_MATMUL_PRECISION));
+  return precision!;
 }
 
 /** A value of PREFDYN_MATMUL_PRECISION (unset: "f32"), or a UserError naming the allowed ones. */
@@ -47,14 +60,15 @@ export function parseMatmulPrecision(value: string | undefined): MatmulPrecision
   return want;
 }
 
-/** For tests of both precisions. */
+/** The precision (tests set both in turn); under bf16 the chosen set's small F32 products run on one thread (ownBf16Threads). */
 export function setMatmulPrecision(p: MatmulPrecision): void {
   precision = p;
+  chosen?.smallProductsOnOneThread(ownBf16Threads(p));
 }
 
 /** For tests that run the same checks on both sets. */
 export function setKernels(k: Kernels): void {
-  chosen = k;
+  choose(k);
 }
 
 export type { Kernels } from './types.js';

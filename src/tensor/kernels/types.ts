@@ -53,6 +53,14 @@ export interface Kernels {
   ): void;
 
   /**
+   * Whether the F32 products (sgemm, sgemmBatched, hgemm's tiles) under 2^24 multiply-adds run on one thread
+   * (default: off, BLAS decides). On under the bf16 matmul precision where bf16gemm has its own threads
+   * (AVX512-BF16): they need every core, and a BLAS thread woken for a small product keeps one busy for ~0.1 s
+   * after it. A setting of the set; the TypeScript kernels run on one thread anyway.
+   */
+  smallProductsOnOneThread(on: boolean): void;
+
+  /**
    * C = alpha * bf16(A) @ op(B) + beta * C with B a BF16 weight stored [N,K] (transB, nn.Linear's layout) or
    * [K,N]: A [M,K] F32 is rounded to BF16 (nearest, ties to even), each product of two BF16 numbers is exact
    * in F32, and the products accumulate in F32: PyTorch's bf16 matmul. The result is hgemm's on the rounded A

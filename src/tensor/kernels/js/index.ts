@@ -13,6 +13,7 @@ export const jsKernels: Kernels = {
   sgemmBatched,
   hgemm,
   bf16gemm,
+  smallProductsOnOneThread: () => {},
   rmsnormForward,
   rmsnormBackward,
   layernormForward,

@@ -1,7 +1,8 @@
 // Loads the C addon (build/Release/prefdyn_native.node, built by scripts/build-native.mjs) and wraps it
 // as a `Kernels` set named 'native'. Never throws: when the addon cannot be used, `reason` says why.
-// BLAS runs on PREFDYN_THREADS threads (default: the CPUs this process may use), and so does bf16gemm,
-// never at the same time; the elementwise kernels run single-threaded.
+// BLAS runs on PREFDYN_THREADS threads (default: the CPUs this process may use), and so does bf16gemm (on
+// worker threads of its own, kept between calls), never at the same time; the elementwise kernels run
+// single-threaded.
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -40,6 +41,7 @@ const KERNEL_FUNCTIONS: (keyof KernelFunctions)[] = [
   'sgemmBatched',
   'hgemm',
   'bf16gemm',
+  'smallProductsOnOneThread',
   'rmsnormForward',
   'rmsnormBackward',
   'layernormForward',

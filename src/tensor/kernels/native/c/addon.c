@@ -168,6 +168,13 @@ static void bf16gemm(Args *a) {
     fail(a, false, "out of memory for the BF16 copy of A or a packed block of B");
 }
 
+/* smallProductsOnOneThread(on): see k_sgemm_small_on_one_thread. */
+static void small_products_on_one_thread(Args *a) {
+  bool on = arg_bool(a, 0, "on");
+  if (a->failed) return;
+  k_sgemm_small_on_one_thread(on);
+}
+
 /* Elements a batched operand spans: the last matrix starts at (batch-1)*stride, and a stored [rows, cols]
  * matrix with rows ld apart spans (rows-1)*ld + cols. */
 static double batched_need(int batch, int64_t stride, int rows, int cols, int ld) {
@@ -355,7 +362,7 @@ static napi_value blas_info(napi_env env, napi_callback_info info) {
   return obj;
 }
 
-/* setBlasThreads(n): the only threading layer; elementwise kernels stay single-threaded. */
+/* setBlasThreads(n): BLAS's threads, and as many for bf16gemm (pool.c); elementwise kernels stay single-threaded. */
 static void set_blas_threads(Args *a) {
   int n = arg_dim(a, 0, "threads");
   if (!a->failed && n < 1) fail(a, false, "threads must be >= 1, got %d", n);
@@ -403,6 +410,7 @@ static const Kernel KERNELS[] = {
     {"logSoftmaxGather", 6, log_softmax_gather},
     {"logSoftmaxGatherBackward", 7, log_softmax_gather_backward},
     {"adamw", 11, adamw},
+    {"smallProductsOnOneThread", 1, small_products_on_one_thread},
     {"setBlasThreads", 1, set_blas_threads},
 };
 #define N_KERNELS (sizeof KERNELS / sizeof KERNELS[0])

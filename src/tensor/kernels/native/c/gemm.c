@@ -8,6 +8,21 @@
 #include <string.h>
 #include "kernels.h"
 
+/* Under k_sgemm_small_on_one_thread(true), products under 2^24 multiply-adds (~0.1 ms on one core) run on one
+ * thread. A BLAS worker woken for a product spins for about 0.1 s after it (OpenBLAS's THREAD_TIMEOUT, 2^28
+ * cycles) on the core bf16gemm's threads need: under the bf16 matmul precision, the small products (LoRA's;
+ * the frozen ones run in bf16gemm) woke it. Single-threading them made the 0.5B benchmark's LoRA DPO step
+ * 13-19% faster (medians of 4 steps, three interleaved rounds: 1210-1552 ms -> 1021-1251 ms). Off by default:
+ * with some OpenBLAS cores the sums of a product depend on how many threads compute it, and the F32
+ * precision's results stay BLAS's own. Only with OpenBLAS's own pthreads and without its CPU affinity (Debian's
+ * build): an OpenMP build would resize its thread buffers at every switch, an affinity build re-pin the caller. */
+#define SMALL_PRODUCT_MACS (1 << 24)
+static bool small_on_one_thread = false;
+
+void k_sgemm_small_on_one_thread(bool on) {
+  small_on_one_thread = on && openblas_get_parallel() == 1 && strstr(openblas_get_config(), "NO_AFFINITY");
+}
+
 static int at_least_one(int n) { return n > 0 ? n : 1; }
 
 /* K = 0: op(A) @ op(B) is the zero matrix, so C = beta * C (beta = 0 overwrites, ignoring NaN). BLAS would
@@ -29,8 +44,12 @@ static void sgemm_ld(bool transA, bool transB, int M, int N, int K, float alpha,
     for (int r = 0; r < M; r++) scale_c(1, N, beta, C + (size_t)r * ldc);
     return;
   }
+  int threads = openblas_get_num_threads();
+  bool one = small_on_one_thread && threads > 1 && (double)M * N * K < SMALL_PRODUCT_MACS;
+  if (one) openblas_set_num_threads(1);
   cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
               M, N, K, alpha, A, at_least_one(lda), B, at_least_one(ldb), beta, C, at_least_one(ldc));
+  if (one) openblas_set_num_threads(threads);
 }
 
 void k_sgemm(bool transA, bool transB, int M, int N, int K, float alpha,

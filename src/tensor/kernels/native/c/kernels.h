@@ -25,6 +25,9 @@ void k_sgemm(bool transA, bool transB, int M, int N, int K, float alpha,
 void k_sgemm_batched(bool transA, bool transB, int batch, int M, int N, int K, float alpha,
                      const float *A, int lda, int64_t strideA, const float *B, int ldb, int64_t strideB, float beta,
                      float *C, int ldc, int64_t strideC);
+/* Whether every sgemm (k_sgemm, k_sgemm_batched, k_hgemm's tiles) under 2^24 multiply-adds runs on one thread
+ * (default: BLAS decides); OpenBLAS's pthreads builds without CPU affinity only. */
+void k_sgemm_small_on_one_thread(bool on);
 /* C[M,N] = alpha * A[M,K] @ op(B) + beta * C with B 16-bit (bf16: BF16, else F16) stored [N,K] (transB) or [K,N],
  * decoded to F32 tile by tile; false when out of memory. k_decode_half: out[0..n) = the F32 values of src. */
 bool k_hgemm(bool bf16, bool transB, int M, int N, int K, float alpha, const float *A, const uint16_t *B, float beta,
@@ -37,6 +40,9 @@ void k_decode_half(bool bf16, const uint16_t *src, size_t n, float *out);
 bool k_bf16gemm(bool transB, int M, int N, int K, float alpha, const float *A, const uint16_t *B, float beta, float *C,
                 int threads);
 bool k_bf16_dot_available(void);
+/* pool.c: fn(arg, i) for i in 0..count-1 (count >= 1), index 0 on the caller and the rest on worker threads
+ * kept between calls; returns when all have. */
+void k_pool_run(int count, void (*fn)(void *arg, int index), void *arg);
 
 /* norm.c: x, out, dout, dx [R,C]; w, b, dw, db [C]; mean, rstd [R]. */
 void k_rmsnorm_forward(const float *x, const float *w, int R, int C, float eps, float *out, float *rstd);
