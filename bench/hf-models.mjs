@@ -9,7 +9,7 @@
 //   4. prints the Markdown table for BENCHMARKS.md and the per-behaviour extrapolation.
 // Usage (after npm run build):
 //   node bench/hf-models.mjs [--size 0.5b|7b|smoke] [--dir DIR] [--prompts 16] [--batch 8] [--dpo-pairs 4]
-//        [--dpo-steps 2] [--behaviour NAME] [--matmul f32,bf16] [--no-torch] [--no-llama-cpp] [--no-dpo]
+//        [--dpo-steps 4] [--behaviour NAME] [--matmul f32,bf16] [--no-torch] [--no-llama-cpp] [--no-dpo]
 //        [--dpo-without-checkpointing] [--json]
 // Threads: prefdyn's BLAS threads (PREFDYN_THREADS, default the CPUs), given to PyTorch and llama.cpp too.
 import fs from 'node:fs';
@@ -47,7 +47,7 @@ const { values: args } = parseArgs({
     prompts: { type: 'string', default: '16' },
     batch: { type: 'string', default: '8' },
     'dpo-pairs': { type: 'string', default: '4' },
-    'dpo-steps': { type: 'string', default: '2' },
+    'dpo-steps': { type: 'string', default: '4' },
     behaviour: { type: 'string', default: 'agreeableness' },
     matmul: { type: 'string', default: 'f32,bf16' },
     'no-torch': { type: 'boolean', default: false },
