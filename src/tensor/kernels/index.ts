@@ -28,13 +28,18 @@ export function kernels(): Kernels {
 /** k as the set, told the matmul precision when it is known (else matmulPrecision() tells it when it is). */
 function choose(k: Kernels): Kernels {
   chosen = k;
-  if (precision !== undefined) k.smallProductsOnOneThread(ownBf16Threads(precision));
+  if (precision !== undefined) tellPrecision(k, precision);
   return k;
 }
 
-/** Whether bf16gemm runs on threads of its own (the BF16 dot-product kernel), beside which BLAS's must stay idle. */
-function ownBf16Threads(p: MatmulPrecision): boolean {
-  return p === 'bf16' && loadNativeKernels().blas?.bf16Dot === true;
+/** Under bf16 on the BF16 dot products, bf16gemm has threads of its own, beside which BLAS's must stay idle. */
+function tellPrecision(k: Kernels, p: MatmulPrecision): void {
+  k.smallProductsOnOneThread(p === 'bf16' && bf16DotProducts(k));
+}
+
+/** Whether the set k computes bf16gemm with the CPU's BF16 dot products: the native set on an AVX512-BF16 CPU. */
+export function bf16DotProducts(k: Kernels): boolean {
+  return k.name === 'native' && loadNativeKernels().blas?.bf16Dot === true;
 }
 
 /**
@@ -60,10 +65,10 @@ export function parseMatmulPrecision(value: string | undefined): MatmulPrecision
   return want;
 }
 
-/** The precision (tests set both in turn); under bf16 the chosen set's small F32 products run on one thread (ownBf16Threads). */
+/** The precision (tests set both in turn), told to the chosen set (tellPrecision). */
 export function setMatmulPrecision(p: MatmulPrecision): void {
   precision = p;
-  chosen?.smallProductsOnOneThread(ownBf16Threads(p));
+  if (chosen) tellPrecision(chosen, p);
 }
 
 /** For tests that run the same checks on both sets. */

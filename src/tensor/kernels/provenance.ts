@@ -5,7 +5,7 @@
 // differently).
 import { readJsonFile } from '../../util/json-file.js';
 import { packagePath } from '../../util/package-root.js';
-import { kernels, matmulPrecision } from './index.js';
+import { bf16DotProducts, kernels, matmulPrecision } from './index.js';
 import { loadNativeKernels } from './native/load.js';
 
 export interface Provenance {
@@ -39,7 +39,7 @@ export function provenance(): Provenance {
 
 function matmulDescription(): string {
   if (matmulPrecision() === 'f32') return 'f32';
-  return kernels().name === 'native' && loadNativeKernels().blas?.bf16Dot ? 'bf16 (AVX512-BF16)' : 'bf16';
+  return bf16DotProducts(kernels()) ? 'bf16 (AVX512-BF16)' : 'bf16';
 }
 
 /** The kernels that compute here, for cache keys: "js" or "native (OpenBLAS <core>)", then ", <precision> matmul" under the bf16 precision. */

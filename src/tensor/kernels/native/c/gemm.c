@@ -44,8 +44,9 @@ static void sgemm_ld(bool transA, bool transB, int M, int N, int K, float alpha,
     for (int r = 0; r < M; r++) scale_c(1, N, beta, C + (size_t)r * ldc);
     return;
   }
-  int threads = openblas_get_num_threads();
-  bool one = small_on_one_thread && threads > 1 && (double)M * N * K < SMALL_PRODUCT_MACS;
+  bool small = small_on_one_thread && (double)M * N * K < SMALL_PRODUCT_MACS;
+  int threads = small ? openblas_get_num_threads() : 1;
+  bool one = threads > 1;
   if (one) openblas_set_num_threads(1);
   cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
               M, N, K, alpha, A, at_least_one(lda), B, at_least_one(ldb), beta, C, at_least_one(ldc));
